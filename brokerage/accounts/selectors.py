@@ -1,0 +1,40 @@
+"""Reads of users and teams."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import Team, User
+from .roles import Role
+
+
+def teams_visible_to(*, user: User) -> QuerySet[Team]:
+    """Managers see the teams they lead; maintainers and admins see every team."""
+    qs = Team.objects.select_related("manager")
+    if user.is_cartera_admin or user.is_maintainer:
+        return qs
+    if user.is_manager:
+        return qs.filter(manager=user)
+    return qs.none()
+
+
+def team_directory(*, user: User) -> QuerySet[Team]:
+    """Teams with their members (active first) and their roles, in a fixed number of queries."""
+    members = User.objects.prefetch_related("groups").order_by(
+        "-is_active", "first_name", "last_name"
+    )
+    return teams_visible_to(user=user).annotate(
+        active_count=Count("members", filter=Q(members__is_active=True))
+    ).prefetch_related(Prefetch("members", queryset=members))
+
+
+def users_without_team() -> QuerySet[User]:
+    return User.objects.filter(team__isnull=True).prefetch_related("groups").order_by(
+        "-is_active", "first_name", "last_name"
+    )
+
+
+def team_active_agents(*, team: Team) -> QuerySet[User]:
+    return User.objects.filter(team=team, is_active=True, groups__name=Role.AGENT)
+
+
+def managers() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, groups__name=Role.MANAGER).distinct()

@@ -1,0 +1,147 @@
+"""Writes to users and teams. Views call these; they never save users directly."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Team, User
+from .roles import Role
+
+
+def _validate_language(language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Unknown language: %(code)s.") % {"code": language}})
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    roles: list[Role | str],
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    language: str | None = None,
+    team: Team | None = None,
+    phone: str = "",
+) -> User:
+    language = language or settings.LANGUAGE_CODE
+    _validate_language(language)
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        language=language,
+        team=team,
+        phone=phone,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    user_set_roles(user=user, roles=roles)
+    return user
+
+
+@transaction.atomic
+def user_set_roles(*, user: User, roles: list[Role | str]) -> User:
+    names = [str(r) for r in roles]
+    unknown = set(names) - set(Role.values)
+    if unknown:
+        raise ValidationError(_("Unknown role: %(role)s.") % {"role": ", ".join(sorted(unknown))})
+    groups = list(Group.objects.filter(name__in=names))
+    if len(groups) != len(set(names)):
+        from .roles import roles_sync
+
+        roles_sync()
+        groups = list(Group.objects.filter(name__in=names))
+    user.groups.set(groups)
+    user.__dict__.pop("role_names", None)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, data: dict, roles: list[Role | str] | None = None
+) -> User:
+    allowed = {"first_name", "last_name", "email", "language", "team", "phone"}
+    for field, value in data.items():
+        if field not in allowed:
+            raise ValueError(f"user_update cannot change {field!r}")
+        setattr(user, field, value)
+    if "language" in data:
+        _validate_language(user.language)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if roles is not None:
+        user_set_roles(user=user, roles=roles)
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    _validate_language(language)
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User) -> User:
+    """A person leaves: they can no longer sign in, but every record they made or own stays
+    (clients are then reassigned by a manager). Their open sessions end at once."""
+    if user.pk == by.pk:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivated_at"])
+    _end_sessions(user)
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User) -> User:
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    from django.contrib.sessions.models import Session
+
+    # Sessions are signed blobs; decode each live one to find the user's. Run on a rare event
+    # (a departure), so a scan of live sessions is acceptable.
+    stale = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            stale.append(session.pk)
+    Session.objects.filter(pk__in=stale).delete()
+
+
+@transaction.atomic
+def team_create(*, name: str, manager: User | None = None) -> Team:
+    team = Team(name=name, manager=manager)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, name: str, manager: User | None) -> Team:
+    team.name = name
+    team.manager = manager
+    team.full_clean()
+    team.save()
+    return team

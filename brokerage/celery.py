@@ -1,0 +1,24 @@
+"""The Celery application and its beat schedule.
+
+Tasks are "just another interface": each takes ids, loads, and calls one service. Beat scans
+for what is due rather than scheduling far-future ETAs, so a job that was down catches up.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+
+app = Celery("cartera")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Re-enqueue outbox messages whose delivery task was lost (broker restart, crash).
+    "notifications-requeue-stale": {
+        "task": "brokerage.notifications.tasks.notification_requeue_stale_task",
+        "schedule": crontab(minute="*/5"),
+    },
+}

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from .services import notification_deliver, notification_requeue_stale
+
+
+@shared_task(name="brokerage.notifications.tasks.notification_deliver_task")
+def notification_deliver_task(message_id: int) -> str:
+    message = notification_deliver(message_id=message_id)
+    return message.status if message else "skipped"
+
+
+@shared_task(name="brokerage.notifications.tasks.notification_requeue_stale_task")
+def notification_requeue_stale_task() -> int:
+    return notification_requeue_stale()

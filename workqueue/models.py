@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ItemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class WorkItem(models.Model):
+    """One piece of work for one agent on one day: a renewal touch, a payment-due notice, a
+    claim follow-up, a call-back. ``kind`` names a registered kind (workqueue.kinds) and
+    ``subject_id`` the kind's own record; ``key`` makes an item unique for its subject (for
+    example the renewal rung), so a job run twice creates it once."""
+
+    kind = models.CharField(_("kind"), max_length=32)
+    subject_id = models.PositiveBigIntegerField(_("subject"))
+    key = models.CharField(_("key"), max_length=64, default="", blank=True)
+    title = models.CharField(_("title"), max_length=255)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_items",
+    )
+    due_on = models.DateField(_("due on"))
+    priority = models.SmallIntegerField(_("priority"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ItemStatus.choices, default=ItemStatus.OPEN
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    result = models.CharField(_("contact result"), max_length=32, blank=True)
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    handed_out_at = models.DateTimeField(_("handed out at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work item")
+        verbose_name_plural = _("work items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_id", "key"], name="workitem_unique_per_subject"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agent", "status", "due_on"], name="workitem_agent_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.subject_id}: {self.title}"
