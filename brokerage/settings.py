@@ -25,11 +25,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if DEBUG:
         # Development only: a fixed, obviously insecure key so that `make run` works.
-        SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
+        SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"  # noqa: S105
     else:
         sys.exit(
             "Cartera: the SECRET_KEY environment variable must be set when DEBUG is off "
-            "(generate one with: python -c \"import secrets; print(secrets.token_urlsafe(50))\")."
+            '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))").'
         )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
@@ -242,9 +242,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 
 # --- Security -----------------------------------------------------------------------------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool(
-    "BEHIND_TLS_PROXY", default=not DEBUG
-) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=not DEBUG) else None
+)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

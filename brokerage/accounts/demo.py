@@ -40,9 +40,10 @@ def seed_people(ctx: DemoContext) -> None:
     agents = [person("agent")] + [person(f"agent{i:03d}") for i in range(2, n_agents + 1)]
     User.objects.bulk_create(managers + others + agents, batch_size=1000)
     # Reload with primary keys (SQLite's bulk_create does not return them).
-    by_name = {u.username: u for u in User.objects.filter(
-        username__in=[u.username for u in managers + others + agents]
-    )}
+    by_name = {
+        u.username: u
+        for u in User.objects.filter(username__in=[u.username for u in managers + others + agents])
+    }
     managers = [by_name[u.username] for u in managers]
     agents = [by_name[u.username] for u in agents]
 
@@ -70,7 +71,7 @@ def seed_people(ctx: DemoContext) -> None:
         f"people: {len(agents)} agents in {len(teams)} teams, {len(managers)} managers, "
         "1 maintainer, 1 admin"
     )
-    ctx.write("demo users (password: %s):" % DEMO_PASSWORD)
+    ctx.write(f"demo users (password: {DEMO_PASSWORD}):")
     for username, role in (
         ("agent", Role.AGENT),
         ("manager", Role.MANAGER),

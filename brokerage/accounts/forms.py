@@ -50,9 +50,7 @@ class UserForm(forms.ModelForm):
             self.fields["username"].disabled = True
             self.initial["roles"] = sorted(self.instance.role_names)
         self.fields["email"].required = True
-        self.fields["email"].help_text = _(
-            "A link to choose a password is sent to this address."
-        )
+        self.fields["email"].help_text = _("A link to choose a password is sent to this address.")
 
 
 class TeamForm(forms.ModelForm):

@@ -57,9 +57,11 @@ def roles_sync(*, using: str = "default", group_model=None, permission_model=Non
 
     wanted = {p for perms in ROLE_PERMISSIONS.values() for p in perms}
     by_key = {}
-    for perm in permission_model.objects.using(using).filter(
-        codename__in={p.split(".", 1)[1] for p in wanted}
-    ).select_related("content_type"):
+    for perm in (
+        permission_model.objects.using(using)
+        .filter(codename__in={p.split(".", 1)[1] for p in wanted})
+        .select_related("content_type")
+    ):
         by_key[f"{perm.content_type.app_label}.{perm.codename}"] = perm
     for role, perms in ROLE_PERMISSIONS.items():
         group, _created = group_model.objects.using(using).get_or_create(name=str(role))

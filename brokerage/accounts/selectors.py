@@ -21,14 +21,18 @@ def team_directory(*, user: User) -> QuerySet[Team]:
     members = User.objects.prefetch_related("groups").order_by(
         "-is_active", "first_name", "last_name"
     )
-    return teams_visible_to(user=user).annotate(
-        active_count=Count("members", filter=Q(members__is_active=True))
-    ).prefetch_related(Prefetch("members", queryset=members))
+    return (
+        teams_visible_to(user=user)
+        .annotate(active_count=Count("members", filter=Q(members__is_active=True)))
+        .prefetch_related(Prefetch("members", queryset=members))
+    )
 
 
 def users_without_team() -> QuerySet[User]:
-    return User.objects.filter(team__isnull=True).prefetch_related("groups").order_by(
-        "-is_active", "first_name", "last_name"
+    return (
+        User.objects.filter(team__isnull=True)
+        .prefetch_related("groups")
+        .order_by("-is_active", "first_name", "last_name")
     )
 
 

@@ -1,5 +1,7 @@
 """Writes to users and teams. Views call these; they never save users directly."""
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -40,10 +42,9 @@ def user_create(
         team=team,
         phone=phone,
     )
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
+    # Without a password, a random one nobody knows: the person chooses their own through
+    # the e-mailed link (Django only sends reset links to accounts with a usable password).
+    user.set_password(password or secrets.token_urlsafe(32))
     user.full_clean(exclude=["password"])
     user.save()
     user_set_roles(user=user, roles=roles)
@@ -68,9 +69,7 @@ def user_set_roles(*, user: User, roles: list[Role | str]) -> User:
 
 
 @transaction.atomic
-def user_update(
-    *, user: User, data: dict, roles: list[Role | str] | None = None
-) -> User:
+def user_update(*, user: User, data: dict, roles: list[Role | str] | None = None) -> User:
     allowed = {"first_name", "last_name", "email", "language", "team", "phone"}
     for field, value in data.items():
         if field not in allowed:

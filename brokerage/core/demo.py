@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.module_loading import import_string
 from faker import Faker
 
-DEMO_PASSWORD = "cartera-demo"
+DEMO_PASSWORD = "cartera-demo"  # noqa: S105 - published demo password
 
 # Dotted paths of the steps, in the order they run. Apps add theirs as they arrive.
 STEPS = [

@@ -18,9 +18,7 @@ class NavEntry:
 
 NAV_ENTRIES = [
     NavEntry(_("My queue"), "workqueue:queue", frozenset({Role.AGENT})),
-    NavEntry(
-        _("Team"), "accounts:team", frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN})
-    ),
+    NavEntry(_("Team"), "accounts:team", frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN})),
     NavEntry(
         _("Outbox"),
         "notifications:outbox",

@@ -26,11 +26,15 @@ def _validate_recipient(channel: str, to: str) -> None:
         try:
             validate_email(to)
         except ValidationError as exc:
-            raise ValidationError({"to": _("Not a valid e-mail address: %(to)s.") % {"to": to}}) from exc
+            raise ValidationError(
+                {"to": _("Not a valid e-mail address: %(to)s.") % {"to": to}}
+            ) from exc
     elif not E164.match(to):
         raise ValidationError(
-            {"to": _("Phone numbers must be in international form, e.g. +5215512345678: %(to)s.")
-             % {"to": to}}
+            {
+                "to": _("Phone numbers must be in international form, e.g. +5215512345678: %(to)s.")
+                % {"to": to}
+            }
         )
 
 

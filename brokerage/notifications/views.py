@@ -33,7 +33,9 @@ def outbox(request):
         "statuses": Status.choices,
         "channels": Channel.choices,
         "filters": {"status": status, "channel": channel, "q": query},
-        "query_string": urlencode({k: v for k, v in (("status", status), ("channel", channel), ("q", query)) if v}),
+        "query_string": urlencode(
+            {k: v for k, v in (("status", status), ("channel", channel), ("q", query)) if v}
+        ),
     }
     template = "notifications/outbox.html"
     if request.htmx:

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,29 +14,70 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='WorkItem',
+            name="WorkItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32, verbose_name='kind')),
-                ('subject_id', models.PositiveBigIntegerField(verbose_name='subject')),
-                ('key', models.CharField(blank=True, default='', max_length=64, verbose_name='key')),
-                ('title', models.CharField(max_length=255, verbose_name='title')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('priority', models.SmallIntegerField(default=0, verbose_name='priority')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=16, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('result', models.CharField(blank=True, max_length=32, verbose_name='contact result')),
-                ('callback_at', models.DateTimeField(blank=True, null=True, verbose_name='call back at')),
-                ('handed_out_at', models.DateTimeField(blank=True, null=True, verbose_name='handed out at')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='work_items', to=settings.AUTH_USER_MODEL, verbose_name='agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32, verbose_name="kind")),
+                ("subject_id", models.PositiveBigIntegerField(verbose_name="subject")),
+                (
+                    "key",
+                    models.CharField(blank=True, default="", max_length=64, verbose_name="key"),
+                ),
+                ("title", models.CharField(max_length=255, verbose_name="title")),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("priority", models.SmallIntegerField(default=0, verbose_name="priority")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Done"), ("cancelled", "Cancelled")],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "result",
+                    models.CharField(blank=True, max_length=32, verbose_name="contact result"),
+                ),
+                (
+                    "callback_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="call back at"),
+                ),
+                (
+                    "handed_out_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="handed out at"),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="work_items",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="agent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work item',
-                'verbose_name_plural': 'work items',
-                'indexes': [models.Index(fields=['agent', 'status', 'due_on'], name='workitem_agent_open')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'subject_id', 'key'), name='workitem_unique_per_subject')],
+                "verbose_name": "work item",
+                "verbose_name_plural": "work items",
+                "indexes": [
+                    models.Index(fields=["agent", "status", "due_on"], name="workitem_agent_open")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "subject_id", "key"), name="workitem_unique_per_subject"
+                    )
+                ],
             },
         ),
     ]

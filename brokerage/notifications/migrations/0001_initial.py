@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,31 +15,82 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp')], max_length=16, verbose_name='channel')),
-                ('to', models.CharField(max_length=254, verbose_name='to')),
-                ('template', models.CharField(max_length=100, verbose_name='template')),
-                ('context', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='context')),
-                ('language', models.CharField(default='en', max_length=10, verbose_name='language')),
-                ('subject', models.CharField(blank=True, max_length=255, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
-                ('html_body', models.TextField(blank=True, verbose_name='HTML body')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=16, verbose_name='status')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('backend', models.CharField(blank=True, max_length=200, verbose_name='backend')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "E-mail"), ("sms", "SMS"), ("whatsapp", "WhatsApp")],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("to", models.CharField(max_length=254, verbose_name="to")),
+                ("template", models.CharField(max_length=100, verbose_name="template")),
+                (
+                    "context",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="context",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(default="en", max_length=10, verbose_name="language"),
+                ),
+                ("subject", models.CharField(blank=True, max_length=255, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
+                ("html_body", models.TextField(blank=True, verbose_name="HTML body")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("backend", models.CharField(blank=True, max_length=200, verbose_name="backend")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "claimed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="claimed at"),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['status', 'created_at'], name='notif_status_created')],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["status", "created_at"], name="notif_status_created")
+                ],
             },
         ),
     ]

@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=200, help="Number of clients.")
-        parser.add_argument("--seed", type=int, default=1, help="Random seed (same seed, same data).")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed (same seed, same data)."
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",

@@ -1,0 +1,58 @@
+# Cartera: `make run` serves the app with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test install messages makemessages static lint format clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Compile the .po files in locale/ (needs gettext's msgfmt).
+messages: install
+	DEBUG=1 $(MANAGE) compilemessages --ignore=$(VENV) --ignore=node_modules -v0
+
+# Refresh the .po files from the code and templates after changing user-facing strings.
+makemessages: install
+	DEBUG=1 $(MANAGE) makemessages -l es -l zh_Hans --ignore=$(VENV) --ignore=staticfiles --no-obsolete
+
+static: install
+	$(MANAGE) collectstatic --noinput -v0
+
+# The embedded default: SQLite and eager Celery unless DATABASE_URL / REDIS_URL are set.
+run: export DEBUG ?= 1
+run: install messages static
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo --if-empty --clients 200
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "REDIS_URL is set: starting a Celery worker and beat."; \
+	  $(BIN)/celery -A brokerage worker --loglevel=INFO --concurrency=2 & \
+	  $(BIN)/celery -A brokerage beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule & \
+	fi; \
+	trap 'kill 0' INT TERM EXIT; \
+	echo "Cartera is at http://127.0.0.1:8000/ (demo password: cartera-demo)"; \
+	$(MANAGE) runserver 127.0.0.1:8000
+
+# The whole suite on PostgreSQL and Redis (override with DATABASE_URL / REDIS_URL).
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cartera
+test: export REDIS_URL ?= redis://127.0.0.1:6379/15
+test: install messages
+	@$(BIN)/python scripts/check_services.py
+	$(BIN)/ruff check .
+	$(BIN)/pytest --create-db
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	find locale -name '*.mo' -delete

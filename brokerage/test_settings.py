@@ -1,0 +1,29 @@
+"""Settings for the test suite: PostgreSQL and Redis on localhost unless overridden."""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cartera")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# The live server of the browser tests speaks plain HTTP.
+for name in (
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "BEHIND_TLS_PROXY",
+):
+    os.environ.setdefault(name, "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tasks run eagerly unless a test starts a real worker (see brokerage/conftest.py).
+CELERY_TASK_ALWAYS_EAGER = True
