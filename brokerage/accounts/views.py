@@ -116,11 +116,13 @@ def user_edit(request, pk):
     )
 
 
-@require_POST
 @login_required
 @permission_required("accounts.manage_users", raise_exception=True)
 def user_deactivate(request, pk):
+    """GET asks for confirmation and says what will happen; POST deactivates."""
     user = get_object_or_404(User, pk=pk)
+    if request.method != "POST":
+        return render(request, "accounts/user_deactivate.html", {"person": user})
     try:
         services.user_deactivate(user=user, by=request.user)
     except ValidationError as exc:

@@ -130,3 +130,12 @@ def test_the_admin_site_cannot_delete_users(admin_client):
     response = admin_client.post(f"/admin/accounts/user/{person.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert User.objects.filter(pk=person.pk).exists()
+
+
+def test_deactivation_asks_first(client, cartera_admin):
+    person = UserFactory(roles=["agent"], first_name="Rosa", last_name="Díaz")
+    client.force_login(cartera_admin)
+    response = client.get(f"/accounts/users/{person.pk}/deactivate/")
+    assert "Deactivate Rosa Díaz?" in response.content.decode()
+    person.refresh_from_db()
+    assert person.is_active
