@@ -21,4 +21,8 @@ app.conf.beat_schedule = {
         "task": "brokerage.notifications.tasks.notification_requeue_stale_task",
         "schedule": crontab(minute="*/5"),
     },
+    "policies-expire-quotes": {
+        "task": "policies.tasks.quotes_expire_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }

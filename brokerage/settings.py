@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "brokerage.accounts",
     "brokerage.notifications",
     "workqueue",
+    "clients",
+    "policies",
+    "phonenumber_field",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +224,17 @@ NOTIFICATION_WEBHOOK_TOKEN = env.str("NOTIFICATION_WEBHOOK_TOKEN", default="")
 NOTIFICATION_WEBHOOK_TIMEOUT = env.float("NOTIFICATION_WEBHOOK_TIMEOUT", default=10.0)
 # A message still queued after this many minutes is re-enqueued by the beat sweep.
 NOTIFICATION_REQUEUE_AFTER_MINUTES = env.int("NOTIFICATION_REQUEUE_AFTER_MINUTES", default=10)
+
+# --- Clients and policies ---------------------------------------------------------------
+
+# Phones typed without a country code are read as numbers of this region.
+PHONENUMBER_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="MX")
+PHONENUMBER_DB_FORMAT = "E164"
+CLIENT_DOCUMENT_MAX_BYTES = env.int("CLIENT_DOCUMENT_MAX_MB", default=10) * 1024 * 1024
+# A prospect who does not buy is followed up this many days later.
+QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=7)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Celery -------------------------------------------------------------------------------
 

@@ -1,0 +1,285 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+
+class ClientKind(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    CORPORATE = "corporate", _("Corporate")
+
+
+class ClientStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ACTIVE = "active", _("Active")
+    FORMER = "former", _("Former")
+
+
+class LeadSource(models.TextChoices):
+    REFERRAL = "referral", _("Referral from a client")
+    WALK_IN = "walk_in", _("Walked into the office")
+    PHONE = "phone", _("Phone call")
+    WEB = "web", _("Website")
+    SOCIAL = "social", _("Social media")
+    DEALER = "dealer", _("Car dealer")
+    INSURER = "insurer", _("Insurer's list")
+    OTHER = "other", _("Other")
+
+
+class VipTier(models.TextChoices):
+    NONE = "", _("None")
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
+    PLATINUM = "platinum", _("Platinum")
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one place that says which clients a user may see.
+
+        Agents: clients they own or are co-assigned to. Managers: those of the agents in the
+        teams they lead (and their own). Maintainers and admins: every client.
+        """
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.is_cartera_admin or user.is_maintainer:
+            return self.all()
+        through = Client.co_agents.through
+        mine = Q(owner=user) | Q(
+            Exists(through.objects.filter(client_id=OuterRef("pk"), user_id=user.pk))
+        )
+        if user.is_manager:
+            mine |= Q(owner__team__manager=user) | Q(
+                Exists(
+                    through.objects.filter(client_id=OuterRef("pk"), user__team__manager=user)
+                )
+            )
+        return self.filter(mine)
+
+
+class Client(models.Model):
+    kind = models.CharField(
+        _("type"), max_length=16, choices=ClientKind.choices, default=ClientKind.INDIVIDUAL
+    )
+    # Individual
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    national_id = models.CharField(
+        _("national ID"), max_length=32, blank=True, help_text=_("CURP, INE or resident ID number.")
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    # Corporate
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=200, blank=True)
+    tax_id = models.CharField(
+        _("tax ID"), max_length=32, blank=True, help_text=_("RFC or unified social credit code.")
+    )
+    registered_capital = models.DecimalField(
+        _("registered capital"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    business_scope = models.TextField(_("business scope"), blank=True)
+    # Both
+    display_name = models.CharField(_("name"), max_length=200, editable=False, db_index=True)
+    address = models.TextField(_("address"), blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True, db_index=True)
+    phone_other = PhoneNumberField(_("other phone"), blank=True, db_index=True)
+    fax = PhoneNumberField(_("fax"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    whatsapp = PhoneNumberField(_("WhatsApp"), blank=True, db_index=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the messages Cartera sends this client."),
+    )
+    contact_inaccurate = models.BooleanField(
+        _("contact details inaccurate"),
+        default=False,
+        help_text=_("Set when the client could not be reached at these details."),
+    )
+    lead_source = models.CharField(
+        _("how did they hear about us"), max_length=16, choices=LeadSource.choices, blank=True
+    )
+    vip_tier = models.CharField(
+        _("VIP tier"), max_length=16, choices=VipTier.choices, blank=True, default=""
+    )
+    membership_card = models.CharField(_("membership card number"), max_length=40, blank=True)
+    is_key = models.BooleanField(
+        _("key client"), default=False, help_text=_("Key clients need at least two assigned people.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ClientStatus.choices, default=ClientStatus.PROSPECT
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_clients",
+    )
+    co_agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("co-assigned agents"),
+        blank=True,
+        related_name="co_assigned_clients",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at", "display_name"])
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["display_name", "pk"]
+        indexes = [
+            models.Index(fields=["national_id"], name="client_national_id"),
+            models.Index(fields=["tax_id"], name="client_tax_id"),
+            models.Index(fields=["owner", "status"], name="client_owner_status"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    def compute_display_name(self) -> str:
+        if self.kind == ClientKind.CORPORATE:
+            return self.legal_name.strip()
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return " ".join(p for p in (first, last) if p)
+
+    @property
+    def is_corporate(self) -> bool:
+        return self.kind == ClientKind.CORPORATE
+
+    def assigned_people_count(self) -> int:
+        """Owner plus co-assigned agents (uses a prefetch of co_agents when there is one)."""
+        others = {u.pk for u in self.co_agents.all()} - {self.owner_id}
+        return len(others) + (1 if self.owner_id else 0)
+
+    @property
+    def needs_second_contact(self) -> bool:
+        return self.is_key and self.assigned_people_count() < 2
+
+
+class ContactPerson(models.Model):
+    """A person to speak to at a corporate client."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=150)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class DocumentKind(models.TextChoices):
+    NATIONAL_ID = "national_id", _("National or voter ID")
+    DRIVERS_LICENCE = "drivers_licence", _("Driver's licence")
+    VEHICLE_REGISTRATION = "vehicle_registration", _("Vehicle registration")
+    ANNUAL_REPORT = "annual_report", _("Annual report")
+    OTHER = "other", _("Other")
+
+
+def _document_path(instance, filename):
+    now = timezone.now()
+    return f"clients/{instance.client_id}/{now:%Y%m}/{instance.stored_name}"
+
+
+class ClientDocument(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=300)
+    stored_name = models.CharField(max_length=100, editable=False)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class Channel(models.TextChoices):
+    CALL = "call", _("Call")
+    EMAIL = "email", _("E-mail")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Visit")
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "out", _("We contacted them")
+    INBOUND = "in", _("They contacted us")
+
+
+class Interaction(models.Model):
+    """One contact with a client, on the client file's timeline."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    summary = models.TextField(_("summary"))
+    result = models.CharField(_("result"), max_length=100, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["client", "-occurred_at"], name="interaction_timeline")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class ClientAccess(models.Model):
+    """Who opened which client file, and when."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client file opened")
+        verbose_name_plural = _("client files opened")
+        indexes = [models.Index(fields=["client", "-at"], name="clientaccess_client_at")]

@@ -1,0 +1,270 @@
+"""Writes to client files. Every write records who made it (django-simple-history)."""
+
+import random
+import uuid
+from collections.abc import Sequence
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
+
+from brokerage.accounts.models import User
+from brokerage.notifications.services import notification_send
+
+from .models import (
+    Client,
+    ClientAccess,
+    ClientDocument,
+    ClientKind,
+    ContactPerson,
+    Interaction,
+)
+
+CLIENT_FIELDS = {
+    "kind", "first_name", "last_name", "national_id", "birthday", "legal_name",
+    "legal_representative", "tax_id", "registered_capital", "business_scope", "address",
+    "postal_code", "phone", "phone_other", "fax", "email", "whatsapp", "contact_inaccurate",
+    "lead_source", "vip_tier", "membership_card", "is_key", "status", "owner", "notes",
+    "language",
+}  # fmt: skip
+
+
+def _normalise(client: Client) -> None:
+    client.national_id = client.national_id.strip().upper()
+    client.tax_id = client.tax_id.strip().upper()
+    client.display_name = client.compute_display_name()
+
+
+def _validate(client: Client) -> None:
+    errors = {}
+    if client.kind == ClientKind.CORPORATE:
+        if not client.legal_name.strip():
+            errors["legal_name"] = _("A corporate client needs its legal name.")
+    elif not (client.first_name.strip() or client.last_name.strip()):
+        errors["last_name"] = _("An individual client needs a name.")
+    if client.birthday and client.birthday > timezone.localdate():
+        errors["birthday"] = _("The birthday cannot be in the future.")
+    if client.registered_capital is not None and client.registered_capital < 0:
+        errors["registered_capital"] = _("The registered capital cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+    client.full_clean(exclude=["display_name", "co_agents"])
+
+
+@transaction.atomic
+def client_create(
+    *, by: User, co_agents: Sequence[User] = (), contacts: Sequence[dict] = (), **fields
+) -> Client:
+    unknown = set(fields) - CLIENT_FIELDS
+    if unknown:
+        raise ValueError(f"client_create got unknown fields: {sorted(unknown)}")
+    client = Client(**fields, created_by=by)
+    if "owner" not in fields and by.is_agent:
+        client.owner = by
+    _normalise(client)
+    _validate(client)
+    client._history_user = by
+    client.save()
+    if co_agents:
+        client.co_agents.set(co_agents)
+    for contact in contacts:
+        ContactPerson.objects.create(client=client, **contact)
+    return client
+
+
+@transaction.atomic
+def client_update(
+    *, client: Client, by: User, data: dict, co_agents: Sequence[User] | None = None
+) -> Client:
+    unknown = set(data) - CLIENT_FIELDS
+    if unknown:
+        raise ValueError(f"client_update got unknown fields: {sorted(unknown)}")
+    for field, value in data.items():
+        setattr(client, field, value)
+    _normalise(client)
+    _validate(client)
+    client._history_user = by
+    client.save()
+    if co_agents is not None:
+        client.co_agents.set(co_agents)
+    return client
+
+
+def client_record_access(*, client: Client, user: User) -> None:
+    ClientAccess.objects.create(client=client, user=user)
+
+
+@transaction.atomic
+def contact_person_add(*, client: Client, by: User, **fields) -> ContactPerson:
+    contact = ContactPerson(client=client, **fields)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    client: Client,
+    by: User,
+    channel: str,
+    summary: str,
+    direction: str = "out",
+    result: str = "",
+    occurred_at=None,
+) -> Interaction:
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("A contact cannot be logged in the future.")})
+    interaction = Interaction(
+        client=client,
+        user=by,
+        channel=channel,
+        direction=direction,
+        summary=summary,
+        result=result,
+        occurred_at=occurred_at,
+    )
+    interaction.full_clean()
+    interaction.save()
+    return interaction
+
+
+ALLOWED_DOCUMENT_TYPES = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+}
+
+
+def _sniff(upload) -> str | None:
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    return kind.mime if kind else None
+
+
+@transaction.atomic
+def document_upload(*, client: Client, by: User, kind: str, upload, description: str = "") -> ClientDocument:
+    """Store a PDF, JPEG or PNG, whose type is read from its content, never from its name."""
+    limit = settings.CLIENT_DOCUMENT_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            {
+                "file": _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+                % {"size": upload.size / 1048576, "limit": limit // 1048576}
+            }
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    mime = _sniff(upload)
+    if mime not in ALLOWED_DOCUMENT_TYPES:
+        raise ValidationError(
+            {
+                "file": _(
+                    "Only PDF, JPEG and PNG files can be kept; this file's content is not one "
+                    "of them, whatever its name says."
+                )
+            }
+        )
+    document = ClientDocument(
+        client=client,
+        kind=kind,
+        original_name=(upload.name or "document")[:255],
+        content_type=mime,
+        size=upload.size,
+        description=description,
+        uploaded_by=by,
+        stored_name=f"{uuid.uuid4().hex}.{ALLOWED_DOCUMENT_TYPES[mime]}",
+    )
+    document.full_clean(exclude=["file"])
+    document.file.save(document.stored_name, upload, save=False)
+    try:
+        document.save()
+    except Exception:
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+def _notify_new_agent(client: Client, agent: User, by: User) -> None:
+    context = {"name": client.display_name, "agent": str(agent), "agent_phone": agent.phone,
+               "agent_email": agent.email}
+    language = client.language
+    if client.email:
+        channel, to = "email", client.email
+    elif client.whatsapp:
+        channel, to = "whatsapp", str(client.whatsapp)
+    elif client.phone:
+        channel, to = "sms", str(client.phone)
+    else:
+        return
+    notification_send(
+        channel=channel, to=to, template="agent_changed", context=context, language=language,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) -> Client:
+    """Give one client a new owner agent; the client is told who their new agent is."""
+    if not to.is_active or not to.is_agent:
+        raise ValidationError(_("%(name)s is not an active agent.") % {"name": to})
+    if client.owner_id == to.pk:
+        return client
+    client.owner = to
+    client._history_user = by
+    client._change_reason = "reassigned"
+    client.save(update_fields=["owner", "updated_at"])
+    client.co_agents.remove(to)
+    if notify:
+        _notify_new_agent(client, to, by)
+    return client
+
+
+@transaction.atomic
+def client_book_reassign(
+    *, from_agent: User, to_agents: Sequence[User], by: User, seed: int | None = None,
+    notify: bool = True,
+) -> dict[int, int]:
+    """Spread a (departing) agent's whole book equally over the chosen agents: counts differ
+    by at most one. Each client is told of their new agent. Returns {agent id: clients}."""
+    to_agents = [a for a in to_agents if a.pk != from_agent.pk]
+    if not to_agents:
+        raise ValidationError(_("Choose at least one other agent to receive the clients."))
+    inactive = [str(a) for a in to_agents if not (a.is_active and a.is_agent)]
+    if inactive:
+        raise ValidationError(
+            _("Not active agents: %(names)s.") % {"names": ", ".join(inactive)}
+        )
+    clients = list(
+        Client.objects.select_for_update().filter(owner=from_agent).order_by("pk")
+    )
+    rng = random.Random(seed)
+    rng.shuffle(clients)
+    order = list(to_agents)
+    rng.shuffle(order)
+    counts = {a.pk: 0 for a in order}
+    for index, client in enumerate(clients):
+        agent = order[index % len(order)]
+        client.owner = agent
+        counts[agent.pk] += 1
+    bulk_update_with_history(
+        clients, Client, ["owner"], batch_size=1000, default_user=by,
+        default_change_reason="book reassigned",
+    )
+    through = Client.co_agents.through
+    for agent in order:
+        through.objects.filter(
+            client_id__in=[c.pk for c in clients if c.owner_id == agent.pk], user_id=agent.pk
+        ).delete()
+    if notify:
+        by_pk = {a.pk: a for a in order}
+        for client in clients:
+            _notify_new_agent(client, by_pk[client.owner_id], by)
+    return counts

@@ -1,0 +1,253 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clients.models import Client
+
+from .validators import validate_vin
+
+
+class Line(models.TextChoices):
+    AUTO = "auto", _("Auto")
+    HEALTH = "health", _("Health")
+    LIFE = "life", _("Life")
+    PROPERTY = "property", _("Property")
+    OTHER = "other", _("Other")
+
+
+class Currency(models.TextChoices):
+    MXN = "MXN", _("Mexican peso")
+    USD = "USD", _("US dollar")
+    CNY = "CNY", _("Chinese yuan")
+    EUR = "EUR", _("Euro")
+
+
+class PaymentFrequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    SEMIANNUAL = "semiannual", _("Semiannual")
+    ANNUAL = "annual", _("Annual")
+
+
+class Insurer(models.Model):
+    name = models.CharField(_("name"), max_length=150)
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    preferred = models.BooleanField(
+        _("preferred"), default=False, help_text=_("Offered first when quoting.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("insurer")
+        verbose_name_plural = _("insurers")
+        ordering = ["-preferred", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class QuotationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Bought")
+    LOST = "lost", _("Not bought")
+
+
+class Quotation(models.Model):
+    """One need of a client (e.g. "insure the new pickup"), answered by several quotes."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="quotations")
+    line = models.CharField(_("line of business"), max_length=16, choices=Line.choices)
+    description = models.CharField(_("what the client needs"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=8, choices=QuotationStatus.choices, default=QuotationStatus.OPEN
+    )
+    follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quotation")
+        verbose_name_plural = _("quotations")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.description
+
+
+class QuoteStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+
+
+class Quote(models.Model):
+    quotation = models.ForeignKey(Quotation, on_delete=models.CASCADE, related_name="quotes")
+    insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT)
+    premium = models.DecimalField(
+        _("premium"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.MXN
+    )
+    coverage = models.TextField(_("coverage"))
+    valid_until = models.DateField(_("valid until"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["-insurer__preferred", "premium", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(premium__gte=0), name="quote_premium_not_negative")
+        ]
+
+    def __str__(self):
+        return f"{self.insurer} {self.premium} {self.currency}"
+
+
+class PolicyStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    RENEWED = "renewed", _("Renewed")
+    LAPSED = "lapsed", _("Lapsed")
+
+
+class PolicyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Policies of the clients the user may see (clients.Client.objects.visible_to)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.is_cartera_admin or user.is_maintainer:
+            return self.all()
+        return self.filter(holder__in=Client.objects.visible_to(user).values("pk"))
+
+
+class Policy(models.Model):
+    number = models.CharField(_("policy number"), max_length=40)
+    insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT)
+    holder = models.ForeignKey(
+        Client, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="policies"
+    )
+    line = models.CharField(_("line of business"), max_length=16, choices=Line.choices)
+    coverage = models.TextField(_("coverage"))
+    premium = models.DecimalField(
+        _("premium"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.MXN
+    )
+    payment_frequency = models.CharField(
+        _("payment frequency"),
+        max_length=16,
+        choices=PaymentFrequency.choices,
+        default=PaymentFrequency.ANNUAL,
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=PolicyStatus.choices, default=PolicyStatus.ACTIVE
+    )
+    previous_policy = models.ForeignKey(
+        "self",
+        verbose_name=_("renews policy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policies",
+    )
+    general_conditions = models.TextField(_("general conditions"), blank=True)
+    source_quote = models.OneToOneField(
+        Quote, on_delete=models.SET_NULL, null=True, blank=True, related_name="policy"
+    )
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = PolicyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+        ordering = ["end_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["insurer", "number"], name="policy_number_per_insurer"),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")), name="policy_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(premium__gte=0), name="policy_premium_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["number"], name="policy_number"),
+            models.Index(fields=["status", "end_date"], name="policy_status_end"),
+            models.Index(fields=["holder", "end_date"], name="policy_holder_end"),
+            models.Index(fields=["agent", "end_date"], name="policy_agent_end"),
+        ]
+
+    def __str__(self):
+        return f"{self.insurer.code.upper()} {self.number}"
+
+    @property
+    def days_left(self) -> int:
+        return (self.end_date - timezone.localdate()).days
+
+
+class VehicleUse(models.TextChoices):
+    PRIVATE = "private", _("Private")
+    COMMERCIAL = "commercial", _("Commercial")
+    TAXI = "taxi", _("Taxi or ride-hailing")
+    CARGO = "cargo", _("Cargo")
+
+
+class Vehicle(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="vehicles")
+    make = models.CharField(_("make"), max_length=50)
+    model = models.CharField(_("model"), max_length=80)
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1950), MaxValueValidator(2100)]
+    )
+    vin = models.CharField(_("serial (VIN)"), max_length=17, validators=[validate_vin])
+    plate = models.CharField(_("plate"), max_length=15, blank=True)
+    use = models.CharField(
+        _("use"), max_length=16, choices=VehicleUse.choices, default=VehicleUse.PRIVATE
+    )
+    inspection_due = models.DateField(_("annual inspection date"), null=True, blank=True)
+    licence_expiry = models.DateField(_("driver's licence expiry"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["vin"], name="vehicle_vin"),
+            models.Index(fields=["plate"], name="vehicle_plate"),
+        ]
+
+    def __str__(self):
+        return f"{self.make} {self.model} {self.year}"

@@ -1,0 +1,348 @@
+"""Writes to quotes, policies and vehicles. Every write records who made it."""
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
+
+from brokerage.accounts.models import User
+from clients.models import Client, ClientStatus
+from workqueue.models import ItemStatus, WorkItem
+
+from .models import (
+    Insurer,
+    Line,
+    Policy,
+    PolicyStatus,
+    Quotation,
+    QuotationStatus,
+    Quote,
+    QuoteStatus,
+    Vehicle,
+)
+from .validators import normalize_vin
+
+POLICY_FIELDS = {
+    "number", "insurer", "line", "coverage", "premium", "currency", "payment_frequency",
+    "start_date", "end_date", "agent", "general_conditions",
+}  # fmt: skip
+VEHICLE_FIELDS = {
+    "make", "model", "year", "vin", "plate", "use", "inspection_due", "licence_expiry",
+}  # fmt: skip
+
+
+@transaction.atomic
+def insurer_save(
+    *, name: str, code: str, preferred: bool = False, active: bool = True,
+    insurer: Insurer | None = None,
+) -> Insurer:
+    """Create or change an insurer. Only one insurer is preferred at a time."""
+    insurer = insurer or Insurer()
+    insurer.name, insurer.code = name, code.strip().lower()
+    insurer.preferred, insurer.active = preferred, active
+    insurer.full_clean()
+    insurer.save()
+    if preferred:
+        Insurer.objects.exclude(pk=insurer.pk).filter(preferred=True).update(preferred=False)
+    return insurer
+
+
+def _normalise_vehicle(vehicle: Vehicle) -> None:
+    vehicle.vin = normalize_vin(vehicle.vin)
+    vehicle.plate = "".join(ch for ch in vehicle.plate.upper() if ch.isalnum())
+
+
+def _validate_policy(policy: Policy) -> None:
+    errors = {}
+    if policy.start_date and policy.end_date and policy.end_date <= policy.start_date:
+        errors["end_date"] = _("The end date must be after the start date.")
+    if policy.premium is not None and policy.premium < Decimal("0"):
+        errors["premium"] = _("The premium cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+    policy.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def _save_policy(policy: Policy) -> None:
+    try:
+        with transaction.atomic():
+            policy.save()
+    except IntegrityError as exc:
+        if "policy_number_per_insurer" in str(exc):
+            raise ValidationError(
+                {
+                    "number": _("%(insurer)s already has a policy numbered %(number)s.")
+                    % {"insurer": policy.insurer, "number": policy.number}
+                }
+            ) from exc
+        raise
+
+
+def _add_vehicles(policy: Policy, vehicles: Sequence[dict], by: User) -> list[Vehicle]:
+    if vehicles and policy.line != Line.AUTO:
+        raise ValidationError(_("Only auto policies carry vehicles."))
+    saved = []
+    for index, data in enumerate(vehicles):
+        unknown = set(data) - VEHICLE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown vehicle fields: {sorted(unknown)}")
+        vehicle = Vehicle(policy=policy, **data)
+        _normalise_vehicle(vehicle)
+        try:
+            vehicle.full_clean(exclude=["policy"])
+        except ValidationError as exc:
+            if len(vehicles) == 1:
+                raise
+            raise ValidationError(
+                {f"vehicle_{index + 1}_{k}": v for k, v in exc.message_dict.items()}
+            ) from exc
+        vehicle._history_user = by
+        vehicle.save()
+        saved.append(vehicle)
+    return saved
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    by: User,
+    holder: Client,
+    vehicles: Sequence[dict] = (),
+    previous_policy: Policy | None = None,
+    source_quote: Quote | None = None,
+    **fields,
+) -> Policy:
+    unknown = set(fields) - POLICY_FIELDS
+    if unknown:
+        raise ValueError(f"policy_create got unknown fields: {sorted(unknown)}")
+    policy = Policy(holder=holder, previous_policy=previous_policy, source_quote=source_quote,
+                    **fields)
+    policy.number = (policy.number or "").strip().upper()
+    if policy.agent_id is None:
+        policy.agent = holder.owner
+    _validate_policy(policy)
+    policy._history_user = by
+    _save_policy(policy)
+    _add_vehicles(policy, vehicles, by)
+    if holder.status != ClientStatus.ACTIVE:
+        holder.status = ClientStatus.ACTIVE
+        holder._history_user = by
+        holder.save(update_fields=["status", "updated_at"])
+    if previous_policy is not None and previous_policy.status in {
+        PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED,
+    }:
+        previous_policy.status = PolicyStatus.RENEWED
+        previous_policy._history_user = by
+        previous_policy.save(update_fields=["status", "updated_at"])
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, policy: Policy, by: User, data: dict) -> Policy:
+    unknown = set(data) - POLICY_FIELDS
+    if unknown:
+        raise ValueError(f"policy_update got unknown fields: {sorted(unknown)}")
+    for field, value in data.items():
+        setattr(policy, field, value)
+    policy.number = policy.number.strip().upper()
+    _validate_policy(policy)
+    policy._history_user = by
+    _save_policy(policy)
+    return policy
+
+
+@transaction.atomic
+def vehicle_save(*, policy: Policy, by: User, data: dict, vehicle: Vehicle | None = None) -> Vehicle:
+    if policy.line != Line.AUTO:
+        raise ValidationError(_("Only auto policies carry vehicles."))
+    vehicle = vehicle or Vehicle(policy=policy)
+    for field, value in data.items():
+        if field not in VEHICLE_FIELDS:
+            raise ValueError(f"unknown vehicle field {field!r}")
+        setattr(vehicle, field, value)
+    _normalise_vehicle(vehicle)
+    vehicle.full_clean(exclude=["policy"])
+    vehicle._history_user = by
+    vehicle.save()
+    return vehicle
+
+
+@transaction.atomic
+def policy_cancel(*, policy: Policy, by: User, reason: str, on: date) -> Policy:
+    """Cancel a policy with the insurer: a reason and a date are required."""
+    errors = {}
+    if policy.status != PolicyStatus.ACTIVE:
+        raise ValidationError(
+            _("Only an active policy can be cancelled; this one is %(status)s.")
+            % {"status": policy.get_status_display().lower()}
+        )
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why the policy is cancelled.")
+    if on is None:
+        errors["on"] = _("Give the date the cancellation takes effect.")
+    elif on < policy.start_date or on > policy.end_date:
+        errors["on"] = _("The cancellation date must fall within the policy's validity.")
+    if errors:
+        raise ValidationError(errors)
+    policy.status = PolicyStatus.CANCELLED
+    policy.cancelled_on = on
+    policy.cancel_reason = reason.strip()
+    policy._history_user = by
+    policy._change_reason = "cancelled"
+    policy.save(update_fields=["status", "cancelled_on", "cancel_reason", "updated_at"])
+    return policy
+
+
+# --- Quotes -------------------------------------------------------------------------------
+
+QUOTE_FIELDS = {"insurer", "premium", "currency", "coverage", "valid_until"}
+
+
+def _build_quote(quotation: Quotation, data: dict) -> Quote:
+    unknown = set(data) - QUOTE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown quote fields: {sorted(unknown)}")
+    quote = Quote(quotation=quotation, **data)
+    if quote.premium is not None and quote.premium < 0:
+        raise ValidationError({"premium": _("The premium cannot be negative.")})
+    quote.full_clean(exclude=["quotation"])
+    return quote
+
+
+@transaction.atomic
+def quotation_create(
+    *, client: Client, by: User, line: str, description: str, quotes: Sequence[dict]
+) -> Quotation:
+    """One need of a client, with the quotes of one or more insurers to compare."""
+    if not quotes:
+        raise ValidationError(_("Add at least one quote."))
+    quotation = Quotation(client=client, line=line, description=description, created_by=by)
+    quotation.full_clean()
+    quotation.save()
+    for data in quotes:
+        quote = _build_quote(quotation, data)
+        quote._history_user = by
+        quote.save()
+    return quotation
+
+
+@transaction.atomic
+def quote_add(*, quotation: Quotation, by: User, **data) -> Quote:
+    if quotation.status != QuotationStatus.OPEN:
+        raise ValidationError(_("This quotation is closed."))
+    quote = _build_quote(quotation, data)
+    quote._history_user = by
+    quote.save()
+    return quote
+
+
+def _close_follow_ups(quotation: Quotation) -> None:
+    WorkItem.objects.filter(
+        kind="quote_follow_up", subject_id=quotation.pk, status=ItemStatus.OPEN
+    ).update(status=ItemStatus.CANCELLED, done_at=timezone.now())
+
+
+@transaction.atomic
+def quotation_schedule_follow_up(*, quotation: Quotation, by: User, on: date) -> WorkItem:
+    """A prospect who does not buy keeps the quotes and gets a call on ``on``."""
+    if on < timezone.localdate():
+        raise ValidationError({"on": _("A follow-up cannot be in the past.")})
+    client = quotation.client
+    quotation.follow_up_on = on
+    quotation.save(update_fields=["follow_up_on"])
+    _close_follow_ups(quotation)
+    item, _created = WorkItem.objects.update_or_create(
+        kind="quote_follow_up",
+        subject_id=quotation.pk,
+        key=on.isoformat(),
+        defaults={
+            "title": f"{client.display_name}: {quotation.description}"[:255],
+            "agent": client.owner,
+            "due_on": on,
+            "status": ItemStatus.OPEN,
+        },
+    )
+    return item
+
+
+@transaction.atomic
+def quote_decline(*, quote: Quote, by: User) -> Quote:
+    if quote.status != QuoteStatus.OPEN:
+        raise ValidationError(_("Only an open quote can be declined."))
+    quote.status = QuoteStatus.DECLINED
+    quote._history_user = by
+    quote.save(update_fields=["status"])
+    quotation = quote.quotation
+    if not quotation.quotes.filter(status=QuoteStatus.OPEN).exists():
+        quotation.status = QuotationStatus.LOST
+        quotation.save(update_fields=["status"])
+        quotation_schedule_follow_up(
+            quotation=quotation,
+            by=by,
+            on=timezone.localdate() + timedelta(days=settings.QUOTE_FOLLOW_UP_DAYS),
+        )
+    return quote
+
+
+@transaction.atomic
+def quote_accept(
+    *,
+    quote: Quote,
+    by: User,
+    number: str,
+    start_date: date,
+    end_date: date,
+    payment_frequency: str,
+    general_conditions: str = "",
+    vehicles: Sequence[dict] = (),
+) -> Policy:
+    """The client buys: the quote becomes a policy; the other quotes are declined."""
+    quote = Quote.objects.select_for_update().select_related("quotation__client").get(pk=quote.pk)
+    if quote.status != QuoteStatus.OPEN:
+        raise ValidationError(_("Only an open quote can be accepted."))
+    quotation = quote.quotation
+    policy = policy_create(
+        by=by,
+        holder=quotation.client,
+        source_quote=quote,
+        vehicles=vehicles,
+        number=number,
+        insurer=quote.insurer,
+        line=quotation.line,
+        coverage=quote.coverage,
+        premium=quote.premium,
+        currency=quote.currency,
+        payment_frequency=payment_frequency,
+        start_date=start_date,
+        end_date=end_date,
+        general_conditions=general_conditions,
+    )
+    quote.status = QuoteStatus.ACCEPTED
+    quote._history_user = by
+    quote.save(update_fields=["status"])
+    others = list(quotation.quotes.filter(status=QuoteStatus.OPEN).exclude(pk=quote.pk))
+    for other in others:
+        other.status = QuoteStatus.DECLINED
+    if others:
+        bulk_update_with_history(others, Quote, ["status"], default_user=by)
+    quotation.status = QuotationStatus.WON
+    quotation.save(update_fields=["status"])
+    _close_follow_ups(quotation)
+    return policy
+
+
+def quotes_expire(*, today: date | None = None) -> int:
+    """Mark open quotes past their validity expired (a daily beat job)."""
+    today = today or timezone.localdate()
+    stale = list(Quote.objects.filter(status=QuoteStatus.OPEN, valid_until__lt=today)[:10000])
+    for quote in stale:
+        quote.status = QuoteStatus.EXPIRED
+    if stale:
+        bulk_update_with_history(stale, Quote, ["status"], default_change_reason="expired")
+    return len(stale)

@@ -1,0 +1,63 @@
+"""Vehicle identification numbers (ISO 3779)."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+# The check digit (9th character) is mandatory for vehicles made for North America (WMI
+# starting 1-5, which includes Mexico's 3) and for China (L, GB 16735).
+_CHECK_DIGIT_REGIONS = set("12345L")
+
+
+def normalize_vin(value: str) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def vin_check_digit(vin: str) -> str:
+    total = sum(_VALUES[ch] * w for ch, w in zip(vin, _WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def validate_vin(value: str) -> None:
+    vin = normalize_vin(value)
+    if len(vin) != 17:
+        raise ValidationError(
+            _("A VIN has 17 characters; this one has %(count)d.") % {"count": len(vin)},
+            code="vin_length",
+        )
+    for position, ch in enumerate(vin, start=1):
+        if ch in "IOQ":
+            raise ValidationError(
+                _(
+                    "Character %(position)d is “%(char)s”: the letters I, O and Q are never used"
+                    " in a VIN (did you mean 1 or 0?)."
+                )
+                % {"position": position, "char": ch},
+                code="vin_character",
+            )
+        if ch not in _VALUES:
+            raise ValidationError(
+                _("Character %(position)d is “%(char)s”, which cannot appear in a VIN.")
+                % {"position": position, "char": ch},
+                code="vin_character",
+            )
+    if vin[0] in _CHECK_DIGIT_REGIONS:
+        expected = vin_check_digit(vin)
+        if vin[8] != expected:
+            raise ValidationError(
+                _(
+                    "The check digit (9th character) is “%(got)s” but should be “%(expected)s”:"
+                    " a character of this VIN is wrong. Check it against the vehicle registration."
+                )
+                % {"got": vin[8], "expected": expected},
+                code="vin_check_digit",
+            )
