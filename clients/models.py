@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -47,16 +47,20 @@ class ClientQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser or user.is_cartera_admin or user.is_maintainer:
             return self.all()
+        # The small lists are read first so that PostgreSQL can combine plain index
+        # lookups (owner, primary key) instead of scanning every client.
         through = Client.co_agents.through
-        mine = Q(owner=user) | Q(
-            Exists(through.objects.filter(client_id=OuterRef("pk"), user_id=user.pk))
-        )
+        agents = [user.pk]
         if user.is_manager:
-            mine |= Q(owner__team__manager=user) | Q(
-                Exists(
-                    through.objects.filter(client_id=OuterRef("pk"), user__team__manager=user)
-                )
+            agents += list(
+                type(user).objects.filter(team__manager=user).values_list("pk", flat=True)
             )
+        co_assigned = list(
+            through.objects.filter(user_id__in=agents).values_list("client_id", flat=True)
+        )
+        mine = Q(owner_id__in=agents)
+        if co_assigned:
+            mine |= Q(pk__in=co_assigned)
         return self.filter(mine)
 
 
@@ -110,7 +114,9 @@ class Client(models.Model):
     )
     membership_card = models.CharField(_("membership card number"), max_length=40, blank=True)
     is_key = models.BooleanField(
-        _("key client"), default=False, help_text=_("Key clients need at least two assigned people.")
+        _("key client"),
+        default=False,
+        help_text=_("Key clients need at least two assigned people."),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=ClientStatus.choices, default=ClientStatus.PROSPECT
@@ -283,3 +289,6 @@ class ClientAccess(models.Model):
         verbose_name = _("client file opened")
         verbose_name_plural = _("client files opened")
         indexes = [models.Index(fields=["client", "-at"], name="clientaccess_client_at")]
+
+    def __str__(self):
+        return f"{self.user_id} opened {self.client_id} at {self.at:%Y-%m-%d %H:%M}"

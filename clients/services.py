@@ -150,7 +150,9 @@ def _sniff(upload) -> str | None:
 
 
 @transaction.atomic
-def document_upload(*, client: Client, by: User, kind: str, upload, description: str = "") -> ClientDocument:
+def document_upload(
+    *, client: Client, by: User, kind: str, upload, description: str = ""
+) -> ClientDocument:
     """Store a PDF, JPEG or PNG, whose type is read from its content, never from its name."""
     limit = settings.CLIENT_DOCUMENT_MAX_BYTES
     if upload.size > limit:
@@ -193,8 +195,12 @@ def document_upload(*, client: Client, by: User, kind: str, upload, description:
 
 
 def _notify_new_agent(client: Client, agent: User, by: User) -> None:
-    context = {"name": client.display_name, "agent": str(agent), "agent_phone": agent.phone,
-               "agent_email": agent.email}
+    context = {
+        "name": client.display_name,
+        "agent": str(agent),
+        "agent_phone": agent.phone,
+        "agent_email": agent.email,
+    }
     language = client.language
     if client.email:
         channel, to = "email", client.email
@@ -205,7 +211,11 @@ def _notify_new_agent(client: Client, agent: User, by: User) -> None:
     else:
         return
     notification_send(
-        channel=channel, to=to, template="agent_changed", context=context, language=language,
+        channel=channel,
+        to=to,
+        template="agent_changed",
+        context=context,
+        language=language,
         created_by=by,
     )
 
@@ -229,7 +239,11 @@ def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) 
 
 @transaction.atomic
 def client_book_reassign(
-    *, from_agent: User, to_agents: Sequence[User], by: User, seed: int | None = None,
+    *,
+    from_agent: User,
+    to_agents: Sequence[User],
+    by: User,
+    seed: int | None = None,
     notify: bool = True,
 ) -> dict[int, int]:
     """Spread a (departing) agent's whole book equally over the chosen agents: counts differ
@@ -239,12 +253,8 @@ def client_book_reassign(
         raise ValidationError(_("Choose at least one other agent to receive the clients."))
     inactive = [str(a) for a in to_agents if not (a.is_active and a.is_agent)]
     if inactive:
-        raise ValidationError(
-            _("Not active agents: %(names)s.") % {"names": ", ".join(inactive)}
-        )
-    clients = list(
-        Client.objects.select_for_update().filter(owner=from_agent).order_by("pk")
-    )
+        raise ValidationError(_("Not active agents: %(names)s.") % {"names": ", ".join(inactive)})
+    clients = list(Client.objects.select_for_update().filter(owner=from_agent).order_by("pk"))
     rng = random.Random(seed)
     rng.shuffle(clients)
     order = list(to_agents)
@@ -255,7 +265,11 @@ def client_book_reassign(
         client.owner = agent
         counts[agent.pk] += 1
     bulk_update_with_history(
-        clients, Client, ["owner"], batch_size=1000, default_user=by,
+        clients,
+        Client,
+        ["owner"],
+        batch_size=1000,
+        default_user=by,
         default_change_reason="book reassigned",
     )
     through = Client.co_agents.through

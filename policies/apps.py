@@ -7,7 +7,12 @@ class PoliciesConfig(AppConfig):
     verbose_name = _("Policies")
 
     def ready(self):
+        from clients import search
         from workqueue import kinds
+
+        from .selectors import client_ids_by_policy_or_vehicle
+
+        search.register_matcher(client_ids_by_policy_or_vehicle)
 
         kinds.register(
             kinds.WorkKind(

@@ -203,6 +203,7 @@ class Policy(models.Model):
         ]
         indexes = [
             models.Index(fields=["number"], name="policy_number"),
+            models.Index(fields=["end_date", "id"], name="policy_end_id"),
             models.Index(fields=["status", "end_date"], name="policy_status_end"),
             models.Index(fields=["holder", "end_date"], name="policy_holder_end"),
             models.Index(fields=["agent", "end_date"], name="policy_agent_end"),

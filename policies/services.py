@@ -158,7 +158,9 @@ def policy_update(*, policy: Policy, by: User, data: dict) -> Policy:
 
 
 @transaction.atomic
-def vehicle_save(*, policy: Policy, by: User, data: dict, vehicle: Vehicle | None = None) -> Vehicle:
+def vehicle_save(
+    *, policy: Policy, by: User, data: dict, vehicle: Vehicle | None = None
+) -> Vehicle:
     if policy.line != Line.AUTO:
         raise ValidationError(_("Only auto policies carry vehicles."))
     vehicle = vehicle or Vehicle(policy=policy)

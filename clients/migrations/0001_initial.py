@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,179 +18,699 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('individual', 'Individual'), ('corporate', 'Corporate')], default='individual', max_length=16, verbose_name='type')),
-                ('first_name', models.CharField(blank=True, max_length=100, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=100, verbose_name='last name')),
-                ('national_id', models.CharField(blank=True, help_text='CURP, INE or resident ID number.', max_length=32, verbose_name='national ID')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='birthday')),
-                ('legal_name', models.CharField(blank=True, max_length=200, verbose_name='legal name')),
-                ('legal_representative', models.CharField(blank=True, max_length=200, verbose_name='legal representative')),
-                ('tax_id', models.CharField(blank=True, help_text='RFC or unified social credit code.', max_length=32, verbose_name='tax ID')),
-                ('registered_capital', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='registered capital')),
-                ('business_scope', models.TextField(blank=True, verbose_name='business scope')),
-                ('display_name', models.CharField(db_index=True, editable=False, max_length=200, verbose_name='name')),
-                ('address', models.TextField(blank=True, verbose_name='address')),
-                ('postal_code', models.CharField(blank=True, max_length=16, verbose_name='postal code')),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, db_index=True, max_length=128, region=None, verbose_name='phone')),
-                ('phone_other', phonenumber_field.modelfields.PhoneNumberField(blank=True, db_index=True, max_length=128, region=None, verbose_name='other phone')),
-                ('fax', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None, verbose_name='fax')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('whatsapp', phonenumber_field.modelfields.PhoneNumberField(blank=True, db_index=True, max_length=128, region=None, verbose_name='WhatsApp')),
-                ('language', models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('zh-hans', 'Simplified Chinese')], default='en', help_text='The language of the messages Cartera sends this client.', max_length=10, verbose_name='language')),
-                ('contact_inaccurate', models.BooleanField(default=False, help_text='Set when the client could not be reached at these details.', verbose_name='contact details inaccurate')),
-                ('lead_source', models.CharField(blank=True, choices=[('referral', 'Referral from a client'), ('walk_in', 'Walked into the office'), ('phone', 'Phone call'), ('web', 'Website'), ('social', 'Social media'), ('dealer', 'Car dealer'), ('insurer', "Insurer's list"), ('other', 'Other')], max_length=16, verbose_name='how did they hear about us')),
-                ('vip_tier', models.CharField(blank=True, choices=[('', 'None'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], default='', max_length=16, verbose_name='VIP tier')),
-                ('membership_card', models.CharField(blank=True, max_length=40, verbose_name='membership card number')),
-                ('is_key', models.BooleanField(default=False, help_text='Key clients need at least two assigned people.', verbose_name='key client')),
-                ('status', models.CharField(choices=[('prospect', 'Prospect'), ('active', 'Active'), ('former', 'Former')], default='prospect', max_length=16, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('co_agents', models.ManyToManyField(blank=True, related_name='co_assigned_clients', to=settings.AUTH_USER_MODEL, verbose_name='co-assigned agents')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_clients', to=settings.AUTH_USER_MODEL, verbose_name='owner agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("individual", "Individual"), ("corporate", "Corporate")],
+                        default="individual",
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="last name"),
+                ),
+                (
+                    "national_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="CURP, INE or resident ID number.",
+                        max_length=32,
+                        verbose_name="national ID",
+                    ),
+                ),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="birthday")),
+                (
+                    "legal_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="legal name"),
+                ),
+                (
+                    "legal_representative",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="legal representative"
+                    ),
+                ),
+                (
+                    "tax_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="RFC or unified social credit code.",
+                        max_length=32,
+                        verbose_name="tax ID",
+                    ),
+                ),
+                (
+                    "registered_capital",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="registered capital",
+                    ),
+                ),
+                ("business_scope", models.TextField(blank=True, verbose_name="business scope")),
+                (
+                    "display_name",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=200, verbose_name="name"
+                    ),
+                ),
+                ("address", models.TextField(blank=True, verbose_name="address")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=16, verbose_name="postal code"),
+                ),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, db_index=True, max_length=128, region=None, verbose_name="phone"
+                    ),
+                ),
+                (
+                    "phone_other",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True,
+                        db_index=True,
+                        max_length=128,
+                        region=None,
+                        verbose_name="other phone",
+                    ),
+                ),
+                (
+                    "fax",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, max_length=128, region=None, verbose_name="fax"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "whatsapp",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True,
+                        db_index=True,
+                        max_length=128,
+                        region=None,
+                        verbose_name="WhatsApp",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("es", "Spanish"),
+                            ("zh-hans", "Simplified Chinese"),
+                        ],
+                        default="en",
+                        help_text="The language of the messages Cartera sends this client.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "contact_inaccurate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Set when the client could not be reached at these details.",
+                        verbose_name="contact details inaccurate",
+                    ),
+                ),
+                (
+                    "lead_source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("referral", "Referral from a client"),
+                            ("walk_in", "Walked into the office"),
+                            ("phone", "Phone call"),
+                            ("web", "Website"),
+                            ("social", "Social media"),
+                            ("dealer", "Car dealer"),
+                            ("insurer", "Insurer's list"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                        verbose_name="how did they hear about us",
+                    ),
+                ),
+                (
+                    "vip_tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        default="",
+                        max_length=16,
+                        verbose_name="VIP tier",
+                    ),
+                ),
+                (
+                    "membership_card",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="membership card number"
+                    ),
+                ),
+                (
+                    "is_key",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Key clients need at least two assigned people.",
+                        verbose_name="key client",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("active", "Active"),
+                            ("former", "Former"),
+                        ],
+                        default="prospect",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "co_agents",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="co_assigned_clients",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="co-assigned agents",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_clients",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner agent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'client',
-                'verbose_name_plural': 'clients',
-                'ordering': ['display_name', 'pk'],
+                "verbose_name": "client",
+                "verbose_name_plural": "clients",
+                "ordering": ["display_name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClientAccess',
+            name="ClientAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='accesses', to='clients.client')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="accesses",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'client file opened',
-                'verbose_name_plural': 'client files opened',
+                "verbose_name": "client file opened",
+                "verbose_name_plural": "client files opened",
             },
         ),
         migrations.CreateModel(
-            name='ClientDocument',
+            name="ClientDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('national_id', 'National or voter ID'), ('drivers_licence', "Driver's licence"), ('vehicle_registration', 'Vehicle registration'), ('annual_report', 'Annual report'), ('other', 'Other')], max_length=32, verbose_name='kind')),
-                ('file', models.FileField(max_length=300, upload_to=clients.models._document_path, verbose_name='file')),
-                ('stored_name', models.CharField(editable=False, max_length=100)),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('content_type', models.CharField(max_length=100, verbose_name='content type')),
-                ('size', models.PositiveIntegerField(verbose_name='size')),
-                ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded at')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='clients.client')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("national_id", "National or voter ID"),
+                            ("drivers_licence", "Driver's licence"),
+                            ("vehicle_registration", "Vehicle registration"),
+                            ("annual_report", "Annual report"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=300, upload_to=clients.models._document_path, verbose_name="file"
+                    ),
+                ),
+                ("stored_name", models.CharField(editable=False, max_length=100)),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("content_type", models.CharField(max_length=100, verbose_name="content type")),
+                ("size", models.PositiveIntegerField(verbose_name="size")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=255, verbose_name="description"),
+                ),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="uploaded at"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document',
-                'verbose_name_plural': 'documents',
-                'ordering': ['-uploaded_at', '-pk'],
+                "verbose_name": "document",
+                "verbose_name_plural": "documents",
+                "ordering": ["-uploaded_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPerson',
+            name="ContactPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('position', models.CharField(blank=True, max_length=100, verbose_name='position')),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                ("position", models.CharField(blank=True, max_length=100, verbose_name="position")),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, max_length=128, region=None, verbose_name="phone"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact person',
-                'verbose_name_plural': 'contact persons',
-                'ordering': ['name', 'pk'],
+                "verbose_name": "contact person",
+                "verbose_name_plural": "contact persons",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalClient',
+            name="HistoricalClient",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('individual', 'Individual'), ('corporate', 'Corporate')], default='individual', max_length=16, verbose_name='type')),
-                ('first_name', models.CharField(blank=True, max_length=100, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=100, verbose_name='last name')),
-                ('national_id', models.CharField(blank=True, help_text='CURP, INE or resident ID number.', max_length=32, verbose_name='national ID')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='birthday')),
-                ('legal_name', models.CharField(blank=True, max_length=200, verbose_name='legal name')),
-                ('legal_representative', models.CharField(blank=True, max_length=200, verbose_name='legal representative')),
-                ('tax_id', models.CharField(blank=True, help_text='RFC or unified social credit code.', max_length=32, verbose_name='tax ID')),
-                ('registered_capital', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='registered capital')),
-                ('business_scope', models.TextField(blank=True, verbose_name='business scope')),
-                ('address', models.TextField(blank=True, verbose_name='address')),
-                ('postal_code', models.CharField(blank=True, max_length=16, verbose_name='postal code')),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, db_index=True, max_length=128, region=None, verbose_name='phone')),
-                ('phone_other', phonenumber_field.modelfields.PhoneNumberField(blank=True, db_index=True, max_length=128, region=None, verbose_name='other phone')),
-                ('fax', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None, verbose_name='fax')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('whatsapp', phonenumber_field.modelfields.PhoneNumberField(blank=True, db_index=True, max_length=128, region=None, verbose_name='WhatsApp')),
-                ('language', models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('zh-hans', 'Simplified Chinese')], default='en', help_text='The language of the messages Cartera sends this client.', max_length=10, verbose_name='language')),
-                ('contact_inaccurate', models.BooleanField(default=False, help_text='Set when the client could not be reached at these details.', verbose_name='contact details inaccurate')),
-                ('lead_source', models.CharField(blank=True, choices=[('referral', 'Referral from a client'), ('walk_in', 'Walked into the office'), ('phone', 'Phone call'), ('web', 'Website'), ('social', 'Social media'), ('dealer', 'Car dealer'), ('insurer', "Insurer's list"), ('other', 'Other')], max_length=16, verbose_name='how did they hear about us')),
-                ('vip_tier', models.CharField(blank=True, choices=[('', 'None'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], default='', max_length=16, verbose_name='VIP tier')),
-                ('membership_card', models.CharField(blank=True, max_length=40, verbose_name='membership card number')),
-                ('is_key', models.BooleanField(default=False, help_text='Key clients need at least two assigned people.', verbose_name='key client')),
-                ('status', models.CharField(choices=[('prospect', 'Prospect'), ('active', 'Active'), ('former', 'Former')], default='prospect', max_length=16, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner agent')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("individual", "Individual"), ("corporate", "Corporate")],
+                        default="individual",
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="last name"),
+                ),
+                (
+                    "national_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="CURP, INE or resident ID number.",
+                        max_length=32,
+                        verbose_name="national ID",
+                    ),
+                ),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="birthday")),
+                (
+                    "legal_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="legal name"),
+                ),
+                (
+                    "legal_representative",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="legal representative"
+                    ),
+                ),
+                (
+                    "tax_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="RFC or unified social credit code.",
+                        max_length=32,
+                        verbose_name="tax ID",
+                    ),
+                ),
+                (
+                    "registered_capital",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="registered capital",
+                    ),
+                ),
+                ("business_scope", models.TextField(blank=True, verbose_name="business scope")),
+                ("address", models.TextField(blank=True, verbose_name="address")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=16, verbose_name="postal code"),
+                ),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, db_index=True, max_length=128, region=None, verbose_name="phone"
+                    ),
+                ),
+                (
+                    "phone_other",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True,
+                        db_index=True,
+                        max_length=128,
+                        region=None,
+                        verbose_name="other phone",
+                    ),
+                ),
+                (
+                    "fax",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, max_length=128, region=None, verbose_name="fax"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "whatsapp",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True,
+                        db_index=True,
+                        max_length=128,
+                        region=None,
+                        verbose_name="WhatsApp",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("es", "Spanish"),
+                            ("zh-hans", "Simplified Chinese"),
+                        ],
+                        default="en",
+                        help_text="The language of the messages Cartera sends this client.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "contact_inaccurate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Set when the client could not be reached at these details.",
+                        verbose_name="contact details inaccurate",
+                    ),
+                ),
+                (
+                    "lead_source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("referral", "Referral from a client"),
+                            ("walk_in", "Walked into the office"),
+                            ("phone", "Phone call"),
+                            ("web", "Website"),
+                            ("social", "Social media"),
+                            ("dealer", "Car dealer"),
+                            ("insurer", "Insurer's list"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                        verbose_name="how did they hear about us",
+                    ),
+                ),
+                (
+                    "vip_tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        default="",
+                        max_length=16,
+                        verbose_name="VIP tier",
+                    ),
+                ),
+                (
+                    "membership_card",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="membership card number"
+                    ),
+                ),
+                (
+                    "is_key",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Key clients need at least two assigned people.",
+                        verbose_name="key client",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("active", "Active"),
+                            ("former", "Former"),
+                        ],
+                        default="prospect",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner agent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical client',
-                'verbose_name_plural': 'historical clients',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical client",
+                "verbose_name_plural": "historical clients",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('call', 'Call'), ('email', 'E-mail'), ('whatsapp', 'WhatsApp'), ('sms', 'SMS'), ('letter', 'Letter'), ('visit', 'Visit')], max_length=16, verbose_name='channel')),
-                ('direction', models.CharField(choices=[('out', 'We contacted them'), ('in', 'They contacted us')], default='out', max_length=8, verbose_name='direction')),
-                ('summary', models.TextField(verbose_name='summary')),
-                ('result', models.CharField(blank=True, max_length=100, verbose_name='result')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='clients.client')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("call", "Call"),
+                            ("email", "E-mail"),
+                            ("whatsapp", "WhatsApp"),
+                            ("sms", "SMS"),
+                            ("letter", "Letter"),
+                            ("visit", "Visit"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("out", "We contacted them"), ("in", "They contacted us")],
+                        default="out",
+                        max_length=8,
+                        verbose_name="direction",
+                    ),
+                ),
+                ("summary", models.TextField(verbose_name="summary")),
+                ("result", models.CharField(blank=True, max_length=100, verbose_name="result")),
+                (
+                    "occurred_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'interaction',
-                'verbose_name_plural': 'interactions',
-                'ordering': ['-occurred_at', '-pk'],
+                "verbose_name": "interaction",
+                "verbose_name_plural": "interactions",
+                "ordering": ["-occurred_at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['national_id'], name='client_national_id'),
+            model_name="client",
+            index=models.Index(fields=["national_id"], name="client_national_id"),
         ),
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['tax_id'], name='client_tax_id'),
+            model_name="client",
+            index=models.Index(fields=["tax_id"], name="client_tax_id"),
         ),
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['owner', 'status'], name='client_owner_status'),
+            model_name="client",
+            index=models.Index(fields=["owner", "status"], name="client_owner_status"),
         ),
         migrations.AddIndex(
-            model_name='clientaccess',
-            index=models.Index(fields=['client', '-at'], name='clientaccess_client_at'),
+            model_name="clientaccess",
+            index=models.Index(fields=["client", "-at"], name="clientaccess_client_at"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['client', '-occurred_at'], name='interaction_timeline'),
+            model_name="interaction",
+            index=models.Index(fields=["client", "-occurred_at"], name="interaction_timeline"),
         ),
     ]

@@ -1,0 +1,56 @@
+"""The one search box of the client list.
+
+Clients match by name (trigram index on PostgreSQL), phone, national or tax ID here; apps above
+``clients`` (policies: number, plate, VIN) register matchers that return client ids, so this
+app never imports them. Each matcher runs one query, so a search runs a fixed number.
+"""
+
+from collections.abc import Callable
+
+import phonenumbers
+from django.conf import settings
+from django.db.models import Q
+
+MAX_IDS_PER_MATCHER = 500
+
+_MATCHERS: list[Callable[[str], list[int]]] = []
+
+
+def register_matcher(matcher: Callable[[str], list[int]]) -> None:
+    if matcher not in _MATCHERS:
+        _MATCHERS.append(matcher)
+
+
+def compact(text: str) -> str:
+    """Upper case without spaces, dashes or dots: how IDs, plates and VINs are stored."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def as_phone(text: str) -> str | None:
+    digits = sum(ch.isdigit() for ch in text)
+    if digits < 7 or any(ch.isalpha() for ch in text):
+        return None
+    try:
+        number = phonenumbers.parse(text, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def search_q(text: str) -> Q:
+    text = " ".join(text.split())
+    code = compact(text)
+    condition = Q(display_name__icontains=text)
+    if code:
+        condition |= Q(national_id=code) | Q(tax_id=code)
+    phone = as_phone(text)
+    if phone:
+        condition |= Q(phone=phone) | Q(phone_other=phone) | Q(whatsapp=phone)
+    ids: set[int] = set()
+    for matcher in _MATCHERS:
+        ids.update(matcher(text))
+    if ids:
+        condition |= Q(pk__in=sorted(ids))
+    return condition
