@@ -43,6 +43,8 @@ urlpatterns = [
     path("accounts/", include("brokerage.accounts.urls")),
     path("outbox/", include("brokerage.notifications.urls")),
     path("queue/", include("workqueue.urls")),
+    path("clients/", include("clients.urls")),
+    path("", include("policies.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "cartera/favicon.svg")),
 ]

@@ -39,7 +39,11 @@ VEHICLE_FIELDS = {
 
 @transaction.atomic
 def insurer_save(
-    *, name: str, code: str, preferred: bool = False, active: bool = True,
+    *,
+    name: str,
+    code: str,
+    preferred: bool = False,
+    active: bool = True,
     insurer: Insurer | None = None,
 ) -> Insurer:
     """Create or change an insurer. Only one insurer is preferred at a time."""
@@ -121,8 +125,9 @@ def policy_create(
     unknown = set(fields) - POLICY_FIELDS
     if unknown:
         raise ValueError(f"policy_create got unknown fields: {sorted(unknown)}")
-    policy = Policy(holder=holder, previous_policy=previous_policy, source_quote=source_quote,
-                    **fields)
+    policy = Policy(
+        holder=holder, previous_policy=previous_policy, source_quote=source_quote, **fields
+    )
     policy.number = (policy.number or "").strip().upper()
     if policy.agent_id is None:
         policy.agent = holder.owner
@@ -135,7 +140,9 @@ def policy_create(
         holder._history_user = by
         holder.save(update_fields=["status", "updated_at"])
     if previous_policy is not None and previous_policy.status in {
-        PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED,
+        PolicyStatus.ACTIVE,
+        PolicyStatus.EXPIRED,
+        PolicyStatus.LAPSED,
     }:
         previous_policy.status = PolicyStatus.RENEWED
         previous_policy._history_user = by

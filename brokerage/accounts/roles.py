@@ -23,6 +23,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.distribute_work",
         "accounts.export_data",
         "accounts.view_outbox",
+        "policies.view_insurer",
+        "policies.add_insurer",
+        "policies.change_insurer",
     ],
     Role.MANAGER: [
         "accounts.view_dashboards",
@@ -40,6 +43,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_team",
         "accounts.change_team",
         "accounts.view_team",
+        "policies.view_insurer",
+        "policies.add_insurer",
+        "policies.change_insurer",
     ],
 }
 

@@ -28,7 +28,9 @@ class _Echo:
         return value
 
 
-def csv_response(*, filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
+def csv_response(
+    *, filename: str, header: list[str], rows: Iterable[list]
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def stream():

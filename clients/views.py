@@ -1,0 +1,347 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from brokerage.core.audit import csv_response, export_record
+
+from . import services
+from .forms import (
+    BookReassignForm,
+    ClientForm,
+    ContactPersonForm,
+    DocumentForm,
+    InteractionForm,
+    ReassignOneForm,
+)
+from .models import (
+    Client,
+    ClientDocument,
+    ClientKind,
+    ClientStatus,
+    LeadSource,
+)
+from .selectors import (
+    ClientFilters,
+    agents_for_reassignment,
+    client_for_user,
+    client_history,
+    client_list,
+    client_timeline,
+)
+
+PAGE_SIZE = 50
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or on the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _can_assign(user) -> bool:
+    return user.is_manager or user.is_maintainer or user.is_cartera_admin
+
+
+@login_required
+def client_list_view(request):
+    filters = ClientFilters.from_query(request.GET)
+    page = Paginator(client_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "query_string": urlencode(filters.as_dict()),
+        "statuses": ClientStatus.choices,
+        "kinds": ClientKind.choices,
+        "lead_sources": LeadSource.choices,
+        "owners": agents_for_reassignment(user=request.user) if _can_assign(request.user) else [],
+    }
+    template = "clients/client_list.html"
+    if request.htmx and request.htmx.target == "client-table":
+        template += "#client-table"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("accounts.export_data", raise_exception=True)
+def client_export(request):
+    filters = ClientFilters.from_query(request.GET)
+    qs = client_list(user=request.user, filters=filters)
+    rows = qs.count()
+    export_record(user=request.user, what="clients", filters=filters.as_dict(), rows=rows)
+    header = [
+        _("Name"), _("Type"), _("National ID"), _("Tax ID"), _("Phone"), _("WhatsApp"),
+        _("E-mail"), _("Status"), _("Owner agent"), _("Lead source"), _("VIP tier"),
+    ]  # fmt: skip
+    data = (
+        [
+            c.display_name,
+            c.get_kind_display(),
+            c.national_id,
+            c.tax_id,
+            c.phone,
+            c.whatsapp,
+            c.email,
+            c.get_status_display(),
+            c.owner or "",
+            c.get_lead_source_display(),
+            c.get_vip_tier_display(),
+        ]  # fmt: skip
+        for c in qs.select_related("owner").prefetch_related(None).iterator(chunk_size=2000)
+    )
+    return csv_response(filename="clients.csv", header=header, rows=data)
+
+
+@login_required
+def client_create(request):
+    kind = request.GET.get("kind", ClientKind.INDIVIDUAL)
+    if kind not in ClientKind.values:
+        kind = ClientKind.INDIVIDUAL
+    can_assign = _can_assign(request.user)
+    form = ClientForm(request.POST or None, kind=kind, can_assign=can_assign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(
+                by=request.user,
+                co_agents=form.cleaned_data.get("co_agents") or (),
+                **form.service_data(),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Client %(name)s created.") % {"name": client})
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "kind": kind})
+
+
+@login_required
+def client_edit(request, pk):
+    client = client_for_user(user=request.user, pk=pk)
+    can_assign = _can_assign(request.user)
+    form = ClientForm(
+        request.POST or None, instance=client, kind=client.kind, can_assign=can_assign
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                client=client,
+                by=request.user,
+                data=form.service_data(),
+                co_agents=form.cleaned_data.get("co_agents") if can_assign else None,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Client %(name)s saved.") % {"name": client})
+            return redirect("clients:detail", pk=client.pk)
+    return render(
+        request, "clients/client_form.html", {"form": form, "kind": client.kind, "client": client}
+    )
+
+
+@login_required
+def client_detail(request, pk):
+    from policies.selectors import policies_of_client, quotations_of_client
+
+    client = client_for_user(user=request.user, pk=pk)
+    services.client_record_access(client=client, user=request.user)
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "policies": list(policies_of_client(client=client)),
+            "quotations": list(quotations_of_client(client=client)),
+            "documents": list(client.documents.select_related("uploaded_by")),
+            "timeline": client_timeline(client=client),
+            "history": client_history(client=client),
+            "accesses": client.accesses.select_related("user").order_by("-at")[:10],
+            "interaction_form": InteractionForm(),
+            "document_form": DocumentForm(),
+            "contact_form": ContactPersonForm(),
+            "reassign_form": ReassignOneForm(agents=agents_for_reassignment(user=request.user))
+            if request.user.has_perm("accounts.manage_team")
+            else None,
+        },
+    )
+
+
+def _back_to_file(client, anchor):
+    return redirect(reverse("clients:detail", args=[client.pk]) + f"#{anchor}")
+
+
+@require_POST
+@login_required
+def interaction_create(request, pk):
+    client = client_for_user(user=request.user, pk=pk)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.interaction_log(client=client, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Contact logged."))
+            return _back_to_file(client, "timeline")
+    else:
+        messages.error(
+            request,
+            _("The contact was not logged: %(errors)s")
+            % {
+                "errors": "; ".join(
+                    f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()
+                )
+            },
+        )
+    return _back_to_file(client, "timeline")
+
+
+@require_POST
+@login_required
+def document_upload(request, pk):
+    client = client_for_user(user=request.user, pk=pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.document_upload(
+                client=client,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Document kept."))
+    else:
+        messages.error(
+            request,
+            _("The document was not kept: %(errors)s")
+            % {"errors": "; ".join(" ".join(e) for e in form.errors.values())},
+        )
+    return _back_to_file(client, "documents")
+
+
+@login_required
+def document_download(request, pk):
+    document = get_object_or_404(
+        ClientDocument.objects.filter(
+            client__in=Client.objects.visible_to(request.user).values("pk")
+        ),
+        pk=pk,
+    )
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle,
+        as_attachment=request.GET.get("inline") != "1",
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+
+
+@require_POST
+@login_required
+def contact_add(request, pk):
+    client = client_for_user(user=request.user, pk=pk)
+    form = ContactPersonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_person_add(client=client, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Contact person added."))
+    else:
+        messages.error(
+            request,
+            _("The contact person was not added: %(errors)s")
+            % {"errors": "; ".join(" ".join(e) for e in form.errors.values())},
+        )
+    return _back_to_file(client, "contacts")
+
+
+@require_POST
+@login_required
+@permission_required("accounts.manage_team", raise_exception=True)
+def client_reassign(request, pk):
+    client = client_for_user(user=request.user, pk=pk)
+    form = ReassignOneForm(request.POST, agents=agents_for_reassignment(user=request.user))
+    if form.is_valid():
+        try:
+            services.client_reassign(client=client, to=form.cleaned_data["agent"], by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("%(client)s now belongs to %(agent)s, who has been introduced to the client.")
+                % {"client": client, "agent": form.cleaned_data["agent"]},
+            )
+    else:
+        messages.error(request, _("Choose an active agent of your teams."))
+    return _back_to_file(client, "details")
+
+
+@login_required
+@permission_required("accounts.manage_team", raise_exception=True)
+def book_reassign(request):
+    """Managers move a departing agent's whole book to other agents, spread equally."""
+    agents = agents_for_reassignment(user=request.user)
+    form = BookReassignForm(request.POST or None, agents=agents)
+    preview = None
+    books = dict(
+        Client.objects.filter(owner__in=agents)
+        .values_list("owner_id")
+        .annotate(n=Count("pk"))
+        .values_list("owner_id", "n")
+    )
+    if request.method == "POST" and form.is_valid():
+        source = form.cleaned_data["from_agent"]
+        targets = list(form.cleaned_data["to_agents"])
+        total = books.get(source.pk, 0)
+        if "confirm" in request.POST:
+            try:
+                counts = services.client_book_reassign(
+                    from_agent=source,
+                    to_agents=targets,
+                    by=request.user,
+                    notify=form.cleaned_data["notify"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(count)d clients of %(agent)s were spread over %(n)d agents.")
+                    % {"count": sum(counts.values()), "agent": source, "n": len(counts)},
+                )
+                return redirect("clients:book_reassign")
+        else:
+            share, extra = divmod(total, len(targets))
+            preview = {
+                "source": source,
+                "total": total,
+                "shares": [(a, share + (1 if i < extra else 0)) for i, a in enumerate(targets)],
+            }
+    rows = [(agent, books.get(agent.pk, 0)) for agent in agents]
+    return render(
+        request,
+        "clients/book_reassign.html",
+        {"form": form, "preview": preview, "rows": rows},
+    )

@@ -1,0 +1,118 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.forms import DateInput
+
+from .models import Insurer, Line, PaymentFrequency, Policy, Quote, Vehicle
+from .selectors import active_insurers
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = [
+            "insurer", "number", "line", "coverage", "premium", "currency",
+            "payment_frequency", "start_date", "end_date", "general_conditions",
+        ]  # fmt: skip
+        widgets = {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "coverage": forms.Textarea(attrs={"rows": 2}),
+            "general_conditions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["insurer"].queryset = active_insurers()
+        self.fields["premium"].widget.attrs.update({"min": "0", "step": "0.01"})
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", _("The end date must be after the start date."))
+        return data
+
+
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "make", "model", "year", "vin", "plate", "use", "inspection_due", "licence_expiry",
+        ]  # fmt: skip
+        widgets = {"inspection_due": DateInput(), "licence_expiry": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "vehicle")
+        super().__init__(*args, **kwargs)
+        self.fields["vin"].widget.attrs.update(
+            {"maxlength": "17", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+
+    def clean_vin(self):
+        return "".join(self.cleaned_data["vin"].split()).upper()
+
+
+class CancelForm(forms.Form):
+    on = forms.DateField(label=_("Cancelled as of"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+
+
+class QuotationForm(forms.Form):
+    line = forms.ChoiceField(label=_("Line of business"), choices=Line.choices)
+    description = forms.CharField(label=_("What the client needs"), max_length=255)
+
+
+class QuoteForm(forms.ModelForm):
+    class Meta:
+        model = Quote
+        fields = ["insurer", "premium", "currency", "coverage", "valid_until"]
+        widgets = {"valid_until": DateInput(), "coverage": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["insurer"].queryset = active_insurers()
+        self.fields["premium"].widget.attrs.update({"min": "0", "step": "0.01"})
+
+    def clean_valid_until(self):
+        value = self.cleaned_data["valid_until"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("A quote cannot already be out of date."))
+        return value
+
+
+QuoteFormSet = forms.formset_factory(QuoteForm, extra=3, min_num=1, validate_min=True)
+
+
+class AcceptQuoteForm(forms.Form):
+    number = forms.CharField(label=_("Policy number"), max_length=40)
+    payment_frequency = forms.ChoiceField(
+        label=_("Payment frequency"), choices=PaymentFrequency.choices
+    )
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
+    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+    general_conditions = forms.CharField(
+        label=_("General conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", _("The end date must be after the start date."))
+        return data
+
+
+class FollowUpForm(forms.Form):
+    on = forms.DateField(label=_("Call again on"), widget=DateInput())
+
+
+class InsurerForm(forms.ModelForm):
+    class Meta:
+        model = Insurer
+        fields = ["name", "code", "preferred", "active"]

@@ -1,0 +1,28 @@
+"""The printable policy summary and payment form (seed 000, step 2), rendered with WeasyPrint."""
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import Policy
+from .schedule import instalment_schedule
+
+
+def policy_pdf(*, policy: Policy, language: str, base_url: str) -> bytes:
+    from weasyprint import HTML
+
+    with translation.override(language):
+        html = render_to_string(
+            "policies/policy_pdf.html",
+            {
+                "policy": policy,
+                "vehicles": list(policy.vehicles.all()),
+                "instalments": instalment_schedule(
+                    premium=policy.premium,
+                    frequency=policy.payment_frequency,
+                    start=policy.start_date,
+                    end=policy.end_date,
+                ),
+                "printed": timezone.now(),
+            },
+        )
+    return HTML(string=html, base_url=base_url).write_pdf()

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from . import views
+
+app_name = "policies"
+
+urlpatterns = [
+    path("policies/", views.policy_list_view, name="list"),
+    path("clients/<int:client_pk>/policies/new/", views.policy_create, name="create"),
+    path("policies/<int:pk>/", views.policy_detail, name="detail"),
+    path("policies/<int:pk>/edit/", views.policy_edit, name="edit"),
+    path("policies/<int:pk>/cancel/", views.policy_cancel, name="cancel"),
+    path("policies/<int:pk>/pdf/", views.policy_pdf_view, name="pdf"),
+    path("policies/<int:pk>/vehicles/new/", views.vehicle_form_view, name="vehicle_add"),
+    path(
+        "policies/<int:pk>/vehicles/<int:vehicle_pk>/edit/",
+        views.vehicle_form_view,
+        name="vehicle_edit",
+    ),
+    path(
+        "clients/<int:client_pk>/quotations/new/", views.quotation_create, name="quotation_create"
+    ),
+    path("quotations/<int:pk>/", views.quotation_detail, name="quotation"),
+    path("quotations/<int:pk>/quotes/", views.quote_add, name="quote_add"),
+    path("quotations/<int:pk>/follow-up/", views.quotation_follow_up, name="follow_up"),
+    path("quotes/<int:pk>/accept/", views.quote_accept, name="quote_accept"),
+    path("quotes/<int:pk>/decline/", views.quote_decline, name="quote_decline"),
+    path("insurers/", views.insurer_list, name="insurers"),
+    path("insurers/new/", views.insurer_form, name="insurer_create"),
+    path("insurers/<int:pk>/edit/", views.insurer_form, name="insurer_edit"),
+]
