@@ -230,6 +230,7 @@ NOTIFICATION_REQUEUE_AFTER_MINUTES = env.int("NOTIFICATION_REQUEUE_AFTER_MINUTES
 # Phones typed without a country code are read as numbers of this region.
 PHONENUMBER_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="MX")
 PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 CLIENT_DOCUMENT_MAX_BYTES = env.int("CLIENT_DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 # A prospect who does not buy is followed up this many days later.
 QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=7)

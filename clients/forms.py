@@ -81,7 +81,11 @@ class InteractionForm(forms.ModelForm):
     class Meta:
         model = Interaction
         fields = ["channel", "direction", "summary", "result"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "channel": forms.Select(attrs={"class": "form-select"}),
+            "direction": forms.Select(attrs={"class": "form-select"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +114,7 @@ class ReassignOneForm(forms.Form):
     def __init__(self, *args, agents, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = agents.filter(is_active=True)
+        self.fields["agent"].widget.attrs["class"] = "form-select form-select-sm"
 
 
 class BookReassignForm(forms.Form):

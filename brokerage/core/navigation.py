@@ -18,6 +18,28 @@ class NavEntry:
 
 NAV_ENTRIES = [
     NavEntry(_("My queue"), "workqueue:queue", frozenset({Role.AGENT})),
+    NavEntry(
+        _("Clients"),
+        "clients:list",
+        frozenset({Role.AGENT, Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+    ),
+    NavEntry(
+        _("Policies"),
+        "policies:list",
+        frozenset({Role.AGENT, Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+    ),
+    NavEntry(
+        _("Reassign clients"),
+        "clients:book_reassign",
+        frozenset({Role.MANAGER, Role.ADMIN}),
+        permission="accounts.manage_team",
+    ),
+    NavEntry(
+        _("Insurers"),
+        "policies:insurers",
+        frozenset({Role.MAINTAINER, Role.ADMIN}),
+        permission="policies.view_insurer",
+    ),
     NavEntry(_("Team"), "accounts:team", frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN})),
     NavEntry(
         _("Outbox"),
@@ -41,5 +63,9 @@ def nav_for(user, current_path: str = "") -> list[dict]:
         if entry.permission and not user.has_perm(entry.permission):
             continue
         url = reverse(entry.url_name)
-        items.append({"label": entry.label, "url": url, "active": current_path.startswith(url)})
+        items.append({"label": entry.label, "url": url, "active": False})
+    # The entry with the longest matching prefix is the current page.
+    matches = [i for i in items if current_path.startswith(i["url"])]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items
