@@ -72,7 +72,7 @@ def client_create(
     if co_agents:
         client.co_agents.set(co_agents)
     for contact in contacts:
-        ContactPerson.objects.create(client=client, **contact)
+        contact_person_add(client=client, by=by, **contact)
     return client
 
 
@@ -205,9 +205,9 @@ def _notify_new_agent(client: Client, agent: User, by: User) -> None:
     if client.email:
         channel, to = "email", client.email
     elif client.whatsapp:
-        channel, to = "whatsapp", str(client.whatsapp)
+        channel, to = "whatsapp", client.whatsapp.as_e164
     elif client.phone:
-        channel, to = "sms", str(client.phone)
+        channel, to = "sms", client.phone.as_e164
     else:
         return
     notification_send(
@@ -260,14 +260,16 @@ def client_book_reassign(
     order = list(to_agents)
     rng.shuffle(order)
     counts = {a.pk: 0 for a in order}
+    now = timezone.now()
     for index, client in enumerate(clients):
         agent = order[index % len(order)]
         client.owner = agent
+        client.updated_at = now
         counts[agent.pk] += 1
     bulk_update_with_history(
         clients,
         Client,
-        ["owner"],
+        ["owner", "updated_at"],
         batch_size=1000,
         default_user=by,
         default_change_reason="book reassigned",
