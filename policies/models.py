@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client
@@ -120,7 +121,7 @@ class Quote(models.Model):
 
 
 class PolicyStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("policy status", "Active")
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
     RENEWED = "renewed", _("Renewed")

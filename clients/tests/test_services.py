@@ -461,12 +461,6 @@ def test_it_reassigns_a_client_and_tells_them_by_email(agent, manager):
     assert "Luis Pérez" in message.body and "Luis Pérez" in message.subject
 
 
-@pytest.mark.xfail(
-    reason="templates/notifications/agent_changed/{subject,body}.txt have no Spanish (or "
-    "Chinese) translation in locale/*/LC_MESSAGES/django.po: a Spanish-speaking client is "
-    "told of the new agent in English",
-    strict=True,
-)
 def test_it_writes_to_the_client_in_their_language(agent, manager):
     new_agent = UserFactory(roles=["agent"])
     client = ClientFactory(owner=agent, email="ana@example.com", language="es")
