@@ -48,15 +48,16 @@ class ClientForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, kind: str, can_assign: bool, **kwargs):
+    def __init__(self, *args, kind: str, can_assign: bool, agents=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
         drop = CORPORATE_FIELDS if kind == ClientKind.INDIVIDUAL else INDIVIDUAL_FIELDS
         for name in drop:
             self.fields.pop(name)
         if can_assign:
-            self.fields["owner"].queryset = active_agents()
-            self.fields["co_agents"].queryset = active_agents()
+            agents = (agents if agents is not None else active_agents()).filter(is_active=True)
+            self.fields["owner"].queryset = agents
+            self.fields["co_agents"].queryset = agents
             if self.instance.pk:
                 self.initial["co_agents"] = list(self.instance.co_agents.all())
         else:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -54,7 +55,7 @@ class ClientQuerySet(models.QuerySet):
         agents = [user.pk]
         if user.is_manager:
             agents += list(
-                type(user).objects.filter(team__manager=user).values_list("pk", flat=True)
+                get_user_model().objects.filter(team__manager=user).values_list("pk", flat=True)
             )
         co_assigned = list(
             through.objects.filter(user_id__in=agents).values_list("client_id", flat=True)

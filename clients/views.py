@@ -110,7 +110,12 @@ def client_create(request):
     if kind not in ClientKind.values:
         kind = ClientKind.INDIVIDUAL
     can_assign = _can_assign(request.user)
-    form = ClientForm(request.POST or None, kind=kind, can_assign=can_assign)
+    form = ClientForm(
+        request.POST or None,
+        kind=kind,
+        can_assign=can_assign,
+        agents=agents_for_reassignment(user=request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_create(
@@ -131,7 +136,11 @@ def client_edit(request, pk):
     client = client_for_user(user=request.user, pk=pk)
     can_assign = _can_assign(request.user)
     form = ClientForm(
-        request.POST or None, instance=client, kind=client.kind, can_assign=can_assign
+        request.POST or None,
+        instance=client,
+        kind=client.kind,
+        can_assign=can_assign,
+        agents=agents_for_reassignment(user=request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -34,6 +34,13 @@ class PolicyForm(forms.ModelForm):
             self.add_error("end_date", _("The end date must be after the start date."))
         return data
 
+    def _get_validation_exclusions(self):
+        # Leave the one-number-per-insurer rule to the database constraint: the service turns
+        # a duplicate into an error on the number field (the form would report it on no field).
+        exclude = super()._get_validation_exclusions()
+        exclude.add("number")
+        return exclude
+
 
 class VehicleForm(forms.ModelForm):
     class Meta:

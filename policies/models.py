@@ -140,6 +140,8 @@ class PolicyQuerySet(models.QuerySet):
 
 class Policy(models.Model):
     number = models.CharField(_("policy number"), max_length=40)
+    # The number without spaces, dashes or dots, so that "HDI0042" finds "HDI-0042".
+    number_key = models.CharField(max_length=40, editable=False, db_index=True, default="")
     insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT)
     holder = models.ForeignKey(
         Client, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="policies"

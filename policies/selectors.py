@@ -19,8 +19,7 @@ def client_ids_by_policy_or_vehicle(text: str) -> list[int]:
     code = compact(text)
     if len(code) < 4:
         return []
-    numbers = {code, " ".join(text.split()).upper()}
-    by_number = Policy.objects.filter(number__in=numbers).values_list("holder_id", flat=True)
+    by_number = Policy.objects.filter(number_key=code).values_list("holder_id", flat=True)
     by_vehicle = Vehicle.objects.filter(vin=code).values_list("policy__holder_id", flat=True)
     by_plate = Vehicle.objects.filter(plate=code).values_list("policy__holder_id", flat=True)
     return list(by_number.union(by_vehicle, by_plate)[:MAX_IDS_PER_MATCHER])
@@ -58,8 +57,7 @@ class PolicyFilters:
 def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
     qs = Policy.objects.visible_to(user)
     if filters.q:
-        code = compact(filters.q)
-        qs = qs.filter(number__in={code, filters.q.upper()})
+        qs = qs.filter(number_key=compact(filters.q))
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.line:

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
 from clients.models import Client, ClientStatus
+from clients.search import compact
 from workqueue.models import ItemStatus, WorkItem
 
 from .models import (
@@ -63,6 +64,8 @@ def _normalise_vehicle(vehicle: Vehicle) -> None:
 
 
 def _validate_policy(policy: Policy) -> None:
+    policy.number = " ".join((policy.number or "").split()).upper()
+    policy.number_key = compact(policy.number)
     errors = {}
     if policy.start_date and policy.end_date and policy.end_date <= policy.start_date:
         errors["end_date"] = _("The end date must be after the start date.")
@@ -128,7 +131,6 @@ def policy_create(
     policy = Policy(
         holder=holder, previous_policy=previous_policy, source_quote=source_quote, **fields
     )
-    policy.number = (policy.number or "").strip().upper()
     if policy.agent_id is None:
         policy.agent = holder.owner
     _validate_policy(policy)
@@ -157,7 +159,6 @@ def policy_update(*, policy: Policy, by: User, data: dict) -> Policy:
         raise ValueError(f"policy_update got unknown fields: {sorted(unknown)}")
     for field, value in data.items():
         setattr(policy, field, value)
-    policy.number = policy.number.strip().upper()
     _validate_policy(policy)
     policy._history_user = by
     _save_policy(policy)

@@ -51,6 +51,9 @@ class PolicyFactory(DjangoModelFactory):
         model = Policy
 
     number = factory.Sequence(lambda n: f"POL-{n:07d}")
+    number_key = factory.LazyAttribute(
+        lambda p: "".join(ch for ch in p.number.upper() if ch.isalnum())
+    )
     insurer = factory.SubFactory(InsurerFactory)
     holder = factory.SubFactory(ClientFactory)
     line = Line.AUTO
