@@ -9,6 +9,10 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
 class ClientKind(models.TextChoices):
     INDIVIDUAL = "individual", _("Individual")
     CORPORATE = "corporate", _("Corporate")
@@ -88,19 +92,19 @@ class Client(models.Model):
     )
     business_scope = models.TextField(_("business scope"), blank=True)
     # Both
-    display_name = models.CharField(_("name"), max_length=200, editable=False, db_index=True)
+    display_name = models.CharField(_("name"), max_length=200, editable=False)
     address = models.TextField(_("address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
-    phone = PhoneNumberField(_("phone"), blank=True, db_index=True)
-    phone_other = PhoneNumberField(_("other phone"), blank=True, db_index=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    phone_other = PhoneNumberField(_("other phone"), blank=True)
     fax = PhoneNumberField(_("fax"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    whatsapp = PhoneNumberField(_("WhatsApp"), blank=True, db_index=True)
+    whatsapp = PhoneNumberField(_("WhatsApp"), blank=True)
     language = models.CharField(
         _("language"),
         max_length=10,
         choices=settings.LANGUAGES,
-        default=settings.LANGUAGE_CODE,
+        default=default_language,
         help_text=_("The language of the messages Cartera sends this client."),
     )
     contact_inaccurate = models.BooleanField(
@@ -130,6 +134,7 @@ class Client(models.Model):
         null=True,
         blank=True,
         related_name="owned_clients",
+        db_index=False,  # covered by the (owner, status) index
     )
     co_agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -157,6 +162,13 @@ class Client(models.Model):
         verbose_name_plural = _("clients")
         ordering = ["display_name", "pk"]
         indexes = [
+            # Plain b-tree indexes: exact matches only (Django's db_index would add an unused
+            # LIKE index per column on PostgreSQL). Names are searched through a trigram index
+            # (migration 0002).
+            models.Index(fields=["display_name", "id"], name="client_name_order"),
+            models.Index(fields=["phone"], name="client_phone"),
+            models.Index(fields=["phone_other"], name="client_phone_other"),
+            models.Index(fields=["whatsapp"], name="client_whatsapp"),
             models.Index(fields=["national_id"], name="client_national_id"),
             models.Index(fields=["tax_id"], name="client_tax_id"),
             models.Index(fields=["owner", "status"], name="client_owner_status"),

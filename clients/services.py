@@ -220,6 +220,21 @@ def _notify_new_agent(client: Client, agent: User, by: User) -> None:
     )
 
 
+# Apps above clients (policies: the agent of the client's running policies) follow an owner
+# change through these hooks, called as hook(clients=[...], by=user) inside the transaction.
+_REASSIGN_HOOKS: list = []
+
+
+def on_clients_reassigned(hook) -> None:
+    if hook not in _REASSIGN_HOOKS:
+        _REASSIGN_HOOKS.append(hook)
+
+
+def _run_reassign_hooks(clients: list[Client], by: User) -> None:
+    for hook in _REASSIGN_HOOKS:
+        hook(clients=clients, by=by)
+
+
 @transaction.atomic
 def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) -> Client:
     """Give one client a new owner agent; the client is told who their new agent is."""
@@ -232,6 +247,7 @@ def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) 
     client._change_reason = "reassigned"
     client.save(update_fields=["owner", "updated_at"])
     client.co_agents.remove(to)
+    _run_reassign_hooks([client], by)
     if notify:
         _notify_new_agent(client, to, by)
     return client
@@ -274,6 +290,7 @@ def client_book_reassign(
         default_user=by,
         default_change_reason="book reassigned",
     )
+    _run_reassign_hooks(clients, by)
     through = Client.co_agents.through
     for agent in order:
         through.objects.filter(

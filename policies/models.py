@@ -144,7 +144,11 @@ class Policy(models.Model):
     number_key = models.CharField(max_length=40, editable=False, db_index=True, default="")
     insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT)
     holder = models.ForeignKey(
-        Client, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="policies"
+        Client,
+        verbose_name=_("holder"),
+        on_delete=models.PROTECT,
+        related_name="policies",
+        db_index=False,  # covered by the (holder, end_date) index
     )
     line = models.CharField(_("line of business"), max_length=16, choices=Line.choices)
     coverage = models.TextField(_("coverage"))
@@ -180,6 +184,7 @@ class Policy(models.Model):
         null=True,
         blank=True,
         related_name="policies",
+        db_index=False,  # covered by the (agent, end_date) index
     )
     general_conditions = models.TextField(_("general conditions"), blank=True)
     source_quote = models.OneToOneField(

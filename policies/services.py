@@ -356,3 +356,31 @@ def quotes_expire(*, today: date | None = None) -> int:
     if stale:
         bulk_update_with_history(stale, Quote, ["status"], default_change_reason="expired")
     return len(stale)
+
+
+# Statuses in which a policy is still worked by the client's agent (renewal, collection).
+RUNNING = (PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED)
+
+
+def policies_follow_new_owner(*, clients: Sequence[Client], by: User) -> int:
+    """A reassigned client's running policies go to the new owner agent (history kept)."""
+    owners = {client.pk: client.owner_id for client in clients}
+    policies = list(
+        Policy.objects.filter(holder_id__in=list(owners), status__in=RUNNING).only(
+            "pk", "agent_id", "holder_id"
+        )
+    )
+    moved = [p for p in policies if p.agent_id != owners[p.holder_id]]
+    for policy in moved:
+        policy.agent_id = owners[policy.holder_id]
+        policy.updated_at = timezone.now()
+    if moved:
+        bulk_update_with_history(
+            moved,
+            Policy,
+            ["agent", "updated_at"],
+            batch_size=1000,
+            default_user=by,
+            default_change_reason="client reassigned",
+        )
+    return len(moved)

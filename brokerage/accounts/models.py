@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from .roles import Role
 
 
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
 def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -42,7 +46,7 @@ class User(AbstractUser):
         _("language"),
         max_length=10,
         choices=settings.LANGUAGES,
-        default=settings.LANGUAGE_CODE,
+        default=default_language,
         help_text=_("The language Cartera speaks to you in."),
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)

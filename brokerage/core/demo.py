@@ -16,6 +16,8 @@ DEMO_PASSWORD = "cartera-demo"  # noqa: S105 - published demo password
 # Dotted paths of the steps, in the order they run. Apps add theirs as they arrive.
 STEPS = [
     "brokerage.accounts.demo.seed_people",
+    "clients.demo.seed_clients",
+    "policies.demo.seed_policies",
 ]
 
 

@@ -617,3 +617,26 @@ def test_it_refuses_a_duplicate_insurer_code():
 
     assert "code" in excinfo.value.message_dict
     assert Insurer.objects.count() == 1
+
+
+def test_it_hands_a_reassigned_clients_running_policies_to_the_new_agent(agent, manager):
+    from clients.services import client_book_reassign, client_reassign
+
+    newcomer = UserFactory(roles=["agent"])
+    holder = ClientFactory(owner=agent)
+    running = PolicyFactory(holder=holder, agent=agent)
+    cancelled = PolicyFactory(holder=holder, agent=agent, status=PolicyStatus.CANCELLED)
+    client_reassign(client=holder, to=newcomer, by=manager, notify=False)
+    running.refresh_from_db()
+    cancelled.refresh_from_db()
+    assert running.agent == newcomer
+    assert cancelled.agent == agent
+    last = running.history.first()
+    assert last.history_user == manager and last.agent_id == newcomer.pk
+
+    others = [ClientFactory(owner=newcomer) for _ in range(3)]
+    policies = [PolicyFactory(holder=c, agent=newcomer) for c in others]
+    client_book_reassign(from_agent=newcomer, to_agents=[agent], by=manager, notify=False)
+    for policy in policies:
+        policy.refresh_from_db()
+        assert policy.agent == agent
