@@ -76,7 +76,7 @@ def main() -> None:
     vehicle = Vehicle.objects.order_by("pk").first()
     admin = User.objects.get(username="admin")
     agent = User.objects.get(username="agent")
-    local_phone = str(sample.phone)[-10:]
+    local_phone = sample.phone.as_national
     pages = [
         ("name search", f"/clients/?q={sample.last_name or sample.display_name[:4]}"),
         ("phone search (local form)", f"/clients/?q={local_phone}"),

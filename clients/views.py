@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brokerage.core.audit import csv_response, export_record
+from brokerage.core.flash import run_posted_form
 
 from . import services
 from .forms import (
@@ -195,25 +196,13 @@ def _back_to_file(client, anchor):
 @login_required
 def interaction_create(request, pk):
     client = client_for_user(user=request.user, pk=pk)
-    form = InteractionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.interaction_log(client=client, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Contact logged."))
-            return _back_to_file(client, "timeline")
-    else:
-        messages.error(
-            request,
-            _("The contact was not logged: %(errors)s")
-            % {
-                "errors": "; ".join(
-                    f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()
-                )
-            },
-        )
+    run_posted_form(
+        request,
+        InteractionForm(request.POST),
+        lambda data: services.interaction_log(client=client, by=request.user, **data),
+        done=_("Contact logged."),
+        failed=_("The contact was not logged: %(errors)s"),
+    )
     return _back_to_file(client, "timeline")
 
 
@@ -221,26 +210,19 @@ def interaction_create(request, pk):
 @login_required
 def document_upload(request, pk):
     client = client_for_user(user=request.user, pk=pk)
-    form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.document_upload(
-                client=client,
-                by=request.user,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-                description=form.cleaned_data["description"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Document kept."))
-    else:
-        messages.error(
-            request,
-            _("The document was not kept: %(errors)s")
-            % {"errors": "; ".join(" ".join(e) for e in form.errors.values())},
-        )
+    run_posted_form(
+        request,
+        DocumentForm(request.POST, request.FILES),
+        lambda data: services.document_upload(
+            client=client,
+            by=request.user,
+            kind=data["kind"],
+            upload=data["file"],
+            description=data["description"],
+        ),
+        done=_("Document kept."),
+        failed=_("The document was not kept: %(errors)s"),
+    )
     return _back_to_file(client, "documents")
 
 
@@ -268,20 +250,13 @@ def document_download(request, pk):
 @login_required
 def contact_add(request, pk):
     client = client_for_user(user=request.user, pk=pk)
-    form = ContactPersonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.contact_person_add(client=client, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Contact person added."))
-    else:
-        messages.error(
-            request,
-            _("The contact person was not added: %(errors)s")
-            % {"errors": "; ".join(" ".join(e) for e in form.errors.values())},
-        )
+    run_posted_form(
+        request,
+        ContactPersonForm(request.POST),
+        lambda data: services.contact_person_add(client=client, by=request.user, **data),
+        done=_("Contact person added."),
+        failed=_("The contact person was not added: %(errors)s"),
+    )
     return _back_to_file(client, "contacts")
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from brokerage.core.flash import run_posted_form
 from clients.selectors import client_for_user
 from clients.views import _apply_errors
 
@@ -229,20 +230,13 @@ def quotation_detail(request, pk):
 @login_required
 def quote_add(request, pk):
     quotation = quotation_for_user(user=request.user, pk=pk)
-    form = QuoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.quote_add(quotation=quotation, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Quote added."))
-    else:
-        messages.error(
-            request,
-            _("The quote was not added: %(errors)s")
-            % {"errors": "; ".join(" ".join(e) for e in form.errors.values())},
-        )
+    run_posted_form(
+        request,
+        QuoteForm(request.POST),
+        lambda data: services.quote_add(quotation=quotation, by=request.user, **data),
+        done=_("Quote added."),
+        failed=_("The quote was not added: %(errors)s"),
+    )
     return redirect("policies:quotation", pk=quotation.pk)
 
 

@@ -1,0 +1,32 @@
+"""Small forms posted from a detail page (log a call, upload a document, add a quote): run the
+service, say how it went in a flash message, and let the view redirect back."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+
+
+def form_errors_text(form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(errors)
+        parts.append(f"{label}: {text}" if label else text)
+    return "; ".join(parts)
+
+
+def run_posted_form(
+    request, form, action: Callable[[dict], object], *, done: str, failed: str
+) -> bool:
+    """``action(cleaned_data)`` calls the service. ``failed`` holds ``%(errors)s``."""
+    if not form.is_valid():
+        messages.error(request, failed % {"errors": form_errors_text(form)})
+        return False
+    try:
+        action(form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, failed % {"errors": " ".join(exc.messages)})
+        return False
+    messages.success(request, done)
+    return True
