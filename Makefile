@@ -29,6 +29,7 @@ run: export DEBUG ?= 1
 run: install messages static
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty --clients 200
+	$(MANAGE) run_morning_jobs
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "REDIS_URL is set: starting a Celery worker and beat."; \
 	  $(BIN)/celery -A brokerage worker --loglevel=INFO --concurrency=2 & \

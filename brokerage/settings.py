@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "workqueue",
     "clients",
     "policies",
+    "renewals",
     "phonenumber_field",
 ]
 
@@ -236,6 +237,12 @@ CLIENT_DOCUMENT_MAX_BYTES = env.int("CLIENT_DOCUMENT_MAX_MB", default=10) * 1024
 QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Renewals --------------------------------------------------------------------------
+
+# The morning job (renewal touches, lapses) runs at this local hour.
+MORNING_JOB_HOUR = env.int("MORNING_JOB_HOUR", default=6)
+MORNING_JOB_MINUTE = env.int("MORNING_JOB_MINUTE", default=0)
 
 # --- Celery -------------------------------------------------------------------------------
 

@@ -9,6 +9,11 @@ class ItemStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class Queue(models.TextChoices):
+    AGENT = "agent", _("Agent's call list")
+    MAINTAINERS = "maintainers", _("Maintainers")
+
+
 class WorkItem(models.Model):
     """One piece of work for one agent on one day: a renewal touch, a payment-due notice, a
     claim follow-up, a call-back. ``kind`` names a registered kind (workqueue.kinds) and
@@ -27,6 +32,7 @@ class WorkItem(models.Model):
         blank=True,
         related_name="work_items",
     )
+    queue = models.CharField(_("queue"), max_length=16, choices=Queue.choices, default=Queue.AGENT)
     due_on = models.DateField(_("due on"))
     priority = models.SmallIntegerField(_("priority"), default=0)
     status = models.CharField(
@@ -49,6 +55,7 @@ class WorkItem(models.Model):
         ]
         indexes = [
             models.Index(fields=["agent", "status", "due_on"], name="workitem_agent_open"),
+            models.Index(fields=["queue", "status", "due_on"], name="workitem_queue_open"),
         ]
 
     def __str__(self):

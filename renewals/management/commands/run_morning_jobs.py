@@ -1,0 +1,35 @@
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from renewals.jobs import renewals_morning_job
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the morning jobs now (the same work as the 06:00 beat task): open renewal cases, "
+        "queue the touches that fall due, lapse unrenewed policies, hand over lapsed cases."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="Run as of this day (YYYY-MM-DD); default today.")
+
+    def handle(self, *args, date=None, **options):
+        day = None
+        if date:
+            try:
+                day = _parse(date)
+            except ValueError as exc:
+                raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}.") from exc
+        report = renewals_morning_job(day=day)
+        self.stdout.write(f"morning jobs for {report.day.isoformat()}:")
+        self.stdout.write(f"  policies lapsed: {report.policies_lapsed}")
+        self.stdout.write(f"  renewal cases opened: {report.cases_opened}")
+        for days, count in sorted(report.items_created.items(), reverse=True):
+            self.stdout.write(f"  touches at {days} days: {count}")
+        self.stdout.write(f"  work items created: {report.total_items}")
+        self.stdout.write(f"  lapsed cases sent to the maintainers: {report.cases_handed_over}")
+
+
+def _parse(text: str):
+    return date.fromisoformat(text)
