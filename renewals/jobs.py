@@ -139,17 +139,15 @@ def _create_items(day: date) -> dict[int, int]:
 def _lapse(day: date, now) -> int:
     """Active policies past their end date that nobody renewed are lapsed, with history; their
     open cases are lapsed too."""
-    stale = list(
-        Policy.objects.filter(status=PolicyStatus.ACTIVE, end_date__lt=day).only(
-            "pk", "status", "updated_at"
-        )
-    )
+    # Whole rows: the history records copy every field (deferred fields would cost a query
+    # each).
+    stale = list(Policy.objects.filter(status=PolicyStatus.ACTIVE, end_date__lt=day))
     for policy in stale:
         policy.status = PolicyStatus.LAPSED
         policy.updated_at = now
     if stale:
         bulk_update_with_history(
-            stale, Policy, ["status", "updated_at"], batch_size=2000,
+            stale, Policy, ["status", "updated_at"],
             default_change_reason="lapsed: not renewed by the end date",
         )  # fmt: skip
     RenewalCase.objects.filter(
