@@ -60,3 +60,22 @@ class WorkItem(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.subject_id}: {self.title}"
+
+
+class ItemResult(models.Model):
+    """Every result logged on an item, so the call list can show the previous ones."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="results")
+    result = models.CharField(_("result"), max_length=32)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("logged result")
+        verbose_name_plural = _("logged results")
+        ordering = ["item", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.result} on {self.item_id}"

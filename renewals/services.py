@@ -1,0 +1,158 @@
+"""What a contact result means for a renewal case, and the won and lost flows."""
+
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.services import client_update, interaction_log
+from policies.models import Insurer, Line, Policy, QuotationStatus
+from policies.services import policy_create, quotation_create
+from workqueue.models import ItemStatus, WorkItem
+from workqueue.results import ContactResult
+
+from .jobs import RENEWAL_KIND
+from .models import CaseStatus, LostReason, RenewalCase
+
+LOST_BY_RESULT = {
+    ContactResult.DECLINED: LostReason.DECLINED,
+    ContactResult.VEHICLE_SOLD: LostReason.VEHICLE_SOLD,
+    ContactResult.RENEWED_ELSEWHERE: LostReason.RENEWED_ELSEWHERE,
+}
+
+
+def _close_items(case: RenewalCase, *, except_pk: int | None = None) -> None:
+    WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN).exclude(
+        pk=except_pk
+    ).update(status=ItemStatus.DONE, done_at=timezone.now())
+
+
+def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
+    """The renewal kind's result handler (registered in RenewalsConfig.ready)."""
+    case = RenewalCase.objects.select_related("policy__holder", "policy__insurer").get(
+        pk=item.subject_id
+    )
+    client = case.policy.holder
+    label = ContactResult(result).label
+    summary = _("Renewal of %(policy)s: %(result)s.") % {"policy": case.policy, "result": label}
+    if note:
+        summary += " " + note
+    interaction_log(client=client, by=by, channel="call", summary=summary, result=str(label))
+    if result in LOST_BY_RESULT:
+        renewal_lose(
+            case=case,
+            by=by,
+            reason=LOST_BY_RESULT[result],
+            lost_to=details.get("lost_to"),
+            note=note,
+        )
+    if failed_attempts >= 3 and not client.contact_inaccurate:
+        client_update(client=client, by=by, data={"contact_inaccurate": True})
+
+
+@transaction.atomic
+def renewal_lose(
+    *, case: RenewalCase, by, reason: str, lost_to: Insurer | None = None, note: str = ""
+) -> RenewalCase:
+    if case.status != CaseStatus.OPEN:
+        raise ValidationError(_("This renewal is already closed."))
+    if reason not in LostReason.values:
+        raise ValidationError({"reason": _("Unknown reason.")})
+    if reason == LostReason.RENEWED_ELSEWHERE and lost_to is None:
+        raise ValidationError({"lost_to": _("Say which insurer the client renewed with.")})
+    case.status = CaseStatus.LOST
+    case.outcome_reason = reason
+    case.lost_to = lost_to
+    case.outcome_note = note
+    case.closed_at = timezone.now()
+    case.closed_by = by
+    case.save()
+    _close_items(case)
+    return case
+
+
+def renewal_defaults(*, case: RenewalCase) -> dict:
+    """The new policy as the agent would write it: same insurer, line and cover, last year's
+    premium (or the quoted one), starting when the old one ends, for a year."""
+    old = case.policy
+    start = old.end_date
+    return {
+        "insurer": old.insurer,
+        "line": old.line,
+        "coverage": old.coverage,
+        "premium": case.quoted_premium or old.premium,
+        "currency": old.currency,
+        "payment_frequency": old.payment_frequency,
+        "start_date": start,
+        "end_date": start + relativedelta(years=1),
+        "general_conditions": old.general_conditions,
+    }
+
+
+@transaction.atomic
+def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields) -> Policy:
+    """The client renews: the new policy is created linked to the old one, the case is won and
+    its open touches are closed."""
+    case = RenewalCase.objects.select_for_update().select_related("policy__holder").get(pk=case.pk)
+    if case.status not in (CaseStatus.OPEN, CaseStatus.LAPSED):
+        raise ValidationError(_("This renewal is already closed."))
+    old = case.policy
+    if vehicles is None and old.line == Line.AUTO:
+        vehicles = [
+            {f: getattr(v, f) for f in ("make", "model", "year", "vin", "plate", "use",
+                                         "inspection_due", "licence_expiry")}
+            for v in old.vehicles.all()
+        ]  # fmt: skip
+    new = policy_create(
+        by=by, holder=old.holder, previous_policy=old, vehicles=vehicles or [], number=number,
+        agent=old.holder.owner or old.agent, **fields,
+    )  # fmt: skip
+    case.status = CaseStatus.WON
+    case.new_policy = new
+    case.quoted_premium = case.quoted_premium or new.premium
+    case.closed_at = timezone.now()
+    case.closed_by = by
+    case.save()
+    for item in WorkItem.objects.filter(
+        kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN
+    ):
+        item.result = ContactResult.RENEWED
+        item.status = ItemStatus.DONE
+        item.done_at = timezone.now()
+        item.save(update_fields=["result", "status", "done_at"])
+    interaction_log(
+        client=old.holder, by=by, channel="call",
+        summary=_("Renewed %(old)s as %(new)s.") % {"old": old, "new": new},
+        result=str(ContactResult.RENEWED.label),
+    )  # fmt: skip
+    return new
+
+
+@transaction.atomic
+def renewal_quote(*, case: RenewalCase, by):
+    """ "Interested": open the renewal quotation, the same insurer at last year's premium
+    first; the agent adds the alternatives for the same cover."""
+    old = case.policy
+    open_quotation = old.holder.quotations.filter(
+        status=QuotationStatus.OPEN, description__startswith=_("Renewal of")
+    ).first()
+    if open_quotation is not None:
+        return open_quotation
+    return quotation_create(
+        client=old.holder,
+        by=by,
+        line=old.line,
+        description=_("Renewal of %(policy)s") % {"policy": old},
+        quotes=[
+            {
+                "insurer": old.insurer,
+                "premium": case.last_premium,
+                "currency": old.currency,
+                "coverage": old.coverage,
+                "valid_until": max(old.end_date, timezone.localdate() + timedelta(days=1)),
+            }
+        ],
+    )
