@@ -9,6 +9,7 @@ MANAGE := $(BIN)/python manage.py
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@test -f .env || printf '# Local development only (git ignores this file).\nDEBUG=true\n' > .env
 	@touch $@
 
 install: $(VENV)/.installed
