@@ -8,6 +8,8 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from brokerage.core.names import person_name
+
 
 def default_language() -> str:
     return settings.LANGUAGE_CODE
@@ -180,10 +182,7 @@ class Client(models.Model):
     def compute_display_name(self) -> str:
         if self.kind == ClientKind.CORPORATE:
             return self.legal_name.strip()
-        first, last = self.first_name.strip(), self.last_name.strip()
-        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
-            return f"{last}{first}"
-        return " ".join(p for p in (first, last) if p)
+        return person_name(self.first_name, self.last_name)
 
     @property
     def is_corporate(self) -> bool:

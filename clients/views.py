@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brokerage.core.audit import csv_response, export_record
-from brokerage.core.flash import run_posted_form
+from brokerage.core.flash import apply_service_errors, run_posted_form
 
 from . import services
 from .forms import (
@@ -39,15 +39,6 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or on the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _can_assign(user) -> bool:
@@ -125,7 +116,7 @@ def client_create(request):
                 **form.service_data(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Client %(name)s created.") % {"name": client})
             return redirect("clients:detail", pk=client.pk)
@@ -152,7 +143,7 @@ def client_edit(request, pk):
                 co_agents=form.cleaned_data.get("co_agents") if can_assign else None,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Client %(name)s saved.") % {"name": client})
             return redirect("clients:detail", pk=client.pk)
@@ -308,7 +299,7 @@ def book_reassign(request):
                     notify=form.cleaned_data["notify"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(
                     request,

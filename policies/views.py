@@ -9,9 +9,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brokerage.core.flash import run_posted_form
+from brokerage.core.flash import apply_service_errors, run_posted_form
 from clients.selectors import client_for_user
-from clients.views import _apply_errors
 
 from . import services
 from .forms import (
@@ -126,7 +125,7 @@ def policy_edit(request, pk):
         try:
             services.policy_update(policy=policy, by=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Policy %(policy)s saved.") % {"policy": policy})
             return redirect("policies:detail", pk=policy.pk)
@@ -148,7 +147,7 @@ def vehicle_form_view(request, pk, vehicle_pk=None):
                 policy=policy, by=request.user, data=form.cleaned_data, vehicle=vehicle
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Vehicle saved."))
             return redirect("policies:detail", pk=policy.pk)
@@ -165,7 +164,7 @@ def policy_cancel(request, pk):
         try:
             services.policy_cancel(policy=policy, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Policy %(policy)s cancelled.") % {"policy": policy})
             return redirect("policies:detail", pk=policy.pk)
@@ -200,7 +199,7 @@ def quotation_create(request, client_pk):
                 client=client, by=request.user, quotes=quotes, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Quotation saved with %(n)d quotes.") % {"n": len(quotes)})
             return redirect("policies:quotation", pk=quotation.pk)
@@ -322,7 +321,7 @@ def insurer_form(request, pk=None):
         try:
             services.insurer_save(insurer=insurer, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Insurer saved."))
             return redirect("policies:insurers")

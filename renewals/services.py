@@ -24,10 +24,14 @@ LOST_BY_RESULT = {
 }
 
 
-def _close_items(case: RenewalCase, *, except_pk: int | None = None) -> None:
-    WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN).exclude(
-        pk=except_pk
-    ).update(status=ItemStatus.DONE, done_at=timezone.now())
+def _close_items(case: RenewalCase, *, result: str | None = None) -> None:
+    """Close the case's open touches in one statement (a result is set when one is given)."""
+    changes = {"status": ItemStatus.DONE, "done_at": timezone.now()}
+    if result:
+        changes["result"] = result
+    WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN).update(
+        **changes
+    )
 
 
 def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
@@ -116,13 +120,7 @@ def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields
     case.closed_at = timezone.now()
     case.closed_by = by
     case.save()
-    for item in WorkItem.objects.filter(
-        kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN
-    ):
-        item.result = ContactResult.RENEWED
-        item.status = ItemStatus.DONE
-        item.done_at = timezone.now()
-        item.save(update_fields=["result", "status", "done_at"])
+    _close_items(case, result=ContactResult.RENEWED)
     interaction_log(
         client=old.holder, by=by, channel="call",
         summary=_("Renewed %(old)s as %(new)s.") % {"old": old, "new": new},

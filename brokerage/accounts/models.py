@@ -4,15 +4,13 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from brokerage.core.names import person_name
+
 from .roles import Role
 
 
 def default_language() -> str:
     return settings.LANGUAGE_CODE
-
-
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 class Team(models.Model):
@@ -80,10 +78,7 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         """Chinese names are written family name first with no space (李华); others as
         first name then last name."""
-        first, last = self.first_name.strip(), self.last_name.strip()
-        if _is_cjk(first + last):
-            return f"{last}{first}"
-        return " ".join(part for part in (first, last) if part)
+        return person_name(self.first_name, self.last_name)
 
     @cached_property
     def role_names(self) -> frozenset[str]:

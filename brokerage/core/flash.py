@@ -30,3 +30,12 @@ def run_posted_form(
         return False
     messages.success(request, done)
     return True
+
+
+def apply_service_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or on the form as a whole)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

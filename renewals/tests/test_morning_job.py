@@ -8,42 +8,15 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from clients.tests.factories import ClientFactory
 from policies.models import Line, PolicyStatus
-from policies.tests.factories import InsurerFactory, PolicyFactory
+from policies.tests.factories import InsurerFactory
 from renewals.jobs import LAPSED_KIND, RENEWAL_KIND, renewals_morning_job
-from renewals.ladders import DEALER_RUNGS, DEFAULT_RUNGS, validate_rungs
-from renewals.models import CaseStatus, Ladder, LadderRule, RenewalCase
+from renewals.ladders import validate_rungs
+from renewals.models import CaseStatus, LadderRule, RenewalCase
+from renewals.tests.conftest import TODAY, days, policy_ending
 from workqueue.models import ItemStatus, Queue, WorkItem
 
 pytestmark = pytest.mark.django_db
-
-TODAY = datetime.date(2026, 11, 22)
-
-
-def days(n):
-    return TODAY + datetime.timedelta(days=n)
-
-
-@pytest.fixture
-def ladders():
-    """The presets (flushed away in transactional tests, so made here)."""
-    default, _ = Ladder.objects.update_or_create(
-        code="design-card",
-        defaults={"name": "30/25/15", "rungs": validate_rungs(DEFAULT_RUNGS), "is_default": True},
-    )
-    dealer, _ = Ladder.objects.update_or_create(
-        code="dealer", defaults={"name": "Dealer", "rungs": validate_rungs(DEALER_RUNGS)}
-    )
-    return {"default": default, "dealer": dealer}
-
-
-def policy_ending(n, *, owner=None, **kwargs):
-    holder = ClientFactory(owner=owner)
-    end = days(n)
-    return PolicyFactory(
-        holder=holder, start_date=end - datetime.timedelta(days=365), end_date=end, **kwargs
-    )
 
 
 def items(**filters):

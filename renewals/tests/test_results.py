@@ -12,16 +12,15 @@ from policies.tests.factories import InsurerFactory, VehicleFactory
 from renewals.jobs import RENEWAL_KIND, renewals_morning_job
 from renewals.models import CaseStatus, LostReason, RenewalCase
 from renewals.services import renewal_defaults, renewal_quote, renewal_renew
+from renewals.tests.conftest import TODAY, policy_ending
 from workqueue.models import ItemStatus, Queue, WorkItem
 from workqueue.services import item_record_result
-
-from .test_morning_job import TODAY, ladders, policy_ending  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def worked(ladders, agent):  # noqa: F811
+def worked(ladders, agent):
     policy = policy_ending(30, owner=agent)
     renewals_morning_job(day=TODAY)
     item = WorkItem.objects.get(kind=RENEWAL_KIND)
