@@ -7,6 +7,7 @@ With nothing set, Cartera runs on an embedded SQLite file and executes Celery ta
 
 import sys
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -243,6 +244,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The morning job (renewal touches, lapses) runs at this local hour.
 MORNING_JOB_HOUR = env.int("MORNING_JOB_HOUR", default=6)
 MORNING_JOB_MINUTE = env.int("MORNING_JOB_MINUTE", default=0)
+
+# --- Work queues -----------------------------------------------------------------------------
+
+# An agent must log a result on every item by this local time on the day after it was handed
+# out; one who has not gets no shared items in the next distribution.
+WORK_RESULT_CUTOFF = env.str("WORK_RESULT_CUTOFF", default="17:00")
+# Call-back windows proposed on the call list (local times).
+CALLBACK_WINDOWS = [("09:30", "11:00"), ("15:30", "17:00")]
+# Points for a won renewal: a base plus this many per 1,000 of premium.
+RENEWAL_POINTS_BASE = Decimal(env.str("RENEWAL_POINTS_BASE", default="10"))
+RENEWAL_POINTS_PER_THOUSAND = Decimal(env.str("RENEWAL_POINTS_PER_THOUSAND", default="1"))
 
 # --- Celery -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
@@ -233,6 +234,32 @@ def on_clients_reassigned(hook) -> None:
 def _run_reassign_hooks(clients: list[Client], by: User) -> None:
     for hook in _REASSIGN_HOOKS:
         hook(clients=clients, by=by)
+
+
+@transaction.atomic
+def clients_take_owner(*, owners: dict[int, int], by: User | None = None) -> int:
+    """Clients with no active owner take the agent their work was handed to (distribution of
+    leads and of a departed agent's items), with history; their running policies follow."""
+    clients = list(
+        Client.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(owners))
+        .filter(
+            Q(owner__isnull=True)
+            | Q(owner__is_active=False)
+            | Q(owner__deactivated_at__isnull=False)
+        )
+    )
+    now = timezone.now()
+    for client in clients:
+        client.owner_id = owners[client.pk]
+        client.updated_at = now
+    if clients:
+        bulk_update_with_history(
+            clients, Client, ["owner", "updated_at"], batch_size=1000, default_user=by,
+            default_change_reason="work handed out",
+        )  # fmt: skip
+        _run_reassign_hooks(clients, by)
+    return len(clients)
 
 
 @transaction.atomic

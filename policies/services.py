@@ -365,11 +365,8 @@ RUNNING = (PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED)
 def policies_follow_new_owner(*, clients: Sequence[Client], by: User) -> int:
     """A reassigned client's running policies go to the new owner agent (history kept)."""
     owners = {client.pk: client.owner_id for client in clients}
-    policies = list(
-        Policy.objects.filter(holder_id__in=list(owners), status__in=RUNNING).only(
-            "pk", "agent_id", "holder_id"
-        )
-    )
+    # Whole rows: the history records copy every field (a deferred one would cost a query).
+    policies = list(Policy.objects.filter(holder_id__in=list(owners), status__in=RUNNING))
     moved = [p for p in policies if p.agent_id != owners[p.holder_id]]
     for policy in moved:
         policy.agent_id = owners[policy.holder_id]

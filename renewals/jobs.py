@@ -13,6 +13,7 @@ from simple_history.utils import bulk_update_with_history
 from policies.models import Policy, PolicyStatus
 from workqueue.models import ItemStatus, Queue
 
+from .messages import renewal_rung_messages
 from .models import CaseStatus, Ladder, LadderRule, RenewalCase
 
 RENEWAL_KIND = "renewal"
@@ -27,6 +28,7 @@ class MorningReport:
     items_created: dict[int, int] = field(default_factory=dict)  # rung days → items
     policies_lapsed: int = 0
     cases_handed_over: int = 0
+    messages_queued: int = 0
 
     @property
     def total_items(self) -> int:
@@ -64,8 +66,8 @@ def _open_cases(day: date) -> int:
         sql = f"""
             INSERT INTO renewals_renewalcase
                 (policy_id, ladder_id, stage, grade, client_type, status, outcome_reason,
-                 outcome_note, last_premium, opened_on)
-            SELECT p.id, %s, '', '', '', %s, '', '', p.premium, %s
+                 lost_why, outcome_note, last_premium, opened_on)
+            SELECT p.id, %s, '', '', '', %s, '', '', '', p.premium, %s
             FROM policies_policy p
             WHERE {" AND ".join(conditions)}
               AND NOT EXISTS (SELECT 1 FROM renewals_renewalcase c WHERE c.policy_id = p.id)
@@ -96,9 +98,10 @@ def _create_items(day: date) -> dict[int, int]:
             sql = f"""
                 INSERT INTO workqueue_workitem
                     (kind, subject_id, key, title, agent_id, queue, due_on, priority, status,
-                     attempts, result, created_at)
+                     attempts, result, created_at, handed_out_at)
                 SELECT %s, c.id, %s, cl.display_name || ' · ' || p.number, cl.owner_id, %s,
-                       {due}, %s, %s, 0, '', %s
+                       {due}, %s, %s, 0, '', %s,
+                       CASE WHEN cl.owner_id IS NULL THEN NULL ELSE %s END
                 FROM renewals_renewalcase c
                 JOIN policies_policy p ON p.id = c.policy_id
                 JOIN clients_client cl ON cl.id = p.holder_id
@@ -109,7 +112,7 @@ def _create_items(day: date) -> dict[int, int]:
             """  # noqa: S608 - only placeholders and fixed SQL are interpolated
             params = [
                 RENEWAL_KIND, f"rung-{days}", Queue.AGENT, days, 100 - days, ItemStatus.OPEN,
-                now, ladder.pk, CaseStatus.OPEN, days, day, days, *entry_params,
+                now, now, ladder.pk, CaseStatus.OPEN, days, day, days, *entry_params,
             ]  # fmt: skip
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -192,4 +195,5 @@ def renewals_morning_job(*, day: date | None = None, now=None) -> MorningReport:
     report.cases_opened = _open_cases(day)
     report.items_created = _create_items(day)
     report.cases_handed_over = _hand_over(now)
+    report.messages_queued = renewal_rung_messages(day=day, now=now)
     return report

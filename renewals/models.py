@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from policies.models import Insurer, Line, Policy
@@ -102,6 +103,16 @@ class LostReason(models.TextChoices):
     UNREACHABLE = "unreachable", _("Unreachable")
 
 
+class CompetitorWhy(models.TextChoices):
+    """Why a client renewed with another insurer."""
+
+    PRICE = "price", _("Cheaper premium")
+    COVER = "cover", _("Better cover")
+    SERVICE = "service", _("Unhappy with our service")
+    RELATIONSHIP = "relationship", _("Relationship with another agent or dealer")
+    OTHER = "other", _("Other")
+
+
 class RenewalCase(models.Model):
     """One policy approaching its end date, worked along its ladder until won or lost."""
 
@@ -125,6 +136,9 @@ class RenewalCase(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    lost_why = models.CharField(
+        _("why they left"), max_length=16, choices=CompetitorWhy.choices, blank=True
     )
     outcome_note = models.TextField(_("note"), blank=True)
     new_policy = models.ForeignKey(
@@ -157,6 +171,9 @@ class RenewalCase(models.Model):
 
     def __str__(self):
         return f"{self.policy} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("renewals:detail", args=[self.pk])
 
     @property
     def premium_change_percent(self) -> Decimal | None:

@@ -1,8 +1,10 @@
 """What a contact result means for a renewal case, and the won and lost flows."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,9 +15,10 @@ from policies.models import Insurer, Line, Policy, QuotationStatus
 from policies.services import policy_create, quotation_create
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import ContactResult
+from workqueue.services import points_award
 
 from .jobs import RENEWAL_KIND
-from .models import CaseStatus, LostReason, RenewalCase
+from .models import CaseStatus, ClientType, CompetitorWhy, Grade, LostReason, RenewalCase
 
 LOST_BY_RESULT = {
     ContactResult.DECLINED: LostReason.DECLINED,
@@ -51,6 +54,7 @@ def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -
             by=by,
             reason=LOST_BY_RESULT[result],
             lost_to=details.get("lost_to"),
+            lost_why=details.get("lost_why", ""),
             note=note,
         )
     if failed_attempts >= 3 and not client.contact_inaccurate:
@@ -59,7 +63,13 @@ def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -
 
 @transaction.atomic
 def renewal_lose(
-    *, case: RenewalCase, by, reason: str, lost_to: Insurer | None = None, note: str = ""
+    *,
+    case: RenewalCase,
+    by,
+    reason: str,
+    lost_to: Insurer | None = None,
+    lost_why: str = "",
+    note: str = "",
 ) -> RenewalCase:
     if case.status != CaseStatus.OPEN:
         raise ValidationError(_("This renewal is already closed."))
@@ -67,7 +77,10 @@ def renewal_lose(
         raise ValidationError({"reason": _("Unknown reason.")})
     if reason == LostReason.RENEWED_ELSEWHERE and lost_to is None:
         raise ValidationError({"lost_to": _("Say which insurer the client renewed with.")})
+    if lost_why and lost_why not in CompetitorWhy.values:
+        raise ValidationError({"lost_why": _("Unknown reason.")})
     case.status = CaseStatus.LOST
+    case.lost_why = lost_why
     case.outcome_reason = reason
     case.lost_to = lost_to
     case.outcome_note = note
@@ -75,6 +88,19 @@ def renewal_lose(
     case.closed_by = by
     case.save()
     _close_items(case)
+    return case
+
+
+@transaction.atomic
+def renewal_grade(*, case: RenewalCase, by, grade: str, client_type: str) -> RenewalCase:
+    """Grade a renewal (A sure … D likely lost) and say what kind of client it is."""
+    if grade and grade not in Grade.values:
+        raise ValidationError({"grade": _("Unknown grade.")})
+    if client_type and client_type not in ClientType.values:
+        raise ValidationError({"client_type": _("Unknown client type.")})
+    case.grade = grade
+    case.client_type = client_type
+    case.save(update_fields=["grade", "client_type"])
     return case
 
 
@@ -94,6 +120,28 @@ def renewal_defaults(*, case: RenewalCase) -> dict:
         "end_date": start + relativedelta(years=1),
         "general_conditions": old.general_conditions,
     }
+
+
+def renewal_points(premium: Decimal) -> Decimal:
+    """A won renewal earns a base plus an amount per 1,000 of premium (both settings)."""
+    points = settings.RENEWAL_POINTS_BASE + premium / 1000 * settings.RENEWAL_POINTS_PER_THOUSAND
+    return points.quantize(Decimal("0.01"))
+
+
+def _award_points(*, case: RenewalCase, by, premium: Decimal) -> None:
+    """Points go to the agent who won the renewal: the one closing it, or when a manager or
+    maintainer records it, the agent of the old policy."""
+    agent = by if getattr(by, "is_agent", False) else case.policy.agent
+    if agent is None:
+        return
+    points_award(
+        agent=agent,
+        kind=RENEWAL_KIND,
+        subject_id=case.pk,
+        points=renewal_points(premium),
+        premium=premium,
+        reason=_("Renewal of %(policy)s") % {"policy": case.policy},
+    )
 
 
 @transaction.atomic
@@ -121,6 +169,7 @@ def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields
     case.closed_by = by
     case.save()
     _close_items(case, result=ContactResult.RENEWED)
+    _award_points(case=case, by=by, premium=new.premium)
     interaction_log(
         client=old.holder, by=by, channel="call",
         summary=_("Renewed %(old)s as %(new)s.") % {"old": old, "new": new},

@@ -1,11 +1,16 @@
 from celery import shared_task
+from django.db import transaction
+
+from workqueue.tasks import distribution_task
 
 from .jobs import renewals_morning_job
 
 
 @shared_task(name="renewals.tasks.renewals_morning_task")
 def renewals_morning_task() -> dict:
+    """The morning job, then the hand-out of the items nobody owns."""
     report = renewals_morning_job()
+    transaction.on_commit(distribution_task.delay)
     return {
         "day": report.day.isoformat(),
         "cases_opened": report.cases_opened,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -79,3 +80,96 @@ class ItemResult(models.Model):
 
     def __str__(self):
         return f"{self.result} on {self.item_id}"
+
+
+class HandOutReason(models.TextChoices):
+    OWNER = "owner", _("Client's owner")
+    CONTINUITY = "continuity", _("Worked this case before")
+    SHARED = "shared", _("Shared at random")
+
+
+class DistributionRun(models.Model):
+    """One hand-out of the items nobody owns: its random seed, the deadline it checked, the
+    agents it skipped and why, and (in its lines) who got which item and why."""
+
+    day = models.DateField(_("day"))
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the morning job ran it."),
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    seed = models.BigIntegerField(_("random seed"))
+    cutoff_at = models.DateTimeField(_("results checked up to"))
+    items_count = models.PositiveIntegerField(_("items handed out"), default=0)
+    unassigned_count = models.PositiveIntegerField(_("items left for lack of agents"), default=0)
+    skipped = models.JSONField(_("agents skipped"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("distribution run")
+        verbose_name_plural = _("distribution runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.day} #{self.pk}"
+
+
+class DistributionLine(models.Model):
+    run = models.ForeignKey(DistributionRun, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    previous_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("previous agent"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    reason = models.CharField(_("why"), max_length=16, choices=HandOutReason.choices)
+
+    class Meta:
+        verbose_name = _("handed-out item")
+        verbose_name_plural = _("handed-out items")
+        ordering = ["run", "agent", "pk"]
+
+    def __str__(self):
+        return f"{self.item_id} → {self.agent_id} ({self.reason})"
+
+
+class PointsAward(models.Model):
+    """Points an agent earned, e.g. for a won renewal (a base plus an amount per premium).
+    One award per subject of a kind: winning the same renewal twice cannot happen."""
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT,
+        related_name="points_awards",
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=32)
+    subject_id = models.PositiveBigIntegerField(_("subject"))
+    points = models.DecimalField(_("points"), max_digits=10, decimal_places=2)
+    premium = models.DecimalField(_("premium"), max_digits=12, decimal_places=2, null=True)
+    reason = models.CharField(_("reason"), max_length=255)
+    awarded_at = models.DateTimeField(_("awarded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points award")
+        verbose_name_plural = _("points awards")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject_id"], name="points_once_per_subject")
+        ]
+        indexes = [models.Index(fields=["awarded_at", "agent"], name="points_by_day")]
+
+    def __str__(self):
+        return f"{self.points} → {self.agent_id}"

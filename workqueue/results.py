@@ -26,3 +26,14 @@ FINAL = {
     ContactResult.VEHICLE_SOLD,
 }
 MAX_FAILED_ATTEMPTS = 3
+
+# Entries maintainers add to an item's log.
+CONTACT_FIXED = "contact_fixed"
+CLOSED = "closed"
+_OTHER_LABELS = {CONTACT_FIXED: _("Contact fixed"), CLOSED: _("Closed by a maintainer")}
+
+
+def result_label(code: str):
+    if code in ContactResult.values:
+        return ContactResult(code).label
+    return _OTHER_LABELS.get(code, code)

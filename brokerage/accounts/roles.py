@@ -26,11 +26,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.view_insurer",
         "policies.add_insurer",
         "policies.change_insurer",
+        "renewals.view_renewalcase",
     ],
     Role.MANAGER: [
         "accounts.view_dashboards",
         "accounts.manage_team",
         "accounts.export_data",
+        "renewals.view_renewalcase",
+        "renewals.change_ladder",
     ],
     Role.ADMIN: [
         "accounts.manage_users",
@@ -46,6 +49,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.view_insurer",
         "policies.add_insurer",
         "policies.change_insurer",
+        "renewals.view_renewalcase",
+        "renewals.change_ladder",
+        "accounts.distribute_work",
     ],
 }
 

@@ -29,6 +29,30 @@ NAV_ENTRIES = [
         frozenset({Role.AGENT, Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
     ),
     NavEntry(
+        _("Renewals"),
+        "renewals:list",
+        frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+        permission="renewals.view_renewalcase",
+    ),
+    NavEntry(
+        _("Fix-contact queue"),
+        "workqueue:maintainers",
+        frozenset({Role.MAINTAINER, Role.ADMIN}),
+        permission="accounts.distribute_work",
+    ),
+    NavEntry(
+        _("Distribution"),
+        "workqueue:distribution",
+        frozenset({Role.MAINTAINER, Role.ADMIN}),
+        permission="accounts.distribute_work",
+    ),
+    NavEntry(
+        _("Ladders"),
+        "renewals:ladders",
+        frozenset({Role.MANAGER, Role.ADMIN}),
+        permission="renewals.change_ladder",
+    ),
+    NavEntry(
         _("Reassign clients"),
         "clients:book_reassign",
         frozenset({Role.MANAGER, Role.ADMIN}),

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         for days, count in sorted(report.items_created.items(), reverse=True):
             self.stdout.write(f"  touches at {days} days: {count}")
         self.stdout.write(f"  work items created: {report.total_items}")
+        self.stdout.write(f"  renewal reminders queued for clients: {report.messages_queued}")
         self.stdout.write(f"  lapsed cases sent to the maintainers: {report.cases_handed_over}")
 
 

@@ -1,0 +1,135 @@
+"""Managers' renewal pages: the renewal list and a case with every touch."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from brokerage.core.flash import run_posted_form
+from clients.selectors import agents_for_reassignment
+from policies.models import Insurer, Line
+
+from .models import CaseStatus, ClientType, Grade
+from .selectors import (
+    ALL,
+    DUE_WINDOWS,
+    UNGRADED,
+    RenewalFilters,
+    case_for_user,
+    case_rungs,
+    case_touches,
+    renewal_list,
+    stage_choices,
+    with_stage_labels,
+)
+from .services import renewal_grade
+
+PAGE_SIZE = 50
+TABLE_TARGET = "renewal-table"
+
+
+class CaseGradeForm(forms.Form):
+    """Grade and client type of a case (the service checks them again)."""
+
+    grade = forms.ChoiceField(
+        label=gettext_lazy("Grade"), choices=[("", "—"), *Grade.choices], required=False
+    )
+    client_type = forms.ChoiceField(
+        label=gettext_lazy("Client type"), choices=[("", "—"), *ClientType.choices], required=False
+    )
+
+
+@login_required
+@permission_required("renewals.view_renewalcase", raise_exception=True)
+def renewal_list_view(request):
+    agents = list(agents_for_reassignment(user=request.user))
+    insurers = list(Insurer.objects.all())
+    stages = stage_choices()
+    filters = RenewalFilters.from_query(
+        request.GET,
+        stages={value for value, _label in stages},
+        agent_ids={agent.pk for agent in agents},
+        insurer_ids={insurer.pk for insurer in insurers},
+    )
+    today = timezone.localdate()
+    page = Paginator(
+        renewal_list(user=request.user, filters=filters, today=today), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    page.object_list = with_stage_labels(page.object_list, today=today)
+    partial = bool(request.htmx) and request.htmx.target == TABLE_TARGET
+    warning = ""
+    if filters.ignored:
+        warning = _("Some filters were not understood and were ignored: %(names)s.") % {
+            "names": ", ".join(filters.ignored)
+        }
+        if not partial:
+            messages.warning(request, warning)
+    context = {
+        "page": page,
+        "filters": filters,
+        "query_string": urlencode(filters.as_dict()),
+        "statuses": CaseStatus.choices,
+        "all_statuses": ALL,
+        "stages": stages,
+        "grades": Grade.choices,
+        "ungraded": UNGRADED,
+        "agents": agents,
+        "insurers": insurers,
+        "lines": Line.choices,
+        "due_windows": list(DUE_WINDOWS.items()),
+        # An htmx swap replaces only the table: the warning travels inside it.
+        "inline_warning": warning if partial else "",
+        "today": today,
+    }
+    template = "renewals/renewal_list.html"
+    if partial:
+        template += "#" + TABLE_TARGET
+    return render(request, template, context)
+
+
+@login_required
+def case_detail_view(request, pk):
+    case = case_for_user(user=request.user, pk=pk)
+    today = timezone.localdate()
+    touches = case_touches(case=case)
+    rungs = case_rungs(case=case, touches=touches, today=today)
+    return render(
+        request,
+        "renewals/case_detail.html",
+        {
+            "case": case,
+            "policy": case.policy,
+            "client": case.policy.holder,
+            "days_left": (case.policy.end_date - today).days,
+            "days_late": (today - case.policy.end_date).days,
+            "rungs": rungs,
+            "touches": touches,
+            "grade_form": CaseGradeForm(
+                initial={"grade": case.grade, "client_type": case.client_type}
+            ),
+            "today": today,
+        },
+    )
+
+
+@require_POST
+@login_required
+def case_grade_view(request, pk):
+    case = case_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request,
+        CaseGradeForm(request.POST),
+        lambda data: renewal_grade(
+            case=case, by=request.user, grade=data["grade"], client_type=data["client_type"]
+        ),
+        done=_("Grade saved."),
+        failed=_("The grade was not saved: %(errors)s"),
+    )
+    return redirect(reverse("renewals:detail", args=[case.pk]) + "#grade")

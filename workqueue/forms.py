@@ -1,0 +1,33 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from brokerage.accounts.models import Team
+
+from .results import ContactResult
+
+LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class ResultForm(forms.Form):
+    result = forms.ChoiceField(label=_("Result"), choices=ContactResult.choices)
+    callback_at = forms.DateTimeField(
+        label=_("Call back at"),
+        required=False,
+        input_formats=LOCAL_INPUT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), max_length=255)
+
+
+class DistributionForm(forms.Form):
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label=_("Whole brokerage"),
+    )
+    seed = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
