@@ -4,8 +4,8 @@ distribution) and what the call list shows for each item, loaded for a whole pag
 from collections import defaultdict
 
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from clients.services import clients_take_owner
 from policies.models import Line
