@@ -66,9 +66,7 @@ def test_an_agent_works_three_items_with_the_buttons_and_renews_one(page):
     second = page.locator(f"#item-{items['GNP-2'].pk}")
     second.get_by_text("Call back…").click()
     second.get_by_test_id("callback-choice").first.click()
-    expect(page.locator(f"#item-{items['GNP-2'].pk} [role=status]")).to_contain_text(
-        "Call back at"
-    )
+    expect(page.locator(f"#item-{items['GNP-2'].pk} [role=status]")).to_contain_text("Call back at")
     item = WorkItem.objects.get(pk=items["GNP-2"].pk)
     assert item.result == "call_back" and item.callback_at > timezone.now()
 

@@ -79,12 +79,11 @@ def _open_cases(day: date) -> int:
     return opened
 
 
-def _create_items(day: date) -> dict[int, int]:
+def _create_items(day: date, now) -> dict[int, int]:
     """One work item per open case and rung that has fallen due. Rungs that fell due while the
     job was down are caught up; of the rungs that had passed before the case opened (a late
     import) only the latest is kept, so the case gets one first touch at the stage it is in."""
     created: dict[int, int] = {}
-    now = timezone.now()
     for ladder in Ladder.objects.filter(cases__status=CaseStatus.OPEN).distinct():
         rungs = sorted(ladder.rungs, key=lambda r: -r["days"])
         for index, rung in enumerate(rungs):
@@ -193,7 +192,7 @@ def renewals_morning_job(*, day: date | None = None, now=None) -> MorningReport:
     report = MorningReport(day=day)
     report.policies_lapsed = _lapse(day, now)
     report.cases_opened = _open_cases(day)
-    report.items_created = _create_items(day)
+    report.items_created = _create_items(day, now)
     report.cases_handed_over = _hand_over(now)
     report.messages_queued = renewal_rung_messages(day=day, now=now)
     return report

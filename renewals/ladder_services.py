@@ -57,9 +57,13 @@ def ladder_save(
         exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    ladder.save()
     if ladder.is_default:
-        Ladder.objects.exclude(pk=ladder.pk).filter(is_default=True).update(is_default=False)
+        # First: one default at a time is a database constraint (ladder_one_default).
+        others = Ladder.objects.filter(is_default=True)
+        if ladder.pk:
+            others = others.exclude(pk=ladder.pk)
+        others.update(is_default=False)
+    ladder.save()
     return ladder
 
 

@@ -30,6 +30,13 @@ class Ladder(models.Model):
         verbose_name = _("renewal ladder")
         verbose_name_plural = _("renewal ladders")
         ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="ladder_one_default",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -59,7 +66,10 @@ class LadderRule(models.Model):
         verbose_name = _("ladder rule")
         verbose_name_plural = _("ladder rules")
         constraints = [
-            models.UniqueConstraint(fields=["line", "insurer"], name="ladder_rule_unique"),
+            # NULLS NOT DISTINCT: two line-only rules for the same line are duplicates too.
+            models.UniqueConstraint(
+                fields=["line", "insurer"], name="ladder_rule_unique", nulls_distinct=False
+            ),
             models.CheckConstraint(
                 condition=~models.Q(line="", insurer__isnull=True), name="ladder_rule_not_empty"
             ),

@@ -17,4 +17,5 @@ def renewals_morning_task() -> dict:
         "items_created": report.total_items,
         "policies_lapsed": report.policies_lapsed,
         "cases_handed_over": report.cases_handed_over,
+        "messages_queued": report.messages_queued,
     }

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('renewals', '0002_ladder_presets'),
+        ("renewals", "0002_ladder_presets"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='renewalcase',
-            name='lost_why',
-            field=models.CharField(blank=True, choices=[('price', 'Cheaper premium'), ('cover', 'Better cover'), ('service', 'Unhappy with our service'), ('relationship', 'Relationship with another agent or dealer'), ('other', 'Other')], max_length=16, verbose_name='why they left'),
+            model_name="renewalcase",
+            name="lost_why",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("price", "Cheaper premium"),
+                    ("cover", "Better cover"),
+                    ("service", "Unhappy with our service"),
+                    ("relationship", "Relationship with another agent or dealer"),
+                    ("other", "Other"),
+                ],
+                max_length=16,
+                verbose_name="why they left",
+            ),
         ),
     ]

@@ -3,12 +3,14 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from renewals.jobs import renewals_morning_job
+from workqueue.distribution import distribution_run
 
 
 class Command(BaseCommand):
     help = (
         "Run the morning jobs now (the same work as the 06:00 beat task): open renewal cases, "
-        "queue the touches that fall due, lapse unrenewed policies, hand over lapsed cases."
+        "queue the touches that fall due, lapse unrenewed policies, hand over lapsed cases, "
+        "then hand out the items nobody owns."
     )
 
     def add_arguments(self, parser):
@@ -30,6 +32,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  work items created: {report.total_items}")
         self.stdout.write(f"  renewal reminders queued for clients: {report.messages_queued}")
         self.stdout.write(f"  lapsed cases sent to the maintainers: {report.cases_handed_over}")
+        plan = distribution_run()
+        self.stdout.write(
+            f"distribution (seed {plan.seed}): {len(plan.lines)} items handed out, "
+            f"{plan.unassigned} without an agent, {len(plan.skipped)} agents skipped"
+        )
 
 
 def _parse(text: str):
