@@ -156,11 +156,11 @@ def maintainers_close(request, pk):
     try:
         if request.POST.get("action") == "return":
             item = services.item_return_to_agents(item=item, by=request.user)
-            messages.success(
-                request,
-                _("“%(title)s” is back on %(who)s's call list.")
-                % {"title": item.title, "who": item.agent or _("the next distribution")},
-            )
+            if item.agent is not None:
+                text = _("“%(title)s” is back on %(who)s's call list.")
+            else:
+                text = _("“%(title)s” waits for the next distribution.")
+            messages.success(request, text % {"title": item.title, "who": item.agent})
         else:
             form = CloseForm(request.POST)
             if not form.is_valid():
