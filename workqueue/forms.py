@@ -29,5 +29,6 @@ class DistributionForm(forms.Form):
         queryset=Team.objects.order_by("name"),
         required=False,
         empty_label=_("Whole brokerage"),
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     seed = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
