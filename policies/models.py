@@ -129,11 +129,19 @@ class PolicyStatus(models.TextChoices):
 
 
 class PolicyQuerySet(models.QuerySet):
+    def sees_all(self, user) -> bool:
+        """Whether the user sees every policy (administrators and maintainers)."""
+        return (
+            getattr(user, "is_authenticated", False)
+            and user.is_active
+            and (user.is_superuser or user.is_cartera_admin or user.is_maintainer)
+        )
+
     def visible_to(self, user):
         """Policies of the clients the user may see (clients.Client.objects.visible_to)."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        if user.is_superuser or user.is_cartera_admin or user.is_maintainer:
+        if self.sees_all(user):
             return self.all()
         return self.filter(holder__in=Client.objects.visible_to(user).values("pk"))
 

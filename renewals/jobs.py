@@ -52,6 +52,31 @@ def _rules_by_precedence() -> list[tuple[Ladder, LadderRule | None]]:
     return ordered
 
 
+def _follow_end_dates() -> int:
+    """Open cases take their policy's end date again if someone edited it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE renewals_renewalcase SET end_date = (
+                SELECT p.end_date FROM policies_policy p
+                WHERE p.id = renewals_renewalcase.policy_id)
+            WHERE status = %s AND end_date <> (
+                SELECT p.end_date FROM policies_policy p
+                WHERE p.id = renewals_renewalcase.policy_id)
+            """,
+            [CaseStatus.OPEN],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _refresh_statistics() -> None:
+    """After a big morning the planner needs fresh statistics at once (autovacuum may take a
+    while): call lists must use the agent index, not scan the day's queue."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE renewals_renewalcase, workqueue_workitem")
+
+
 def _open_cases(day: date) -> int:
     opened = 0
     for ladder, rule in _rules_by_precedence():
@@ -66,8 +91,8 @@ def _open_cases(day: date) -> int:
         sql = f"""
             INSERT INTO renewals_renewalcase
                 (policy_id, ladder_id, stage, grade, client_type, status, outcome_reason,
-                 lost_why, outcome_note, last_premium, opened_on)
-            SELECT p.id, %s, '', '', '', %s, '', '', '', p.premium, %s
+                 lost_why, outcome_note, end_date, last_premium, opened_on)
+            SELECT p.id, %s, '', '', '', %s, '', '', '', p.end_date, p.premium, %s
             FROM policies_policy p
             WHERE {" AND ".join(conditions)}
               AND NOT EXISTS (SELECT 1 FROM renewals_renewalcase c WHERE c.policy_id = p.id)
@@ -191,8 +216,11 @@ def renewals_morning_job(*, day: date | None = None, now=None) -> MorningReport:
     now = now or timezone.now()
     report = MorningReport(day=day)
     report.policies_lapsed = _lapse(day, now)
+    _follow_end_dates()
     report.cases_opened = _open_cases(day)
     report.items_created = _create_items(day, now)
     report.cases_handed_over = _hand_over(now)
     report.messages_queued = renewal_rung_messages(day=day, now=now)
+    if report.cases_opened + report.total_items > 10_000:
+        _refresh_statistics()
     return report

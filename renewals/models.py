@@ -159,6 +159,9 @@ class RenewalCase(models.Model):
         blank=True,
         related_name="+",
     )
+    # The policy's end date, copied so that lists sort and filter by it on one table (the morning
+    # job keeps open cases in step if a policy's end date is edited).
+    end_date = models.DateField(_("policy ends"))
     last_premium = models.DecimalField(_("last year's premium"), max_digits=12, decimal_places=2)
     quoted_premium = models.DecimalField(
         _("quoted premium"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -177,6 +180,7 @@ class RenewalCase(models.Model):
         indexes = [
             models.Index(fields=["status", "ladder"], name="renewal_status_ladder"),
             models.Index(fields=["status", "lapsed_at"], name="renewal_status_lapsed"),
+            models.Index(fields=["status", "end_date", "id"], name="renewal_status_end"),
         ]
 
     def __str__(self):

@@ -30,6 +30,7 @@ class RenewalCaseFactory(DjangoModelFactory):
     ladder = factory.LazyFunction(default_ladder)
     stage = "reminder"
     status = CaseStatus.OPEN
+    end_date = factory.LazyAttribute(lambda o: o.policy.end_date)
     last_premium = factory.LazyAttribute(lambda o: o.policy.premium)
     opened_on = factory.LazyFunction(timezone.localdate)
 
