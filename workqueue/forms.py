@@ -31,4 +31,6 @@ class DistributionForm(forms.Form):
         empty_label=_("Whole brokerage"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    seed = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    seed = forms.IntegerField(
+        required=False, min_value=0, max_value=2**63 - 1, widget=forms.HiddenInput
+    )

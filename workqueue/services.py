@@ -104,6 +104,10 @@ def item_return_to_agents(*, item: WorkItem, by) -> WorkItem:
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
     if item.status != ItemStatus.OPEN or item.queue != Queue.MAINTAINERS:
         raise ValidationError(_("This item is no longer in the maintainers' queue."))
+    if not kinds.get(item.kind).results:
+        raise ValidationError(
+            _("This item has no place in the call lists: close it with a note of what was done.")
+        )
     owners_of = kinds.get(item.kind).owners
     owner_id = (owners_of([item.subject_id]) if owners_of else {}).get(item.subject_id)
     item.queue = Queue.AGENT

@@ -179,6 +179,14 @@ def distribution(request):
     previewed seed; the log of past runs below."""
     form = DistributionForm(request.POST or request.GET or None)
     team = form.cleaned_data.get("team") if form.is_valid() else None
+    if form.is_bound and not form.is_valid():
+        if request.method == "POST":
+            messages.error(
+                request,
+                _("The distribution did not run: %(errors)s") % {"errors": form_errors_text(form)},
+            )
+        elif "team" in form.errors:
+            messages.warning(request, _("Unknown team: showing the whole brokerage."))
     if request.method == "POST" and form.is_valid():
         plan = run_distribution(by=request.user, team=team, seed=form.cleaned_data["seed"])
         messages.success(

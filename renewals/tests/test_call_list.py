@@ -336,3 +336,17 @@ def test_the_leaderboard_ranks_the_team_by_points_this_month(client, ladders):
         ],
         key=lambda r: -r[2],
     )
+
+
+def test_a_lapsed_case_cannot_be_sent_to_the_call_lists_only_closed(client, maintainer, one):
+    lapsed = WorkItem.objects.create(
+        kind="renewal_lapsed", subject_id=one["case"].pk, key="lapsed", title="Lapsed",
+        queue=Queue.MAINTAINERS, due_on=timezone.localdate(),
+    )  # fmt: skip
+    client.force_login(maintainer)
+    response = client.post(
+        f"/queue/maintainers/{lapsed.pk}/close/", {"action": "return"}, follow=True
+    )
+    assert "close it with a note" in response.content.decode()
+    lapsed.refresh_from_db()
+    assert lapsed.queue == Queue.MAINTAINERS and lapsed.status == ItemStatus.OPEN
