@@ -101,9 +101,6 @@ def main() -> None:
         measure(manager, f"renewal list ({manager.username}, team)", "/renewals/")
 
     print("\ndistribution:")
-    WorkItem.objects.filter(
-        queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=today, agent__isnull=False
-    ).order_by("pk")[:0]
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         plan = plan_distribution()

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
+from brokerage.core.bulk import bulk_set_with_history
 from brokerage.notifications.services import notification_send
 
 from .models import (
@@ -249,15 +249,10 @@ def clients_take_owner(*, owners: dict[int, int], by: User | None = None) -> int
             | Q(owner__deactivated_at__isnull=False)
         )
     )
-    now = timezone.now()
     for client in clients:
         client.owner_id = owners[client.pk]
-        client.updated_at = now
     if clients:
-        bulk_update_with_history(
-            clients, Client, ["owner", "updated_at"], batch_size=1000, default_user=by,
-            default_change_reason="work handed out",
-        )  # fmt: skip
+        bulk_set_with_history(clients, field="owner", by=by, reason="work handed out")
         _run_reassign_hooks(clients, by)
     return len(clients)
 
@@ -303,20 +298,11 @@ def client_book_reassign(
     order = list(to_agents)
     rng.shuffle(order)
     counts = {a.pk: 0 for a in order}
-    now = timezone.now()
     for index, client in enumerate(clients):
         agent = order[index % len(order)]
         client.owner = agent
-        client.updated_at = now
         counts[agent.pk] += 1
-    bulk_update_with_history(
-        clients,
-        Client,
-        ["owner", "updated_at"],
-        batch_size=1000,
-        default_user=by,
-        default_change_reason="book reassigned",
-    )
+    bulk_set_with_history(clients, field="owner", by=by, reason="book reassigned")
     _run_reassign_hooks(clients, by)
     through = Client.co_agents.through
     for agent in order:

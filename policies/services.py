@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
+from brokerage.core.bulk import bulk_set_with_history
 from clients.models import Client, ClientStatus
 from clients.search import compact
 from workqueue.models import ItemStatus, WorkItem
@@ -370,14 +371,4 @@ def policies_follow_new_owner(*, clients: Sequence[Client], by: User) -> int:
     moved = [p for p in policies if p.agent_id != owners[p.holder_id]]
     for policy in moved:
         policy.agent_id = owners[policy.holder_id]
-        policy.updated_at = timezone.now()
-    if moved:
-        bulk_update_with_history(
-            moved,
-            Policy,
-            ["agent", "updated_at"],
-            batch_size=1000,
-            default_user=by,
-            default_change_reason="client reassigned",
-        )
-    return len(moved)
+    return bulk_set_with_history(moved, field="agent", by=by, reason="client reassigned")
