@@ -1,0 +1,161 @@
+"""Reading the values insurers put in their reports: dates in five shapes, amounts with
+thousands separators and currency signs, phones in local or international form.
+
+Each parser takes what the spreadsheet reader gives (a string, a number, a date) and returns
+the clean value or raises ``ValueError`` with a message for the row's error report.
+"""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import phonenumbers
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+# Excel's day zero (the 1900 date system, with Lotus's leap-year bug folded in).
+EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_MIN, EXCEL_MAX = 1, 2_958_465  # 1900-01-01 … 9999-12-31
+
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_CJK = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
+_SERIAL = re.compile(r"^\d{1,7}(?:\.0+)?$")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_date(value) -> date:
+    """A date from an Excel date cell, an Excel serial number, ``2026-12-01``,
+    ``01/12/2026`` (day first, as in Mexico, Spain and China's day-first exports),
+    ``1.12.26`` or ``2026年12月1日``."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(_("Not a date: %(value)s.") % {"value": value})
+    if isinstance(value, int | float | Decimal):
+        return _from_serial(value)
+    text = str(value).strip()
+    if not text:
+        raise ValueError(_("The date is empty."))
+    for pattern, order in ((_ISO, "ymd"), (_CJK, "ymd"), (_DMY, "dmy")):
+        match = pattern.match(text)
+        if match:
+            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
+            year = parts["y"]
+            if year < 100:
+                year += 2000
+            try:
+                return date(year, parts["m"], parts["d"])
+            except ValueError as exc:
+                raise ValueError(_("Not a real date: %(value)s.") % {"value": text}) from exc
+    if _SERIAL.match(text):
+        return _from_serial(Decimal(text))
+    raise ValueError(
+        _("Not a date: %(value)s (use 2026-12-01, 01/12/2026 or 2026年12月1日).") % {"value": text}
+    )
+
+
+def _from_serial(number) -> date:
+    whole = int(number)
+    if number != whole or not EXCEL_MIN <= whole <= EXCEL_MAX:
+        raise ValueError(_("Not a date: %(value)s.") % {"value": number})
+    return EXCEL_EPOCH + timedelta(days=whole)
+
+
+_CURRENCY = re.compile(r"(?i)(mx\$|us\$|rmb|mxn|usd|eur|cny|\$|€|¥|￥|元|pesos?)")
+
+
+def parse_amount(value) -> Decimal:
+    """An amount of money, never a float: ``12,500.50``, ``12.500,50``, ``$ 12 500``,
+    ``¥12,500``, ``12500 MXN``. Negative amounts are refused (premiums are not)."""
+    if isinstance(value, bool):
+        raise ValueError(_("Not an amount: %(value)s.") % {"value": value})
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        # The spreadsheet stored a binary float: its shortest repr is what the user typed.
+        amount = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        amount = value
+    else:
+        amount = _amount_from_text(str(value))
+    if amount < 0:
+        raise ValueError(_("The amount cannot be negative: %(value)s.") % {"value": value})
+    if amount >= Decimal("1e10"):
+        raise ValueError(_("The amount is too large: %(value)s.") % {"value": value})
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _amount_from_text(text: str) -> Decimal:
+    raw = text
+    text = _CURRENCY.sub("", text).replace("\u00a0", " ").replace("'", "").strip()
+    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+    text = text.strip("()-+ ").replace(" ", "")
+    if not text:
+        raise ValueError(_("The amount is empty."))
+    if not re.fullmatch(r"[\d.,]+", text):
+        raise ValueError(_("Not an amount: %(value)s.") % {"value": raw})
+    comma, dot = text.rfind(","), text.rfind(".")
+    if comma >= 0 and dot >= 0:
+        # Both: the last one is the decimal mark.
+        decimal_mark = "," if comma > dot else "."
+    elif comma >= 0:
+        # Only commas: "12,500" and "1,250,000" are thousands; "12,5" and "12,50" decimals.
+        groups = text.split(",")
+        decimal_mark = "," if len(groups) == 2 and len(groups[1]) != 3 else None
+    elif text.count(".") > 1:
+        decimal_mark = None  # "1.250.000"
+    else:
+        decimal_mark = "."
+    thousands = {",": ".", ".": ",", None: ",."}[decimal_mark]
+    for mark in thousands:
+        text = text.replace(mark, "")
+    if decimal_mark == ",":
+        text = text.replace(",", ".")
+    if decimal_mark is None:
+        text = text.replace(",", "").replace(".", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(_("Not an amount: %(value)s.") % {"value": raw}) from exc
+    return -amount if negative else amount
+
+
+def parse_phone(value, region: str | None = None) -> str:
+    """A phone number in E.164 (``+525512345678``) from ``55 1234 5678``,
+    ``(55) 1234-5678``, ``+52 55 1234 5678``, ``0052…`` or a number cell."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if not text:
+        raise ValueError(_("The phone is empty."))
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    region = region or settings.PHONENUMBER_DEFAULT_REGION
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(_("Not a phone number: %(value)s.") % {"value": value}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(_("Not a valid phone number: %(value)s.") % {"value": value})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_text(value) -> str:
+    """Text as the cell shows it: numbers stored as floats lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
+def is_blank(value) -> bool:
+    return _blank(value)
