@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "clients",
     "policies",
     "renewals",
+    "imports",
     "phonenumber_field",
 ]
 
@@ -248,6 +249,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The morning job (renewal touches, lapses) runs at this local hour.
 MORNING_JOB_HOUR = env.int("MORNING_JOB_HOUR", default=6)
 MORNING_JOB_MINUTE = env.int("MORNING_JOB_MINUTE", default=0)
+
+# --- Imports -------------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_MB", default=50) * 2**20
+# An .xlsx is a zip: refuse one that would expand past this size or ratio (a zip bomb).
+IMPORT_MAX_EXPANDED_BYTES = env.int("IMPORT_MAX_EXPANDED_MB", default=600) * 2**20
+IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=100)
 
 # --- Work queues -----------------------------------------------------------------------------
 

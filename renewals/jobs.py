@@ -224,3 +224,15 @@ def renewals_morning_job(*, day: date | None = None, now=None) -> MorningReport:
     if report.cases_opened + report.total_items > 10_000:
         _refresh_statistics()
     return report
+
+
+@transaction.atomic
+def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningReport:
+    """Open the cases of policies that have entered their ladder and queue their due touches
+    (after an import brought new policies), without the rest of the morning job."""
+    day = day or timezone.localdate()
+    now = now or timezone.now()
+    report = MorningReport(day=day)
+    report.cases_opened = _open_cases(day)
+    report.items_created = _create_items(day, now)
+    return report

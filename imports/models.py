@@ -1,0 +1,113 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from policies.models import Insurer
+
+
+class ReportKind(models.TextChoices):
+    EXPIRY = "expiry", _("Expiry report")
+
+
+class JobStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    PREVIEWED = "previewed", _("Dry run done")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+def _report_path(instance, filename):
+    return f"imports/{uuid.uuid4().hex}"
+
+
+class ColumnMapping(models.Model):
+    """Which column of an insurer's report fills which field: saved once, reused."""
+
+    insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.CASCADE)
+    kind = models.CharField(_("report"), max_length=16, choices=ReportKind.choices)
+    columns = models.JSONField(_("columns"), default=dict)  # {field: header}
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["insurer", "kind"], name="mapping_per_insurer")
+        ]
+
+    def __str__(self):
+        return f"{self.insurer} · {self.get_kind_display()}"
+
+
+class ImportJob(models.Model):
+    """One uploaded report: its file, who and when, the mapping used, and what it did."""
+
+    kind = models.CharField(
+        _("report"), max_length=16, choices=ReportKind.choices, default=ReportKind.EXPIRY
+    )
+    insurer = models.ForeignKey(
+        Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to=_report_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.UPLOADED
+    )
+    columns = models.JSONField(_("columns"), default=dict)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    header_row = models.PositiveIntegerField(_("header row"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.PositiveIntegerField(_("errors"), default=0)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    diff = models.JSONField(_("since the last import"), default=dict, blank=True)
+    policy_keys = models.JSONField(default=list, blank=True, editable=False)
+    message = models.TextField(_("message"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-uploaded_at", "-pk"]
+        indexes = [models.Index(fields=["insurer", "kind", "status"], name="import_by_insurer")]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.insurer})"
+
+    @property
+    def percent(self) -> int:
+        return int(self.rows_done * 100 / self.total_rows) if self.total_rows else 0
+
+
+class RowError(models.Model):
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(_("row"))
+    column = models.CharField(_("column"), max_length=255, blank=True)
+    value = models.CharField(_("value"), max_length=255, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+
+    class Meta:
+        verbose_name = _("row error")
+        verbose_name_plural = _("row errors")
+        ordering = ["job", "row", "pk"]
+
+    def __str__(self):
+        return f"row {self.row}: {self.reason}"
