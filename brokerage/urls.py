@@ -45,6 +45,7 @@ urlpatterns = [
     path("queue/", include("workqueue.urls")),
     path("clients/", include("clients.urls")),
     path("renewals/", include("renewals.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("policies.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "cartera/favicon.svg")),

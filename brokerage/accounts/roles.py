@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "renewals.view_renewalcase",
         "renewals.change_ladder",
         "accounts.distribute_work",
+        "accounts.import_reports",
     ],
 }
 

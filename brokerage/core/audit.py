@@ -1,13 +1,19 @@
 """Audit helpers: exports and safe spreadsheet cells."""
 
 import csv
+import re
 from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from .models import ExportRecord
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters an .xlsx cannot hold.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise_cell(value) -> str:
@@ -40,5 +46,45 @@ def csv_response(
             yield writer.writerow([neutralise_cell(v) for v in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_response(*, filename: str, sheet: str, header: list[str], rows: Iterable[list]):
+    """An .xlsx download written with openpyxl's write-only mode (constant memory). Text is
+    always written as text: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return is stored as a string, never a formula Excel would run."""
+    import io
+
+    from django.http import HttpResponse
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(title=sheet[:31])
+
+    def cells(values):
+        out = []
+        for value in values:
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = timezone.localtime(value).replace(tzinfo=None)  # Excel has no zones
+            if value is None or isinstance(value, bool | int | float | Decimal | date):
+                out.append(value)
+                continue
+            cell = WriteOnlyCell(ws, value=None)
+            cell.value = _ILLEGAL.sub("", str(value))
+            cell.data_type = "s"  # text, even when it starts with "="
+            out.append(cell)
+        return out
+
+    ws.append(cells(header))
+    for row in rows:
+        ws.append(cells(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

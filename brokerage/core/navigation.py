@@ -35,6 +35,12 @@ NAV_ENTRIES = [
         permission="renewals.view_renewalcase",
     ),
     NavEntry(
+        _("Imports"),
+        "imports:list",
+        frozenset({Role.MAINTAINER, Role.ADMIN}),
+        permission="accounts.import_reports",
+    ),
+    NavEntry(
         _("Fix-contact queue"),
         "workqueue:maintainers",
         frozenset({Role.MAINTAINER, Role.ADMIN}),

@@ -1,0 +1,132 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from brokerage.core.audit import export_record, xlsx_response
+
+from . import engine
+from .fields import FIELDS_BY_KIND
+from .forms import MappingForm, UploadForm
+from .models import ImportJob, JobStatus
+from .reader import ReportError, read_table
+from .tasks import import_commit_task
+
+PERMISSION = "accounts.import_reports"
+
+
+def _job(pk) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.select_related("insurer", "uploaded_by"), pk=pk)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_list(request):
+    """Upload a report; the imports so far."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job, _table = engine.job_create(
+                insurer=form.cleaned_data["insurer"], by=request.user, name=upload.name,
+                data=upload.read(),
+            )  # fmt: skip
+        except ReportError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("imports:mapping", pk=job.pk)
+    jobs = Paginator(ImportJob.objects.select_related("insurer", "uploaded_by"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "imports/import_list.html", {"form": form, "page": jobs})
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_mapping(request, pk):
+    """Map the file's columns to Cartera's fields (suggested, or the insurer's saved mapping),
+    then see the dry run."""
+    job = _job(pk)
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE):
+        return redirect("imports:detail", pk=job.pk)
+    with job.file.open("rb") as handle:
+        table = read_table(handle.read(), job.original_name, job.kind)
+    form = MappingForm(request.POST or None, job=job, headers=table.headers)
+    if request.method == "POST" and form.is_valid():
+        engine.mapping_save(job=job, by=request.user, columns=form.cleaned_data)
+        try:
+            engine.dry_run(job)
+        except ReportError as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect("imports:detail", pk=job.pk)
+    shown = [i for i, h in enumerate(table.headers) if h]
+    samples = [[cells[i] if i < len(cells) else "" for i in shown] for _n, cells in table.rows[:3]]
+    return render(
+        request,
+        "imports/import_mapping.html",
+        {"job": job, "form": form, "table": table, "samples": samples,
+         "headers": [table.headers[i] for i in shown]},
+    )  # fmt: skip
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_detail(request, pk):
+    """The dry run (counts, first rows as mapped, every error) and, once committed, the
+    progress and what changed since the last import of this insurer."""
+    job = _job(pk)
+    errors = Paginator(job.row_errors.all(), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "imports/import_detail.html",
+        {"job": job, "errors": errors, "page": errors, "fields": FIELDS_BY_KIND[job.kind]},
+    )
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def import_commit(request, pk):
+    """Queue the commit once: the job is claimed with a conditional update, so a double click
+    queues one task."""
+    claimed = ImportJob.objects.filter(pk=pk, status=JobStatus.PREVIEWED).update(
+        status=JobStatus.QUEUED
+    )
+    if claimed:
+        transaction.on_commit(lambda: import_commit_task.delay(pk))
+        messages.success(request, _("The import is running."))
+    else:
+        messages.warning(request, _("This import is not waiting for a commit."))
+    return redirect("imports:detail", pk=pk)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_progress(request, pk):
+    """The progress bar's partial; once the job ends the page reloads to show the outcome."""
+    job = _job(pk)
+    if job.status in (JobStatus.DONE, JobStatus.FAILED):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "imports/_progress.html", {"job": job})
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_errors_xlsx(request, pk):
+    job = _job(pk)
+    rows = job.row_errors.values_list("row", "column", "value", "reason")
+    export_record(user=request.user, what="import errors", filters={"job": job.pk},
+                  rows=rows.count())  # fmt: skip
+    return xlsx_response(
+        filename=f"import-{job.pk}-errors.xlsx",
+        sheet=_("Errors"),
+        header=[_("Row"), _("Column"), _("Value"), _("Reason")],
+        rows=rows.iterator(),
+    )
