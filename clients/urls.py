@@ -7,6 +7,7 @@ app_name = "clients"
 urlpatterns = [
     path("", views.client_list_view, name="list"),
     path("export.csv", views.client_export, name="export"),
+    path("export.xlsx", views.client_export, name="export_xlsx"),
     path("new/", views.client_create, name="create"),
     path("reassign/", views.book_reassign, name="book_reassign"),
     path("<int:pk>/", views.client_detail, name="detail"),

@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brokerage.core.audit import csv_response, export_record
+from brokerage.core.audit import csv_response, export_record, xlsx_response
 from brokerage.core.flash import apply_service_errors, run_posted_form
 
 from . import services
@@ -93,6 +93,9 @@ def client_export(request):
         ]  # fmt: skip
         for c in qs.select_related("owner").prefetch_related(None).iterator(chunk_size=2000)
     )
+    if request.resolver_match.url_name == "export_xlsx":
+        cells = ([str(v) if v is not None else "" for v in r] for r in data)
+        return xlsx_response(filename="clients.xlsx", sheet=_("Clients"), header=header, rows=cells)
     return csv_response(filename="clients.csv", header=header, rows=data)
 
 

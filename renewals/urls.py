@@ -7,6 +7,7 @@ app_name = "renewals"
 urlpatterns = [
     # Managers: the renewal list and a case with every touch.
     path("", views.renewal_list_view, name="list"),
+    path("export.xlsx", views.renewal_export_view, name="export"),
     path("<int:pk>/", views.case_detail_view, name="detail"),
     path("<int:pk>/grade/", views.case_grade_view, name="grade"),
     # From the call list: renew, renewed elsewhere, renewal quote.

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from brokerage.core.audit import export_record, xlsx_response
 from brokerage.core.flash import run_posted_form
 from clients.selectors import agents_for_reassignment
 from policies.models import Insurer, Line
@@ -27,6 +28,7 @@ from .selectors import (
     case_touches,
     renewal_list,
     stage_choices,
+    stage_label,
     with_stage_labels,
 )
 from .services import renewal_grade
@@ -133,3 +135,47 @@ def case_grade_view(request, pk):
         failed=_("The grade was not saved: %(errors)s"),
     )
     return redirect(reverse("renewals:detail", args=[case.pk]) + "#grade")
+
+
+@login_required
+@permission_required("accounts.export_data", raise_exception=True)
+def renewal_export_view(request):
+    """The renewal list as filtered, as .xlsx (recorded; the same visibility as the page)."""
+    filters = RenewalFilters.from_query(
+        request.GET,
+        stages={value for value, _label in stage_choices()},
+        agent_ids={agent.pk for agent in agents_for_reassignment(user=request.user)},
+        insurer_ids=set(Insurer.objects.values_list("pk", flat=True)),
+    )
+    today = timezone.localdate()
+    qs = renewal_list(user=request.user, filters=filters, today=today)
+    export_record(user=request.user, what="renewals", filters=filters.as_dict(), rows=qs.count())
+    header = [
+        _("Client"), _("Policy number"), _("Insurer"), _("Line of business"), _("End date"),
+        _("Stage"), _("Grade"), _("Client type"), _("Status"), _("Reason"), _("Renewed with"),
+        _("Last year's premium"), _("Quoted premium"), _("Currency"), _("Agent"),
+        _("Touches done"), _("Touches open"),
+    ]  # fmt: skip
+    rows = (
+        [
+            c.policy.holder.display_name,
+            c.policy.number,
+            str(c.policy.insurer),
+            str(c.policy.get_line_display()),
+            c.end_date,
+            str(stage_label(c.stage)),
+            c.grade,
+            str(c.get_client_type_display()),
+            str(c.get_status_display()),
+            str(c.get_outcome_reason_display()),
+            str(c.lost_to or ""),
+            c.last_premium,
+            c.quoted_premium,
+            c.policy.currency,
+            str(c.policy.agent or ""),
+            c.touches_done,
+            c.touches_open,
+        ]  # fmt: skip
+        for c in qs.select_related("lost_to").iterator(chunk_size=2000)
+    )
+    return xlsx_response(filename="renewals.xlsx", sheet=_("Renewals"), header=header, rows=rows)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from brokerage.core.audit import export_record, xlsx_response
 from brokerage.core.flash import form_errors_text
 
 from . import kinds, services
@@ -220,3 +221,32 @@ def distribution_run(request, pk):
         100,
     ).get_page(request.GET.get("page"))
     return render(request, "workqueue/distribution_run.html", {"run": run, "page": lines})
+
+
+@login_required
+@permission_required("accounts.work_queue", raise_exception=True)
+def queue_export(request):
+    """The agent's own call list for today as .xlsx (recorded)."""
+    today = timezone.localdate()
+    items = attach_context(queue_for_agent(user=request.user, day=today)[:5000])
+    export_record(user=request.user, what="call list", filters={"day": str(today)},
+                  rows=len(items))  # fmt: skip
+    header = [
+        _("Kind"), _("Item"), _("Client"), _("Phone"), _("Policy"), _("Ends"), _("Days left"),
+        _("Last premium"), _("Grade"), _("Due"), _("Attempts"), _("Call back at"),
+    ]  # fmt: skip
+
+    def rows():
+        for item in items:
+            ctx = item.ctx
+            policy, client, case = ctx.get("policy"), ctx.get("client"), ctx.get("case")
+            yield [
+                str(item.kind_info.label), item.title,
+                client.display_name if client else "", str(ctx.get("phone") or ""),
+                policy.number if policy else "", policy.end_date if policy else None,
+                ctx.get("days_left"), case.last_premium if case else None,
+                case.grade if case else "", item.due_on, item.attempts, item.callback_at,
+            ]  # fmt: skip
+
+    return xlsx_response(filename=f"call-list-{today}.xlsx", sheet=_("Call list"),
+                         header=header, rows=rows())  # fmt: skip
