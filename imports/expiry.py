@@ -15,10 +15,13 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
+from brokerage.core.bulk import insert_rows
 from clients.models import Client, ClientKind, ClientStatus
 from clients.search import compact
 from policies.models import Currency, Line, Policy, PolicyStatus, Vehicle
@@ -56,16 +59,16 @@ class Record:
 
 @dataclass
 class Outcome:
-    """What a chunk does: rows by verdict and the objects to write."""
+    """What a chunk does: rows by verdict and, as plain rows, what to write."""
 
     verdicts: dict[int, str] = field(default_factory=dict)  # row → new/updated/unchanged
     changes: dict[str, dict] = field(default_factory=dict)  # policy number → {field: [a, b]}
-    new_clients: list = field(default_factory=list)
-    new_policies: list = field(default_factory=list)  # (Policy, client placeholder)
-    new_vehicles: list = field(default_factory=list)  # (Vehicle, policy placeholder)
-    changed_clients: dict = field(default_factory=dict)  # pk → (Client, fields)
-    changed_policies: dict = field(default_factory=dict)
-    changed_vehicles: dict = field(default_factory=dict)
+    new_clients: list[dict] = field(default_factory=list)
+    new_policies: list[dict] = field(default_factory=list)  # "_client": a new client's row
+    new_vehicles: list[dict] = field(default_factory=list)  # "_policy": a new policy's row
+    client_updates: dict[int, dict] = field(default_factory=dict)  # pk → {field: value}
+    policy_updates: dict[int, dict] = field(default_factory=dict)
+    vehicle_updates: dict[int, dict] = field(default_factory=dict)
 
 
 def _line(text: str) -> str:
@@ -165,7 +168,7 @@ def _vin(value) -> str:
 
 def _year(value) -> int:
     year = int(Decimal(parse_text(value)))
-    if not 1950 <= year <= timezone.localdate().year + 2:
+    if not 1950 <= year <= timezone.now().year + 2:
         raise ValueError(_("Not a vehicle year: %(value)s.") % {"value": value})
     return year
 
@@ -190,51 +193,71 @@ def _display_upper(name: str) -> str:
     return " ".join(name.split()).upper()
 
 
+CLIENT_VALUES = ("pk", "owner_id", "display_name", "national_id", "tax_id", "phone_raw", "email")
+
+
+def _clients(**lookup) -> list[dict]:
+    """Clients as plain values (the phone as stored: no phone parsing per row)."""
+    return list(
+        Client.objects.annotate(phone_raw=Cast("phone", CharField()))
+        .filter(**lookup)
+        .values(*CLIENT_VALUES)
+    )
+
+
 def classify(records: list[Record], insurer) -> Outcome:
-    """What writing these rows would do, read in a fixed number of queries per chunk."""
+    """What writing these rows would do, read in a fixed number of queries per chunk (plain
+    values, no model instances)."""
     out = Outcome()
     policies = {
-        p.number_key: p
+        p["number_key"]: p
         for p in Policy.objects.filter(
             insurer=insurer, number_key__in=[r.key for r in records]
-        ).select_related("holder")
+        ).values("pk", "number", "number_key", "holder_id", *POLICY_COMPARED)
     }
-    vehicles: dict[int, list[Vehicle]] = {}
-    for v in Vehicle.objects.filter(policy__in=list(policies.values())):
-        vehicles.setdefault(v.policy_id, []).append(v)
+    holders = {}
+    if policies:
+        holders = {c["pk"]: c for c in _clients(pk__in={p["holder_id"] for p in policies.values()})}
+    vehicles: dict[int, list[dict]] = {}
+    for v in Vehicle.objects.filter(policy_id__in=[p["pk"] for p in policies.values()]).values(
+        "pk", "policy_id", *VEHICLE_COMPARED
+    ):
+        vehicles.setdefault(v["policy_id"], []).append(v)
     ids = {r.client["national_id"] for r in records if r.client["national_id"]}
     taxes = {r.client["tax_id"] for r in records if r.client["tax_id"]}
     phones = {r.client["phone"] for r in records if r.client["phone"]}
-    by_id, by_tax, by_phone = {}, {}, {}
-    if ids:
-        by_id = {c.national_id: c for c in Client.objects.filter(national_id__in=ids)}
-    if taxes:
-        by_tax = {c.tax_id: c for c in Client.objects.filter(tax_id__in=taxes)}
+    by_id = {c["national_id"]: c for c in _clients(national_id__in=ids)} if ids else {}
+    by_tax = {c["tax_id"]: c for c in _clients(tax_id__in=taxes)} if taxes else {}
+    by_phone = {}
     if phones:
-        for c in Client.objects.filter(phone__in=phones):
-            by_phone[(c.phone.as_e164, _display_upper(c.display_name))] = c
-    pending: dict[tuple, Client] = {}
+        for c in _clients(phone_raw__in=phones):
+            by_phone[(c["phone_raw"], _display_upper(c["display_name"]))] = c
+    pending: dict[tuple, dict] = {}
 
     for record in records:
         verdict = "unchanged"
         existing = policies.get(record.key)
         if existing is not None:
-            holder = existing.holder
+            holder = holders[existing["holder_id"]]
         else:
-            holder = _find_client(record.client, by_id, by_tax, by_phone, pending)
-        client_fields = _fill_blanks(holder, record.client) if holder.pk else []
-        if client_fields:
-            out.changed_clients[holder.pk] = (holder, client_fields)
-            verdict = "updated"
+            holder = _find_client(record.client, by_id, by_tax, by_phone, pending, out)
+        if "pk" in holder:
+            fills = _fill_blanks(holder, record.client)
+            if fills:
+                out.client_updates.setdefault(holder["pk"], {}).update(fills)
+                verdict = "updated"
         if existing is None:
-            policy = Policy(
-                insurer=insurer, holder=holder, agent_id=holder.owner_id,
-                status=PolicyStatus.ACTIVE, number_key=record.key, **record.policy,
-            )  # fmt: skip
+            policy = {
+                "insurer_id": insurer.pk, "status": PolicyStatus.ACTIVE,
+                "number_key": record.key, **record.policy,
+                "holder_id": holder.get("pk"), "agent_id": holder.get("owner_id"),
+                "_client": holder,
+            }  # fmt: skip
             out.new_policies.append(policy)
             if record.vehicle:
-                fields = _vehicle_fields(record.vehicle, policy.start_date)
-                out.new_vehicles.append((Vehicle(**fields), policy))
+                out.new_vehicles.append(
+                    {**_vehicle_fields(record.vehicle, policy["start_date"]), "_policy": policy}
+                )
             out.verdicts[record.row] = "new"
             continue
         changed = {}
@@ -242,17 +265,15 @@ def classify(records: list[Record], insurer) -> Outcome:
             new_value = record.policy[name]
             if name == "coverage" and not new_value:
                 continue
-            if getattr(existing, name) != new_value:
-                changed[name] = [_plain(getattr(existing, name)), _plain(new_value)]
-                setattr(existing, name, new_value)
+            if existing[name] != new_value:
+                changed[name] = [_plain(existing[name]), _plain(new_value)]
         if changed:
-            out.changed_policies[existing.pk] = (existing, list(changed))
-            out.changes[existing.number] = changed
+            out.policy_updates[existing["pk"]] = {k: record.policy[k] for k in changed}
+            out.changes[existing["number"]] = changed
             verdict = "updated"
-        if record.vehicle:
-            vehicle_verdict = _match_vehicle(out, existing, vehicles.get(existing.pk, []), record)
-            if vehicle_verdict:
-                verdict = "updated"
+        if record.vehicle and _match_vehicle(out, existing, vehicles.get(existing["pk"], []),
+                                             record):  # fmt: skip
+            verdict = "updated"
         out.verdicts[record.row] = verdict
     return out
 
@@ -273,29 +294,29 @@ def _vehicle_fields(data: dict, start: date) -> dict:
     }  # fmt: skip
 
 
-def _match_vehicle(out: Outcome, policy, existing: list, record: Record) -> bool:
+def _match_vehicle(out: Outcome, policy: dict, existing: list[dict], record: Record) -> bool:
     data = record.vehicle
     match = None
     if data["vin"]:
-        match = next((v for v in existing if v.vin == data["vin"]), None)
+        match = next((v for v in existing if v["vin"] == data["vin"]), None)
     if match is None and data["plate"]:
-        match = next((v for v in existing if v.plate == data["plate"]), None)
+        match = next((v for v in existing if v["plate"] == data["plate"]), None)
     if match is None:
-        out.new_vehicles.append((Vehicle(**_vehicle_fields(data, policy.start_date)), policy))
+        out.new_vehicles.append(
+            {**_vehicle_fields(data, policy["start_date"]), "policy_id": policy["pk"]}
+        )
         return True
-    changed = [
-        name
+    changed = {
+        name: data[name]
         for name in VEHICLE_COMPARED
-        if data.get(name) not in (None, "") and getattr(match, name) != data[name]
-    ]
-    for name in changed:
-        setattr(match, name, data[name])
+        if data.get(name) not in (None, "") and match[name] != data[name]
+    }
     if changed:
-        out.changed_vehicles[match.pk] = (match, changed)
+        out.vehicle_updates[match["pk"]] = changed
     return bool(changed)
 
 
-def _find_client(data: dict, by_id, by_tax, by_phone, pending) -> Client:
+def _find_client(data: dict, by_id, by_tax, by_phone, pending, out: Outcome) -> dict:
     name_key = _display_upper(data["name"])
     for key, table in (
         (data["national_id"], by_id),
@@ -313,63 +334,59 @@ def _find_client(data: dict, by_id, by_tax, by_phone, pending) -> Client:
     if pending_key in pending:
         return pending[pending_key]
     kind, first, last, legal = _split_name(" ".join(data["name"].split()))
-    client = Client(
-        kind=kind, first_name=first, last_name=last, legal_name=legal,
-        national_id=data["national_id"], tax_id=data["tax_id"], phone=data["phone"],
-        email=data["email"], status=ClientStatus.ACTIVE, owner=None,
-    )  # fmt: skip
-    client.display_name = client.compute_display_name()
-    pending[pending_key] = client
-    return client
+    client = Client(kind=kind, first_name=first, last_name=last, legal_name=legal)
+    row = {
+        "kind": kind, "first_name": first, "last_name": last, "legal_name": legal,
+        "display_name": client.compute_display_name(), "national_id": data["national_id"],
+        "tax_id": data["tax_id"], "phone": data["phone"], "email": data["email"],
+        "status": ClientStatus.ACTIVE, "owner_id": None,
+    }  # fmt: skip
+    pending[pending_key] = row
+    out.new_clients.append(row)
+    return row
 
 
-def _fill_blanks(client: Client, data: dict) -> list[str]:
+def _fill_blanks(client: dict, data: dict) -> dict:
     """A report fills what the client file lacks; it never overwrites what staff entered."""
-    changed = []
+    stored = {**client, "phone": client.get("phone_raw") or ""}
+    fills = {}
     for name in ("national_id", "tax_id", "phone", "email"):
-        if data[name] and not str(getattr(client, name) or ""):
-            setattr(client, name, data[name])
-            changed.append(name)
-    return changed
+        if data[name] and not stored.get(name):
+            fills[name] = data[name]
+            client["phone_raw" if name == "phone" else name] = data[name]
+    return fills
 
 
 def apply(out: Outcome, *, by) -> None:
-    """Write a classified chunk: bulk inserts and updates, each with its history."""
+    """Write a classified chunk: COPY (or bulk) inserts with their history rows, and the few
+    updates through the ORM with history."""
     now = timezone.now()
-    new_clients = []
-    seen = set()
+    for row in out.new_clients:
+        row["created_by_id"] = by.pk if by else None
+        row["created_at"] = now
+    insert_rows(Client, out.new_clients, by=by, reason="imported")
     for policy in out.new_policies:
-        if policy.holder.pk is None and id(policy.holder) not in seen:
-            seen.add(id(policy.holder))
-            new_clients.append(policy.holder)
-    for client in new_clients:
-        client.created_by = by
-        client.created_at = now
-        client.updated_at = now
-    if new_clients:
-        bulk_create_with_history(new_clients, Client, batch_size=1000, default_user=by,
-                                 default_change_reason="imported")  # fmt: skip
-    for policy in out.new_policies:
-        policy.holder = policy.holder  # refresh holder_id from the saved client
-        policy.created_at = now
-        policy.updated_at = now
-    if out.new_policies:
-        bulk_create_with_history(out.new_policies, Policy, batch_size=1000, default_user=by,
-                                 default_change_reason="imported")  # fmt: skip
-    for vehicle, policy in out.new_vehicles:
-        vehicle.policy = policy
-    if out.new_vehicles:
-        bulk_create_with_history([v for v, _p in out.new_vehicles], Vehicle, batch_size=1000,
-                                 default_user=by, default_change_reason="imported")  # fmt: skip
-    for changed, model in (
-        (out.changed_clients, Client),
-        (out.changed_policies, Policy),
-        (out.changed_vehicles, Vehicle),
+        client = policy.pop("_client")
+        policy["holder_id"] = client["pk"] if "pk" in client else client["id"]
+        policy["agent_id"] = client.get("owner_id")
+        policy["created_at"] = now
+    insert_rows(Policy, out.new_policies, by=by, reason="imported")
+    for vehicle in out.new_vehicles:
+        if "_policy" in vehicle:
+            vehicle["policy_id"] = vehicle.pop("_policy")["id"]
+    insert_rows(Vehicle, out.new_vehicles, by=by, reason="imported")
+    for updates, model in (
+        (out.client_updates, Client),
+        (out.policy_updates, Policy),
+        (out.vehicle_updates, Vehicle),
     ):
-        if not changed:
+        if not updates:
             continue
-        objects = [obj for obj, _fields in changed.values()]
-        fields = sorted({f for _obj, names in changed.values() for f in names})
+        objects = list(model.objects.filter(pk__in=list(updates)))
+        fields = sorted({f for changes in updates.values() for f in changes})
+        for obj in objects:
+            for name, value in updates[obj.pk].items():
+                setattr(obj, name, value)
         if hasattr(model, "updated_at"):
             for obj in objects:
                 obj.updated_at = now

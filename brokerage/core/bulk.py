@@ -10,6 +10,7 @@ the history like single saves.
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import connection
 from django.utils import timezone
 
 BATCH = 5000
@@ -43,3 +44,72 @@ def bulk_set_with_history(
         default_date=now,
     )  # fmt: skip
     return len(objects)
+
+
+def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
+    """Insert rows given as dicts of attnames (values as the database stores them: phones as
+    E.164 strings), filling each row's primary key, with one history row each when the model
+    keeps history. PostgreSQL takes them with COPY (ids drawn from the table's sequence);
+    other databases through the model and ``bulk_create``. Keys starting with "_" are the
+    caller's notes."""
+    if not rows:
+        return
+    now = timezone.now()
+    history = getattr(model, "history", None)
+    _complete(model, rows, now)
+    if connection.vendor == "postgresql":
+        _copy(model, rows, now)
+        if history is not None:
+            tracked = [
+                f.attname for f in history.model._meta.concrete_fields
+                if not f.attname.startswith("history_")
+            ]  # fmt: skip
+            extra = {
+                "history_date": now, "history_type": "+",
+                "history_change_reason": reason or None,
+                "history_user_id": by.pk if by is not None else None,
+            }  # fmt: skip
+            _copy(history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows], now)
+        return
+    pk = model._meta.pk.attname
+    objs = [model(**{k: v for k, v in row.items() if k[0] != "_"}) for row in rows]
+    model.objects.bulk_create(objs, batch_size=1000)
+    for row, obj in zip(rows, objs, strict=True):
+        row[pk] = obj.pk
+    if history is not None:
+        history.bulk_history_create(objs, batch_size=1000, default_user=by,
+                                    default_change_reason=reason, default_date=now)  # fmt: skip
+
+
+def _complete(model, rows: list[dict], now) -> None:
+    """Fields a row leaves out take their default (``auto_now`` ones: now), so that the
+    history row copies the same values."""
+    pk = model._meta.pk
+    for field in model._meta.concrete_fields:
+        if field is pk:
+            continue
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        default = now if auto else field.get_default()
+        for row in rows:
+            if field.attname not in row:
+                row[field.attname] = default
+
+
+def _copy(model, rows: list[dict], now) -> None:
+    meta = model._meta
+    pk = meta.pk
+    _complete(model, rows, now)
+    fields = [f for f in meta.concrete_fields if f is not pk]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in [pk.column, *(f.column for f in fields)])
+    names = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk.column, len(rows)],
+        )
+        for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
+            row[pk.attname] = value
+        with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[pk.attname], *(row[n] for n in names)])

@@ -1,0 +1,195 @@
+"""Importing a 100,000-row expiry report, against the alternatives.
+
+Builds a report of N rows (default 100,000: policy, holder, RFC, phone, dates, premium, line,
+VIN, plate, make, model, year) as .xlsx, then prints in one run:
+
+- openpyxl's read-only parse of the file (just reading the cells),
+- python-calamine's bare parse,
+- Cartera's dry run and commit into PostgreSQL (history included), and the re-import of the
+  same file (everything unchanged),
+- django-import-export importing the same rows into the same Policy model (on an empty table,
+  with its default per-row instance loading and saving), timed on the first --iex-rows rows
+  and scaled, because at full size it runs for many minutes,
+- the peak memory (max RSS) of the process and the ratios.
+
+It uses its own database `cartera_bench_import` (dropped and created each run).
+
+    .venv/bin/python bench/import_expiry.py [--rows 100000] [--iex-rows 2000]
+"""
+
+import argparse
+import io
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_URL = os.environ.get(
+    "BENCH_IMPORT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cartera_bench_import"
+)
+
+
+def build_report(rows: int) -> bytes:
+    from openpyxl import Workbook
+
+    sys.path.insert(0, str(ROOT))
+    from policies.tests.factories import make_vin
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Vencimientos")
+    sheet.append(["Reporte de vencimientos — HDI Seguros"])
+    sheet.append([])
+    sheet.append([
+        "No. de Póliza", "Asegurado", "RFC", "Teléfono", "Inicio de vigencia",
+        "Fin de vigencia", "Prima Total", "Ramo", "Número de serie", "Placas", "Marca",
+        "Modelo", "Año",
+    ])  # fmt: skip
+    for n in range(rows):
+        sheet.append([
+            f"HDI-{n:07d}", f"Cliente {n} Pérez López", f"PELC{n:07d}A1",
+            f"55 {1000 + n % 9000:04d} {n % 10000:04d}", "01/12/2025",
+            f"{1 + n % 28:02d}/12/2026", f"${10000 + n % 5000:,}.50", "Autos", make_vin(n),
+            f"P{n:06d}", "Nissan", "Versa", 2018 + n % 7,
+        ])  # fmt: skip
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def prepare_db() -> None:
+    import psycopg
+
+    admin = DB_URL.rsplit("/", 1)[0] + "/postgres"
+    name = DB_URL.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": DB_URL}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env,
+                   check=True, cwd=ROOT)  # fmt: skip
+
+
+def timed(label, fn):
+    started = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - started
+    print(f"  {label:<46} {elapsed:8.2f} s")
+    return elapsed, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--iex-rows", type=int, default=2_000)
+    args = parser.parse_args()
+    prepare_db()
+    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL})
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
+
+    from brokerage.accounts.models import User
+    from imports import engine
+    from policies.models import Insurer, Policy
+
+    started = time.perf_counter()
+    data = build_report(args.rows)
+    print(f"report: {args.rows} rows, {len(data) / 2**20:.1f} MB "
+          f"(built in {time.perf_counter() - started:.1f} s)")  # fmt: skip
+
+    def openpyxl_read():
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return sum(1 for _row in book.worksheets[0].iter_rows(values_only=True))
+
+    def calamine_read():
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return len(book.get_sheet_by_index(0).to_python())
+
+    print("\nparsing the file:")
+    t_openpyxl, _n = timed("openpyxl read-only, values only", openpyxl_read)
+    t_calamine, _n = timed("python-calamine", calamine_read)
+
+    insurer = Insurer.objects.create(name="HDI Seguros", code="hdi")
+    user = User.objects.create_superuser("bench", "bench@example.com", "x")
+    print("\nCartera (PostgreSQL, history included):")
+    t_upload, (job, _table) = timed(
+        "upload (check, store, find header, map)",
+        lambda: engine.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data),
+    )
+    t_dry, job = timed("dry run", lambda: engine.dry_run(job))
+    print(f"    → new={job.created} updated={job.updated} unchanged={job.unchanged} "
+          f"errors={job.errors}")  # fmt: skip
+    t_commit, job = timed("commit", lambda: engine.commit(job, by=user))
+    print(f"    → {Policy.objects.count()} policies, {Policy.history.count()} history rows")
+    again, _table = engine.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data)
+    t_again, again = timed("re-import of the same file (commit)", lambda: engine.commit(again))
+    print(f"    → new={again.created} updated={again.updated} unchanged={again.unchanged}")
+
+    print(f"\ndjango-import-export ({args.iex_rows} rows, scaled to {args.rows}):")
+    t_iex = run_import_export(data, insurer, args.iex_rows) * args.rows / args.iex_rows
+    print(f"  {'estimated for the full report':<46} {t_iex:8.2f} s")
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    full = t_upload + t_dry + t_commit
+    print("\nfigures:")
+    print(f"  Cartera commit / openpyxl read-only parse     {t_commit / t_openpyxl:6.2f}  "
+          f"(target < 1)")  # fmt: skip
+    print(f"  Cartera upload+dry run+commit / openpyxl read {full / t_openpyxl:6.2f}")
+    print(f"  django-import-export / Cartera commit         {t_iex / t_commit:6.1f}x "
+          f"(target ≥ 10)")  # fmt: skip
+    print(f"  calamine parse / openpyxl parse               {t_calamine / t_openpyxl:6.2f}")
+    print(f"  peak memory (max RSS)                         {peak:6.0f} MB (target < 300)")
+
+
+def run_import_export(data: bytes, insurer, rows: int) -> float:
+    """django-import-export's ModelResource importing the same rows into Policy (with their
+    holders created first, as its per-row save would need them)."""
+    import tablib
+    from import_export import fields, resources, widgets
+    from python_calamine import CalamineWorkbook
+
+    from clients.models import Client
+    from policies.models import Policy
+
+    table = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    body = table[3 : 3 + rows]
+    holders = Client.objects.bulk_create(
+        [Client(first_name=r[1], display_name=r[1]) for r in body], batch_size=2000
+    )
+    dataset = tablib.Dataset(headers=["number", "holder", "insurer", "premium", "start_date",
+                                      "end_date", "line", "coverage"])  # fmt: skip
+    for r, holder in zip(body, holders, strict=True):
+        premium = r[6].replace("$", "").replace(",", "")
+        day, month, year = r[5].split("/")
+        dataset.append([f"IEX-{r[0]}", holder.pk, insurer.pk, premium, "2025-12-01",
+                        f"{year}-{month}-{day}", "auto", "Amplia"])  # fmt: skip
+
+    class PolicyResource(resources.ModelResource):
+        holder = fields.Field(attribute="holder", column_name="holder",
+                              widget=widgets.ForeignKeyWidget(Client))  # fmt: skip
+
+        class Meta:
+            model = Policy
+            fields = ("number", "holder", "insurer", "premium", "start_date", "end_date",
+                      "line", "coverage")  # fmt: skip
+            import_id_fields = ("number",)
+
+    started = time.perf_counter()
+    result = PolicyResource().import_data(dataset, dry_run=False, raise_errors=True)
+    elapsed = time.perf_counter() - started
+    assert not result.has_errors(), result
+    print(f"  {'import_data, ' + str(rows) + ' rows':<46} {elapsed:8.2f} s")
+    return elapsed
+
+
+if __name__ == "__main__":
+    main()
