@@ -12,6 +12,8 @@ unchanged.
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -23,6 +25,10 @@ from . import expiry
 from .fields import FIELDS_BY_KIND, suggest_mapping
 from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError
 from .reader import ReportError, Table, read_table
+
+# What each report kind's rows mean: parse_row(row, raw, headers), classify(records,
+# insurer), apply(outcome, by=...), and Issue. Collection reports will register theirs.
+REPORT_KINDS = {ReportKind.EXPIRY: expiry}
 
 CHUNK = 2000
 PREVIEW_ROWS = 20
@@ -92,19 +98,20 @@ def _prepare(job: ImportJob) -> Prepared:
         raise ReportError(
             _("Map these columns first: %(fields)s.") % {"fields": ", ".join(missing)}
         )
+    kind = REPORT_KINDS[job.kind]
     index = {h: i for i, h in enumerate(table.headers) if h}
     positions = {f: index[h] for f, h in job.columns.items() if h in index}
     records, issues = [], []
     seen: dict[str, int] = {}
     for number, cells in table.rows:
         raw = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
-        record, row_issues = expiry.parse_row(number, raw, job.columns)
+        record, row_issues = kind.parse_row(number, raw, job.columns)
         if row_issues:
             issues.extend(row_issues)
             continue
         if record.key in seen:
             issues.append(
-                expiry.Issue(number, job.columns["policy_number"], record.policy["number"],
+                kind.Issue(number, job.columns["policy_number"], record.policy["number"],
                              _("The same policy as row %(row)d.") % {"row": seen[record.key]})
             )  # fmt: skip
             continue
@@ -130,8 +137,9 @@ def dry_run(job: ImportJob) -> ImportJob:
     row, column, value and reason, and the first rows as mapped."""
     prepared = _prepare(job)
     counts: Counter = Counter()
+    kind = REPORT_KINDS[job.kind]
     for start in range(0, len(prepared.records), CHUNK):
-        outcome = expiry.classify(prepared.records[start : start + CHUNK], job.insurer)
+        outcome = kind.classify(prepared.records[start : start + CHUNK], job.insurer)
         counts.update(outcome.verdicts.values())
     _save_issues(job, prepared.issues)
     job.created, job.updated = counts["new"], counts["updated"]
@@ -140,13 +148,22 @@ def dry_run(job: ImportJob) -> ImportJob:
     job.preview = {
         "fields": list(job.columns),
         "rows": [
-            {"row": r.row, **{k: expiry._plain(v) for k, v in {**r.policy, **r.client}.items()}}
+            {"row": r.row, **{k: _plain(v) for k, v in {**r.policy, **r.client}.items()}}
             for r in prepared.records[:PREVIEW_ROWS]
         ],
     }
     job.status = JobStatus.PREVIEWED
     job.save()
     return job
+
+
+def _plain(value):
+    """A value for the JSON preview: dates as ISO text, money as its decimal text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _lock() -> None:
@@ -169,13 +186,14 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
         counts = Counter()
     all_changes = dict(job.diff.get("changed", {})) if job.rows_done else {}
     records = prepared.records
+    kind = REPORT_KINDS[job.kind]
     done_records = _records_done(job, prepared)
     for start in range(done_records, len(records), CHUNK):
         chunk = records[start : start + CHUNK]
         with transaction.atomic():
             _lock()
-            outcome = expiry.classify(chunk, job.insurer)
-            expiry.apply(outcome, by=by)
+            outcome = kind.classify(chunk, job.insurer)
+            kind.apply(outcome, by=by)
             counts.update(outcome.verdicts.values())
             all_changes.update(outcome.changes)
             job.rows_done = start + len(chunk)

@@ -309,3 +309,10 @@ def test_two_imports_of_the_same_file_at_once_make_no_duplicates(hdi, maint):
         ImportJob.objects.values_list("created", "unchanged"), key=lambda pair: -pair[0]
     )
     assert results == [(59, 0), (0, 59)]
+
+
+def test_a_file_over_the_size_limit_is_refused(hdi, maint, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    with pytest.raises(ReportError, match="the limit is 0 MB"):
+        job_create(insurer=hdi, by=maint, name="big.xlsx", data=workbook([row(1)] * 50))
+    assert not ImportJob.objects.exists()
