@@ -201,6 +201,8 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
             job.unchanged = counts["unchanged"]
             job.diff = {"changed": all_changes}
             job.save(update_fields=["rows_done", "created", "updated", "unchanged", "diff"])
+        if start == done_records and len(records) - start > 10 * CHUNK:
+            _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
         if progress:
             progress(job)
     _save_issues(job, prepared.issues)
@@ -210,7 +212,9 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     job.total_rows = job.rows_done = len(prepared.table.rows)
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
-    _open_renewals()
+    # Policies entering their ladder get their renewal case and touches: the renewals job
+    # runs as its own task once this commit is in.
+    transaction.on_commit(lambda: _renewals_task().delay())
     return job
 
 
@@ -245,9 +249,13 @@ def _diff(job: ImportJob, records, changes) -> dict:
     }
 
 
-def _open_renewals() -> None:
-    """Policies the report brought into their ladder get their renewal case and touches now
-    (owners' items at once; clients with no owner wait for the distribution)."""
-    from renewals.jobs import renewals_open_and_queue
+def _renewals_task():
+    from renewals.tasks import renewals_open_task
 
-    renewals_open_and_queue(day=timezone.localdate())
+    return renewals_open_task
+
+
+def _refresh_statistics() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE clients_client, policies_policy, policies_vehicle")

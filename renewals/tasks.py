@@ -3,7 +3,7 @@ from django.db import transaction
 
 from workqueue.tasks import distribution_task
 
-from .jobs import renewals_morning_job
+from .jobs import renewals_morning_job, renewals_open_and_queue
 
 
 @shared_task(name="renewals.tasks.renewals_morning_task")
@@ -19,3 +19,12 @@ def renewals_morning_task() -> dict:
         "cases_handed_over": report.cases_handed_over,
         "messages_queued": report.messages_queued,
     }
+
+
+@shared_task(name="renewals.tasks.renewals_open_task")
+def renewals_open_task() -> dict:
+    """After an import: open the cases of policies that entered their ladder and queue their
+    due touches, then hand out the ones nobody owns (both idempotent)."""
+    report = renewals_open_and_queue()
+    transaction.on_commit(distribution_task.delay)
+    return {"cases_opened": report.cases_opened, "items_created": report.total_items}

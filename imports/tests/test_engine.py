@@ -228,14 +228,18 @@ def test_a_saved_mapping_is_reused_for_the_next_report(hdi, maint):
     assert _job(hdi, maint, data).columns["policy_number"] == "Ref"
 
 
-def test_policies_entering_the_ladder_get_their_renewal_case(hdi, maint):
+def test_policies_entering_the_ladder_get_their_renewal_case(
+    hdi, maint, django_capture_on_commit_callbacks
+):
     Ladder.objects.update_or_create(
         code="design-card",
         defaults={"name": "30/25/15", "rungs": validate_rungs(DEFAULT_RUNGS), "is_default": True},
     )
     soon = (timezone.localdate() + datetime.timedelta(days=20)).isoformat()
     later = row(2, **{"Fin de vigencia": "01/12/2030", "Inicio de vigencia": "01/12/2029"})
-    commit(_job(hdi, maint, workbook([row(1, **{"Fin de vigencia": soon}), later])))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        commit(_job(hdi, maint, workbook([row(1, **{"Fin de vigencia": soon}), later])))
+    assert len(callbacks) >= 1  # the renewals job runs once the commit is in
     case = RenewalCase.objects.get()
     assert case.policy.number == "HDI-00001"
     # The client has no owner: its touch waits for the distribution.
