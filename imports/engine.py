@@ -11,7 +11,6 @@ unchanged.
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 from . import expiry
 from .fields import FIELDS_BY_KIND, suggest_mapping
 from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError
-from .reader import ReportError, Table, read_table
+from .reader import ReportError, open_table
 
 # What each report kind's rows mean: parse_row(row, raw, headers), classify(records,
 # insurer), apply(outcome, by=...), and Issue. Collection reports will register theirs.
@@ -35,14 +34,6 @@ PREVIEW_ROWS = 20
 LOCK_KEY = 7_203_114  # pg_advisory_xact_lock key shared by every import commit
 
 
-@dataclass
-class Prepared:
-    table: Table
-    columns: dict[str, str]
-    records: list
-    issues: list
-
-
 def job_create(*, insurer, by, name: str, data: bytes, kind: str = ReportKind.EXPIRY):
     """Store an uploaded report as a new job, after checking its size and what it is."""
     if len(data) > settings.IMPORT_MAX_BYTES:
@@ -50,7 +41,8 @@ def job_create(*, insurer, by, name: str, data: bytes, kind: str = ReportKind.EX
             _("The file is %(mb)d MB; the limit is %(limit)d MB.")
             % {"mb": len(data) // 2**20, "limit": settings.IMPORT_MAX_BYTES // 2**20}
         )
-    table = read_table(data, name, kind)  # refuses what is not a readable report
+    table, rows = open_table(data, name, kind)  # refuses what is not a readable report
+    total = sum(1 for _row in rows)
     mapping = ColumnMapping.objects.filter(insurer=insurer, kind=kind).first()
     columns = _usable(mapping.columns, table.headers) if mapping else {}
     if not columns:
@@ -58,7 +50,7 @@ def job_create(*, insurer, by, name: str, data: bytes, kind: str = ReportKind.EX
     job = ImportJob(
         kind=kind, insurer=insurer, original_name=name[:255], size=len(data),
         sha256=hashlib.sha256(data).hexdigest(), uploaded_by=by, columns=columns,
-        sheet=table.sheet[:100], header_row=table.header_row, total_rows=len(table.rows),
+        sheet=table.sheet[:100], header_row=table.header_row, total_rows=total,
     )  # fmt: skip
     job.file.save(name[:100] or "report", ContentFile(data), save=False)
     job.save()
@@ -89,10 +81,12 @@ def mapping_save(*, job: ImportJob, by, columns: dict) -> ImportJob:
     return job
 
 
-def _prepare(job: ImportJob) -> Prepared:
+def _chunks(job: ImportJob):
+    """The report's rows parsed a chunk at a time: yields (records, issues) and keeps only the
+    policy keys seen (to refuse a duplicate row), so memory does not grow with the file."""
     with job.file.open("rb") as handle:
         data = handle.read()
-    table = read_table(data, job.original_name, job.kind)
+    table, rows = open_table(data, job.original_name, job.kind)
     missing = missing_required(job.columns, job.kind)
     if missing:
         raise ReportError(
@@ -101,23 +95,25 @@ def _prepare(job: ImportJob) -> Prepared:
     kind = REPORT_KINDS[job.kind]
     index = {h: i for i, h in enumerate(table.headers) if h}
     positions = {f: index[h] for f, h in job.columns.items() if h in index}
-    records, issues = [], []
     seen: dict[str, int] = {}
-    for number, cells in table.rows:
+    records, issues = [], []
+    for number, cells in rows:
         raw = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
         record, row_issues = kind.parse_row(number, raw, job.columns)
         if row_issues:
             issues.extend(row_issues)
-            continue
-        if record.key in seen:
+        elif record.key in seen:
             issues.append(
                 kind.Issue(number, job.columns["policy_number"], record.policy["number"],
-                             _("The same policy as row %(row)d.") % {"row": seen[record.key]})
+                           _("The same policy as row %(row)d.") % {"row": seen[record.key]})
             )  # fmt: skip
-            continue
-        seen[record.key] = number
-        records.append(record)
-    return Prepared(table=table, columns=positions, records=records, issues=issues)
+        else:
+            seen[record.key] = number
+            records.append(record)
+        if len(records) == CHUNK:
+            yield records, issues
+            records, issues = [], []
+    yield records, issues
 
 
 def _save_issues(job: ImportJob, issues) -> None:
@@ -135,21 +131,24 @@ def _save_issues(job: ImportJob, issues) -> None:
 def dry_run(job: ImportJob) -> ImportJob:
     """What a commit would do, changing nothing but the job: the counts, every error with its
     row, column, value and reason, and the first rows as mapped."""
-    prepared = _prepare(job)
     counts: Counter = Counter()
     kind = REPORT_KINDS[job.kind]
-    for start in range(0, len(prepared.records), CHUNK):
-        outcome = kind.classify(prepared.records[start : start + CHUNK], job.insurer)
-        counts.update(outcome.verdicts.values())
-    _save_issues(job, prepared.issues)
+    all_issues, preview = [], []
+    for records, issues in _chunks(job):
+        all_issues.extend(issues)
+        if len(preview) < PREVIEW_ROWS:
+            preview.extend(records[: PREVIEW_ROWS - len(preview)])
+        if records:
+            counts.update(kind.classify(records, job.insurer).verdicts.values())
+    _save_issues(job, all_issues)
     job.created, job.updated = counts["new"], counts["updated"]
-    job.unchanged, job.errors = counts["unchanged"], len(prepared.issues)
-    job.total_rows = len(prepared.table.rows)
+    job.unchanged, job.errors = counts["unchanged"], len(all_issues)
+    job.total_rows = sum(counts.values()) + len(all_issues)
     job.preview = {
         "fields": list(job.columns),
         "rows": [
             {"row": r.row, **{k: _plain(v) for k, v in {**r.policy, **r.client}.items()}}
-            for r in prepared.records[:PREVIEW_ROWS]
+            for r in preview
         ],
     }
     job.status = JobStatus.PREVIEWED
@@ -177,39 +176,43 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     transaction). Resumes after the last chunk written; rows written before read as
     unchanged, so a re-run reaches the same state."""
     by = by or job.uploaded_by
-    prepared = _prepare(job)
-    job.status, job.started_at = JobStatus.RUNNING, job.started_at or timezone.now()
-    job.total_rows = len(prepared.records)  # progress counts the rows that get written
-    job.save(update_fields=["status", "started_at", "total_rows"])
-    counts = Counter(new=job.created, updated=job.updated, unchanged=job.unchanged)
-    if job.rows_done == 0:
-        counts = Counter()
-    all_changes = dict(job.diff.get("changed", {})) if job.rows_done else {}
-    records = prepared.records
     kind = REPORT_KINDS[job.kind]
-    done_records = _records_done(job, prepared)
-    for start in range(done_records, len(records), CHUNK):
-        chunk = records[start : start + CHUNK]
+    resumed = job.status != JobStatus.DONE and job.rows_done > 0
+    job.status, job.started_at = JobStatus.RUNNING, job.started_at or timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    counts = Counter(new=job.created, updated=job.updated, unchanged=job.unchanged)
+    all_changes = dict(job.diff.get("changed", {})) if resumed else {}
+    if not resumed:
+        counts, job.rows_done = Counter(), 0
+    already = job.rows_done  # records written by the chunks of an earlier, interrupted run
+    written, keys, all_issues = 0, [], []
+    for records, issues in _chunks(job):
+        all_issues.extend(issues)
+        keys.extend(r.key for r in records)
+        if written + len(records) <= already:
+            written += len(records)
+            continue
         with transaction.atomic():
             _lock()
-            outcome = kind.classify(chunk, job.insurer)
+            outcome = kind.classify(records, job.insurer)
             kind.apply(outcome, by=by)
             counts.update(outcome.verdicts.values())
             all_changes.update(outcome.changes)
-            job.rows_done = start + len(chunk)
+            written += len(records)
+            job.rows_done = written
             job.created, job.updated = counts["new"], counts["updated"]
             job.unchanged = counts["unchanged"]
             job.diff = {"changed": all_changes}
             job.save(update_fields=["rows_done", "created", "updated", "unchanged", "diff"])
-        if start == done_records and len(records) - start > 10 * CHUNK:
+        if written == 10 * CHUNK:
             _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
         if progress:
             progress(job)
-    _save_issues(job, prepared.issues)
-    job.errors = len(prepared.issues)
-    job.policy_keys = sorted(r.key for r in records)
-    job.diff = _diff(job, records, all_changes)
-    job.total_rows = job.rows_done = len(prepared.table.rows)
+    _save_issues(job, all_issues)
+    job.errors = len(all_issues)
+    job.policy_keys = sorted(keys)
+    job.diff = _diff(job, keys, all_changes)
+    job.rows_done = job.total_rows = written + len(all_issues)
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
     # Policies entering their ladder get their renewal case and touches: the renewals job
@@ -218,14 +221,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     return job
 
 
-def _records_done(job: ImportJob, prepared: Prepared) -> int:
-    """How many records the chunks already committed hold (a resumed job)."""
-    if job.status == JobStatus.DONE:
-        return 0
-    return min(job.rows_done, len(prepared.records))
-
-
-def _diff(job: ImportJob, records, changes) -> dict:
+def _diff(job: ImportJob, keys: list[str], changes) -> dict:
     """Since the last import of this insurer: new policies, changed ones, and those that were
     in the last list and are not in this one."""
     previous = (
@@ -237,15 +233,15 @@ def _diff(job: ImportJob, records, changes) -> dict:
         .only("policy_keys")
         .first()
     )
-    keys = {r.key: r.policy["number"] for r in records}
     before = set(previous.policy_keys) if previous else set()
+    now = set(keys)
     return {
         "previous": previous.pk if previous else None,
-        "new": sorted(number for key, number in keys.items() if key not in before)[:1000],
-        "new_count": sum(1 for key in keys if key not in before),
+        "new": sorted(now - before)[:1000],
+        "new_count": len(now - before),
         "changed": changes,
-        "gone": sorted(before - set(keys))[:1000],
-        "gone_count": len(before - set(keys)),
+        "gone": sorted(before - now)[:1000],
+        "gone_count": len(before - now),
     }
 
 

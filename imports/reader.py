@@ -9,6 +9,7 @@ without BOM), GB18030 or Latin-1, whichever the bytes are.
 
 import csv
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass
 
@@ -106,38 +107,54 @@ def _find_header(rows, kind: str) -> int | None:
     return best
 
 
-def read_table(data: bytes, name: str, kind: str = "expiry") -> Table:
-    """The report's header and data rows, from the first visible sheet that has a header."""
-    fmt = sniff(data, name)
-    sheets: list[tuple[str, list[list]]] = []
-    if fmt == "csv":
-        sheets.append(("csv", _csv_rows(data)))
-    else:
-        try:
-            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
-            raise ReportError(
-                _("The workbook cannot be read: %(error)s") % {"error": str(exc)[:200]}
-            ) from exc
-        for meta in workbook.sheets_metadata:
-            if meta.visible != SheetVisibleEnum.Visible:
-                continue
-            sheet = workbook.get_sheet_by_name(meta.name)
-            sheets.append((meta.name, sheet.to_python(skip_empty_area=False)))
-    for sheet_name, rows in sheets:
-        header_index = _find_header(rows, kind)
+def _sheets(data: bytes, name: str):
+    """(sheet name, row iterator) of each visible sheet, in order; rows come lazily."""
+    if sniff(data, name) == "csv":
+        yield "csv", iter(_csv_rows(data))
+        return
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        raise ReportError(
+            _("The workbook cannot be read: %(error)s") % {"error": str(exc)[:200]}
+        ) from exc
+    for meta in workbook.sheets_metadata:
+        if meta.visible != SheetVisibleEnum.Visible:
+            continue
+        yield meta.name, workbook.get_sheet_by_name(meta.name).iter_rows()
+
+
+def _filled(row) -> bool:
+    return any(c not in (None, "") and str(c).strip() for c in row)
+
+
+def open_table(data: bytes, name: str, kind: str = "expiry"):
+    """The report's header (a Table without rows) and an iterator of its non-empty data rows
+    as (row number in the sheet, cells), from the first visible sheet that has a header. The
+    rows are read as they are consumed: memory stays flat whatever the size of the report."""
+    for sheet_name, rows in _sheets(data, name):
+        head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+        header_index = _find_header(head, kind)
         if header_index is None:
             continue
-        headers = [str(c).strip() if c not in (None, "") else "" for c in rows[header_index]]
-        data_rows = [
+        headers = [str(c).strip() if c not in (None, "") else "" for c in head[header_index]]
+        table = Table(sheet=sheet_name, header_row=header_index + 1, headers=headers, rows=[])
+        rest = itertools.chain(head[header_index + 1 :], rows)
+        numbered = (
             (header_index + 2 + offset, list(row))
-            for offset, row in enumerate(rows[header_index + 1 :])
-            if any(c not in (None, "") and str(c).strip() for c in row)
-        ]
-        return Table(sheet=sheet_name, header_row=header_index + 1, headers=headers, rows=data_rows)
+            for offset, row in enumerate(rest)
+        )  # fmt: skip
+        return table, (pair for pair in numbered if _filled(pair[1]))
     raise ReportError(
         _(
             "No header row found: the first rows of the file name none of the columns Cartera "
             "knows (such as “Policy No”, “Póliza”, “保单号”)."
         )
     )
+
+
+def read_table(data: bytes, name: str, kind: str = "expiry", limit: int | None = None) -> Table:
+    """The header and the data rows (the first ``limit`` of them, or all)."""
+    table, rows = open_table(data, name, kind)
+    table.rows = list(itertools.islice(rows, limit) if limit is not None else rows)
+    return table

@@ -54,7 +54,7 @@ def import_mapping(request, pk):
     if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE):
         return redirect("imports:detail", pk=job.pk)
     with job.file.open("rb") as handle:
-        table = read_table(handle.read(), job.original_name, job.kind)
+        table = read_table(handle.read(), job.original_name, job.kind, limit=3)
     form = MappingForm(request.POST or None, job=job, headers=table.headers)
     if request.method == "POST" and form.is_valid():
         engine.mapping_save(job=job, by=request.user, columns=form.cleaned_data)
