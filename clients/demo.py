@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from django.db import connection
 from django.utils import timezone
 
+from brokerage.core.bulk import copy_rows
 from brokerage.core.demo import DemoContext
 
 from .models import Client, ClientKind, ClientStatus, LeadSource, VipTier
@@ -500,22 +501,7 @@ class BulkInserter:
             row["id"] = obj.pk
 
     def _copy(self, rows: list[dict]) -> None:
-        table = self.model._meta.db_table
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in ["id", *(f.column for f in self.fields)])
-        names = [f.attname for f in self.fields]
-        pairs = list(zip(names, self.defaults, strict=True))
-        with connection.cursor() as cursor:
-            # Ids come from the table's own sequence, so later inserts carry on after them.
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, len(rows)],
-            )
-            for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-                row["id"] = pk
-            with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row["id"], *(row.get(n, d) for n, d in pairs)])
+        copy_rows(self.model, rows)
 
     def analyze(self) -> None:
         """Fresh planner statistics after a big load (PostgreSQL)."""

@@ -58,7 +58,7 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
     history = getattr(model, "history", None)
     _complete(model, rows, now)
     if connection.vendor == "postgresql":
-        _copy(model, rows, now)
+        copy_rows(model, rows, now)
         if history is not None:
             tracked = [
                 f.attname for f in history.model._meta.concrete_fields
@@ -69,7 +69,9 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
                 "history_change_reason": reason or None,
                 "history_user_id": by.pk if by is not None else None,
             }  # fmt: skip
-            _copy(history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows], now)
+            copy_rows(
+                history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows], now
+            )
         return
     pk = model._meta.pk.attname
     objs = [model(**{k: v for k, v in row.items() if k[0] != "_"}) for row in rows]
@@ -95,7 +97,10 @@ def _complete(model, rows: list[dict], now) -> None:
                 row[field.attname] = default
 
 
-def _copy(model, rows: list[dict], now) -> None:
+def copy_rows(model, rows: list[dict], now=None) -> None:
+    """COPY rows (dicts of attnames) into the model's table on PostgreSQL, drawing their ids
+    from the table's sequence; fields left out take their defaults."""
+    now = now or timezone.now()
     meta = model._meta
     pk = meta.pk
     _complete(model, rows, now)
