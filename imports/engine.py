@@ -81,6 +81,19 @@ def mapping_save(*, job: ImportJob, by, columns: dict) -> ImportJob:
     return job
 
 
+def commit_queue(*, job_id: int) -> bool:
+    """Queue the commit of a previewed job once: the job is claimed with a conditional
+    update, so a double click (or two maintainers) queues one task."""
+    from .tasks import import_commit_task
+
+    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.PREVIEWED).update(
+        status=JobStatus.QUEUED
+    )
+    if claimed:
+        transaction.on_commit(lambda: import_commit_task.delay(job_id))
+    return bool(claimed)
+
+
 def _chunks(job: ImportJob):
     """The report's rows parsed a chunk at a time: yields (records, issues) and keeps only the
     policy keys seen (to refuse a duplicate row), so memory does not grow with the file."""

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +13,6 @@ from .fields import FIELDS_BY_KIND
 from .forms import MappingForm, UploadForm
 from .models import ImportJob, JobStatus
 from .reader import ReportError, read_table
-from .tasks import import_commit_task
 
 PERMISSION = "accounts.import_reports"
 
@@ -94,11 +92,7 @@ def import_detail(request, pk):
 def import_commit(request, pk):
     """Queue the commit once: the job is claimed with a conditional update, so a double click
     queues one task."""
-    claimed = ImportJob.objects.filter(pk=pk, status=JobStatus.PREVIEWED).update(
-        status=JobStatus.QUEUED
-    )
-    if claimed:
-        transaction.on_commit(lambda: import_commit_task.delay(pk))
+    if engine.commit_queue(job_id=pk):
         messages.success(request, _("The import is running."))
     else:
         messages.warning(request, _("This import is not waiting for a commit."))
