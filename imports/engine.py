@@ -10,12 +10,17 @@ unchanged.
 """
 
 import hashlib
+import json
+import pickle
+import tempfile
 from collections import Counter
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,13 +146,39 @@ def _save_issues(job: ImportJob, issues) -> None:
     )  # fmt: skip
 
 
+def _parsed_name(job: ImportJob) -> str:
+    """Where the dry run keeps the rows it parsed, for the commit of the same file and mapping
+    (a changed mapping gives another name, so the commit parses again)."""
+    digest = hashlib.sha256(
+        (job.sha256 + json.dumps(job.columns, sort_keys=True)).encode()
+    ).hexdigest()[:16]
+    return f"imports/parsed/{job.pk}-{digest}.pickle"
+
+
+def _source(job: ImportJob):
+    """The parsed chunks: those the dry run kept (written by this application, for this file
+    and mapping), else parsed from the file again."""
+    name = _parsed_name(job)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            while True:
+                try:
+                    yield pickle.load(handle)  # noqa: S301 - our own file, see _parsed_name
+                except EOFError:
+                    return
+    yield from _chunks(job)
+
+
 def dry_run(job: ImportJob) -> ImportJob:
     """What a commit would do, changing nothing but the job: the counts, every error with its
-    row, column, value and reason, and the first rows as mapped."""
+    row, column, value and reason, and the first rows as mapped. The parsed rows are kept for
+    the commit, which then only classifies and writes."""
     counts: Counter = Counter()
     kind = REPORT_KINDS[job.kind]
     all_issues, preview = [], []
+    kept = tempfile.TemporaryFile()
     for records, issues in _chunks(job):
+        pickle.dump((records, issues), kept, protocol=pickle.HIGHEST_PROTOCOL)
         all_issues.extend(issues)
         if len(preview) < PREVIEW_ROWS:
             preview.extend(records[: PREVIEW_ROWS - len(preview)])
@@ -164,6 +195,12 @@ def dry_run(job: ImportJob) -> ImportJob:
             for r in preview
         ],
     }
+    name = _parsed_name(job)
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    kept.seek(0)
+    default_storage.save(name, File(kept))
+    kept.close()
     job.status = JobStatus.PREVIEWED
     job.save()
     return job
@@ -199,7 +236,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
         counts, job.rows_done = Counter(), 0
     already = job.rows_done  # records written by the chunks of an earlier, interrupted run
     written, keys, all_issues = 0, [], []
-    for records, issues in _chunks(job):
+    for records, issues in _source(job):
         all_issues.extend(issues)
         keys.extend(r.key for r in records)
         if written + len(records) <= already:
@@ -228,6 +265,8 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     job.rows_done = job.total_rows = written + len(all_issues)
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
+    name = _parsed_name(job)
+    transaction.on_commit(lambda: default_storage.delete(name))
     # Policies entering their ladder get their renewal case and touches: the renewals job
     # runs as its own task once this commit is in.
     transaction.on_commit(lambda: _renewals_task().delay())
