@@ -87,11 +87,12 @@ def mapping_save(*, job: ImportJob, by, columns: dict) -> ImportJob:
 
 
 def commit_queue(*, job_id: int) -> bool:
-    """Queue the commit of a previewed job once: the job is claimed with a conditional
-    update, so a double click (or two maintainers) queues one task."""
+    """Queue the commit of a previewed job (or resume a failed one) once: the job is claimed
+    with a conditional update, so a double click (or two maintainers) queues one task."""
     from .tasks import import_commit_task
 
-    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.PREVIEWED).update(
+    waiting = [JobStatus.PREVIEWED, JobStatus.FAILED]
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=waiting).update(
         status=JobStatus.QUEUED
     )
     if claimed:

@@ -115,3 +115,17 @@ def test_only_maintainers_and_admins_import(client, hdi, role):
     assert client.get("/imports/").status_code == 403
     assert _upload(client, hdi, workbook([row(1)])).status_code == 403
     assert not ImportJob.objects.exists()
+
+
+def test_a_failed_import_can_be_resumed_from_its_page(
+    client, maint, hdi, django_capture_on_commit_callbacks
+):
+    client.force_login(maint)
+    _upload(client, hdi, workbook([row(1), row(2)]))
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, message="worker lost")
+    assert 'data-testid="resume"' in client.get(f"/imports/{job.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/commit/")
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and Policy.objects.count() == 2
