@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "policies",
     "renewals",
     "imports",
+    "reports",
     "phonenumber_field",
 ]
 

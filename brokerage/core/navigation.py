@@ -35,6 +35,12 @@ NAV_ENTRIES = [
         permission="renewals.view_renewalcase",
     ),
     NavEntry(
+        _("Renewal rate"),
+        "reports:renewal_rate",
+        frozenset({Role.MANAGER, Role.ADMIN}),
+        permission="accounts.view_dashboards",
+    ),
+    NavEntry(
         _("Imports"),
         "imports:list",
         frozenset({Role.MAINTAINER, Role.ADMIN}),

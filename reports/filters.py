@@ -1,0 +1,96 @@
+"""The filters every report takes from its URL: a date range, team, agent, insurer and line.
+What is not understood is said and set aside; a range is never longer than three years."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brokerage.accounts.models import Team, User
+from clients.selectors import agents_for_reassignment
+from policies.models import Insurer, Line
+
+MAX_YEARS = 3
+GROUPINGS = ("month", "agent", "team", "insurer", "line")
+
+
+@dataclass
+class ReportFilters:
+    start: date
+    end: date
+    by: str = "month"
+    team: Team | None = None
+    agent: User | None = None
+    insurer: Insurer | None = None
+    line: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, params, *, user) -> "ReportFilters":
+        today = timezone.localdate()
+        default_start = today.replace(month=1, day=1)
+        default_end = today.replace(month=12, day=31)
+        problems = []
+
+        def day(name, default):
+            text = params.get(name, "")
+            if not text:
+                return default
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                problems.append(
+                    _("%(value)s is not a date; the default is used.") % {"value": text}
+                )
+                return default
+
+        start, end = day("start", default_start), day("end", default_end)
+        if end < start:
+            problems.append(_("The range ended before it started; the default range is used."))
+            start, end = default_start, default_end
+        if end > start + relativedelta(years=MAX_YEARS):
+            end = start + relativedelta(years=MAX_YEARS) - relativedelta(days=1)
+            problems.append(
+                _("A report covers at most %(n)d years: the range ends on %(end)s.")
+                % {"n": MAX_YEARS, "end": end.isoformat()}
+            )
+        by = params.get("by") or "month"
+        if by not in GROUPINGS:
+            problems.append(_("Unknown grouping %(value)s; by month.") % {"value": by})
+            by = "month"
+        agents = agents_for_reassignment(user=user)
+        teams = Team.objects.all() if (user.is_cartera_admin or user.is_superuser) else (
+            Team.objects.filter(manager=user)
+        )  # fmt: skip
+
+        def pick(name, queryset, label):
+            text = params.get(name, "")
+            if not text:
+                return None
+            found = queryset.filter(pk=text).first() if text.isdigit() else None
+            if found is None:
+                problems.append(
+                    _("Unknown %(what)s: %(value)s; ignored.") % {"what": label, "value": text}
+                )
+            return found
+
+        line = params.get("line", "")
+        if line and line not in Line.values:
+            problems.append(_("Unknown line of business: %(value)s; ignored.") % {"value": line})
+            line = ""
+        return cls(
+            start=start, end=end, by=by,
+            team=pick("team", teams, _("team")), agent=pick("agent", agents, _("agent")),
+            insurer=pick("insurer", Insurer.objects.all(), _("insurer")), line=line,
+            problems=problems,
+        )  # fmt: skip
+
+    def as_query(self) -> dict:
+        values = {
+            "start": self.start.isoformat(), "end": self.end.isoformat(), "by": self.by,
+            "team": self.team.pk if self.team else "", "agent": self.agent.pk if self.agent else "",
+            "insurer": self.insurer.pk if self.insurer else "", "line": self.line,
+        }  # fmt: skip
+        return {k: v for k, v in values.items() if v not in ("", None)}

@@ -1,0 +1,148 @@
+"""Report figures, aggregated in SQL: a fixed number of queries whatever the book's size."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from brokerage.core.names import person_name
+from policies.models import Line
+from renewals.models import CaseStatus
+from renewals.selectors import cases_visible_to
+
+from .filters import ReportFilters
+
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+GROUP_FIELDS = {
+    "month": ("month", None),
+    "agent": ("policy__agent_id", "policy__agent__username"),
+    "team": ("policy__agent__team_id", "policy__agent__team__name"),
+    "insurer": ("policy__insurer_id", "policy__insurer__name"),
+    "line": ("policy__line", None),
+}
+
+
+@dataclass
+class RateRow:
+    key: object
+    label: str
+    due: int = 0
+    won: int = 0
+    lost: int = 0
+    lapsed: int = 0
+    open: int = 0
+    clients_due: int = 0
+    clients_won: int = 0
+    premium_due: Decimal = Decimal("0")
+    premium_won: Decimal = Decimal("0")
+    last_year_rate: Decimal | None = None
+
+    @staticmethod
+    def _pct(part, whole) -> Decimal | None:
+        if not whole:
+            return None
+        return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+    @property
+    def policy_rate(self):
+        return self._pct(self.won, self.due)
+
+    @property
+    def client_rate(self):
+        return self._pct(self.clients_won, self.clients_due)
+
+    @property
+    def premium_rate(self):
+        return self._pct(self.premium_won, self.premium_due)
+
+
+def _cases(user, filters: ReportFilters, start, end):
+    qs = (
+        cases_visible_to(user)
+        .filter(end_date__gte=start, end_date__lte=end)
+        .exclude(status=CaseStatus.CANCELLED)
+    )
+    if filters.team:
+        qs = qs.filter(policy__agent__team=filters.team)
+    if filters.agent:
+        qs = qs.filter(policy__agent=filters.agent)
+    if filters.insurer:
+        qs = qs.filter(policy__insurer=filters.insurer)
+    if filters.line:
+        qs = qs.filter(policy__line=filters.line)
+    return qs
+
+
+def _aggregate(qs, by: str):
+    key, label = GROUP_FIELDS[by]
+    if by == "month":
+        qs = qs.annotate(month=TruncMonth("end_date"))
+    won = Q(status=CaseStatus.WON)
+    values = [key] + ([label] if label else [])
+    if by == "agent":
+        values += ["policy__agent__first_name", "policy__agent__last_name"]
+    return (
+        qs.values(*values)
+        .annotate(
+            due=Count("pk"),
+            won=Count("pk", filter=won),
+            lost=Count("pk", filter=Q(status=CaseStatus.LOST)),
+            lapsed=Count("pk", filter=Q(status=CaseStatus.LAPSED)),
+            open=Count("pk", filter=Q(status=CaseStatus.OPEN)),
+            clients_due=Count("policy__holder_id", distinct=True),
+            clients_won=Count("policy__holder_id", distinct=True, filter=won),
+            premium_due=Coalesce(Sum("last_premium"), ZERO),
+            premium_won=Coalesce(Sum(F("new_policy__premium"), filter=won), ZERO),
+        )
+        .order_by(key)
+    )
+
+
+def renewal_rates(*, user, filters: ReportFilters) -> dict:
+    """Renewal rate on three bases (policies, clients, premium) per group, the totals, and the
+    same period last year (two aggregate queries per period)."""
+    key, label = GROUP_FIELDS[filters.by]
+    rows: dict = {}
+    totals = RateRow(key=None, label="")
+    for data in _aggregate(_cases(user, filters, filters.start, filters.end), filters.by):
+        group = data[key]
+        if filters.by == "month":
+            group = group.date() if hasattr(group, "date") else group
+            text = group.strftime("%Y-%m")
+        elif filters.by == "line":
+            text = str(Line(group).label) if group in Line.values else str(group)
+        elif filters.by == "agent":
+            text = (
+                person_name(
+                    data["policy__agent__first_name"] or "", data["policy__agent__last_name"] or ""
+                )
+                or data.get(label)
+                or "—"
+            )
+        else:
+            text = data.get(label) or "—"
+        row = RateRow(key=group, label=text, **{k: data[k] for k in (
+            "due", "won", "lost", "lapsed", "open", "clients_due", "clients_won",
+            "premium_due", "premium_won")})  # fmt: skip
+        rows[group] = row
+        for name in ("due", "won", "lost", "lapsed", "open", "premium_due", "premium_won"):
+            setattr(totals, name, getattr(totals, name) + getattr(row, name))
+    overall = _cases(user, filters, filters.start, filters.end).aggregate(
+        clients_due=Count("policy__holder_id", distinct=True),
+        clients_won=Count("policy__holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
+    )
+    totals.clients_due, totals.clients_won = overall["clients_due"], overall["clients_won"]
+
+    year = relativedelta(years=1)
+    last = _cases(user, filters, filters.start - year, filters.end - year)
+    last_total = last.aggregate(due=Count("pk"), won=Count("pk", filter=Q(status=CaseStatus.WON)))
+    totals.last_year_rate = RateRow._pct(last_total["won"], last_total["due"])
+    for data in _aggregate(last, filters.by):
+        group = data[key]
+        if filters.by == "month":
+            group = (group.date() if hasattr(group, "date") else group) + year
+        if group in rows:
+            rows[group].last_year_rate = RateRow._pct(data["won"], data["due"])
+    return {"rows": list(rows.values()), "totals": totals}
