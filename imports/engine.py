@@ -14,8 +14,6 @@ import json
 import pickle
 import tempfile
 from collections import Counter
-from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.files import File
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from . import expiry
 from .fields import FIELDS_BY_KIND, suggest_mapping
 from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError
+from .parsing import json_value
 from .reader import ReportError, open_table
 
 # What each report kind's rows mean: parse_row(row, raw, headers), classify(records,
@@ -192,7 +191,7 @@ def dry_run(job: ImportJob) -> ImportJob:
     job.preview = {
         "fields": list(job.columns),
         "rows": [
-            {"row": r.row, **{k: _plain(v) for k, v in {**r.policy, **r.client}.items()}}
+            {"row": r.row, **{k: json_value(v) for k, v in {**r.policy, **r.client}.items()}}
             for r in preview
         ],
     }
@@ -205,15 +204,6 @@ def dry_run(job: ImportJob) -> ImportJob:
     job.status = JobStatus.PREVIEWED
     job.save()
     return job
-
-
-def _plain(value):
-    """A value for the JSON preview: dates as ISO text, money as its decimal text."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _lock() -> None:

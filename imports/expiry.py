@@ -27,7 +27,7 @@ from clients.search import compact
 from policies.models import Currency, Line, Policy, PolicyStatus, Vehicle
 from policies.validators import normalize_vin, validate_vin
 
-from .parsing import is_blank, parse_amount, parse_date, parse_phone, parse_text
+from .parsing import is_blank, json_value, parse_amount, parse_date, parse_phone, parse_text
 
 LINE_WORDS = {
     Line.AUTO: ("auto", "autos", "car", "motor", "vehicle", "automóvil", "automovil", "车险",
@@ -266,7 +266,7 @@ def classify(records: list[Record], insurer) -> Outcome:
             if name == "coverage" and not new_value:
                 continue
             if existing[name] != new_value:
-                changed[name] = [_plain(existing[name]), _plain(new_value)]
+                changed[name] = [json_value(existing[name]), json_value(new_value)]
         if changed:
             out.policy_updates[existing["pk"]] = {k: record.policy[k] for k in changed}
             out.changes[existing["number"]] = changed
@@ -276,14 +276,6 @@ def classify(records: list[Record], insurer) -> Outcome:
             verdict = "updated"
         out.verdicts[record.row] = verdict
     return out
-
-
-def _plain(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _vehicle_fields(data: dict, start: date) -> dict:

@@ -159,3 +159,12 @@ def parse_text(value) -> str:
 
 def is_blank(value) -> bool:
     return _blank(value)
+
+
+def json_value(value):
+    """A parsed value for JSON (previews, diffs): dates as ISO text, money as decimal text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -15,7 +15,7 @@ from policies.models import Insurer, Line, Policy, QuotationStatus
 from policies.services import policy_create, quotation_create
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import ContactResult
-from workqueue.services import points_award
+from workqueue.services import item_record_result, points_award
 
 from .jobs import RENEWAL_KIND
 from .models import CaseStatus, ClientType, CompetitorWhy, Grade, LostReason, RenewalCase
@@ -102,6 +102,25 @@ def renewal_grade(*, case: RenewalCase, by, grade: str, client_type: str) -> Ren
     case.client_type = client_type
     case.save(update_fields=["grade", "client_type"])
     return case
+
+
+def renewal_record_elsewhere(
+    *, case: RenewalCase, by, lost_to: Insurer, lost_why: str, note: str = "", item=None
+) -> RenewalCase:
+    """The client renewed with another insurer. From the call list the result is logged on
+    the agent's touch (timeline, the item closed, the case lost through the handler);
+    otherwise the case is closed as lost directly."""
+    if item is not None:
+        item_record_result(
+            item=item, by=by, result=ContactResult.RENEWED_ELSEWHERE, note=note,
+            details={"lost_to": lost_to, "lost_why": lost_why},
+        )  # fmt: skip
+        case.refresh_from_db()
+        return case
+    return renewal_lose(
+        case=case, by=by, reason=LostReason.RENEWED_ELSEWHERE, lost_to=lost_to,
+        lost_why=lost_why, note=note,
+    )  # fmt: skip
 
 
 def renewal_defaults(*, case: RenewalCase) -> dict:

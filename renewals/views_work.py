@@ -14,13 +14,11 @@ from policies.forms import PolicyForm
 from policies.models import Policy
 from policies.selectors import active_insurers
 from workqueue.models import ItemStatus, Queue, WorkItem
-from workqueue.results import ContactResult
-from workqueue.services import item_record_result
 
 from .forms_work import ElsewhereForm
 from .jobs import RENEWAL_KIND
-from .models import CaseStatus, LostReason, RenewalCase
-from .services import renewal_defaults, renewal_lose, renewal_points, renewal_renew
+from .models import CaseStatus, RenewalCase
+from .services import renewal_defaults, renewal_points, renewal_record_elsewhere, renewal_renew
 
 
 def _case_for_user(user, pk) -> RenewalCase:
@@ -105,23 +103,10 @@ def case_elsewhere_view(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if item is not None:
-                item_record_result(
-                    item=item,
-                    by=request.user,
-                    result=ContactResult.RENEWED_ELSEWHERE,
-                    note=data["note"],
-                    details={"lost_to": data["lost_to"], "lost_why": data["lost_why"]},
-                )
-            else:
-                renewal_lose(
-                    case=case,
-                    by=request.user,
-                    reason=LostReason.RENEWED_ELSEWHERE,
-                    lost_to=data["lost_to"],
-                    lost_why=data["lost_why"],
-                    note=data["note"],
-                )
+            renewal_record_elsewhere(
+                case=case, by=request.user, item=item, lost_to=data["lost_to"],
+                lost_why=data["lost_why"], note=data["note"],
+            )  # fmt: skip
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

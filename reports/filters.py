@@ -16,6 +16,14 @@ MAX_YEARS = 3
 GROUPINGS = ("month", "agent", "team", "insurer", "line")
 
 
+def teams_for(user):
+    """The teams whose figures the user reads: all for administrators, else those they lead."""
+    teams = Team.objects.order_by("name")
+    if user.is_cartera_admin or user.is_superuser:
+        return teams
+    return teams.filter(manager=user)
+
+
 @dataclass
 class ReportFilters:
     start: date
@@ -61,9 +69,7 @@ class ReportFilters:
             problems.append(_("Unknown grouping %(value)s; by month.") % {"value": by})
             by = "month"
         agents = agents_for_reassignment(user=user)
-        teams = Team.objects.all() if (user.is_cartera_admin or user.is_superuser) else (
-            Team.objects.filter(manager=user)
-        )  # fmt: skip
+        teams = teams_for(user)
 
         def pick(name, queryset, label):
             text = params.get(name, "")

@@ -4,11 +4,10 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from brokerage.accounts.models import Team
 from clients.selectors import agents_for_reassignment
 from policies.models import Insurer, Line
 
-from .filters import GROUPINGS, ReportFilters
+from .filters import GROUPINGS, ReportFilters, teams_for
 from .selectors import renewal_rates
 
 
@@ -25,9 +24,7 @@ def renewal_rate_view(request):
         "month": _("Month of expiry"), "agent": _("Agent"), "team": _("Team"),
         "insurer": _("Insurer"), "line": _("Line of business"),
     }  # fmt: skip
-    teams = Team.objects.order_by("name")
-    if not (request.user.is_cartera_admin or request.user.is_superuser):
-        teams = teams.filter(manager=request.user)
+    teams = teams_for(request.user)
     return render(
         request,
         "reports/renewal_rate.html",
