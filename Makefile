@@ -12,7 +12,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -f .env || printf '# Local development only (git ignores this file).\nDEBUG=true\n' > .env
 	@touch $@
 
-install: $(VENV)/.installed
+# Front-end packages the app serves itself (chart.js): from the npm registry, never a CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 # Compile the .po files in locale/ (needs gettext's msgfmt).
 messages: install

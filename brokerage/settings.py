@@ -192,7 +192,14 @@ LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The currency the dashboards open in (each report sums one currency at a time).
+CARTERA_CURRENCY = env("CARTERA_CURRENCY", default="MXN")
+
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # chart.js from npm (`make install`), served as static/vendor/chartjs/chart.umd.min.js.
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {

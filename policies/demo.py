@@ -259,6 +259,9 @@ class _PolicyMaker:
     def policy(self, *, holder, agent, code, line, currency, premium, end, status, risk):
         start = shift_year(end, -1)
         number = self.number(code)
+        created = datetime.combine(start, time(), tzinfo=UTC) - timedelta(
+            seconds=self.rng.randrange(10 * 86400)
+        )
         return {
             "number": number,
             "number_key": number.replace("-", ""),
@@ -274,8 +277,8 @@ class _PolicyMaker:
             "end_date": end,
             "status": status,
             "general_conditions": self.conditions[code, line],
-            "created_at": datetime.combine(start, time(), tzinfo=UTC)
-            - timedelta(seconds=self.rng.randrange(10 * 86400)),
+            "created_at": created,
+            "written_on": created.date(),  # the demo brokerage sold its whole book
         }
 
     def vehicle(self, region, corporate: bool, start: date) -> dict:

@@ -198,6 +198,9 @@ class Policy(models.Model):
     source_quote = models.OneToOneField(
         Quote, on_delete=models.SET_NULL, null=True, blank=True, related_name="policy"
     )
+    # The day the brokerage sold the policy in Cartera (a new sale or a renewal): the date of
+    # its written premium. Empty for the book that came from the insurers' reports.
+    written_on = models.DateField(_("written on"), null=True, blank=True, editable=False)
     cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -223,6 +226,10 @@ class Policy(models.Model):
             models.Index(fields=["status", "end_date"], name="policy_status_end"),
             models.Index(fields=["holder", "end_date"], name="policy_holder_end"),
             models.Index(fields=["agent", "end_date"], name="policy_agent_end"),
+            models.Index(
+                fields=["written_on", "agent"], name="policy_written",
+                condition=Q(written_on__isnull=False),
+            ),  # fmt: skip
         ]
 
     def __str__(self):

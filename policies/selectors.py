@@ -1,7 +1,7 @@
 """Reads of policies and quotes. Every read starts from the visible_to() of its model."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -11,7 +11,7 @@ from brokerage.accounts.models import User
 from clients.models import Client
 from clients.search import MAX_IDS_PER_MATCHER, compact
 
-from .models import Insurer, Line, Policy, PolicyStatus, Quotation, Quote, Vehicle
+from .models import Currency, Insurer, Line, Policy, PolicyStatus, Quotation, Quote, Vehicle
 
 
 def client_ids_by_policy_or_vehicle(text: str) -> list[int]:
@@ -33,12 +33,25 @@ class PolicyFilters:
     insurer: int | None = None
     agent: int | None = None
     ends_within: int | None = None
+    # Set by the premium report's links: policies written (sold) in a range, by a team, in a
+    # currency, new business ("new") or renewals ("renewal").
+    written_from: date | None = None
+    written_to: date | None = None
+    team: int | None = None
+    currency: str = ""
+    kind: str = ""
 
     @classmethod
     def from_query(cls, params) -> "PolicyFilters":
         def number(name):
             value = params.get(name, "")
             return int(value) if value.isdigit() else None
+
+        def day(name):
+            try:
+                return date.fromisoformat(params.get(name, ""))
+            except ValueError:
+                return None
 
         ends = number("ends_within")
         return cls(
@@ -48,10 +61,23 @@ class PolicyFilters:
             insurer=number("insurer"),
             agent=number("agent"),
             ends_within=ends if ends in (7, 15, 30, 60, 90, 120) else None,
+            written_from=day("written_from"),
+            written_to=day("written_to"),
+            team=number("team"),
+            currency=params.get("currency") if params.get("currency") in Currency.values else "",
+            kind=params.get("kind") if params.get("kind") in ("new", "renewal") else "",
         )
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+        return {
+            k: v.isoformat() if isinstance(v, date) else v
+            for k, v in self.__dict__.items()
+            if v not in ("", None)
+        }
+
+    @property
+    def from_report(self) -> bool:
+        return any((self.written_from, self.written_to, self.team, self.currency, self.kind))
 
 
 def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
@@ -66,6 +92,16 @@ def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
         qs = qs.filter(insurer_id=filters.insurer)
     if filters.agent:
         qs = qs.filter(agent_id=filters.agent)
+    if filters.written_from:
+        qs = qs.filter(written_on__gte=filters.written_from)
+    if filters.written_to:
+        qs = qs.filter(written_on__lte=filters.written_to)
+    if filters.team:
+        qs = qs.filter(agent__team_id=filters.team)
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency)
+    if filters.kind:
+        qs = qs.filter(previous_policy__isnull=filters.kind == "new")
     if filters.ends_within:
         today = timezone.localdate()
         qs = qs.filter(

@@ -130,8 +130,9 @@ def policy_create(
     if unknown:
         raise ValueError(f"policy_create got unknown fields: {sorted(unknown)}")
     policy = Policy(
-        holder=holder, previous_policy=previous_policy, source_quote=source_quote, **fields
-    )
+        holder=holder, previous_policy=previous_policy, source_quote=source_quote,
+        written_on=timezone.localdate(), **fields,
+    )  # fmt: skip
     if policy.agent_id is None:
         policy.agent = holder.owner
     _validate_policy(policy)

@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
 from clients.search import compact
-from policies.models import Line, Policy
+from policies.models import Currency, Line, Policy
 from workqueue.models import ItemResult, ItemStatus, WorkItem
 from workqueue.results import ContactResult
 
 from .jobs import LAPSED_KIND, RENEWAL_KIND
-from .models import CaseStatus, Grade, Ladder, RenewalCase, Stage
+from .models import CaseStatus, Grade, Ladder, LostReason, RenewalCase, Stage
 
 # The work items that are touches of a case: the ladder's rungs and, once lapsed for more
 # than 48 hours, the maintainers' item.
@@ -62,6 +62,14 @@ class RenewalFilters:
     line: str = ""
     due: str = ""
     q: str = ""
+    # Set by the reports' links (a figure opens the cases behind it): policies ending in a
+    # range, a team, why the cases were lost and to whom.
+    ends_from: date | None = None
+    ends_to: date | None = None
+    team: int | None = None
+    reason: str = ""
+    lost_to: int | None = None
+    currency: str = ""
     # Labels of the parameters that were ignored because their value was not understood.
     ignored: list[str] = field(default_factory=list, compare=False, repr=False)
 
@@ -73,6 +81,7 @@ class RenewalFilters:
         stages: set[str] = frozenset(Stage.values),
         agent_ids: set[int] = frozenset(),
         insurer_ids: set[int] = frozenset(),
+        team_ids: set[int] = frozenset(),
     ) -> "RenewalFilters":
         """Read the GET parameters; a value that is not one of the choices is ignored and
         named in ``ignored`` (the page says so), never an error."""
@@ -96,6 +105,16 @@ class RenewalFilters:
             ignored.append(str(label))
             return None
 
+        def day(name, label):
+            value = params.get(name, "")
+            if value == "":
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                ignored.append(str(label))
+                return None
+
         status = params.get("status")
         if not status:
             status = CaseStatus.OPEN
@@ -111,6 +130,12 @@ class RenewalFilters:
             line=choice("line", Line.values, _("line of business")),
             due=choice("due", DUE_WINDOWS, _("due")),
             q=" ".join(params.get("q", "").split())[:100],
+            ends_from=day("ends_from", _("ending from")),
+            ends_to=day("ends_to", _("ending to")),
+            team=pk("team", team_ids, _("team")),
+            reason=choice("reason", LostReason.values, _("reason")),
+            lost_to=pk("lost_to", insurer_ids, _("lost to")),
+            currency=choice("currency", Currency.values, _("currency")),
         )
         filters.ignored = ignored
         return filters
@@ -126,6 +151,12 @@ class RenewalFilters:
             "line": self.line,
             "due": self.due,
             "q": self.q,
+            "ends_from": self.ends_from.isoformat() if self.ends_from else "",
+            "ends_to": self.ends_to.isoformat() if self.ends_to else "",
+            "team": self.team,
+            "reason": self.reason,
+            "lost_to": self.lost_to,
+            "currency": self.currency,
         }
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -172,6 +203,18 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     elif filters.due:
         end = today + timedelta(days=int(filters.due))
         qs = qs.filter(end_date__gte=today, end_date__lte=end)
+    if filters.ends_from:
+        qs = qs.filter(end_date__gte=filters.ends_from)
+    if filters.ends_to:
+        qs = qs.filter(end_date__lte=filters.ends_to)
+    if filters.team:
+        qs = qs.filter(policy__agent__team_id=filters.team)
+    if filters.reason:
+        qs = qs.filter(outcome_reason=filters.reason)
+    if filters.lost_to:
+        qs = qs.filter(lost_to_id=filters.lost_to)
+    if filters.currency:
+        qs = qs.filter(policy__currency=filters.currency)
     if filters.q:
         text = Q(policy__holder__display_name__icontains=filters.q)
         code = compact(filters.q)

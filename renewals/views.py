@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from brokerage.accounts.models import Team
+from brokerage.accounts.selectors import teams_visible_to
 from brokerage.core.audit import export_record, xlsx_response
 from brokerage.core.flash import run_posted_form
 from clients.selectors import agents_for_reassignment
 from policies.models import Insurer, Line
 
-from .models import CaseStatus, ClientType, Grade
+from .models import CaseStatus, ClientType, Grade, LostReason
 from .selectors import (
     ALL,
     DUE_WINDOWS,
@@ -59,6 +61,7 @@ def renewal_list_view(request):
         stages={value for value, _label in stages},
         agent_ids={agent.pk for agent in agents},
         insurer_ids={insurer.pk for insurer in insurers},
+        team_ids=_team_ids(request),
     )
     today = timezone.localdate()
     page = Paginator(
@@ -74,6 +77,7 @@ def renewal_list_view(request):
         if not partial:
             messages.warning(request, warning)
     context = {
+        **_report_filters(filters, insurers),
         "page": page,
         "filters": filters,
         "query_string": urlencode(filters.as_dict()),
@@ -94,6 +98,37 @@ def renewal_list_view(request):
     if partial:
         template += "#" + TABLE_TARGET
     return render(request, template, context)
+
+
+def _team_ids(request) -> set[int]:
+    """The teams the user may filter by (read only when the URL names one)."""
+    if not request.GET.get("team"):
+        return set()
+    return set(teams_visible_to(user=request.user).values_list("pk", flat=True))
+
+
+def _report_filters(filters: RenewalFilters, insurers) -> dict:
+    """The filters a report's link set (no control of their own on the page): said in words,
+    and kept as hidden fields when the other filters change."""
+    names = ("ends_from", "ends_to", "team", "reason", "lost_to", "currency")
+    values = [(n, v) for n, v in filters.as_dict().items() if n in names]
+    words = []
+    if filters.ends_from or filters.ends_to:
+        words.append(
+            _("ending %(start)s – %(end)s")
+            % {"start": filters.ends_from or "…", "end": filters.ends_to or "…"}
+        )
+    if filters.team:
+        team = Team.objects.filter(pk=filters.team).first()
+        words.append(_("team %(name)s") % {"name": team})
+    if filters.reason:
+        words.append(str(LostReason(filters.reason).label))
+    if filters.currency:
+        words.append(filters.currency)
+    if filters.lost_to:
+        insurer = next((i for i in insurers if i.pk == filters.lost_to), None)
+        words.append(_("lost to %(insurer)s") % {"insurer": insurer})
+    return {"report_filters": words, "report_filter_values": values}
 
 
 @login_required
@@ -146,6 +181,7 @@ def renewal_export_view(request):
         stages={value for value, _label in stage_choices()},
         agent_ids={agent.pk for agent in agents_for_reassignment(user=request.user)},
         insurer_ids=set(Insurer.objects.values_list("pk", flat=True)),
+        team_ids=_team_ids(request),
     )
     today = timezone.localdate()
     qs = renewal_list(user=request.user, filters=filters, today=today)

@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brokerage.accounts.models import Team, User
 from clients.selectors import agents_for_reassignment
-from policies.models import Insurer, Line
+from policies.models import Currency, Insurer, Line
 
 MAX_YEARS = 3
 GROUPINGS = ("month", "agent", "team", "insurer", "line")
@@ -33,10 +34,14 @@ class ReportFilters:
     agent: User | None = None
     insurer: Insurer | None = None
     line: str = ""
+    # Money is summed in one currency at a time: the report counts that currency's policies.
+    currency: str = ""
     problems: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_query(cls, params, *, user) -> "ReportFilters":
+    def from_query(cls, params, *, user, groupings=GROUPINGS) -> "ReportFilters":
+        """The filters in ``params``; ``groupings`` are the report's own ways to group its rows
+        (the first is the default; none: the report has one grouping)."""
         today = timezone.localdate()
         default_start = today.replace(month=1, day=1)
         default_end = today.replace(month=12, day=31)
@@ -64,10 +69,14 @@ class ReportFilters:
                 _("A report covers at most %(n)d years: the range ends on %(end)s.")
                 % {"n": MAX_YEARS, "end": end.isoformat()}
             )
-        by = params.get("by") or "month"
-        if by not in GROUPINGS:
-            problems.append(_("Unknown grouping %(value)s; by month.") % {"value": by})
-            by = "month"
+        by = params.get("by") or (groupings[0] if groupings else "")
+        if groupings and by not in groupings:
+            problems.append(
+                _("Unknown grouping %(value)s; the default is used.") % {"value": by}
+            )
+            by = groupings[0]
+        elif not groupings:
+            by = ""
         agents = agents_for_reassignment(user=user)
         teams = teams_for(user)
 
@@ -82,6 +91,10 @@ class ReportFilters:
                 )
             return found
 
+        currency = params.get("currency", "") or settings.CARTERA_CURRENCY
+        if currency not in Currency.values:
+            problems.append(_("Unknown currency: %(value)s; ignored.") % {"value": currency})
+            currency = settings.CARTERA_CURRENCY
         line = params.get("line", "")
         if line and line not in Line.values:
             problems.append(_("Unknown line of business: %(value)s; ignored.") % {"value": line})
@@ -90,13 +103,15 @@ class ReportFilters:
             start=start, end=end, by=by,
             team=pick("team", teams, _("team")), agent=pick("agent", agents, _("agent")),
             insurer=pick("insurer", Insurer.objects.all(), _("insurer")), line=line,
-            problems=problems,
+            currency=currency, problems=problems,
         )  # fmt: skip
 
-    def as_query(self) -> dict:
+    def as_query(self, **changes) -> dict:
         values = {
             "start": self.start.isoformat(), "end": self.end.isoformat(), "by": self.by,
             "team": self.team.pk if self.team else "", "agent": self.agent.pk if self.agent else "",
             "insurer": self.insurer.pk if self.insurer else "", "line": self.line,
+            "currency": self.currency if self.currency != settings.CARTERA_CURRENCY else "",
         }  # fmt: skip
+        values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None)}

@@ -72,6 +72,8 @@ def _cases(user, filters: ReportFilters, start, end):
         qs = qs.filter(policy__insurer=filters.insurer)
     if filters.line:
         qs = qs.filter(policy__line=filters.line)
+    if filters.currency:
+        qs = qs.filter(policy__currency=filters.currency)
     return qs
 
 
@@ -146,3 +148,76 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
         if group in rows:
             rows[group].last_year_rate = RateRow._pct(data["won"], data["due"])
     return {"rows": list(rows.values()), "totals": totals}
+
+
+def _month_range(month, filters: ReportFilters):
+    last = month + relativedelta(months=1) - relativedelta(days=1)
+    return max(month, filters.start), min(last, filters.end)
+
+
+def renewal_rate_tables(*, user, filters: ReportFilters, today=None, figures=None) -> list:
+    """The renewal rates as a dashboard table; each count links to the cases behind it."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+
+    from .tables import MONEY, PCT, Column, Row, Table
+
+    figures = figures or renewal_rates(user=user, filters=filters)
+    columns = [
+        Column("due", _("Due")), Column("won", _("Won")), Column("lost", _("Lost")),
+        Column("lapsed", _("Lapsed")), Column("open", _("Still open")),
+        Column("policy_rate", _("Policies"), PCT, _("renewed ÷ due"), chart=True),
+        Column("client_rate", _("Clients"), PCT, _("clients who renewed ÷ clients due"),
+               chart=True),
+        Column("premium_rate", _("Premium"), PCT, _("renewed premium ÷ premium due"),
+               chart=True),
+        Column("premium_due", _("Premium due (%(currency)s)") % {"currency": filters.currency},
+               MONEY),
+        Column("premium_won",
+               _("Premium renewed (%(currency)s)") % {"currency": filters.currency}, MONEY),
+        Column("last_year_rate", _("Last year"), PCT, _("policies, same period")),
+    ]  # fmt: skip
+    url = reverse("renewals:list")
+    base = {
+        "ends_from": filters.start.isoformat(), "ends_to": filters.end.isoformat(),
+        "team": filters.team.pk if filters.team else "",
+        "agent": filters.agent.pk if filters.agent else "",
+        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
+        "currency": filters.currency,
+    }  # fmt: skip
+    group_param = {"agent": "agent", "team": "team", "insurer": "insurer", "line": "line"}
+
+    def links(row: RateRow) -> dict:
+        query = dict(base)
+        if row.key is not None:
+            if filters.by == "month":
+                start, end = _month_range(row.key, filters)
+                query.update(ends_from=start.isoformat(), ends_to=end.isoformat())
+            else:
+                query[group_param[filters.by]] = row.key
+        query = {k: v for k, v in query.items() if v not in ("", None)}
+        return {
+            name: f"{url}?{urlencode({**query, 'status': status})}"
+            for name, status in (("due", "all"), ("won", CaseStatus.WON),
+                                 ("lost", CaseStatus.LOST), ("lapsed", CaseStatus.LAPSED),
+                                 ("open", CaseStatus.OPEN))
+        }  # fmt: skip
+
+    def as_row(row: RateRow, label=None) -> Row:
+        values = {c.key: getattr(row, c.key) for c in columns}
+        return Row(label=label or row.label, values=values, links=links(row), key=row.key)
+
+    labels = {
+        "month": _("Month of expiry"), "agent": _("Agent"), "team": _("Team"),
+        "insurer": _("Insurer"), "line": _("Line of business"),
+    }  # fmt: skip
+    return [
+        Table(
+            slug="renewals", title=_("Renewal rate"), group_label=labels[filters.by],
+            columns=columns, rows=[as_row(r) for r in figures["rows"]],
+            totals=as_row(figures["totals"], _("Total")),
+            chart="line" if filters.by == "month" else "bar",
+            empty=_("No policy ends in this period."),
+        )
+    ]  # fmt: skip

@@ -1,14 +1,151 @@
+"""The managers' dashboard: one page per view (renewal rate, premium, pipeline, lost renewals,
+agent performance), each a set of tables with a chart, filters kept in the URL, an .xlsx
+export of the view and a PDF of the whole dashboard; and each agent's own page."""
+
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from brokerage.core.audit import export_record, xlsx_response
 from clients.selectors import agents_for_reassignment
-from policies.models import Insurer, Line
+from policies.models import Currency, Insurer, Line
 
-from .filters import GROUPINGS, ReportFilters, teams_for
-from .selectors import renewal_rates
+from .filters import ReportFilters, teams_for
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: Promise
+    # Dotted path of build(user, filters, today) -> list[Table].
+    build: str
+    # (value, label) of the ways the view groups its rows; empty: one way only.
+    groupings: tuple = ()
+    # What the date range filters (None: the view is as of today and takes no range).
+    range_label: Promise | None = None
+    description: Promise = ""
+
+
+REPORTS = (
+    Report(
+        "renewals", gettext_lazy("Renewal rate"), "reports.selectors.renewal_rate_tables",
+        groupings=(
+            ("month", gettext_lazy("Month of expiry")), ("agent", gettext_lazy("Agent")),
+            ("team", gettext_lazy("Team")), ("insurer", gettext_lazy("Insurer")),
+            ("line", gettext_lazy("Line of business")),
+        ),
+        range_label=gettext_lazy("Policies ending from"),
+        description=gettext_lazy(
+            "Of the policies that ended in the period, how many were renewed with us."
+        ),
+    ),
+    Report(
+        "premium", gettext_lazy("Written premium"), "reports.premium.premium_tables",
+        groupings=(
+            ("day", gettext_lazy("Day")), ("month", gettext_lazy("Month")),
+            ("agent", gettext_lazy("Agent")), ("insurer", gettext_lazy("Insurer")),
+            ("line", gettext_lazy("Line of business")),
+        ),
+        range_label=gettext_lazy("Written from"),
+        description=gettext_lazy(
+            "Premium of the policies sold in the period, new business and renewals."
+        ),
+    ),
+    Report(
+        "pipeline", gettext_lazy("Pipeline"), "reports.pipeline.pipeline_tables",
+        groupings=(("stage", gettext_lazy("Stage")), ("grade", gettext_lazy("Grade"))),
+        description=gettext_lazy(
+            "Open renewal cases whose policy ends in the next 30, 60 and 90 days, and the "
+            "premium at stake."
+        ),
+    ),
+    Report(
+        "lost", gettext_lazy("Lost renewals"), "reports.lost.lost_tables",
+        range_label=gettext_lazy("Policies ending from"),
+        description=gettext_lazy(
+            "Renewals lost in the period, by reason and by the insurer that won them."
+        ),
+    ),
+    Report(
+        "agents", gettext_lazy("Agent performance"), "reports.performance.performance_tables",
+        range_label=gettext_lazy("Handed out from"),
+        description=gettext_lazy(
+            "The work handed out to each agent in the period, how much was worked by the "
+            "cutoff, the results, renewals won, premium and points."
+        ),
+    ),
+)
+BY_SLUG = {r.slug: r for r in REPORTS}
+
+
+def _filters(request, report: Report, *, user=None) -> ReportFilters:
+    filters = ReportFilters.from_query(
+        request.GET, user=user or request.user, groupings=tuple(g for g, _l in report.groupings)
+    )
+    for problem in filters.problems:
+        messages.warning(request, problem)
+    return filters
+
+
+def _tables(report: Report, user, filters: ReportFilters):
+    return import_string(report.build)(user=user, filters=filters, today=timezone.localdate())
+
+
+def _xlsx(request, report: Report, filters: ReportFilters, tables, *, owner=""):
+    rows = sum(len(t.rows) for t in tables)
+    export_record(user=request.user, what=f"report:{report.slug}", filters=filters.as_query(),
+                  rows=rows)  # fmt: skip
+    sheets = [
+        (t.subtitle or t.title, t.sheet_rows()[0], t.sheet_rows()[1:]) for t in tables
+    ]
+    name = f"cartera-{report.slug}{owner}-{filters.start.isoformat()}-{filters.end.isoformat()}"
+    return xlsx_response(filename=f"{name}.xlsx", sheets=sheets)
+
+
+def _page(request, report: Report, filters: ReportFilters, tables, *, base_url: str,
+          extra=None, own_page=False):  # fmt: skip
+    user = request.user
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "report": report, "reports": REPORTS, "filters": filters, "tables": tables,
+            "charts": [(i, t.chart_data()) for i, t in enumerate(tables)],
+            "groupings": report.groupings, "own_page": own_page,
+            "teams": () if own_page else teams_for(user),
+            "agents": () if own_page else agents_for_reassignment(user=user),
+            "insurers": Insurer.objects.order_by("name"), "lines": Line.choices,
+            "currencies": Currency.choices,
+            "query_string": urlencode(filters.as_query()), "base_url": base_url,
+            **(extra or {}),
+        },
+    )  # fmt: skip
+
+
+@login_required
+@permission_required("accounts.view_dashboards", raise_exception=True)
+def report_view(request, slug):
+    report = BY_SLUG.get(slug)
+    if report is None:
+        raise Http404
+    filters = _filters(request, report)
+    tables = _tables(report, request.user, filters)
+    if request.GET.get("export") == "xlsx":
+        if not request.user.has_perm("accounts.export_data"):
+            raise PermissionDenied
+        return _xlsx(request, report, filters, tables)
+    return _page(request, report, filters, tables, base_url=request.path)
 
 
 @login_required
@@ -16,23 +153,75 @@ from .selectors import renewal_rates
 def renewal_rate_view(request):
     """Renewal rate by month of expiry, agent, team, insurer or line, on three bases side by
     side (policies, clients, premium), with last year's rate for the same period."""
+    from .selectors import renewal_rate_tables, renewal_rates
+
+    report = BY_SLUG["renewals"]
+    filters = _filters(request, report)
+    figures = renewal_rates(user=request.user, filters=filters)
+    tables = renewal_rate_tables(user=request.user, filters=filters, figures=figures)
+    if request.GET.get("export") == "xlsx":
+        if not request.user.has_perm("accounts.export_data"):
+            raise PermissionDenied
+        return _xlsx(request, report, filters, tables)
+    return _page(request, report, filters, tables, base_url=request.path,
+                 extra={"figures": figures})  # fmt: skip
+
+
+@login_required
+@permission_required("accounts.view_dashboards", raise_exception=True)
+def dashboard_pdf_view(request):
+    """The whole dashboard, every view with the same filters, as one PDF report."""
+    from weasyprint import HTML
+
+    sections = []
+    for report in REPORTS:
+        filters = ReportFilters.from_query(
+            request.GET, user=request.user, groupings=tuple(g for g, _l in report.groupings)
+        )
+        sections.append((report, _tables(report, request.user, filters)))
     filters = ReportFilters.from_query(request.GET, user=request.user)
+    export_record(user=request.user, what="report:dashboard.pdf", filters=filters.as_query(),
+                  rows=sum(len(t.rows) for _r, tables in sections for t in tables))  # fmt: skip
+    html = render_to_string(
+        "reports/dashboard_pdf.html",
+        {"sections": sections, "filters": filters, "problems": filters.problems,
+         "printed_at": timezone.localtime(), "printed_by": request.user},
+        request=request,
+    )  # fmt: skip
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"cartera-dashboard-{filters.start.isoformat()}-{filters.end.isoformat()}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+OWN_REPORTS = ("agents", "premium", "renewals")
+
+
+@login_required
+def my_figures_view(request):
+    """An agent's own figures: their performance, premium and renewal rate, nobody else's
+    (the figures are built as the agent sees the book, filtered to the agent)."""
+    user = request.user
+    slug = request.GET.get("view") or OWN_REPORTS[0]
+    if slug not in OWN_REPORTS:
+        slug = OWN_REPORTS[0]
+    report = BY_SLUG[slug]
+    params = request.GET.copy()
+    for name in ("agent", "team"):
+        params.pop(name, None)
+    own_groupings = [g for g in report.groupings if g[0] in ("month", "day")]
+    filters = ReportFilters.from_query(
+        params, user=user, groupings=tuple(g for g, _l in own_groupings)
+    )
     for problem in filters.problems:
         messages.warning(request, problem)
-    figures = renewal_rates(user=request.user, filters=filters)
-    labels = {
-        "month": _("Month of expiry"), "agent": _("Agent"), "team": _("Team"),
-        "insurer": _("Insurer"), "line": _("Line of business"),
-    }  # fmt: skip
-    teams = teams_for(request.user)
-    return render(
-        request,
-        "reports/renewal_rate.html",
-        {
-            "filters": filters, "figures": figures, "group_label": labels[filters.by],
-            "groupings": [(g, labels[g]) for g in GROUPINGS],
-            "teams": teams, "agents": agents_for_reassignment(user=request.user),
-            "insurers": Insurer.objects.order_by("name"), "lines": Line.choices,
-            "query_string": urlencode(filters.as_query()),
-        },
-    )  # fmt: skip
+    filters.agent = user
+    tables = _tables(report, user, filters)
+    if request.GET.get("export") == "xlsx":
+        return _xlsx(request, report, filters, tables, owner=f"-{user.username}")
+    own = [BY_SLUG[s] for s in OWN_REPORTS]
+    return _page(request, report, filters, tables, base_url=request.path, own_page=True,
+                 extra={"reports": own, "own_slug": slug,
+                        "groupings": own_groupings,
+                        "title": _("My figures")})  # fmt: skip

@@ -49,11 +49,18 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
+# Characters a sheet title may not hold.
+_SHEET_NAME = str.maketrans({c: " " for c in "[]:*?/\\"})
 
-def xlsx_response(*, filename: str, sheet: str, header: list[str], rows: Iterable[list]):
-    """An .xlsx download written with openpyxl's write-only mode (constant memory). Text is
-    always written as text: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
-    return is stored as a string, never a formula Excel would run."""
+
+def xlsx_response(
+    *, filename: str, sheet: str = "", header: list[str] = (), rows: Iterable[list] = (),
+    sheets: Iterable[tuple[str, list[str], Iterable[list]]] = (),
+):  # fmt: skip
+    """An .xlsx download written with openpyxl's write-only mode (constant memory): one sheet
+    (``sheet``, ``header``, ``rows``) or several (``sheets``: (title, header, rows) each).
+    Text is always written as text: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return is stored as a string, never a formula Excel would run."""
     import io
 
     from django.http import HttpResponse
@@ -61,9 +68,8 @@ def xlsx_response(*, filename: str, sheet: str, header: list[str], rows: Iterabl
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet[:31])
 
-    def cells(values):
+    def cells(ws, values):
         out = []
         for value in values:
             if isinstance(value, datetime) and value.tzinfo is not None:
@@ -77,9 +83,16 @@ def xlsx_response(*, filename: str, sheet: str, header: list[str], rows: Iterabl
             out.append(cell)
         return out
 
-    ws.append(cells(header))
-    for row in rows:
-        ws.append(cells(row))
+    used = set()
+    for title, head, body in [*([(sheet, header, rows)] if sheet else []), *sheets]:
+        title = _ILLEGAL.sub("", str(title)).translate(_SHEET_NAME)[:31] or "Sheet"
+        while title in used:
+            title = title[:28] + f" {len(used)}"
+        used.add(title)
+        ws = book.create_sheet(title=title)
+        ws.append(cells(ws, head))
+        for row in body:
+            ws.append(cells(ws, row))
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(

@@ -18,6 +18,7 @@ class NavEntry:
 
 NAV_ENTRIES = [
     NavEntry(_("My queue"), "workqueue:queue", frozenset({Role.AGENT})),
+    NavEntry(_("My figures"), "reports:mine", frozenset({Role.AGENT})),
     NavEntry(
         _("Clients"),
         "clients:list",
@@ -35,7 +36,7 @@ NAV_ENTRIES = [
         permission="renewals.view_renewalcase",
     ),
     NavEntry(
-        _("Renewal rate"),
+        _("Dashboard"),
         "reports:renewal_rate",
         frozenset({Role.MANAGER, Role.ADMIN}),
         permission="accounts.view_dashboards",

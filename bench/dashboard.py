@@ -1,0 +1,120 @@
+"""The managers' dashboard at real size: each view's median server time and query count.
+
+Uses the benchmark database `cartera_bench` (built like bench/client_search.py does, with
+`seed_demo --clients 500000`: about a million policies with a year of renewal history), runs
+the morning job for today if it has not run, then opens every dashboard view as the
+administrator (the whole book) and as a team manager, with this year's range and the default
+grouping, then a few groupings and filters, the .xlsx export and the whole-dashboard PDF.
+
+    .venv/bin/python bench/dashboard.py [--clients 500000] [--runs 7] [--rebuild]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from client_search import DB_URL, prepare  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=500_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    prepare(args.clients, rebuild=args.rebuild)
+
+    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL, "ALLOWED_HOSTS": "testserver"})
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from brokerage.accounts.models import User
+    from policies.models import Insurer, Policy
+    from renewals.jobs import renewals_morning_job
+    from renewals.models import RenewalCase
+    from workqueue.models import ItemResult, WorkItem
+
+    today = timezone.localdate()
+    if not WorkItem.objects.filter(created_at__date=today).exists():
+        started = time.perf_counter()
+        renewals_morning_job(day=today)
+        print(f"morning job: {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    admin = User.objects.get(username="admin")
+    manager = User.objects.filter(username="manager").first()
+    agent = User.objects.filter(username="agent").first()
+    insurer = Insurer.objects.order_by("pk").first()
+    print(
+        f"dataset: {Policy.objects.count()} policies "
+        f"({Policy.objects.exclude(written_on=None).count()} written), "
+        f"{RenewalCase.objects.count()} renewal cases, {WorkItem.objects.count()} work items, "
+        f"{ItemResult.objects.count()} results"
+    )
+    year = f"start={today.year}-01-01&end={today.year}-12-31"
+    last12 = f"start={today.replace(year=today.year - 1).isoformat()}&end={today.isoformat()}"
+
+    def measure(who, label, url, *, runs=args.runs):
+        browser = Client()
+        browser.force_login(who)
+        times = []
+        for _ in range(runs):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = browser.get(url)
+                times.append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        print(
+            f"  {label:<46} median {statistics.median(times) * 1000:7.1f} ms"
+            f"  queries {len(queries.captured_queries):3d}  {url}"
+        )
+
+    for who, name in ((admin, "admin, whole book"), (manager, "manager, own teams")):
+        if who is None:
+            continue
+        print(f"\n{name}:")
+        measure(who, "renewal rate by month", f"/reports/renewals/?{year}")
+        measure(
+            who, "renewal rate by agent, last 12 months", f"/reports/renewals/?{last12}&by=agent"
+        )
+        measure(who, "written premium by day", f"/reports/premium/?{year}")
+        measure(who, "written premium by insurer", f"/reports/premium/?{year}&by=insurer")
+        measure(who, "pipeline by stage", "/reports/pipeline/")
+        measure(who, "pipeline by grade", "/reports/pipeline/?by=grade")
+        measure(who, "lost renewals, last 12 months", f"/reports/lost/?{last12}")
+        measure(who, "agent performance, last 12 months", f"/reports/agents/?{last12}")
+        measure(
+            who, "agent performance, one insurer", f"/reports/agents/?{year}&insurer={insurer.pk}"
+        )
+    print("\nexports (admin):")
+    measure(
+        admin,
+        "renewal rate by agent, .xlsx",
+        f"/reports/renewals/?{year}&by=agent&export=xlsx",
+        runs=3,
+    )
+    measure(admin, "whole dashboard, PDF", f"/reports/dashboard.pdf?{year}", runs=3)
+    if agent is not None:
+        print("\nagent's own page:")
+        measure(agent, "my figures (performance)", f"/reports/mine/?{last12}")
+        measure(
+            agent, "my figures (premium by month)", f"/reports/mine/?view=premium&by=month&{year}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Lost renewals: the cases lost among the policies ending in the period, by the reason given
+(with the same period last year beside it) and, for those renewed with another insurer, by the
+insurer that won them and why. Four aggregate queries whatever the book's size."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from renewals.models import CaseStatus, CompetitorWhy, LostReason
+
+from .filters import ReportFilters
+from .selectors import ZERO, _cases
+from .tables import INT, MONEY, PCT, TEXT, Column, Row, Table, pct
+
+REASON_ORDER = {value: i for i, value in enumerate(LostReason.values)}
+WHY_ORDER = {value: i for i, value in enumerate(CompetitorWhy.values)}
+
+
+def _reason_label(value: str) -> str:
+    if not value:
+        return _("No reason recorded")
+    return str(LostReason(value).label) if value in LostReason.values else value
+
+
+def _why_text(counts: dict, cases: int) -> str:
+    """The reason given most often ("Cheaper premium (2 of 3)"); a tie goes to the reason
+    listed first; "—" when nobody said why."""
+    if not counts:
+        return "—"
+    why = min(counts, key=lambda w: (-counts[w], WHY_ORDER.get(w, len(WHY_ORDER)), w))
+    label = str(CompetitorWhy(why).label) if why in CompetitorWhy.values else why
+    return _("%(why)s (%(n)d of %(cases)d)") % {"why": label, "n": counts[why], "cases": cases}
+
+
+def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> list[Table]:
+    """Two tables: lost by reason (cases, share, premium lost, last year's count) and renewed
+    elsewhere by the winning insurer (cases, share, premium, the reason most often given).
+    Every count links to the renewal list showing exactly those cases."""
+    year = relativedelta(years=1)
+    # The lost cases of both periods, the user's visibility worked out once.
+    lost = _cases(user, filters, filters.start - year, filters.end).filter(status=CaseStatus.LOST)
+    this = lost.filter(end_date__gte=filters.start, end_date__lte=filters.end)
+    by_reason = {
+        d["outcome_reason"]: d
+        for d in this.values("outcome_reason")
+        .annotate(cases=Count("pk"), premium=Coalesce(Sum("last_premium"), ZERO))
+        .order_by()
+    }
+    last_year = {
+        d["outcome_reason"]: d["cases"]
+        for d in lost.filter(end_date__gte=filters.start - year, end_date__lte=filters.end - year)
+        .values("outcome_reason")
+        .annotate(cases=Count("pk"))
+        .order_by()
+    }
+    elsewhere = this.filter(outcome_reason=LostReason.RENEWED_ELSEWHERE)
+    by_insurer = list(
+        elsewhere.values("lost_to_id", "lost_to__name")
+        .annotate(cases=Count("pk"), premium=Coalesce(Sum("last_premium"), ZERO))
+        .order_by()
+    )
+    whys: dict = defaultdict(dict)
+    all_whys: dict = defaultdict(int)
+    for d in (
+        elsewhere.exclude(lost_why="")
+        .values("lost_to_id", "lost_why")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        whys[d["lost_to_id"]][d["lost_why"]] = d["n"]
+        all_whys[d["lost_why"]] += d["n"]
+
+    url = reverse("renewals:list")
+    scope = {
+        "status": CaseStatus.LOST,
+        "team": filters.team.pk if filters.team else "",
+        "agent": filters.agent.pk if filters.agent else "",
+        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
+        "currency": filters.currency,
+    }  # fmt: skip
+
+    def link(start: date, end: date, **more) -> str:
+        query = {**scope, "ends_from": start.isoformat(), "ends_to": end.isoformat(), **more}
+        return f"{url}?{urlencode({k: v for k, v in query.items() if v not in ('', None)})}"
+
+    def this_link(**more):
+        return link(filters.start, filters.end, **more)
+
+    def last_link(**more):
+        return link(filters.start - year, filters.end - year, **more)
+
+    money = {"currency": filters.currency}
+
+    # (a) By reason.
+    total_cases = sum(d["cases"] for d in by_reason.values())
+    total_premium = sum((d["premium"] for d in by_reason.values()), Decimal("0"))
+    total_last = sum(last_year.values())
+    reason_columns = [
+        Column("cases", _("Lost"), INT, _("cases lost, policy ending in the period"),
+               chart=True),
+        Column("share", _("Share of lost"), PCT, _("cases ÷ all cases lost")),
+        Column("premium", _("Premium lost (%(currency)s)") % money, MONEY,
+               _("last year's premium of the cases lost")),
+        Column("last_year", _("Last year"), INT, _("cases lost, same period a year earlier"),
+               chart=True),
+    ]  # fmt: skip
+    reason_rows = []
+    reasons = sorted(
+        set(by_reason) | set(last_year),
+        key=lambda r: (
+            -by_reason.get(r, {}).get("cases", 0), not r, REASON_ORDER.get(r, len(REASON_ORDER)),
+            r,
+        ),
+    )  # fmt: skip
+    for reason in reasons:
+        d = by_reason.get(reason, {})
+        cases = d.get("cases", 0)
+        reason_rows.append(
+            Row(
+                label=_reason_label(reason),
+                values={
+                    "cases": cases, "share": pct(cases, total_cases),
+                    "premium": d.get("premium", Decimal("0")),
+                    "last_year": last_year.get(reason, 0),
+                },
+                # The renewal list cannot select the cases with no reason recorded.
+                links={"cases": this_link(reason=reason), "last_year": last_link(reason=reason)}
+                if reason else {},
+                key=reason,
+            )
+        )  # fmt: skip
+    reason_table = Table(
+        slug="lost-reason", title=_("Lost renewals"), group_label=_("Reason"),
+        columns=reason_columns, rows=reason_rows,
+        totals=Row(
+            label=_("Total"),
+            values={"cases": total_cases, "share": pct(total_cases, total_cases),
+                    "premium": total_premium, "last_year": total_last},
+            links={"cases": this_link(), "last_year": last_link()},
+        ),
+        empty=_("No renewal was lost in this period."),
+        subtitle=_("By reason"),
+    )  # fmt: skip
+
+    # (b) Renewed with another insurer, by the insurer that won the case.
+    elsewhere_cases = sum(d["cases"] for d in by_insurer)
+    elsewhere_premium = sum((d["premium"] for d in by_insurer), Decimal("0"))
+    insurer_columns = [
+        Column("cases", _("Cases"), INT, _("cases renewed with this insurer"), chart=True),
+        Column("share", _("Share"), PCT, _("cases ÷ all cases renewed elsewhere")),
+        Column("premium", _("Premium lost (%(currency)s)") % money, MONEY,
+               _("last year's premium of those cases")),
+        Column("why", _("Main reason"), TEXT,
+               _("the reason the clients gave most often (times given of cases)")),
+    ]  # fmt: skip
+    reason = LostReason.RENEWED_ELSEWHERE
+    insurer_rows = []
+    for d in sorted(by_insurer, key=lambda d: (-d["cases"], d["lost_to__name"] is None,
+                                               d["lost_to__name"] or "")):  # fmt: skip
+        insurer_rows.append(
+            Row(
+                label=d["lost_to__name"] or _("Insurer not recorded"),
+                values={
+                    "cases": d["cases"], "share": pct(d["cases"], elsewhere_cases),
+                    "premium": d["premium"], "why": _why_text(whys[d["lost_to_id"]], d["cases"]),
+                },
+                # The renewal list cannot select the cases whose insurer was not recorded.
+                links={"cases": this_link(reason=reason, lost_to=d["lost_to_id"])}
+                if d["lost_to_id"] else {},
+                key=d["lost_to_id"],
+            )
+        )  # fmt: skip
+    insurer_table = Table(
+        slug="lost-insurer", title=_("Lost renewals"), group_label=_("Renewed with"),
+        columns=insurer_columns, rows=insurer_rows,
+        totals=Row(
+            label=_("Total"),
+            values={"cases": elsewhere_cases, "share": pct(elsewhere_cases, elsewhere_cases),
+                    "premium": elsewhere_premium, "why": _why_text(all_whys, elsewhere_cases)},
+            links={"cases": this_link(reason=reason)},
+        ),
+        empty=_("No client renewed with another insurer in this period."),
+        subtitle=_("By the insurer that won them"),
+    )  # fmt: skip
+    return [reason_table, insurer_table]

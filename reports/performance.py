@@ -1,0 +1,303 @@
+"""Agent performance (seed 001's agent-performance report): per agent, the work handed out in
+the period, how much of it was worked and how much by the cutoff (17:00 of the day after the
+hand-out, the rule the morning distribution enforces), what came of it, the renewals won, the
+premium they wrote and the points earned.
+
+A fixed number of queries whatever the number of agents or items: the agents, the work items
+(counts and results together, one aggregate), the renewals won (one aggregate, after the
+user's book is read) and the points (one aggregate)."""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    DateField,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncTime
+from django.db.models.lookups import Exact, GreaterThan, LessThanOrEqual
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.selectors import agents_for_reassignment
+from renewals.models import CaseStatus
+from renewals.selectors import cases_visible_to
+from workqueue.distribution import last_cutoff, result_cutoff
+from workqueue.models import ItemResult, ItemStatus, PointsAward, WorkItem
+from workqueue.results import ContactResult, result_label
+
+from .filters import ReportFilters
+from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
+
+User = get_user_model()
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+ONE_DAY = timedelta(days=1)
+ONE_DAY_VALUE = Value(ONE_DAY, output_field=DurationField())
+# Results-table columns besides the results themselves: items worked whose item carries no
+# contact result (closed by the system, e.g. the other touches of a case won on one of them),
+# and items nobody has worked yet.
+NO_CONTACT_RESULT = "no_contact_result"
+UNWORKED = "no_result"
+WORK_FIGURES = ("handed_out", "worked", "on_time", "missed")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def agents_in_report(*, user, filters: ReportFilters):
+    """The agents the report has a row for: the agent themselves on their own page, else the
+    agents of the teams the user leads (every agent for administrators), narrowed by the
+    team and agent filters; active first, then by name."""
+    if filters.agent is not None and filters.agent.pk == user.pk:
+        qs = User.objects.filter(pk=user.pk)
+    else:
+        qs = User.objects.filter(pk__in=agents_for_reassignment(user=user).values("pk"))
+        if filters.agent is not None:
+            qs = qs.filter(pk=filters.agent.pk)
+        if filters.team is not None:
+            qs = qs.filter(team=filters.team)
+    return qs.only("pk", "username", "first_name", "last_name", "is_active").order_by(
+        "-is_active", "first_name", "last_name", "username"
+    )
+
+
+def _by_cutoff(moment, handed_out_on) -> Q:
+    """``moment`` fell on the hand-out's local day (``handed_out_on``), or on the next one by
+    the cutoff time: local dates and times compared in SQL (settings.TIME_ZONE), so that an
+    evening hand-out, already the next day in UTC, keeps its own cutoff."""
+    gap = ExpressionWrapper(
+        TruncDate(moment) - Cast(handed_out_on, DateField()), output_field=DurationField()
+    )
+    time_of_day = TruncTime(moment)
+    return Q(GreaterThan(ONE_DAY_VALUE, gap)) | (
+        Q(Exact(gap, ONE_DAY_VALUE)) & Q(LessThanOrEqual(time_of_day, Value(result_cutoff())))
+    )
+
+
+def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[dict]:
+    """Per agent, item result and whether the item was worked, worked by its cutoff and is
+    past its cutoff: the number of items handed out in the range (one query, grouped on those
+    flags, so that each correlated subquery runs once per item).
+
+    An item belongs to its agent; an item that left the agents' lists after three failed
+    attempts (it has no agent any more) to the agent who logged its first result. A result
+    counts when it is a contact result (only the item's agent can log one) logged since the
+    hand-out; an item closed without one (e.g. the case was won on another touch) counts as
+    worked when it was closed. Cancelled items are left out, as the distribution does."""
+    logged = ItemResult.objects.filter(
+        item=OuterRef("pk"), result__in=ContactResult.values, at__gte=OuterRef("handed_out_at")
+    )
+    # Any contact result by the cutoff means the first one was by the cutoff.
+    logged_in_time = logged.filter(_by_cutoff("at", OuterRef("handed_out_on")))
+    # Items handed out on or before this day are past their cutoff.
+    settled_day = timezone.localdate(last_cutoff(now)) - ONE_DAY
+    first_by = Subquery(logged.order_by("at", "pk").values("by_id")[:1])
+    rows = (
+        WorkItem.objects.filter(
+            handed_out_at__gte=_day_start(filters.start),
+            handed_out_at__lt=_day_start(filters.end + ONE_DAY),
+        )
+        .exclude(status=ItemStatus.CANCELLED)
+        .annotate(
+            owner=Coalesce("agent_id", first_by, output_field=BigIntegerField()),
+            handed_out_on=TruncDate("handed_out_at"),
+        )
+        .filter(owner__in=agent_ids)
+        .annotate(
+            worked=ExpressionWrapper(
+                Exists(logged) | Q(status=ItemStatus.DONE), output_field=BooleanField()
+            ),
+            on_time=ExpressionWrapper(
+                Exists(logged_in_time) | _by_cutoff("done_at", F("handed_out_on")),
+                output_field=BooleanField(),
+            ),
+            past_cutoff=ExpressionWrapper(
+                Q(handed_out_at__lt=_day_start(settled_day + ONE_DAY)),
+                output_field=BooleanField(),
+            ),
+        )
+        .values("owner", "result", "worked", "on_time", "past_cutoff")
+        .annotate(items=Count("pk"))
+        .order_by()
+    )
+    # on_time is NULL (not false) for an item neither logged nor closed: read as false.
+    return [{**row, "worked": bool(row["worked"]), "on_time": bool(row["on_time"])} for row in rows]
+
+
+def renewal_figures(*, user, agent_ids, filters: ReportFilters) -> dict[int, dict]:
+    """Per agent (the agent of the renewed policy): cases won, closed in the range, of the
+    chosen insurer and line; and the premium of their new policies in the report's currency."""
+    qs = cases_visible_to(user).filter(
+        status=CaseStatus.WON,
+        closed_at__gte=_day_start(filters.start),
+        closed_at__lt=_day_start(filters.end + ONE_DAY),
+        policy__agent_id__in=agent_ids,
+    )
+    if filters.insurer:
+        qs = qs.filter(policy__insurer=filters.insurer)
+    if filters.line:
+        qs = qs.filter(policy__line=filters.line)
+    rows = (
+        qs.values("policy__agent_id")
+        .annotate(
+            won=Count("pk"),
+            premium=Coalesce(
+                Sum("new_policy__premium", filter=Q(new_policy__currency=filters.currency)), ZERO
+            ),
+        )
+        .order_by()
+    )
+    return {r["policy__agent_id"]: r for r in rows}
+
+
+def points_figures(*, agent_ids, filters: ReportFilters) -> dict[int, Decimal]:
+    rows = (
+        PointsAward.objects.filter(
+            agent_id__in=agent_ids,
+            awarded_at__gte=_day_start(filters.start),
+            awarded_at__lt=_day_start(filters.end + ONE_DAY),
+        )
+        .values("agent_id")
+        .annotate(points=Sum("points"))
+        .order_by()
+    )
+    return {r["agent_id"]: r["points"] for r in rows}
+
+
+def _outcome_order(code: str) -> tuple:
+    contact = list(ContactResult.values)
+    if code in contact:
+        return (0, contact.index(code))
+    if code == NO_CONTACT_RESULT:
+        return (2, code)
+    if code == UNWORKED:
+        return (3, code)
+    return (1, code)
+
+
+def _outcome_label(code: str) -> str:
+    if code == NO_CONTACT_RESULT:
+        return _("Closed without a contact result")
+    if code == UNWORKED:
+        return _("No result yet")
+    return str(result_label(code))
+
+
+def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
+    agents = list(agents_in_report(user=user, filters=filters))
+    ids = [a.pk for a in agents]
+    work: dict[int, dict] = defaultdict(lambda: dict.fromkeys(WORK_FIGURES, 0))
+    outcomes: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    for data in work_figures(agent_ids=ids, filters=filters, now=timezone.now()):
+        figures, n = work[data["owner"]], data["items"]
+        figures["handed_out"] += n
+        figures["worked"] += n if data["worked"] else 0
+        figures["on_time"] += n if data["on_time"] else 0
+        figures["missed"] += n if data["past_cutoff"] and not data["on_time"] else 0
+        outcome = (data["result"] or NO_CONTACT_RESULT) if data["worked"] else UNWORKED
+        outcomes[data["owner"]][outcome] += n
+    renewals = renewal_figures(user=user, agent_ids=ids, filters=filters)
+    points = points_figures(agent_ids=ids, filters=filters)
+
+    def values_of(pk) -> dict:
+        figures = work.get(pk) or dict.fromkeys(WORK_FIGURES, 0)
+        won = renewals.get(pk, {})
+        return {
+            **figures,
+            "on_time_rate": pct(figures["on_time"], figures["on_time"] + figures["missed"]),
+            "renewals_won": won.get("won", 0),
+            "premium": won.get("premium", Decimal("0")),
+            "points": points.get(pk, Decimal("0")),
+        }
+
+    rows = []
+    for agent in agents:
+        values = values_of(agent.pk)
+        busy = any(values[k] for k in ("handed_out", "renewals_won", "premium", "points"))
+        if agent.is_active or busy:
+            rows.append(Row(label=str(agent), values=values, key=agent.pk))
+    totals = {name: sum(r.values[name] for r in rows) for name in WORK_FIGURES}
+    totals["on_time_rate"] = pct(totals["on_time"], totals["on_time"] + totals["missed"])
+    totals["renewals_won"] = sum(r.values["renewals_won"] for r in rows)
+    for name in ("premium", "points"):
+        totals[name] = sum((r.values[name] for r in rows), Decimal("0"))
+
+    cutoff = result_cutoff().strftime("%H:%M")
+    columns = [
+        Column("handed_out", _("Handed out"), INT, _("items handed out in the period"),
+               chart=True),
+        Column("worked", _("Worked"), INT, _("a result logged, or the item closed"), chart=True),
+        Column("on_time", _("On time"), INT,
+               _("worked by %(cutoff)s of the day after the hand-out") % {"cutoff": cutoff},
+               chart=True),
+        Column("missed", _("Missed the cutoff"), INT,
+               _("cutoff passed, not worked by it")),
+        Column("on_time_rate", _("On-time rate"), PCT, _("on time ÷ (on time + missed)")),
+        Column("renewals_won", _("Renewals won"), INT,
+               _("cases won in the period (closed date), by the renewed policy's agent")),
+        Column("premium", _("Premium renewed (%(currency)s)") % {"currency": filters.currency},
+               MONEY, _("premium of the new policies of those renewals")),
+        Column("points", _("Points"), NUMBER, _("points awarded in the period")),
+    ]  # fmt: skip
+    note = _(
+        "Work: the items handed out to the agent from %(start)s to %(end)s (cancelled items "
+        "left out). An item is on time when the agent logged its first result, or it was "
+        "closed, by %(cutoff)s of the day after it was handed out; items whose cutoff has not "
+        "come yet and have no result are neither on time nor missed. The insurer and line "
+        "filters do not apply to the work or to the points; they apply to the renewals won and "
+        "their premium (the insurer and line of the policy renewed). Premium counts only new "
+        "policies in %(currency)s. Agents who have left are listed only when they have figures "
+        "in the period."
+    ) % {
+        "start": filters.start.isoformat(), "end": filters.end.isoformat(), "cutoff": cutoff,
+        "currency": filters.currency,
+    }  # fmt: skip
+    performance = Table(
+        slug="agents", title=_("Agent performance"), group_label=_("Agent"), columns=columns,
+        rows=rows, totals=Row(label=_("Total"), values=totals), chart="bar",
+        empty=_("No agent to show."), note=note,
+    )  # fmt: skip
+
+    present = sorted(
+        {code for pk in (r.key for r in rows) for code in outcomes.get(pk, {})} | {UNWORKED},
+        key=_outcome_order,
+    )
+    result_columns = [Column(code, _outcome_label(code), INT) for code in present]
+    result_rows = [
+        Row(
+            label=row.label,
+            values={code: outcomes.get(row.key, {}).get(code, 0) for code in present},
+            key=row.key,
+        )
+        for row in rows
+    ]
+    result_totals = {c.key: sum(r.values[c.key] for r in result_rows) for c in result_columns}
+    results = Table(
+        slug="agent-results", title=_("Agent performance"),
+        subtitle=_("Results of the items handed out"), group_label=_("Agent"),
+        columns=result_columns, rows=result_rows,
+        totals=Row(label=_("Total"), values=result_totals),
+        empty=_("No agent to show."),
+        note=_(
+            "Each item handed out in the period counts once, under the contact result it "
+            "carries now (the last one logged: no answer, call back, interested, renewed…), "
+            "whatever its kind of work; a row adds up to the items handed out. “No result "
+            "yet”: nobody has logged a result on it since it was handed out."
+        ),
+    )  # fmt: skip
+    return [performance, results]

@@ -1,0 +1,137 @@
+"""The pipeline: open renewal cases whose policy ends in the next 30, 60 and 90 days and the
+premium at stake, by stage or by grade, with the open cases whose policy has already ended.
+As of today (no date range); one aggregate query and one for the stages, whatever the book's
+size."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from renewals.models import CaseStatus, Grade
+from renewals.selectors import OVERDUE, UNGRADED, stage_choices, stage_label
+
+from .filters import ReportFilters
+from .selectors import ZERO, _cases
+from .tables import INT, MONEY, Column, Row, Table
+
+WINDOWS = (30, 60, 90)
+# What a case is worth while it is open: the premium quoted for the renewal when there is one
+# (what the client is being asked to pay), else last year's premium.
+AT_STAKE = Coalesce("quoted_premium", "last_premium")
+
+
+def _figures(qs, field: str, today: date) -> list[dict]:
+    """Per value of ``field``: the open cases and premium at stake per window, and overdue."""
+    windows = {n: Q(end_date__gte=today, end_date__lte=today + timedelta(days=n)) for n in WINDOWS}
+    overdue = Q(end_date__lt=today)
+    annotations = {}
+    for n, window in windows.items():
+        annotations[f"cases_{n}"] = Count("pk", filter=window)
+        annotations[f"premium_{n}"] = Coalesce(Sum(AT_STAKE, filter=window), ZERO)
+    annotations["cases_overdue"] = Count("pk", filter=overdue)
+    annotations["premium_overdue"] = Coalesce(Sum(AT_STAKE, filter=overdue), ZERO)
+    return list(qs.values(field).annotate(**annotations).order_by(field))
+
+
+def pipeline_tables(*, user, filters: ReportFilters, today: date) -> list[Table]:
+    """The pipeline as one table grouped by stage (the default) or grade; every count links
+    to the renewal list showing exactly those cases (status open, the same ``due`` window)."""
+    by = filters.by if filters.by in ("stage", "grade") else "stage"
+    horizon = today + timedelta(days=max(WINDOWS))
+    # No lower bound: an open case counts as overdue however long ago its policy ended.
+    qs = _cases(user, filters, date.min, horizon).filter(status=CaseStatus.OPEN)
+    data = _figures(qs, by, today)
+
+    currency = {"currency": filters.currency}
+    columns = []
+    for n in WINDOWS:
+        columns += [
+            Column(
+                f"cases_{n}", _("Ending ≤ %(n)d days") % {"n": n}, INT,
+                _("open cases, policy ends today to today + %(n)d days (includes the shorter "
+                  "windows)") % {"n": n},
+                chart=True,
+            ),
+            Column(
+                f"premium_{n}", _("At stake ≤ %(n)d days (%(currency)s)") % {"n": n, **currency},
+                MONEY,
+                _("quoted premium, or last year's premium when not yet quoted"),
+            ),
+        ]  # fmt: skip
+    columns += [
+        Column("cases_overdue", _("Overdue"), INT,
+               _("still open, policy already ended"), chart=True),
+        Column("premium_overdue", _("At stake, overdue (%(currency)s)") % currency, MONEY,
+               _("quoted premium, or last year's premium when not yet quoted")),
+    ]  # fmt: skip
+    keys = [c.key for c in columns]
+
+    url = reverse("renewals:list")
+    base = {
+        "status": CaseStatus.OPEN,
+        "team": filters.team.pk if filters.team else "",
+        "agent": filters.agent.pk if filters.agent else "",
+        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
+        "currency": filters.currency,
+    }  # fmt: skip
+
+    def links(group: dict) -> dict:
+        query = {**base, **group}
+        query = {k: v for k, v in query.items() if v not in ("", None)}
+        out = {f"cases_{n}": f"{url}?{urlencode({**query, 'due': n})}" for n in WINDOWS}
+        out["cases_overdue"] = f"{url}?{urlencode({**query, 'due': OVERDUE})}"
+        return out
+
+    if by == "stage":
+        stages = stage_choices()
+        known = {value for value, _label in stages}
+        order = {value: i for i, (value, _label) in enumerate(stages)}
+
+        def describe(value):
+            if not value:
+                return _("No stage"), None  # the renewal list cannot select "no stage"
+            # A stage no ladder names any more cannot be chosen on the renewal list either.
+            return stage_label(value), ({"stage": value} if value in known else None)
+
+        def sort_key(value):
+            return (not value, order.get(value, len(order)), value)
+
+        group_label = _("Stage")
+    else:
+        order = {value: i for i, value in enumerate(Grade.values)}
+
+        def describe(value):
+            if not value:
+                return _("Not graded"), {"grade": UNGRADED}
+            label = str(Grade(value).label) if value in Grade.values else value
+            return label, {"grade": value}
+
+        def sort_key(value):
+            return (not value, order.get(value, len(order)), value)
+
+        group_label = _("Grade")
+
+    rows = []
+    totals = {c.key: Decimal("0") if c.kind == MONEY else 0 for c in columns}
+    for figures in sorted(data, key=lambda d: sort_key(d[by])):
+        label, group = describe(figures[by])
+        values = {k: figures[k] for k in keys}
+        for k in keys:
+            totals[k] += values[k]
+        rows.append(
+            Row(label=label, values=values, links=links(group) if group else {}, key=figures[by])
+        )
+    return [
+        Table(
+            slug="pipeline", title=_("Pipeline"), group_label=group_label, columns=columns,
+            rows=rows, totals=Row(label=_("Total"), values=totals, links=links({})),
+            empty=_("No open renewal ends in the next 90 days and none is overdue."),
+            note=_("As of %(today)s. The windows are cumulative: the 60-day figures include "
+                   "the 30-day ones.") % {"today": today.isoformat()},
+        )
+    ]  # fmt: skip
