@@ -2,11 +2,12 @@
 never show a case that the case page would refuse."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -70,6 +71,8 @@ class RenewalFilters:
     reason: str = ""
     lost_to: int | None = None
     currency: str = ""
+    closed_from: date | None = None
+    closed_to: date | None = None
     # Labels of the parameters that were ignored because their value was not understood.
     ignored: list[str] = field(default_factory=list, compare=False, repr=False)
 
@@ -136,6 +139,8 @@ class RenewalFilters:
             reason=choice("reason", LostReason.values, _("reason")),
             lost_to=pk("lost_to", insurer_ids, _("lost to")),
             currency=choice("currency", Currency.values, _("currency")),
+            closed_from=day("closed_from", _("closed from")),
+            closed_to=day("closed_to", _("closed to")),
         )
         filters.ignored = ignored
         return filters
@@ -157,6 +162,8 @@ class RenewalFilters:
             "reason": self.reason,
             "lost_to": self.lost_to,
             "currency": self.currency,
+            "closed_from": self.closed_from.isoformat() if self.closed_from else "",
+            "closed_to": self.closed_to.isoformat() if self.closed_to else "",
         }
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -178,6 +185,10 @@ def cases_visible_to(user: User) -> QuerySet[RenewalCase]:
     if Policy.objects.sees_all(user):
         return RenewalCase.objects.all()
     return RenewalCase.objects.filter(policy__in=Policy.objects.visible_to(user).values("pk"))
+
+
+def _day_start(day: date):
+    return timezone.make_aware(datetime.combine(day, time()))
 
 
 def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySet[RenewalCase]:
@@ -215,6 +226,10 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
         qs = qs.filter(lost_to_id=filters.lost_to)
     if filters.currency:
         qs = qs.filter(policy__currency=filters.currency)
+    if filters.closed_from:
+        qs = qs.filter(closed_at__gte=_day_start(filters.closed_from))
+    if filters.closed_to:
+        qs = qs.filter(closed_at__lt=_day_start(filters.closed_to + timedelta(days=1)))
     if filters.q:
         text = Q(policy__holder__display_name__icontains=filters.q)
         code = compact(filters.q)

@@ -110,13 +110,19 @@ def _team_ids(request) -> set[int]:
 def _report_filters(filters: RenewalFilters, insurers) -> dict:
     """The filters a report's link set (no control of their own on the page): said in words,
     and kept as hidden fields when the other filters change."""
-    names = ("ends_from", "ends_to", "team", "reason", "lost_to", "currency")
+    names = ("ends_from", "ends_to", "team", "reason", "lost_to", "currency", "closed_from",
+             "closed_to")  # fmt: skip
     values = [(n, v) for n, v in filters.as_dict().items() if n in names]
     words = []
     if filters.ends_from or filters.ends_to:
         words.append(
             _("ending %(start)s – %(end)s")
             % {"start": filters.ends_from or "…", "end": filters.ends_to or "…"}
+        )
+    if filters.closed_from or filters.closed_to:
+        words.append(
+            _("closed %(start)s – %(end)s")
+            % {"start": filters.closed_from or "…", "end": filters.closed_to or "…"}
         )
     if filters.team:
         team = Team.objects.filter(pk=filters.team).first()

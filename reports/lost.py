@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from renewals.models import CaseStatus, CompetitorWhy, LostReason
 
 from .filters import ReportFilters
-from .selectors import ZERO, _cases
+from .selectors import ZERO, scoped_cases
 from .tables import INT, MONEY, PCT, TEXT, Column, Row, Table, pct
 
 REASON_ORDER = {value: i for i, value in enumerate(LostReason.values)}
@@ -45,7 +45,9 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
     Every count links to the renewal list showing exactly those cases."""
     year = relativedelta(years=1)
     # The lost cases of both periods, the user's visibility worked out once.
-    lost = _cases(user, filters, filters.start - year, filters.end).filter(status=CaseStatus.LOST)
+    lost = scoped_cases(user, filters, filters.start - year, filters.end).filter(
+        status=CaseStatus.LOST
+    )
     this = lost.filter(end_date__gte=filters.start, end_date__lte=filters.end)
     by_reason = {
         d["outcome_reason"]: d

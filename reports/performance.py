@@ -30,7 +30,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate, TruncTime
 from django.db.models.lookups import Exact, GreaterThan, LessThanOrEqual
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from clients.selectors import agents_for_reassignment
@@ -225,12 +227,20 @@ def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Tabl
             "points": points.get(pk, Decimal("0")),
         }
 
+    def won_link(pk) -> str:
+        query = {"status": CaseStatus.WON, "agent": pk, "closed_from": filters.start.isoformat(),
+                 "closed_to": filters.end.isoformat(),
+                 "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line}
+        query = {k: v for k, v in query.items() if v not in ("", None)}
+        return f"{reverse('renewals:list')}?{urlencode(query)}"
+
     rows = []
     for agent in agents:
         values = values_of(agent.pk)
         busy = any(values[k] for k in ("handed_out", "renewals_won", "premium", "points"))
         if agent.is_active or busy:
-            rows.append(Row(label=str(agent), values=values, key=agent.pk))
+            rows.append(Row(label=str(agent), values=values, key=agent.pk,
+                            links={"renewals_won": won_link(agent.pk)}))  # fmt: skip
     totals = {name: sum(r.values[name] for r in rows) for name in WORK_FIGURES}
     totals["on_time_rate"] = pct(totals["on_time"], totals["on_time"] + totals["missed"])
     totals["renewals_won"] = sum(r.values["renewals_won"] for r in rows)

@@ -16,7 +16,7 @@ from renewals.models import CaseStatus, Grade
 from renewals.selectors import OVERDUE, UNGRADED, stage_choices, stage_label
 
 from .filters import ReportFilters
-from .selectors import ZERO, _cases
+from .selectors import ZERO, scoped_cases
 from .tables import INT, MONEY, Column, Row, Table
 
 WINDOWS = (30, 60, 90)
@@ -44,7 +44,7 @@ def pipeline_tables(*, user, filters: ReportFilters, today: date) -> list[Table]
     by = filters.by if filters.by in ("stage", "grade") else "stage"
     horizon = today + timedelta(days=max(WINDOWS))
     # No lower bound: an open case counts as overdue however long ago its policy ended.
-    qs = _cases(user, filters, date.min, horizon).filter(status=CaseStatus.OPEN)
+    qs = scoped_cases(user, filters, date.min, horizon).filter(status=CaseStatus.OPEN)
     data = _figures(qs, by, today)
 
     currency = {"currency": filters.currency}

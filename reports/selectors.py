@@ -58,7 +58,9 @@ class RateRow:
         return self._pct(self.premium_won, self.premium_due)
 
 
-def _cases(user, filters: ReportFilters, start, end):
+def scoped_cases(user, filters: ReportFilters, start, end):
+    """The renewal cases the user may see whose policy ends between start and end, narrowed by
+    the report's filters (team, agent, insurer, line, currency); cancelled cases left out."""
     qs = (
         cases_visible_to(user)
         .filter(end_date__gte=start, end_date__lte=end)
@@ -108,7 +110,7 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
     key, label = GROUP_FIELDS[filters.by]
     rows: dict = {}
     totals = RateRow(key=None, label="")
-    for data in _aggregate(_cases(user, filters, filters.start, filters.end), filters.by):
+    for data in _aggregate(scoped_cases(user, filters, filters.start, filters.end), filters.by):
         group = data[key]
         if filters.by == "month":
             group = group.date() if hasattr(group, "date") else group
@@ -131,14 +133,14 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
         rows[group] = row
         for name in ("due", "won", "lost", "lapsed", "open", "premium_due", "premium_won"):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    overall = _cases(user, filters, filters.start, filters.end).aggregate(
+    overall = scoped_cases(user, filters, filters.start, filters.end).aggregate(
         clients_due=Count("policy__holder_id", distinct=True),
         clients_won=Count("policy__holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
     )
     totals.clients_due, totals.clients_won = overall["clients_due"], overall["clients_won"]
 
     year = relativedelta(years=1)
-    last = _cases(user, filters, filters.start - year, filters.end - year)
+    last = scoped_cases(user, filters, filters.start - year, filters.end - year)
     last_total = last.aggregate(due=Count("pk"), won=Count("pk", filter=Q(status=CaseStatus.WON)))
     totals.last_year_rate = RateRow._pct(last_total["won"], last_total["due"])
     for data in _aggregate(last, filters.by):

@@ -161,6 +161,15 @@ def test_it_counts_renewals_won_premium_and_points(client, book):
     assert totals == (3, Decimal("5100.00"), Decimal("32.50"))
 
 
+def test_renewals_won_open_the_cases_behind_them(client, book):
+    client.force_login(book["manager"])
+    ana = _tables(_get(client))["agents"].rows[0]
+    listed = client.get(ana.links["renewals_won"]).context["page"].object_list
+    assert len(listed) == ana.values["renewals_won"] == 2
+    assert {case.status for case in listed} == {"won"}
+    assert {case.policy.agent_id for case in listed} == {ana.key}
+
+
 def test_premium_is_summed_in_the_chosen_currency(client, book):
     client.force_login(book["manager"])
     rows, _totals = _figures(_tables(_get(client, currency="USD"))["agents"], RENEWALS)
