@@ -73,6 +73,9 @@ CORPORATE_LINES = Weighted([(Line.AUTO, 55), (Line.PROPERTY, 30), (Line.HEALTH, 
 ACTIVE_RISKS = Weighted([(1, 58), (2, 28), (3, 9), (4, 4), (5, 1)])
 FORMER_RISKS = Weighted([(1, 70), (2, 30)])
 RENEWED_SHARE = 0.75  # running policies that renew last year's policy
+# Policies of current clients that ended this year and were renewed with the brokerage (the
+# rest were lost or lapsed): the renewal rate the dashboards show for the last months.
+RECENTLY_RENEWED_SHARE = 0.6
 FREQUENCIES = Weighted(
     [
         (PaymentFrequency.ANNUAL, 45),
@@ -365,6 +368,23 @@ class _PolicyMaker:
                     firsts.append(previous)
                     seconds.append(current)
                     current["_previous"] = previous
+            elif status != FORMER and rng.random() < RECENTLY_RENEWED_SHARE:
+                # Ended this year and renewed with us: the new policy runs from the old end.
+                previous = self.policy(
+                    code=code, premium=premium, end=end, status=PolicyStatus.RENEWED, **common
+                )
+                change = Decimal(rng.randint(95, 115)) / 100
+                current = self.policy(
+                    code=code if rng.random() < 0.85 else picks[line].pick(rng),
+                    premium=(premium * change).quantize(Decimal("0.01")),
+                    end=shift_year(end, 1),
+                    status=PolicyStatus.ACTIVE,
+                    **common,
+                )
+                current["start_date"] = end  # (shift_year moves a 29 February)
+                firsts.append(previous)
+                seconds.append(current)
+                current["_previous"] = previous
             else:
                 # Ended and not renewed: still "expired" while the renewal desk works it,
                 # "lapsed" once it has been over for a month (or lapsed anyway, a few).

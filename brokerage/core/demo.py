@@ -18,6 +18,7 @@ STEPS = [
     "brokerage.accounts.demo.seed_people",
     "clients.demo.seed_clients",
     "policies.demo.seed_policies",
+    "renewals.demo.seed_renewal_history",
 ]
 
 

@@ -14,6 +14,8 @@ class NavEntry:
     url_name: str
     roles: frozenset[str]
     permission: str | None = None
+    # The entry is the current page anywhere under this path (default: under its own URL).
+    prefix: str = ""
 
 
 NAV_ENTRIES = [
@@ -40,6 +42,7 @@ NAV_ENTRIES = [
         "reports:renewal_rate",
         frozenset({Role.MANAGER, Role.ADMIN}),
         permission="accounts.view_dashboards",
+        prefix="/reports/",
     ),
     NavEntry(
         _("Imports"),
@@ -100,9 +103,11 @@ def nav_for(user, current_path: str = "") -> list[dict]:
         if entry.permission and not user.has_perm(entry.permission):
             continue
         url = reverse(entry.url_name)
-        items.append({"label": entry.label, "url": url, "active": False})
+        items.append(
+            {"label": entry.label, "url": url, "active": False, "prefix": entry.prefix or url}
+        )
     # The entry with the longest matching prefix is the current page.
-    matches = [i for i in items if current_path.startswith(i["url"])]
+    matches = [i for i in items if current_path.startswith(i["prefix"])]
     if matches:
-        max(matches, key=lambda i: len(i["url"]))["active"] = True
+        max(matches, key=lambda i: len(i["prefix"]))["active"] = True
     return items

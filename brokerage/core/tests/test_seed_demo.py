@@ -18,7 +18,13 @@ def _seed(**kwargs):
 def _wipe():
     from clients.models import Client
     from policies.models import Insurer, Policy, Vehicle
+    from renewals.models import RenewalCase
+    from workqueue.models import ItemResult, PointsAward, WorkItem
 
+    ItemResult.objects.all().delete()
+    WorkItem.objects.all().delete()
+    PointsAward.objects.all().delete()
+    RenewalCase.objects.all().delete()
     Vehicle.objects.all().delete()
     Policy.objects.update(previous_policy=None)
     Policy.objects.all().delete()
@@ -152,7 +158,7 @@ def test_it_writes_about_two_policies_per_client_with_unique_numbers():
         assert policy.number.startswith(f"{policy.insurer.code.upper()}-")
 
 
-def test_it_ends_policies_between_a_year_ago_and_120_days_ahead():
+def test_it_ends_policies_between_a_year_ago_and_120_days_ahead_or_renewed_this_year():
     from datetime import timedelta
     from decimal import Decimal
 
@@ -166,7 +172,12 @@ def test_it_ends_policies_between_a_year_ago_and_120_days_ahead():
     year_ago = shift_year(today, -1)
     policies = list(Policy.objects.select_related("holder", "previous_policy"))
     for policy in policies:
-        assert year_ago <= policy.end_date <= today + timedelta(days=120)
+        if policy.previous_policy and policy.previous_policy.end_date < today:
+            # Renewed this year: a year from the old policy's end.
+            assert policy.end_date == shift_year(policy.previous_policy.end_date, 1)
+            assert policy.start_date == policy.previous_policy.end_date
+        else:
+            assert year_ago <= policy.end_date <= today + timedelta(days=120)
         assert policy.start_date < policy.end_date
         assert (policy.status == PolicyStatus.ACTIVE) == (policy.end_date >= today)
         assert policy.agent_id == policy.holder.owner_id
