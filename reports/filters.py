@@ -106,6 +106,26 @@ class ReportFilters:
             currency=currency, problems=problems,
         )  # fmt: skip
 
+    def narrow(self, qs, policy: str = "policy__"):
+        """``qs`` narrowed to the team, agent, insurer, line and currency (of the policy found
+        through ``policy``: "policy__" from renewal cases, "" for policies)."""
+        for name, value in (
+            ("agent__team", self.team), ("agent", self.agent), ("insurer", self.insurer),
+            ("line", self.line), ("currency", self.currency),
+        ):  # fmt: skip
+            if value:
+                qs = qs.filter(**{policy + name: value})
+        return qs
+
+    def scope(self) -> dict:
+        """The same narrowing as list filters, for the links from a figure to its list."""
+        values = {
+            "team": self.team.pk if self.team else "", "agent": self.agent.pk if self.agent else "",
+            "insurer": self.insurer.pk if self.insurer else "", "line": self.line,
+            "currency": self.currency,
+        }  # fmt: skip
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
     def as_query(self, **changes) -> dict:
         values = {
             "start": self.start.isoformat(), "end": self.end.isoformat(), "by": self.by,

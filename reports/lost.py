@@ -80,13 +80,7 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
         all_whys[d["lost_why"]] += d["n"]
 
     url = reverse("renewals:list")
-    scope = {
-        "status": CaseStatus.LOST,
-        "team": filters.team.pk if filters.team else "",
-        "agent": filters.agent.pk if filters.agent else "",
-        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
-        "currency": filters.currency,
-    }  # fmt: skip
+    scope = {"status": CaseStatus.LOST, **filters.scope()}
 
     def link(start: date, end: date, **more) -> str:
         query = {**scope, "ends_from": start.isoformat(), "ends_to": end.isoformat(), **more}

@@ -72,13 +72,7 @@ def pipeline_tables(*, user, filters: ReportFilters, today: date) -> list[Table]
     keys = [c.key for c in columns]
 
     url = reverse("renewals:list")
-    base = {
-        "status": CaseStatus.OPEN,
-        "team": filters.team.pk if filters.team else "",
-        "agent": filters.agent.pk if filters.agent else "",
-        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
-        "currency": filters.currency,
-    }  # fmt: skip
+    base = {"status": CaseStatus.OPEN, **filters.scope()}
 
     def links(group: dict) -> dict:
         query = {**base, **group}

@@ -33,17 +33,9 @@ GROUPS = {
 def written_policies(user, filters: ReportFilters):
     """The policies written in the range that the user may see, in the report's currency."""
     qs = Policy.objects.visible_to(user).filter(
-        written_on__gte=filters.start, written_on__lte=filters.end, currency=filters.currency
+        written_on__gte=filters.start, written_on__lte=filters.end
     )
-    if filters.team:
-        qs = qs.filter(agent__team=filters.team)
-    if filters.agent:
-        qs = qs.filter(agent=filters.agent)
-    if filters.insurer:
-        qs = qs.filter(insurer=filters.insurer)
-    if filters.line:
-        qs = qs.filter(line=filters.line)
-    return qs
+    return filters.narrow(qs, policy="")
 
 
 def _label(by: str, key, data: dict) -> str:
@@ -97,12 +89,8 @@ def premium_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
         Column("average", _("Average premium"), MONEY, _("premium written ÷ policies")),
     ]  # fmt: skip
     url = reverse("policies:list")
-    base = {
-        "written_from": filters.start.isoformat(), "written_to": filters.end.isoformat(),
-        "currency": currency, "team": filters.team.pk if filters.team else "",
-        "agent": filters.agent.pk if filters.agent else "",
-        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
-    }  # fmt: skip
+    base = {"written_from": filters.start.isoformat(), "written_to": filters.end.isoformat(),
+            **filters.scope()}  # fmt: skip
 
     def links(group) -> dict:
         query = dict(base)

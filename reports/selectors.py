@@ -66,17 +66,7 @@ def scoped_cases(user, filters: ReportFilters, start, end):
         .filter(end_date__gte=start, end_date__lte=end)
         .exclude(status=CaseStatus.CANCELLED)
     )
-    if filters.team:
-        qs = qs.filter(policy__agent__team=filters.team)
-    if filters.agent:
-        qs = qs.filter(policy__agent=filters.agent)
-    if filters.insurer:
-        qs = qs.filter(policy__insurer=filters.insurer)
-    if filters.line:
-        qs = qs.filter(policy__line=filters.line)
-    if filters.currency:
-        qs = qs.filter(policy__currency=filters.currency)
-    return qs
+    return filters.narrow(qs)
 
 
 def _aggregate(qs, by: str):
@@ -181,13 +171,8 @@ def renewal_rate_tables(*, user, filters: ReportFilters, today=None, figures=Non
         Column("last_year_rate", _("Last year"), PCT, _("policies, same period")),
     ]  # fmt: skip
     url = reverse("renewals:list")
-    base = {
-        "ends_from": filters.start.isoformat(), "ends_to": filters.end.isoformat(),
-        "team": filters.team.pk if filters.team else "",
-        "agent": filters.agent.pk if filters.agent else "",
-        "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line,
-        "currency": filters.currency,
-    }  # fmt: skip
+    base = {"ends_from": filters.start.isoformat(), "ends_to": filters.end.isoformat(),
+            **filters.scope()}  # fmt: skip
     group_param = {"agent": "agent", "team": "team", "insurer": "insurer", "line": "line"}
 
     def links(row: RateRow) -> dict:
