@@ -25,6 +25,7 @@ from .models import CaseStatus, Grade, Ladder, LostReason, RenewalCase, Stage
 TOUCH_KINDS = (RENEWAL_KIND, LAPSED_KIND)
 
 ALL = "all"  # status: every status (the page opens on the open cases)
+NOT_CANCELLED = "due"  # status: every case but the cancelled ones (the reports' "due")
 UNGRADED = "none"  # grade: cases nobody has graded yet
 OVERDUE = "overdue"
 DUE_WINDOWS = {
@@ -121,7 +122,7 @@ class RenewalFilters:
         status = params.get("status")
         if not status:
             status = CaseStatus.OPEN
-        elif status not in (*CaseStatus.values, ALL):
+        elif status not in (*CaseStatus.values, ALL, NOT_CANCELLED):
             ignored.append(_("status"))
             status = CaseStatus.OPEN
         filters = cls(
@@ -195,7 +196,9 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     """The cases the user may see that match the filters, soonest end date first, with their
     touches counted in the same query (a fixed number of queries whatever the page size)."""
     qs = cases_visible_to(user)
-    if filters.status != ALL:
+    if filters.status == NOT_CANCELLED:
+        qs = qs.exclude(status=CaseStatus.CANCELLED)
+    elif filters.status != ALL:
         qs = qs.filter(status=filters.status)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)

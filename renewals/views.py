@@ -23,6 +23,7 @@ from .models import CaseStatus, ClientType, Grade, LostReason
 from .selectors import (
     ALL,
     DUE_WINDOWS,
+    NOT_CANCELLED,
     UNGRADED,
     RenewalFilters,
     case_for_user,
@@ -83,6 +84,7 @@ def renewal_list_view(request):
         "query_string": urlencode(filters.as_dict()),
         "statuses": CaseStatus.choices,
         "all_statuses": ALL,
+        "not_cancelled": NOT_CANCELLED,
         "stages": stages,
         "grades": Grade.choices,
         "ungraded": UNGRADED,

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from brokerage.core.names import person_name
 from policies.models import Line
 from renewals.models import CaseStatus
-from renewals.selectors import cases_visible_to
+from renewals.selectors import NOT_CANCELLED, cases_visible_to
 
 from .filters import ReportFilters
 
@@ -186,7 +186,7 @@ def renewal_rate_tables(*, user, filters: ReportFilters, today=None, figures=Non
         query = {k: v for k, v in query.items() if v not in ("", None)}
         return {
             name: f"{url}?{urlencode({**query, 'status': status})}"
-            for name, status in (("due", "all"), ("won", CaseStatus.WON),
+            for name, status in (("due", NOT_CANCELLED), ("won", CaseStatus.WON),
                                  ("lost", CaseStatus.LOST), ("lapsed", CaseStatus.LAPSED),
                                  ("open", CaseStatus.OPEN))
         }  # fmt: skip

@@ -128,6 +128,8 @@ def _page(request, report: Report, filters: ReportFilters, tables, *, base_url: 
             "insurers": Insurer.objects.order_by("name"), "lines": Line.choices,
             "currencies": Currency.choices,
             "query_string": urlencode(filters.as_query()), "base_url": base_url,
+            # The tabs keep the filters (each view has its own groupings).
+            "tab_query": urlencode(filters.as_query(by="")),
             **(extra or {}),
         },
     )  # fmt: skip

@@ -60,8 +60,8 @@ def test_every_view_opens_for_a_manager_with_its_tabs(client, world, view):
     response = client.get(f"/reports/{view}/", {"start": "2026-01-01", "end": "2026-12-31"})
     assert response.context["report"].slug == view
     body = response.content.decode()
-    for other in VIEWS:
-        assert f'href="/reports/{other}/"' in body
+    for other in VIEWS:  # the tabs keep the range (and every filter but the grouping)
+        assert f'href="/reports/{other}/?start=2026-01-01&amp;end=2026-12-31' in body
     assert 'data-testid="report-table"' in body
     assert "vendor/chartjs/chart.umd.min.js" in body and "cdn" not in body.lower()
 
@@ -108,7 +108,7 @@ def test_an_agent_sees_only_their_own_figures_on_their_own_page(client, world):
     response = client.get("/reports/mine/", {"view": "renewals", "start": "2026-01-01",
                                             "end": "2026-12-31"})  # fmt: skip
     assert response.context["tables"][0].totals.values["due"] == 1
-    assert 'href="/reports/agents/"' not in response.content.decode()
+    assert 'href="/reports/agents/' not in response.content.decode()
 
 
 def test_the_navigation_leads_managers_to_the_dashboard_and_agents_to_their_figures(
@@ -117,6 +117,7 @@ def test_the_navigation_leads_managers_to_the_dashboard_and_agents_to_their_figu
     client.force_login(world["manager"])
     body = client.get("/reports/premium/").content.decode()
     assert 'href="/reports/renewals/"' in body and 'href="/reports/mine/"' not in body
+    assert 'href="/reports/lost/?' in body
     client.force_login(world["ana"])
     body = client.get("/reports/mine/").content.decode()
     assert 'href="/reports/mine/"' in body

@@ -144,3 +144,15 @@ def test_it_runs_a_fixed_number_of_queries(client, book, django_assert_max_num_q
               CaseStatus.WON, "100")  # fmt: skip
     with django_assert_max_num_queries(len(few)):
         _get(client)
+
+
+def test_each_count_opens_exactly_the_cases_it_counts(client, book):
+    _case(book["ana"], ClientFactory(owner=book["ana"]), D(2026, 4, 9), "700",
+          CaseStatus.CANCELLED)  # not due: never counted, never listed  # fmt: skip
+    client.force_login(book["manager"])
+    table = _get(client).context["tables"][0]
+    april = table.rows[1]
+    for name in ("due", "won", "lost", "lapsed", "open"):
+        listed = client.get(april.links[name]).context["page"].paginator.count
+        assert listed == april.values[name], name
+    assert client.get(table.totals.links["due"]).context["page"].paginator.count == 5
