@@ -27,6 +27,7 @@ TOUCH_KINDS = (RENEWAL_KIND, LAPSED_KIND)
 ALL = "all"  # status: every status (the page opens on the open cases)
 NOT_CANCELLED = "due"  # status: every case but the cancelled ones (the reports' "due")
 UNGRADED = "none"  # grade: cases nobody has graded yet
+NOT_SET = "none"  # stage, reason, lost to: cases without one (the reports' links)
 OVERDUE = "overdue"
 DUE_WINDOWS = {
     OVERDUE: gettext_lazy("Overdue"),
@@ -70,7 +71,7 @@ class RenewalFilters:
     ends_to: date | None = None
     team: int | None = None
     reason: str = ""
-    lost_to: int | None = None
+    lost_to: int | str | None = None  # an insurer's pk, or NOT_SET
     currency: str = ""
     closed_from: date | None = None
     closed_to: date | None = None
@@ -127,7 +128,7 @@ class RenewalFilters:
             status = CaseStatus.OPEN
         filters = cls(
             status=status,
-            stage=choice("stage", stages, _("stage")),
+            stage=choice("stage", {*stages, NOT_SET}, _("stage")),
             grade=choice("grade", {*Grade.values, UNGRADED}, _("grade")),
             agent=pk("agent", agent_ids, _("agent")),
             insurer=pk("insurer", insurer_ids, _("insurer")),
@@ -137,8 +138,12 @@ class RenewalFilters:
             ends_from=day("ends_from", _("ending from")),
             ends_to=day("ends_to", _("ending to")),
             team=pk("team", team_ids, _("team")),
-            reason=choice("reason", LostReason.values, _("reason")),
-            lost_to=pk("lost_to", insurer_ids, _("lost to")),
+            reason=choice("reason", {*LostReason.values, NOT_SET}, _("reason")),
+            lost_to=(
+                NOT_SET
+                if params.get("lost_to") == NOT_SET
+                else pk("lost_to", insurer_ids, _("lost to"))
+            ),
             currency=choice("currency", Currency.values, _("currency")),
             closed_from=day("closed_from", _("closed from")),
             closed_to=day("closed_to", _("closed to")),
@@ -201,7 +206,7 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     elif filters.status != ALL:
         qs = qs.filter(status=filters.status)
     if filters.stage:
-        qs = qs.filter(stage=filters.stage)
+        qs = qs.filter(stage="" if filters.stage == NOT_SET else filters.stage)
     if filters.grade == UNGRADED:
         qs = qs.filter(grade="")
     elif filters.grade:
@@ -224,8 +229,10 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     if filters.team:
         qs = qs.filter(policy__agent__team_id=filters.team)
     if filters.reason:
-        qs = qs.filter(outcome_reason=filters.reason)
-    if filters.lost_to:
+        qs = qs.filter(outcome_reason="" if filters.reason == NOT_SET else filters.reason)
+    if filters.lost_to == NOT_SET:
+        qs = qs.filter(lost_to=None)
+    elif filters.lost_to:
         qs = qs.filter(lost_to_id=filters.lost_to)
     if filters.currency:
         qs = qs.filter(policy__currency=filters.currency)

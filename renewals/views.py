@@ -24,6 +24,7 @@ from .selectors import (
     ALL,
     DUE_WINDOWS,
     NOT_CANCELLED,
+    NOT_SET,
     UNGRADED,
     RenewalFilters,
     case_for_user,
@@ -130,12 +131,17 @@ def _report_filters(filters: RenewalFilters, insurers) -> dict:
         team = Team.objects.filter(pk=filters.team).first()
         words.append(_("team %(name)s") % {"name": team})
     if filters.reason:
-        words.append(str(LostReason(filters.reason).label))
+        words.append(
+            _("no reason recorded") if filters.reason == NOT_SET
+            else str(LostReason(filters.reason).label)
+        )  # fmt: skip
     if filters.currency:
         words.append(filters.currency)
     if filters.lost_to:
         insurer = next((i for i in insurers if i.pk == filters.lost_to), None)
-        words.append(_("lost to %(insurer)s") % {"insurer": insurer})
+        words.append(
+            _("lost to %(insurer)s") % {"insurer": insurer or _("an insurer not recorded")}
+        )
     return {"report_filters": words, "report_filter_values": values}
 
 

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from renewals.models import CaseStatus, CompetitorWhy, LostReason
+from renewals.selectors import NOT_SET
 
 from .filters import ReportFilters
 from .selectors import ZERO, scoped_cases
@@ -126,9 +127,8 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
                     "premium": d.get("premium", Decimal("0")),
                     "last_year": last_year.get(reason, 0),
                 },
-                # The renewal list cannot select the cases with no reason recorded.
-                links={"cases": this_link(reason=reason), "last_year": last_link(reason=reason)}
-                if reason else {},
+                links={"cases": this_link(reason=reason or NOT_SET),
+                       "last_year": last_link(reason=reason or NOT_SET)},
                 key=reason,
             )
         )  # fmt: skip
@@ -167,9 +167,7 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
                     "cases": d["cases"], "share": pct(d["cases"], elsewhere_cases),
                     "premium": d["premium"], "why": _why_text(whys[d["lost_to_id"]], d["cases"]),
                 },
-                # The renewal list cannot select the cases whose insurer was not recorded.
-                links={"cases": this_link(reason=reason, lost_to=d["lost_to_id"])}
-                if d["lost_to_id"] else {},
+                links={"cases": this_link(reason=reason, lost_to=d["lost_to_id"] or NOT_SET)},
                 key=d["lost_to_id"],
             )
         )  # fmt: skip

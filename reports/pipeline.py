@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from renewals.models import CaseStatus, Grade
-from renewals.selectors import OVERDUE, UNGRADED, stage_choices, stage_label
+from renewals.selectors import NOT_SET, OVERDUE, UNGRADED, stage_choices, stage_label
 
 from .filters import ReportFilters
 from .selectors import ZERO, scoped_cases
@@ -88,7 +88,7 @@ def pipeline_tables(*, user, filters: ReportFilters, today: date) -> list[Table]
 
         def describe(value):
             if not value:
-                return _("No stage"), None  # the renewal list cannot select "no stage"
+                return _("No stage"), {"stage": NOT_SET}
             # A stage no ladder names any more cannot be chosen on the renewal list either.
             return stage_label(value), ({"stage": value} if value in known else None)
 

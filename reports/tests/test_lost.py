@@ -257,3 +257,16 @@ def test_it_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries
     with django_assert_max_num_queries(17):
         by_reason, _by_insurer = _tables(client)
     assert by_reason.totals.values["cases"] == 15 and by_reason.totals.values["last_year"] == 15
+
+
+def test_cases_without_a_reason_or_an_insurer_open_exactly_those_cases(client, book):
+    bare = _case(book["ana"], D(2026, 2, 2), "400")  # lost, no reason recorded
+    unknown = _case(book["beto"], D(2026, 2, 3), "600", reason=LostReason.RENEWED_ELSEWHERE)
+    client.force_login(book["manager"])
+    by_reason, by_insurer = _tables(client)
+    no_reason = next(r for r in by_reason.rows if r.label == "No reason recorded")
+    page = client.get(no_reason.links["cases"]).context["page"]
+    assert [c.pk for c in page.object_list] == [bare.pk]
+    not_recorded = next(r for r in by_insurer.rows if r.label == "Insurer not recorded")
+    page = client.get(not_recorded.links["cases"]).context["page"]
+    assert [c.pk for c in page.object_list] == [unknown.pk]
