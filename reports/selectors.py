@@ -131,14 +131,15 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
 
     year = relativedelta(years=1)
     last = scoped_cases(user, filters, filters.start - year, filters.end - year)
-    last_total = last.aggregate(due=Count("pk"), won=Count("pk", filter=Q(status=CaseStatus.WON)))
-    totals.last_year_rate = RateRow._pct(last_total["won"], last_total["due"])
-    for data in _aggregate(last, filters.by):
+    last_due = last_won = 0
+    for data in _aggregate(last, filters.by):  # every case falls in one group: they add up
+        last_due, last_won = last_due + data["due"], last_won + data["won"]
         group = data[key]
         if filters.by == "month":
             group = (group.date() if hasattr(group, "date") else group) + year
         if group in rows:
             rows[group].last_year_rate = RateRow._pct(data["won"], data["due"])
+    totals.last_year_rate = RateRow._pct(last_won, last_due)
     return {"rows": list(rows.values()), "totals": totals}
 
 
