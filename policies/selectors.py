@@ -40,6 +40,8 @@ class PolicyFilters:
     team: int | None = None
     currency: str = ""
     kind: str = ""
+    # "none": only the policies no renewal case has opened for yet (the pipeline's link).
+    case: str = ""
 
     @classmethod
     def from_query(cls, params) -> "PolicyFilters":
@@ -66,6 +68,7 @@ class PolicyFilters:
             team=number("team"),
             currency=params.get("currency") if params.get("currency") in Currency.values else "",
             kind=params.get("kind") if params.get("kind") in ("new", "renewal") else "",
+            case="none" if params.get("case") == "none" else "",
         )
 
     def as_dict(self) -> dict:
@@ -77,7 +80,9 @@ class PolicyFilters:
 
     @property
     def from_report(self) -> bool:
-        return any((self.written_from, self.written_to, self.team, self.currency, self.kind))
+        return any(
+            (self.written_from, self.written_to, self.team, self.currency, self.kind, self.case)
+        )
 
 
 def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
@@ -102,6 +107,8 @@ def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
         qs = qs.filter(currency=filters.currency)
     if filters.kind:
         qs = qs.filter(previous_policy__isnull=filters.kind == "new")
+    if filters.case == "none":
+        qs = qs.filter(renewal_case__isnull=True)
     if filters.ends_within:
         today = timezone.localdate()
         qs = qs.filter(

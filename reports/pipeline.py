@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from policies.models import Line, Policy, PolicyStatus
 from renewals.models import CaseStatus, Grade
 from renewals.selectors import NOT_SET, OVERDUE, UNGRADED, stage_choices, stage_label
 
@@ -127,5 +128,56 @@ def pipeline_tables(*, user, filters: ReportFilters, today: date) -> list[Table]
             empty=_("No open renewal ends in the next 90 days and none is overdue."),
             note=_("As of %(today)s. The windows are cumulative: the 60-day figures include "
                    "the 30-day ones.") % {"today": today.isoformat()},
-        )
+        ),
+        _not_opened_table(user, filters, today),
     ]  # fmt: skip
+
+
+def _not_opened_table(user, filters: ReportFilters, today: date) -> Table:
+    """The running policies ending in the windows that no renewal case has opened for yet
+    (their ladder opens them later): the pipeline still to come, by line of business."""
+    qs = filters.narrow(
+        Policy.objects.visible_to(user).filter(
+            status=PolicyStatus.ACTIVE, end_date__gte=today,
+            end_date__lte=today + timedelta(days=max(WINDOWS)), renewal_case__isnull=True,
+        ),
+        policy="",
+    )  # fmt: skip
+    annotations = {}
+    for n in WINDOWS:
+        window = Q(end_date__lte=today + timedelta(days=n))
+        annotations[f"cases_{n}"] = Count("pk", filter=window)
+        annotations[f"premium_{n}"] = Coalesce(Sum("premium", filter=window), ZERO)
+    data = qs.values("line").annotate(**annotations).order_by("line")
+    currency = {"currency": filters.currency}
+    columns = []
+    for n in WINDOWS:
+        columns += [
+            Column(f"cases_{n}", _("Ending ≤ %(n)d days") % {"n": n}, INT,
+                   _("running policies ending today to today + %(n)d days") % {"n": n},
+                   chart=True),
+            Column(f"premium_{n}", _("Premium ≤ %(n)d days (%(currency)s)") % {"n": n, **currency},
+                   MONEY, _("this year's premium")),
+        ]  # fmt: skip
+    url = reverse("policies:list")
+    base = {"status": PolicyStatus.ACTIVE, "case": "none", **filters.scope()}
+
+    def links(line=""):
+        query = {**base, **({"line": line} if line else {})}
+        return {f"cases_{n}": f"{url}?{urlencode({**query, 'ends_within': n})}" for n in WINDOWS}
+
+    rows, totals = [], {c.key: Decimal("0") if c.kind == MONEY else 0 for c in columns}
+    for d in data:
+        values = {c.key: d[c.key] for c in columns}
+        for k in totals:
+            totals[k] += values[k]
+        label = str(Line(d["line"]).label) if d["line"] in Line.values else d["line"]
+        rows.append(Row(label=label, values=values, links=links(d["line"]), key=d["line"]))
+    return Table(
+        slug="pipeline-not-opened", title=_("Pipeline"), group_label=_("Line of business"),
+        columns=columns, rows=rows, totals=Row(label=_("Total"), values=totals, links=links()),
+        subtitle=_("Policies ending, no renewal case opened yet"),
+        empty=_("Every policy ending in the next 90 days has its renewal case."),
+        note=_("The renewal ladder opens a case some days before the policy ends; these "
+               "policies are still to come."),
+    )  # fmt: skip

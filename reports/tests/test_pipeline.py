@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from clients.tests.factories import ClientFactory
+from policies.models import Line
 from policies.tests.factories import PolicyFactory
 from renewals.models import CaseStatus
 from renewals.tests.factories import RenewalCaseFactory
@@ -69,8 +71,7 @@ def book():
 def _table(client, **params):
     response = client.get(URL, params)
     assert response.status_code == 200
-    (table,) = response.context["tables"]
-    return table
+    return response.context["tables"][0]
 
 
 def _figures(row):
@@ -232,9 +233,34 @@ def test_it_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries
     for n in range(3):
         _case(agent, n * 20 - 5, "100", stage=stages[n % 4], grade=grades[n % 4])
     client.force_login(manager)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(18):
         assert _table(client, by=by).totals.values["cases_90"] == 2
     for n in range(3, 30):
         _case(agent, n * 3 - 5, "100", stage=stages[n % 4], grade=grades[n % 4])
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(18):
         assert _table(client, by=by).totals.values["cases_90"] == 29
+
+
+def test_policies_ending_without_a_case_yet_are_the_pipeline_to_come(client, book):
+    today = timezone.localdate()
+    ana, carla = book["ana"], book["carla"]
+
+    def running(agent, days, premium, line=Line.AUTO):
+        return PolicyFactory(holder=ClientFactory(owner=agent), agent=agent, line=line,
+                             premium=Decimal(premium), end_date=today + timedelta(days=days),
+                             start_date=today - timedelta(days=300))  # fmt: skip
+
+    soon = running(ana, 20, "700.00")
+    later = running(ana, 75, "300.00", Line.HEALTH)
+    running(ana, 120, "999.00")  # beyond 90 days
+    running(carla, 20, "999.00")  # another manager's team
+    client.force_login(book["manager"])
+    table = client.get(URL).context["tables"][1]
+    assert table.slug == "pipeline-not-opened"
+    figures = [(r.label, r.values["cases_30"], r.values["premium_30"], r.values["cases_90"],
+                r.values["premium_90"]) for r in table.rows]  # fmt: skip
+    assert figures == [("Auto", 1, Decimal("700.00"), 1, Decimal("700.00")),
+                       ("Health", 0, Decimal("0"), 1, Decimal("300.00"))]  # fmt: skip
+    assert table.totals.values["cases_90"] == 2
+    listed = client.get(table.totals.links["cases_90"]).context["page"].object_list
+    assert {p.pk for p in listed} == {soon.pk, later.pk}
