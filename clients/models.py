@@ -72,6 +72,14 @@ class ClientQuerySet(models.QuerySet):
         return self.filter(mine)
 
 
+
+def display_name_of(kind: str, first_name: str, last_name: str, legal_name: str) -> str:
+    """The name a client is listed under: a company's legal name, a person's name in their
+    language's order (without building a model instance: imports name 100,000 at a time)."""
+    if kind == ClientKind.CORPORATE:
+        return legal_name.strip()
+    return person_name(first_name, last_name)
+
 class Client(models.Model):
     kind = models.CharField(
         _("type"), max_length=16, choices=ClientKind.choices, default=ClientKind.INDIVIDUAL
@@ -180,9 +188,7 @@ class Client(models.Model):
         return self.display_name
 
     def compute_display_name(self) -> str:
-        if self.kind == ClientKind.CORPORATE:
-            return self.legal_name.strip()
-        return person_name(self.first_name, self.last_name)
+        return display_name_of(self.kind, self.first_name, self.last_name, self.legal_name)
 
     @property
     def is_corporate(self) -> bool:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.core.bulk import insert_rows
-from clients.models import Client, ClientKind, ClientStatus
+from clients.models import Client, ClientKind, ClientStatus, display_name_of
 from clients.search import compact
 from policies.models import Currency, Line, Policy, PolicyStatus, Vehicle
 from policies.validators import normalize_vin, validate_vin
@@ -326,10 +326,10 @@ def _find_client(data: dict, by_id, by_tax, by_phone, pending, out: Outcome) -> 
     if pending_key in pending:
         return pending[pending_key]
     kind, first, last, legal = _split_name(" ".join(data["name"].split()))
-    client = Client(kind=kind, first_name=first, last_name=last, legal_name=legal)
     row = {
         "kind": kind, "first_name": first, "last_name": last, "legal_name": legal,
-        "display_name": client.compute_display_name(), "national_id": data["national_id"],
+        "display_name": display_name_of(kind, first, last, legal),
+        "national_id": data["national_id"],
         "tax_id": data["tax_id"], "phone": data["phone"], "email": data["email"],
         "status": ClientStatus.ACTIVE, "owner_id": None,
     }  # fmt: skip
