@@ -164,7 +164,11 @@ class Client(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "display_name"])
+    # History is read by client (its id): no index on the other columns (each would cost every
+    # imported row).
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "display_name"], no_db_index=["owner", "created_by"]
+    )
     objects = ClientQuerySet.as_manager()
 
     class Meta:

@@ -149,8 +149,11 @@ class PolicyQuerySet(models.QuerySet):
 class Policy(models.Model):
     number = models.CharField(_("policy number"), max_length=40)
     # The number without spaces, dashes or dots, so that "HDI0042" finds "HDI-0042".
-    number_key = models.CharField(max_length=40, editable=False, db_index=True, default="")
-    insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT)
+    number_key = models.CharField(max_length=40, editable=False, default="")
+    insurer = models.ForeignKey(
+        Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT,
+        db_index=False,  # covered by the (insurer, number) unique constraint
+    )  # fmt: skip
     holder = models.ForeignKey(
         Client,
         verbose_name=_("holder"),
@@ -206,7 +209,12 @@ class Policy(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # History is read by policy (its id); the other columns need no index of their own, and
+    # each one would cost every imported row.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        no_db_index=["number_key", "agent", "holder", "insurer", "previous_policy", "source_quote"],
+    )
     objects = PolicyQuerySet.as_manager()
 
     class Meta:
@@ -221,7 +229,8 @@ class Policy(models.Model):
             models.CheckConstraint(condition=Q(premium__gte=0), name="policy_premium_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["number"], name="policy_number"),
+            # Equality and IN lookups only (no LIKE-prefix index): searches and imports.
+            models.Index(fields=["number_key"], name="policy_number_key"),
             models.Index(fields=["end_date", "id"], name="policy_end_id"),
             models.Index(fields=["status", "end_date"], name="policy_status_end"),
             models.Index(fields=["holder", "end_date"], name="policy_holder_end"),
