@@ -9,6 +9,7 @@ the history like single saves.
 
 from collections import defaultdict
 from collections.abc import Iterable
+from operator import itemgetter
 
 from django.db import connection
 from django.utils import timezone
@@ -58,7 +59,7 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
     history = getattr(model, "history", None)
     _complete(model, rows, now)
     if connection.vendor == "postgresql":
-        copy_rows(model, rows, now)
+        copy_rows(model, rows, now, complete=False)
         if history is not None:
             tracked = [
                 f.attname for f in history.model._meta.concrete_fields
@@ -70,8 +71,9 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
                 "history_user_id": by.pk if by is not None else None,
             }  # fmt: skip
             copy_rows(
-                history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows], now
-            )
+                history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows],
+                now, complete=False,
+            )  # fmt: skip
         return
     pk = model._meta.pk.attname
     objs = [model(**{k: v for k, v in row.items() if k[0] != "_"}) for row in rows]
@@ -97,13 +99,15 @@ def _complete(model, rows: list[dict], now) -> None:
                 row[field.attname] = default
 
 
-def copy_rows(model, rows: list[dict], now=None) -> None:
+def copy_rows(model, rows: list[dict], now=None, *, complete: bool = True) -> None:
     """COPY rows (dicts of attnames) into the model's table on PostgreSQL, drawing their ids
-    from the table's sequence; fields left out take their defaults."""
+    from the table's sequence; fields left out take their defaults (``complete=False``: the
+    caller has filled them already)."""
     now = now or timezone.now()
     meta = model._meta
     pk = meta.pk
-    _complete(model, rows, now)
+    if complete:
+        _complete(model, rows, now)
     fields = [f for f in meta.concrete_fields if f is not pk]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in [pk.column, *(f.column for f in fields)])
@@ -115,6 +119,7 @@ def copy_rows(model, rows: list[dict], now=None) -> None:
         )
         for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
             row[pk.attname] = value
+        values = itemgetter(pk.attname, *names)
         with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[pk.attname], *(row[n] for n in names)])
+                copy.write_row(values(row))
