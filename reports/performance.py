@@ -115,6 +115,9 @@ def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[di
             handed_out_at__lt=_day_start(filters.end + ONE_DAY),
         )
         .exclude(status=ItemStatus.CANCELLED)
+        # The agents' own items, and those that left the agents' lists (whose owner is the
+        # agent who logged their first result): other agents' items need no lookup.
+        .filter(Q(agent_id__in=agent_ids) | Q(agent_id=None))
         .annotate(
             owner=Coalesce("agent_id", first_by, output_field=BigIntegerField()),
             handed_out_on=TruncDate("handed_out_at"),
