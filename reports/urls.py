@@ -6,7 +6,10 @@ app_name = "reports"
 
 urlpatterns = [
     path("renewals/", views.renewal_rate_view, name="renewal_rate"),
-    path("dashboard.pdf", views.dashboard_pdf_view, name="pdf"),
+    path("prints/", views.print_create_view, name="pdf"),
+    path("prints/<int:pk>/", views.print_detail_view, name="print"),
+    path("prints/<int:pk>/progress/", views.print_progress_view, name="print_progress"),
+    path("prints/<int:pk>/download/", views.print_download_view, name="print_download"),
     path("mine/", views.my_figures_view, name="mine"),
     path("<slug:slug>/", views.report_view, name="report"),
 ]

@@ -7,21 +7,24 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from brokerage.core.audit import export_record, xlsx_response
 from clients.selectors import agents_for_reassignment
 from policies.models import Currency, Insurer, Line
 
 from .filters import ReportFilters, teams_for
+from .models import DashboardPrint, PrintStatus
+from .printing import print_request
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def _page(request, report: Report, filters: ReportFilters, tables, *, base_url: 
             "query_string": urlencode(filters.as_query()), "base_url": base_url,
             # The tabs keep the filters (each view has its own groupings).
             "tab_query": urlencode(filters.as_query(by="")),
+            "print_filters": sorted(filters.as_query(by="").items()),
             **(extra or {}),
         },
     )  # fmt: skip
@@ -169,32 +173,54 @@ def renewal_rate_view(request):
                  extra={"figures": figures})  # fmt: skip
 
 
-@login_required
-@permission_required("accounts.view_dashboards", raise_exception=True)
-def dashboard_pdf_view(request):
-    """The whole dashboard, every view with the same filters, as one PDF report."""
-    from weasyprint import HTML
+def _may_print(user) -> bool:
+    return user.has_perm("accounts.view_dashboards") and user.has_perm("accounts.export_data")
 
-    sections = []
-    for report in REPORTS:
-        filters = ReportFilters.from_query(
-            request.GET, user=request.user, groupings=tuple(g for g, _l in report.groupings)
-        )
-        sections.append((report, _tables(report, request.user, filters)))
-    filters = ReportFilters.from_query(request.GET, user=request.user)
-    export_record(user=request.user, what="report:dashboard.pdf", filters=filters.as_query(),
-                  rows=sum(len(t.rows) for _r, tables in sections for t in tables))  # fmt: skip
-    html = render_to_string(
-        "reports/dashboard_pdf.html",
-        {"sections": sections, "filters": filters, "problems": filters.problems,
-         "printed_at": timezone.localtime(), "printed_by": request.user},
-        request=request,
-    )  # fmt: skip
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"cartera-dashboard-{filters.start.isoformat()}-{filters.end.isoformat()}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+
+def _print_for(request, pk) -> DashboardPrint:
+    if not _may_print(request.user):
+        raise PermissionDenied
+    return get_object_or_404(DashboardPrint, pk=pk, user=request.user)
+
+
+@login_required
+@require_POST
+def print_create_view(request):
+    """Print the whole dashboard, every view with the filters posted, as one PDF: queued as a
+    task (a minute at a large book); the print's page shows how far it has got."""
+    if not _may_print(request.user):
+        raise PermissionDenied
+    printed = print_request(user=request.user, params=request.POST,
+                            language=translation.get_language())  # fmt: skip
+    return redirect("reports:print", pk=printed.pk)
+
+
+@login_required
+def print_detail_view(request, pk):
+    printed = _print_for(request, pk)
+    return render(request, "reports/print.html", {"print": printed,
+                  "back": f"{reverse('reports:renewal_rate')}?{urlencode(printed.filters)}"})
+
+
+@login_required
+def print_progress_view(request, pk):
+    """The progress bar's partial; once the print ends the page reloads to offer the file."""
+    printed = _print_for(request, pk)
+    if printed.status in (PrintStatus.DONE, PrintStatus.FAILED):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "reports/_print_progress.html", {"print": printed})
+
+
+@login_required
+def print_download_view(request, pk):
+    printed = _print_for(request, pk)
+    if printed.status != PrintStatus.DONE or not printed.file:
+        raise Http404
+    return FileResponse(printed.file.open("rb"), as_attachment=True,
+                        filename=printed.file.name.rsplit("/", 1)[-1],
+                        content_type="application/pdf")  # fmt: skip
 
 
 OWN_REPORTS = ("agents", "premium", "renewals")

@@ -15,6 +15,7 @@ from clients.tests.factories import ClientFactory
 from policies.tests.factories import PolicyFactory
 from renewals.models import CaseStatus
 from renewals.tests.factories import RenewalCaseFactory
+from reports.models import DashboardPrint, PrintStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_agents_and_maintainers_cannot_open_a_managers_view(client, world, view)
         client.force_login(world[who])
         assert client.get(f"/reports/{view}/").status_code == 403
         assert client.get(f"/reports/{view}/", {"export": "xlsx"}).status_code == 403
-    assert client.get("/reports/dashboard.pdf").status_code == 403
+    assert client.post("/reports/prints/").status_code == 403
 
 
 def test_an_unknown_view_is_not_found(client, world):
@@ -81,20 +82,49 @@ def test_the_renewal_rate_exports_to_xlsx_and_is_recorded(client, world):
     assert record.filters["by"] == "agent"
 
 
-def test_the_whole_dashboard_prints_as_one_pdf(client, world):
+def test_the_whole_dashboard_prints_as_one_pdf(client, world, django_capture_on_commit_callbacks):
     client.force_login(world["manager"])
-    response = client.get("/reports/dashboard.pdf", {"start": "2026-01-01", "end": "2026-12-31"})
-    assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
-    assert 'filename="cartera-dashboard-2026-01-01-2026-12-31.pdf"' in (
-        response["Content-Disposition"]
-    )
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    page = client.get("/reports/premium/", {"start": "2026-01-01", "end": "2026-12-31"})
+    # The print button posts the page's filters (the default currency is left out).
+    assert dict(page.context["print_filters"]) == {"start": "2026-01-01", "end": "2026-12-31"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/reports/prints/", {"start": "2026-01-01", "end": "2026-12-31"})
+    printed = DashboardPrint.objects.get()
+    assert response["Location"] == f"/reports/prints/{printed.pk}/"
+    assert printed.status == PrintStatus.DONE and printed.views_done == printed.views_total == 5
+    assert 'data-testid="print-done"' in client.get(response["Location"]).content.decode()
+    download = client.get(f"/reports/prints/{printed.pk}/download/")
+    assert download["Content-Type"] == "application/pdf"
+    pdf = b"".join(download.streaming_content)
+    assert pdf.startswith(b"%PDF")
+    assert 'filename="cartera-dashboard-2026-01-01-2026-12-31' in download["Content-Disposition"]
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     for title in ("Renewal rate", "Written premium", "Pipeline", "Lost renewals",
                   "Agent performance"):  # fmt: skip
         assert title in text
     assert "Ana Ruiz" in text
     assert ExportRecord.objects.filter(what="report:dashboard.pdf").count() == 1
+
+
+def test_a_print_in_progress_shows_its_progress_and_belongs_to_who_asked(client, world):
+    printed = DashboardPrint.objects.create(user=world["manager"], language="en",
+                                            views_total=5, views_done=2)  # fmt: skip
+    client.force_login(world["manager"])
+    page = client.get(f"/reports/prints/{printed.pk}/").content.decode()
+    assert 'data-testid="print-progress"' in page and "2 of 5 views computed." in page
+    assert client.get(f"/reports/prints/{printed.pk}/download/").status_code == 404
+    other = UserFactory(roles=["manager"])
+    client.force_login(other)
+    for url in ("", "progress/", "download/"):
+        assert client.get(f"/reports/prints/{printed.pk}/{url}").status_code == 404
+    printed.status = PrintStatus.FAILED
+    printed.save()
+    client.force_login(world["manager"])
+    assert client.get(f"/reports/prints/{printed.pk}/progress/")["HX-Refresh"] == "true"
+    assert (
+        'data-testid="print-failed"'
+        in client.get(f"/reports/prints/{printed.pk}/").content.decode()
+    )
 
 
 def test_an_agent_sees_only_their_own_figures_on_their_own_page(client, world):
@@ -111,9 +141,7 @@ def test_an_agent_sees_only_their_own_figures_on_their_own_page(client, world):
     assert 'href="/reports/agents/' not in response.content.decode()
 
 
-def test_the_navigation_leads_managers_to_the_dashboard_and_agents_to_their_figures(
-    client, world
-):
+def test_the_navigation_leads_managers_to_the_dashboard_and_agents_to_their_figures(client, world):
     client.force_login(world["manager"])
     body = client.get("/reports/premium/").content.decode()
     assert 'href="/reports/renewals/"' in body and 'href="/reports/mine/"' not in body
