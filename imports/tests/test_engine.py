@@ -219,6 +219,35 @@ def test_csv_files_in_four_encodings(hdi, maint, encoding):
     assert Policy.objects.get().holder.display_name.replace(" ", "") == name.replace(" ", "")
 
 
+def test_a_legacy_xls_workbook_imports_with_real_dates_and_numbers(hdi, maint):
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Vencimientos")
+    sheet.write(0, 0, "Reporte de vencimientos HDI")
+    dated = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for column, title in enumerate(HEADER):
+        sheet.write(1, column, title)
+    for line, n in enumerate((1, 2), start=2):
+        values = dict(zip(HEADER, row(n), strict=True))
+        values["Inicio de vigencia"] = datetime.date(2025, 12, 1)
+        values["Fin de vigencia"] = datetime.date(2026, 12, 1)
+        values["Prima Total"] = 12500.5 + n
+        for column, title in enumerate(HEADER):
+            value = values[title]
+            if isinstance(value, datetime.date):
+                sheet.write(line, column, value, dated)
+            else:
+                sheet.write(line, column, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    job = commit(_job(hdi, maint, buffer.getvalue(), name="vencimientos.xls"))
+    assert (job.created, job.errors) == (2, 0), list(RowError.objects.values_list("reason"))
+    policy = Policy.objects.get(number="HDI-00002")
+    assert policy.end_date == datetime.date(2026, 12, 1)
+    assert policy.premium == Decimal("12502.50")
+
+
 def test_a_saved_mapping_is_reused_for_the_next_report(hdi, maint):
     data = workbook([row(1)], header=["Ref", *HEADER[1:]])
     job = _job(hdi, maint, data)
