@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brokerage.accounts.models import Team, User
+from brokerage.accounts.selectors import teams_visible_to
 from clients.selectors import agents_for_reassignment
 from policies.models import Currency, Insurer, Line
 
@@ -18,11 +19,9 @@ GROUPINGS = ("month", "agent", "team", "insurer", "line")
 
 
 def teams_for(user):
-    """The teams whose figures the user reads: all for administrators, else those they lead."""
-    teams = Team.objects.order_by("name")
-    if user.is_cartera_admin or user.is_superuser:
-        return teams
-    return teams.filter(manager=user)
+    """The teams whose figures the user reads (the teams they lead; every team for
+    administrators), by name."""
+    return teams_visible_to(user=user).order_by("name")
 
 
 @dataclass
