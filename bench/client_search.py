@@ -45,6 +45,38 @@ def prepare(clients: int, rebuild: bool) -> None:
         print(f"seeded {clients} clients in {time.monotonic() - started:.0f} s")
 
 
+def setup_django() -> None:
+    """Django on the benchmark database, with Celery eager and the test client allowed."""
+    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL, "ALLOWED_HOSTS": "testserver"})
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def measure(who, label: str, url: str, *, runs: int, width: int = 40) -> None:
+    """Print a page's median server time over ``runs`` requests as ``who``, and its queries."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    browser = Client()
+    browser.force_login(who)
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = browser.get(url)
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    print(
+        f"  {label:<{width}} median {statistics.median(times) * 1000:7.1f} ms"
+        f"  queries {len(queries.captured_queries):3d}  {url}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=500_000)
@@ -53,17 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     prepare(args.clients, args.rebuild)
 
-    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL, "ALLOWED_HOSTS": "testserver"})
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
+    setup_django()
     from brokerage.accounts.models import User
     from clients.models import Client as Customer
     from policies.models import Vehicle
@@ -90,21 +112,9 @@ def main() -> None:
 
     print(f"dataset: {Customer.objects.count()} clients, {Policy.objects.count()} policies")
     for who in (admin, agent):
-        browser = Client()
-        browser.force_login(who)
         print(f"\nas {who.username}:")
         for label, url in pages:
-            times = []
-            for _ in range(args.runs):
-                with CaptureQueriesContext(connection) as queries:
-                    started = time.perf_counter()
-                    response = browser.get(url)
-                    times.append(time.perf_counter() - started)
-                assert response.status_code == 200, (url, response.status_code)
-            print(
-                f"  {label:<34} median {statistics.median(times) * 1000:7.1f} ms"
-                f"  queries {len(queries.captured_queries):3d}  {url}"
-            )
+            measure(who, label, url, runs=args.runs, width=34)
 
 
 if __name__ == "__main__":

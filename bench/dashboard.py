@@ -10,8 +10,6 @@ grouping, then a few groupings and filters, the .xlsx export and the whole-dashb
 """
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -19,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from client_search import DB_URL, prepare  # noqa: E402
+from client_search import measure as page_measure  # noqa: E402
+from client_search import prepare, setup_django  # noqa: E402
 
 
 def main() -> None:
@@ -30,15 +29,8 @@ def main() -> None:
     args = parser.parse_args()
     prepare(args.clients, rebuild=args.rebuild)
 
-    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL, "ALLOWED_HOSTS": "testserver"})
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django()
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
@@ -69,19 +61,7 @@ def main() -> None:
     last12 = f"start={today.replace(year=today.year - 1).isoformat()}&end={today.isoformat()}"
 
     def measure(who, label, url, *, runs=args.runs):
-        browser = Client()
-        browser.force_login(who)
-        times = []
-        for _ in range(runs):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = browser.get(url)
-                times.append(time.perf_counter() - started)
-            assert response.status_code == 200, (url, response.status_code)
-        print(
-            f"  {label:<46} median {statistics.median(times) * 1000:7.1f} ms"
-            f"  queries {len(queries.captured_queries):3d}  {url}"
-        )
+        page_measure(who, label, url, runs=runs, width=46)
 
     for who, name in ((admin, "admin, whole book"), (manager, "manager, own teams")):
         if who is None:

@@ -2,16 +2,16 @@
 never show a case that the case page would refuse."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
+from brokerage.core.dates import day_start
 from clients.search import compact
 from policies.models import Currency, Line, Policy
 from workqueue.models import ItemResult, ItemStatus, WorkItem
@@ -193,10 +193,6 @@ def cases_visible_to(user: User) -> QuerySet[RenewalCase]:
     return RenewalCase.objects.filter(policy__in=Policy.objects.visible_to(user).values("pk"))
 
 
-def _day_start(day: date):
-    return timezone.make_aware(datetime.combine(day, time()))
-
-
 def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySet[RenewalCase]:
     """The cases the user may see that match the filters, soonest end date first, with their
     touches counted in the same query (a fixed number of queries whatever the page size)."""
@@ -237,9 +233,9 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     if filters.currency:
         qs = qs.filter(policy__currency=filters.currency)
     if filters.closed_from:
-        qs = qs.filter(closed_at__gte=_day_start(filters.closed_from))
+        qs = qs.filter(closed_at__gte=day_start(filters.closed_from))
     if filters.closed_to:
-        qs = qs.filter(closed_at__lt=_day_start(filters.closed_to + timedelta(days=1)))
+        qs = qs.filter(closed_at__lt=day_start(filters.closed_to + timedelta(days=1)))
     if filters.q:
         text = Q(policy__holder__display_name__icontains=filters.q)
         code = compact(filters.q)

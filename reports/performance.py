@@ -8,7 +8,7 @@ A fixed number of queries whatever the number of agents or items: the agents, th
 user's book is read) and the points (one aggregate)."""
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from brokerage.core.dates import day_start
 from clients.selectors import agents_for_reassignment
 from renewals.models import CaseStatus
 from renewals.selectors import cases_visible_to
@@ -55,10 +56,6 @@ ONE_DAY_VALUE = Value(ONE_DAY, output_field=DurationField())
 NO_CONTACT_RESULT = "no_contact_result"
 UNWORKED = "no_result"
 WORK_FIGURES = ("handed_out", "worked", "on_time", "missed")
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def agents_in_report(*, user, filters: ReportFilters):
@@ -111,8 +108,8 @@ def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[di
     first_by = Subquery(logged.order_by("at", "pk").values("by_id")[:1])
     rows = (
         WorkItem.objects.filter(
-            handed_out_at__gte=_day_start(filters.start),
-            handed_out_at__lt=_day_start(filters.end + ONE_DAY),
+            handed_out_at__gte=day_start(filters.start),
+            handed_out_at__lt=day_start(filters.end + ONE_DAY),
         )
         .exclude(status=ItemStatus.CANCELLED)
         # The agents' own items, and those that left the agents' lists (whose owner is the
@@ -132,7 +129,7 @@ def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[di
                 output_field=BooleanField(),
             ),
             past_cutoff=ExpressionWrapper(
-                Q(handed_out_at__lt=_day_start(settled_day + ONE_DAY)),
+                Q(handed_out_at__lt=day_start(settled_day + ONE_DAY)),
                 output_field=BooleanField(),
             ),
         )
@@ -149,8 +146,8 @@ def renewal_figures(*, user, agent_ids, filters: ReportFilters) -> dict[int, dic
     chosen insurer and line; and the premium of their new policies in the report's currency."""
     qs = cases_visible_to(user).filter(
         status=CaseStatus.WON,
-        closed_at__gte=_day_start(filters.start),
-        closed_at__lt=_day_start(filters.end + ONE_DAY),
+        closed_at__gte=day_start(filters.start),
+        closed_at__lt=day_start(filters.end + ONE_DAY),
         policy__agent_id__in=agent_ids,
     )
     if filters.insurer:
@@ -174,8 +171,8 @@ def points_figures(*, agent_ids, filters: ReportFilters) -> dict[int, Decimal]:
     rows = (
         PointsAward.objects.filter(
             agent_id__in=agent_ids,
-            awarded_at__gte=_day_start(filters.start),
-            awarded_at__lt=_day_start(filters.end + ONE_DAY),
+            awarded_at__gte=day_start(filters.start),
+            awarded_at__lt=day_start(filters.end + ONE_DAY),
         )
         .values("agent_id")
         .annotate(points=Sum("points"))

@@ -7,18 +7,17 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.http import urlencode
-from django.utils.module_loading import import_string
 
 from brokerage.core.audit import export_record
 
 from .filters import ReportFilters
 from .models import DashboardPrint, PrintStatus
+from .registry import REPORTS
 
 
 def print_request(*, user, params, language: str) -> DashboardPrint:
     """Queue a print of the dashboard with the filters in ``params`` (the report's URL)."""
     from .tasks import dashboard_print_task
-    from .views import REPORTS
 
     filters = ReportFilters.from_query(params, user=user)
     printed = DashboardPrint.objects.create(
@@ -33,8 +32,6 @@ def print_render(printed: DashboardPrint, *, base_url: str = "") -> DashboardPri
     left alone, so a task delivered twice prints once)."""
     from weasyprint import HTML
 
-    from .views import REPORTS
-
     if printed.status == PrintStatus.DONE:
         return printed
     user = printed.user
@@ -43,11 +40,9 @@ def print_render(printed: DashboardPrint, *, base_url: str = "") -> DashboardPri
     with translation.override(printed.language):
         sections = []
         for done, report in enumerate(REPORTS, start=1):
-            filters = ReportFilters.from_query(
-                params, user=user, groupings=tuple(g for g, _l in report.groupings)
-            )
-            build = import_string(report.build)
-            sections.append((report, build(user=user, filters=filters, today=timezone.localdate())))
+            filters = report.filters(params, user=user)
+            sections.append((report, report.tables(user=user, filters=filters,
+                                                   today=timezone.localdate())))  # fmt: skip
             DashboardPrint.objects.filter(pk=printed.pk).update(views_done=done)
         filters = ReportFilters.from_query(params, user=user)
         html = render_to_string(

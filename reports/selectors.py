@@ -6,6 +6,9 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from brokerage.core.names import person_name
 from policies.models import Line
@@ -13,6 +16,7 @@ from renewals.models import CaseStatus
 from renewals.selectors import NOT_CANCELLED, cases_visible_to
 
 from .filters import ReportFilters
+from .tables import MONEY, PCT, Column, Row, Table, pct
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 GROUP_FIELDS = {
@@ -39,23 +43,17 @@ class RateRow:
     premium_won: Decimal = Decimal("0")
     last_year_rate: Decimal | None = None
 
-    @staticmethod
-    def _pct(part, whole) -> Decimal | None:
-        if not whole:
-            return None
-        return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
-
     @property
     def policy_rate(self):
-        return self._pct(self.won, self.due)
+        return pct(self.won, self.due)
 
     @property
     def client_rate(self):
-        return self._pct(self.clients_won, self.clients_due)
+        return pct(self.clients_won, self.clients_due)
 
     @property
     def premium_rate(self):
-        return self._pct(self.premium_won, self.premium_due)
+        return pct(self.premium_won, self.premium_due)
 
 
 def scoped_cases(user, filters: ReportFilters, start, end):
@@ -138,8 +136,8 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
         if filters.by == "month":
             group = (group.date() if hasattr(group, "date") else group) + year
         if group in rows:
-            rows[group].last_year_rate = RateRow._pct(data["won"], data["due"])
-    totals.last_year_rate = RateRow._pct(last_won, last_due)
+            rows[group].last_year_rate = pct(data["won"], data["due"])
+    totals.last_year_rate = pct(last_won, last_due)
     return {"rows": list(rows.values()), "totals": totals}
 
 
@@ -150,12 +148,6 @@ def _month_range(month, filters: ReportFilters):
 
 def renewal_rate_tables(*, user, filters: ReportFilters, today=None, figures=None) -> list:
     """The renewal rates as a dashboard table; each count links to the cases behind it."""
-    from django.urls import reverse
-    from django.utils.http import urlencode
-    from django.utils.translation import gettext as _
-
-    from .tables import MONEY, PCT, Column, Row, Table
-
     figures = figures or renewal_rates(user=user, filters=filters)
     columns = [
         Column("due", _("Due")), Column("won", _("Won")), Column("lost", _("Lost")),

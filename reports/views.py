@@ -2,8 +2,6 @@
 agent performance), each a set of tables with a chart, filters kept in the URL, an .xlsx
 export of the view and a PDF of the whole dashboard; and each agent's own page."""
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -11,11 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.functional import Promise
 from django.utils.http import urlencode
-from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from brokerage.core.audit import export_record, xlsx_response
@@ -25,93 +19,28 @@ from policies.models import Currency, Insurer, Line
 from .filters import ReportFilters, teams_for
 from .models import DashboardPrint, PrintStatus
 from .printing import print_request
+from .registry import BY_SLUG, REPORTS, Report
 
 
-@dataclass(frozen=True)
-class Report:
-    slug: str
-    title: Promise
-    # Dotted path of build(user, filters, today) -> list[Table].
-    build: str
-    # (value, label) of the ways the view groups its rows; empty: one way only.
-    groupings: tuple = ()
-    # What the date range filters (None: the view is as of today and takes no range).
-    range_label: Promise | None = None
-    description: Promise = ""
-
-
-REPORTS = (
-    Report(
-        "renewals", gettext_lazy("Renewal rate"), "reports.selectors.renewal_rate_tables",
-        groupings=(
-            ("month", gettext_lazy("Month of expiry")), ("agent", gettext_lazy("Agent")),
-            ("team", gettext_lazy("Team")), ("insurer", gettext_lazy("Insurer")),
-            ("line", gettext_lazy("Line of business")),
-        ),
-        range_label=gettext_lazy("Policies ending from"),
-        description=gettext_lazy(
-            "Of the policies that ended in the period, how many were renewed with us."
-        ),
-    ),
-    Report(
-        "premium", gettext_lazy("Written premium"), "reports.premium.premium_tables",
-        groupings=(
-            ("day", gettext_lazy("Day")), ("month", gettext_lazy("Month")),
-            ("agent", gettext_lazy("Agent")), ("insurer", gettext_lazy("Insurer")),
-            ("line", gettext_lazy("Line of business")),
-        ),
-        range_label=gettext_lazy("Written from"),
-        description=gettext_lazy(
-            "Premium of the policies sold in the period, new business and renewals."
-        ),
-    ),
-    Report(
-        "pipeline", gettext_lazy("Pipeline"), "reports.pipeline.pipeline_tables",
-        groupings=(("stage", gettext_lazy("Stage")), ("grade", gettext_lazy("Grade"))),
-        description=gettext_lazy(
-            "Open renewal cases whose policy ends in the next 30, 60 and 90 days, and the "
-            "premium at stake."
-        ),
-    ),
-    Report(
-        "lost", gettext_lazy("Lost renewals"), "reports.lost.lost_tables",
-        range_label=gettext_lazy("Policies ending from"),
-        description=gettext_lazy(
-            "Renewals lost in the period, by reason and by the insurer that won them."
-        ),
-    ),
-    Report(
-        "agents", gettext_lazy("Agent performance"), "reports.performance.performance_tables",
-        range_label=gettext_lazy("Handed out from"),
-        description=gettext_lazy(
-            "The work handed out to each agent in the period, how much was worked by the "
-            "cutoff, the results, renewals won, premium and points."
-        ),
-    ),
-)
-BY_SLUG = {r.slug: r for r in REPORTS}
-
-
-def _filters(request, report: Report, *, user=None) -> ReportFilters:
-    filters = ReportFilters.from_query(
-        request.GET, user=user or request.user, groupings=tuple(g for g, _l in report.groupings)
-    )
+def _filters(request, report: Report) -> ReportFilters:
+    filters = report.filters(request.GET, user=request.user)
     for problem in filters.problems:
         messages.warning(request, problem)
     return filters
 
 
 def _tables(report: Report, user, filters: ReportFilters):
-    return import_string(report.build)(user=user, filters=filters, today=timezone.localdate())
+    return report.tables(user=user, filters=filters, today=timezone.localdate())
 
 
 def _xlsx(request, report: Report, filters: ReportFilters, tables, *, owner=""):
     rows = sum(len(t.rows) for t in tables)
     export_record(user=request.user, what=f"report:{report.slug}", filters=filters.as_query(),
                   rows=rows)  # fmt: skip
-    sheets = [
-        (t.subtitle or t.title, t.sheet_rows()[0], t.sheet_rows()[1:]) for t in tables
-    ]
+    sheets = []
+    for table in tables:
+        header, *rows = table.sheet_rows()
+        sheets.append((table.subtitle or table.title, header, rows))
     name = f"cartera-{report.slug}{owner}-{filters.start.isoformat()}-{filters.end.isoformat()}"
     return xlsx_response(filename=f"{name}.xlsx", sheets=sheets)
 
@@ -124,7 +53,6 @@ def _page(request, report: Report, filters: ReportFilters, tables, *, base_url: 
         "reports/report.html",
         {
             "report": report, "reports": REPORTS, "filters": filters, "tables": tables,
-            "charts": [(i, t.chart_data()) for i, t in enumerate(tables)],
             "groupings": report.groupings, "own_page": own_page,
             "teams": () if own_page else teams_for(user),
             "agents": () if own_page else agents_for_reassignment(user=user),
@@ -250,6 +178,4 @@ def my_figures_view(request):
         return _xlsx(request, report, filters, tables, owner=f"-{user.username}")
     own = [BY_SLUG[s] for s in OWN_REPORTS]
     return _page(request, report, filters, tables, base_url=request.path, own_page=True,
-                 extra={"reports": own, "own_slug": slug,
-                        "groupings": own_groupings,
-                        "title": _("My figures")})  # fmt: skip
+                 extra={"reports": own, "groupings": own_groupings})  # fmt: skip

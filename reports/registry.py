@@ -1,0 +1,88 @@
+"""The dashboard's views: what each is called, which builder makes its tables, how it may
+group its rows and what its date range means. The pages, the exports and the PDF print all
+read this one list."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
+
+from .filters import ReportFilters
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: Promise
+    # Dotted path of build(user, filters, today) -> list[Table].
+    build: str
+    # (value, label) of the ways the view groups its rows; empty: one way only.
+    groupings: tuple = ()
+    # What the date range filters (None: the view is as of today and takes no range).
+    range_label: Promise | None = None
+    description: Promise = ""
+
+    @property
+    def grouping_values(self) -> tuple[str, ...]:
+        return tuple(value for value, _label in self.groupings)
+
+    def filters(self, params, *, user) -> ReportFilters:
+        """The view's filters read from ``params`` (its own groupings)."""
+        return ReportFilters.from_query(params, user=user, groupings=self.grouping_values)
+
+    def tables(self, *, user, filters: ReportFilters, today: date) -> list:
+        return import_string(self.build)(user=user, filters=filters, today=today)
+
+
+REPORTS = (
+    Report(
+        "renewals", gettext_lazy("Renewal rate"), "reports.selectors.renewal_rate_tables",
+        groupings=(
+            ("month", gettext_lazy("Month of expiry")), ("agent", gettext_lazy("Agent")),
+            ("team", gettext_lazy("Team")), ("insurer", gettext_lazy("Insurer")),
+            ("line", gettext_lazy("Line of business")),
+        ),
+        range_label=gettext_lazy("Policies ending from"),
+        description=gettext_lazy(
+            "Of the policies that ended in the period, how many were renewed with us."
+        ),
+    ),
+    Report(
+        "premium", gettext_lazy("Written premium"), "reports.premium.premium_tables",
+        groupings=(
+            ("day", gettext_lazy("Day")), ("month", gettext_lazy("Month")),
+            ("agent", gettext_lazy("Agent")), ("insurer", gettext_lazy("Insurer")),
+            ("line", gettext_lazy("Line of business")),
+        ),
+        range_label=gettext_lazy("Written from"),
+        description=gettext_lazy(
+            "Premium of the policies sold in the period, new business and renewals."
+        ),
+    ),
+    Report(
+        "pipeline", gettext_lazy("Pipeline"), "reports.pipeline.pipeline_tables",
+        groupings=(("stage", gettext_lazy("Stage")), ("grade", gettext_lazy("Grade"))),
+        description=gettext_lazy(
+            "Open renewal cases whose policy ends in the next 30, 60 and 90 days, and the "
+            "premium at stake."
+        ),
+    ),
+    Report(
+        "lost", gettext_lazy("Lost renewals"), "reports.lost.lost_tables",
+        range_label=gettext_lazy("Policies ending from"),
+        description=gettext_lazy(
+            "Renewals lost in the period, by reason and by the insurer that won them."
+        ),
+    ),
+    Report(
+        "agents", gettext_lazy("Agent performance"), "reports.performance.performance_tables",
+        range_label=gettext_lazy("Handed out from"),
+        description=gettext_lazy(
+            "The work handed out to each agent in the period, how much was worked by the "
+            "cutoff, the results, renewals won, premium and points."
+        ),
+    ),
+)
+BY_SLUG = {r.slug: r for r in REPORTS}
