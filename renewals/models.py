@@ -194,6 +194,9 @@ class RenewalCase(models.Model):
     renewed_premium = models.DecimalField(
         _("renewed premium"), max_digits=12, decimal_places=2, null=True, editable=False
     )
+    renewed_currency = models.CharField(
+        _("renewed premium currency"), max_length=3, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("renewal case")

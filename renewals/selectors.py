@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
 from brokerage.core.dates import day_start
+from clients.models import Client
 from clients.search import compact
 from policies.models import Currency, Line, Policy
 from workqueue.models import ItemResult, ItemStatus, WorkItem
@@ -186,11 +187,12 @@ def _touch_count(status: str):
 
 
 def cases_visible_to(user: User) -> QuerySet[RenewalCase]:
-    """The cases of the policies the user may see (no filter at all for those who see every
+    """The cases of the policies the user may see: those of the clients they may see, read
+    from the client the case copies from its policy (no filter at all for those who see every
     policy: a semi-join over a million policies would cost seconds)."""
     if Policy.objects.sees_all(user):
         return RenewalCase.objects.all()
-    return RenewalCase.objects.filter(policy__in=Policy.objects.visible_to(user).values("pk"))
+    return RenewalCase.objects.filter(holder__in=Client.objects.visible_to(user).values("pk"))
 
 
 def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySet[RenewalCase]:
@@ -208,11 +210,11 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     elif filters.grade:
         qs = qs.filter(grade=filters.grade)
     if filters.agent:
-        qs = qs.filter(policy__agent_id=filters.agent)
+        qs = qs.filter(agent_id=filters.agent)
     if filters.insurer:
-        qs = qs.filter(policy__insurer_id=filters.insurer)
+        qs = qs.filter(insurer_id=filters.insurer)
     if filters.line:
-        qs = qs.filter(policy__line=filters.line)
+        qs = qs.filter(line=filters.line)
     if filters.due == OVERDUE:
         qs = qs.filter(end_date__lt=today)
     elif filters.due:
@@ -223,7 +225,7 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     if filters.ends_to:
         qs = qs.filter(end_date__lte=filters.ends_to)
     if filters.team:
-        qs = qs.filter(policy__agent__team_id=filters.team)
+        qs = qs.filter(agent__team_id=filters.team)
     if filters.reason:
         qs = qs.filter(outcome_reason="" if filters.reason == NOT_SET else filters.reason)
     if filters.lost_to == NOT_SET:
@@ -231,7 +233,7 @@ def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySe
     elif filters.lost_to:
         qs = qs.filter(lost_to_id=filters.lost_to)
     if filters.currency:
-        qs = qs.filter(policy__currency=filters.currency)
+        qs = qs.filter(currency=filters.currency)
     if filters.closed_from:
         qs = qs.filter(closed_at__gte=day_start(filters.closed_from))
     if filters.closed_to:

@@ -70,9 +70,7 @@ class ReportFilters:
             )
         by = params.get("by") or (groupings[0] if groupings else "")
         if groupings and by not in groupings:
-            problems.append(
-                _("Unknown grouping %(value)s; the default is used.") % {"value": by}
-            )
+            problems.append(_("Unknown grouping %(value)s; the default is used.") % {"value": by})
             by = groupings[0]
         elif not groupings:
             by = ""
@@ -105,15 +103,15 @@ class ReportFilters:
             currency=currency, problems=problems,
         )  # fmt: skip
 
-    def narrow(self, qs, policy: str = "policy__"):
-        """``qs`` narrowed to the team, agent, insurer, line and currency (of the policy found
-        through ``policy``: "policy__" from renewal cases, "" for policies)."""
+    def narrow(self, qs):
+        """``qs`` (policies, or renewal cases, which carry their policy's agent, insurer, line
+        and currency) narrowed to the team, agent, insurer, line and currency."""
         for name, value in (
             ("agent__team", self.team), ("agent", self.agent), ("insurer", self.insurer),
             ("line", self.line), ("currency", self.currency),
         ):  # fmt: skip
             if value:
-                qs = qs.filter(**{policy + name: value})
+                qs = qs.filter(**{name: value})
         return qs
 
     def scope(self) -> dict:

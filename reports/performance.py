@@ -19,12 +19,9 @@ from django.db.models import (
     DateField,
     DecimalField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -40,7 +37,7 @@ from clients.selectors import agents_for_reassignment
 from renewals.models import CaseStatus
 from renewals.selectors import cases_visible_to
 from workqueue.distribution import last_cutoff, result_cutoff
-from workqueue.models import ItemResult, ItemStatus, PointsAward, WorkItem
+from workqueue.models import ItemStatus, PointsAward, WorkItem
 from workqueue.results import ContactResult, result_label
 
 from .filters import ReportFilters
@@ -90,22 +87,17 @@ def _by_cutoff(moment, handed_out_on) -> Q:
 
 def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[dict]:
     """Per agent, item result and whether the item was worked, worked by its cutoff and is
-    past its cutoff: the number of items handed out in the range (one query, grouped on those
-    flags, so that each correlated subquery runs once per item).
+    past its cutoff: the number of items handed out in the range (one aggregate of the work
+    items alone, grouped on those flags).
 
     An item belongs to its agent; an item that left the agents' lists after three failed
     attempts (it has no agent any more) to the agent who logged its first result. A result
     counts when it is a contact result (only the item's agent can log one) logged since the
-    hand-out; an item closed without one (e.g. the case was won on another touch) counts as
-    worked when it was closed. Cancelled items are left out, as the distribution does."""
-    logged = ItemResult.objects.filter(
-        item=OuterRef("pk"), result__in=ContactResult.values, at__gte=OuterRef("handed_out_at")
-    )
-    # Any contact result by the cutoff means the first one was by the cutoff.
-    logged_in_time = logged.filter(_by_cutoff("at", OuterRef("handed_out_on")))
+    hand-out: the item keeps the first one (``first_contact_at``, ``first_contact_by``); an
+    item closed without one (e.g. the case was won on another touch) counts as worked when it
+    was closed. Cancelled items are left out, as the distribution does."""
     # Items handed out on or before this day are past their cutoff.
     settled_day = timezone.localdate(last_cutoff(now)) - ONE_DAY
-    first_by = Subquery(logged.order_by("at", "pk").values("by_id")[:1])
     rows = (
         WorkItem.objects.filter(
             handed_out_at__gte=day_start(filters.start),
@@ -116,16 +108,18 @@ def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[di
         # agent who logged their first result): other agents' items need no lookup.
         .filter(Q(agent_id__in=agent_ids) | Q(agent_id=None))
         .annotate(
-            owner=Coalesce("agent_id", first_by, output_field=BigIntegerField()),
+            owner=Coalesce("agent_id", "first_contact_by_id", output_field=BigIntegerField()),
             handed_out_on=TruncDate("handed_out_at"),
         )
         .filter(owner__in=agent_ids)
         .annotate(
             worked=ExpressionWrapper(
-                Exists(logged) | Q(status=ItemStatus.DONE), output_field=BooleanField()
+                Q(first_contact_at__isnull=False) | Q(status=ItemStatus.DONE),
+                output_field=BooleanField(),
             ),
             on_time=ExpressionWrapper(
-                Exists(logged_in_time) | _by_cutoff("done_at", F("handed_out_on")),
+                _by_cutoff("first_contact_at", F("handed_out_on"))
+                | _by_cutoff("done_at", F("handed_out_on")),
                 output_field=BooleanField(),
             ),
             past_cutoff=ExpressionWrapper(
@@ -148,23 +142,23 @@ def renewal_figures(*, user, agent_ids, filters: ReportFilters) -> dict[int, dic
         status=CaseStatus.WON,
         closed_at__gte=day_start(filters.start),
         closed_at__lt=day_start(filters.end + ONE_DAY),
-        policy__agent_id__in=agent_ids,
+        agent_id__in=agent_ids,
     )
     if filters.insurer:
-        qs = qs.filter(policy__insurer=filters.insurer)
+        qs = qs.filter(insurer=filters.insurer)
     if filters.line:
-        qs = qs.filter(policy__line=filters.line)
+        qs = qs.filter(line=filters.line)
     rows = (
-        qs.values("policy__agent_id")
+        qs.values("agent_id")
         .annotate(
             won=Count("pk"),
             premium=Coalesce(
-                Sum("new_policy__premium", filter=Q(new_policy__currency=filters.currency)), ZERO
+                Sum("renewed_premium", filter=Q(renewed_currency=filters.currency)), ZERO
             ),
         )
         .order_by()
     )
-    return {r["policy__agent_id"]: r for r in rows}
+    return {r["agent_id"]: r for r in rows}
 
 
 def points_figures(*, agent_ids, filters: ReportFilters) -> dict[int, Decimal]:
@@ -228,9 +222,14 @@ def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Tabl
         }
 
     def won_link(pk) -> str:
-        query = {"status": CaseStatus.WON, "agent": pk, "closed_from": filters.start.isoformat(),
-                 "closed_to": filters.end.isoformat(),
-                 "insurer": filters.insurer.pk if filters.insurer else "", "line": filters.line}
+        query = {
+            "status": CaseStatus.WON,
+            "agent": pk,
+            "closed_from": filters.start.isoformat(),
+            "closed_to": filters.end.isoformat(),
+            "insurer": filters.insurer.pk if filters.insurer else "",
+            "line": filters.line,
+        }
         query = {k: v for k, v in query.items() if v not in ("", None)}
         return f"{reverse('renewals:list')}?{urlencode(query)}"
 

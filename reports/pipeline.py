@@ -140,8 +140,7 @@ def _not_opened_table(user, filters: ReportFilters, today: date) -> Table:
         Policy.objects.visible_to(user).filter(
             status=PolicyStatus.ACTIVE, end_date__gte=today,
             end_date__lte=today + timedelta(days=max(WINDOWS)), renewal_case__isnull=True,
-        ),
-        policy="",
+        )
     )  # fmt: skip
     annotations = {}
     for n in WINDOWS:

@@ -35,7 +35,7 @@ def written_policies(user, filters: ReportFilters):
     qs = Policy.objects.visible_to(user).filter(
         written_on__gte=filters.start, written_on__lte=filters.end
     )
-    return filters.narrow(qs, policy="")
+    return filters.narrow(qs)
 
 
 def _label(by: str, key, data: dict) -> str:
@@ -48,8 +48,9 @@ def _label(by: str, key, data: dict) -> str:
     if by == "line":
         return str(Line(key).label) if key in Line.values else str(key)
     if by == "agent":
-        return person_name(data["agent__first_name"] or "", data["agent__last_name"] or "") or (
-            data["agent__username"]
+        return (
+            person_name(data["agent__first_name"] or "", data["agent__last_name"] or "")
+            or (data["agent__username"])
         )
     return data["insurer__name"]
 

@@ -38,10 +38,14 @@ class Report:
 
 REPORTS = (
     Report(
-        "renewals", gettext_lazy("Renewal rate"), "reports.selectors.renewal_rate_tables",
+        "renewals",
+        gettext_lazy("Renewal rate"),
+        "reports.selectors.renewal_rate_tables",
         groupings=(
-            ("month", gettext_lazy("Month of expiry")), ("agent", gettext_lazy("Agent")),
-            ("team", gettext_lazy("Team")), ("insurer", gettext_lazy("Insurer")),
+            ("month", gettext_lazy("Month of expiry")),
+            ("agent", gettext_lazy("Agent")),
+            ("team", gettext_lazy("Team")),
+            ("insurer", gettext_lazy("Insurer")),
             ("line", gettext_lazy("Line of business")),
         ),
         range_label=gettext_lazy("Policies ending from"),
@@ -50,10 +54,14 @@ REPORTS = (
         ),
     ),
     Report(
-        "premium", gettext_lazy("Written premium"), "reports.premium.premium_tables",
+        "premium",
+        gettext_lazy("Written premium"),
+        "reports.premium.premium_tables",
         groupings=(
-            ("day", gettext_lazy("Day")), ("month", gettext_lazy("Month")),
-            ("agent", gettext_lazy("Agent")), ("insurer", gettext_lazy("Insurer")),
+            ("day", gettext_lazy("Day")),
+            ("month", gettext_lazy("Month")),
+            ("agent", gettext_lazy("Agent")),
+            ("insurer", gettext_lazy("Insurer")),
             ("line", gettext_lazy("Line of business")),
         ),
         range_label=gettext_lazy("Written from"),
@@ -62,7 +70,9 @@ REPORTS = (
         ),
     ),
     Report(
-        "pipeline", gettext_lazy("Pipeline"), "reports.pipeline.pipeline_tables",
+        "pipeline",
+        gettext_lazy("Pipeline"),
+        "reports.pipeline.pipeline_tables",
         groupings=(("stage", gettext_lazy("Stage")), ("grade", gettext_lazy("Grade"))),
         description=gettext_lazy(
             "Open renewal cases whose policy ends in the next 30, 60 and 90 days, and the "
@@ -70,14 +80,18 @@ REPORTS = (
         ),
     ),
     Report(
-        "lost", gettext_lazy("Lost renewals"), "reports.lost.lost_tables",
+        "lost",
+        gettext_lazy("Lost renewals"),
+        "reports.lost.lost_tables",
         range_label=gettext_lazy("Policies ending from"),
         description=gettext_lazy(
             "Renewals lost in the period, by reason and by the insurer that won them."
         ),
     ),
     Report(
-        "agents", gettext_lazy("Agent performance"), "reports.performance.performance_tables",
+        "agents",
+        gettext_lazy("Agent performance"),
+        "reports.performance.performance_tables",
         range_label=gettext_lazy("Handed out from"),
         description=gettext_lazy(
             "The work handed out to each agent in the period, how much was worked by the "

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -21,10 +21,10 @@ from .tables import MONEY, PCT, Column, Row, Table, pct
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 GROUP_FIELDS = {
     "month": ("month", None),
-    "agent": ("policy__agent_id", "policy__agent__username"),
-    "team": ("policy__agent__team_id", "policy__agent__team__name"),
-    "insurer": ("policy__insurer_id", "policy__insurer__name"),
-    "line": ("policy__line", None),
+    "agent": ("agent_id", "agent__username"),
+    "team": ("agent__team_id", "agent__team__name"),
+    "insurer": ("insurer_id", "insurer__name"),
+    "line": ("line", None),
 }
 
 
@@ -67,14 +67,14 @@ def scoped_cases(user, filters: ReportFilters, start, end):
     return filters.narrow(qs)
 
 
-def _aggregate(qs, by: str):
+def _aggregate(qs, by: str, currency: str):
     key, label = GROUP_FIELDS[by]
     if by == "month":
         qs = qs.annotate(month=TruncMonth("end_date"))
     won = Q(status=CaseStatus.WON)
     values = [key] + ([label] if label else [])
     if by == "agent":
-        values += ["policy__agent__first_name", "policy__agent__last_name"]
+        values += ["agent__first_name", "agent__last_name"]
     return (
         qs.values(*values)
         .annotate(
@@ -83,10 +83,12 @@ def _aggregate(qs, by: str):
             lost=Count("pk", filter=Q(status=CaseStatus.LOST)),
             lapsed=Count("pk", filter=Q(status=CaseStatus.LAPSED)),
             open=Count("pk", filter=Q(status=CaseStatus.OPEN)),
-            clients_due=Count("policy__holder_id", distinct=True),
-            clients_won=Count("policy__holder_id", distinct=True, filter=won),
+            clients_due=Count("holder_id", distinct=True),
+            clients_won=Count("holder_id", distinct=True, filter=won),
             premium_due=Coalesce(Sum("last_premium"), ZERO),
-            premium_won=Coalesce(Sum(F("new_policy__premium"), filter=won), ZERO),
+            premium_won=Coalesce(
+                Sum("renewed_premium", filter=won & Q(renewed_currency=currency)), ZERO
+            ),
         )
         .order_by(key)
     )
@@ -98,7 +100,9 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
     key, label = GROUP_FIELDS[filters.by]
     rows: dict = {}
     totals = RateRow(key=None, label="")
-    for data in _aggregate(scoped_cases(user, filters, filters.start, filters.end), filters.by):
+    for data in _aggregate(
+        scoped_cases(user, filters, filters.start, filters.end), filters.by, filters.currency
+    ):
         group = data[key]
         if filters.by == "month":
             group = group.date() if hasattr(group, "date") else group
@@ -107,9 +111,7 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
             text = str(Line(group).label) if group in Line.values else str(group)
         elif filters.by == "agent":
             text = (
-                person_name(
-                    data["policy__agent__first_name"] or "", data["policy__agent__last_name"] or ""
-                )
+                person_name(data["agent__first_name"] or "", data["agent__last_name"] or "")
                 or data.get(label)
                 or "—"
             )
@@ -122,15 +124,17 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
         for name in ("due", "won", "lost", "lapsed", "open", "premium_due", "premium_won"):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
     overall = scoped_cases(user, filters, filters.start, filters.end).aggregate(
-        clients_due=Count("policy__holder_id", distinct=True),
-        clients_won=Count("policy__holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
+        clients_due=Count("holder_id", distinct=True),
+        clients_won=Count("holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
     )
     totals.clients_due, totals.clients_won = overall["clients_due"], overall["clients_won"]
 
     year = relativedelta(years=1)
     last = scoped_cases(user, filters, filters.start - year, filters.end - year)
     last_due = last_won = 0
-    for data in _aggregate(last, filters.by):  # every case falls in one group: they add up
+    for data in _aggregate(
+        last, filters.by, filters.currency
+    ):  # every case falls in one group: they add up
         last_due, last_won = last_due + data["due"], last_won + data["won"]
         group = data[key]
         if filters.by == "month":

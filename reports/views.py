@@ -126,8 +126,14 @@ def print_create_view(request):
 @login_required
 def print_detail_view(request, pk):
     printed = _print_for(request, pk)
-    return render(request, "reports/print.html", {"print": printed,
-                  "back": f"{reverse('reports:renewal_rate')}?{urlencode(printed.filters)}"})
+    return render(
+        request,
+        "reports/print.html",
+        {
+            "print": printed,
+            "back": f"{reverse('reports:renewal_rate')}?{urlencode(printed.filters)}",
+        },
+    )
 
 
 @login_required

@@ -49,6 +49,7 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
+
 # Characters a sheet title may not hold.
 _SHEET_NAME = str.maketrans({c: " " for c in "[]:*?/\\"})
 

@@ -10,7 +10,7 @@ from brokerage.core.triggers import per_vendor
 # update names the policy, the renewing policy or a copied column (a model save() names them
 # all, so a stale copy in memory is never written back).
 DIMENSIONS = "agent_id, insurer_id, line, currency, holder_id"
-CASE_COLUMNS = f"policy_id, new_policy_id, {DIMENSIONS}, renewed_premium"
+CASE_COLUMNS = f"policy_id, new_policy_id, {DIMENSIONS}, renewed_premium, renewed_currency"
 POLICY_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in DIMENSIONS.split(", "))
 
 POSTGRESQL = [
@@ -20,7 +20,9 @@ POSTGRESQL = [
         SELECT {DIMENSIONS} INTO NEW.agent_id, NEW.insurer_id, NEW.line, NEW.currency,
                NEW.holder_id
           FROM policies_policy WHERE id = NEW.policy_id;
-        NEW.renewed_premium := (SELECT premium FROM policies_policy WHERE id = NEW.new_policy_id);
+        SELECT premium, currency INTO NEW.renewed_premium, NEW.renewed_currency
+          FROM policies_policy WHERE id = NEW.new_policy_id;
+        NEW.renewed_currency := COALESCE(NEW.renewed_currency, '');
         RETURN NEW;
     END $$""",
     f"""
@@ -36,8 +38,10 @@ POSTGRESQL = [
                    holder_id = NEW.holder_id
              WHERE policy_id = NEW.id;
         END IF;
-        IF OLD.premium IS DISTINCT FROM NEW.premium THEN
-            UPDATE renewals_renewalcase SET renewed_premium = NEW.premium
+        IF OLD.premium IS DISTINCT FROM NEW.premium OR OLD.currency IS DISTINCT FROM NEW.currency
+        THEN
+            UPDATE renewals_renewalcase SET renewed_premium = NEW.premium,
+                   renewed_currency = NEW.currency
              WHERE new_policy_id = NEW.id;
         END IF;
         RETURN NULL;
@@ -62,7 +66,9 @@ REVERSE_POSTGRESQL = [
 COPY_FROM_POLICY = f"""
     UPDATE renewals_renewalcase SET ({DIMENSIONS}) = (
         SELECT {DIMENSIONS} FROM policies_policy WHERE id = NEW.policy_id),
-        renewed_premium = (SELECT premium FROM policies_policy WHERE id = NEW.new_policy_id)
+        renewed_premium = (SELECT premium FROM policies_policy WHERE id = NEW.new_policy_id),
+        renewed_currency = COALESCE(
+            (SELECT currency FROM policies_policy WHERE id = NEW.new_policy_id), '')
     WHERE id = NEW.id;"""
 SQLITE = [
     f"""
@@ -82,10 +88,11 @@ SQLITE = [
          WHERE policy_id = NEW.id;
     END""",
     """
-    CREATE TRIGGER renewals_policy_premium AFTER UPDATE OF premium ON policies_policy
-    WHEN OLD.premium IS NOT NEW.premium
+    CREATE TRIGGER renewals_policy_premium AFTER UPDATE OF premium, currency ON policies_policy
+    WHEN OLD.premium IS NOT NEW.premium OR OLD.currency IS NOT NEW.currency
     BEGIN
-        UPDATE renewals_renewalcase SET renewed_premium = NEW.premium
+        UPDATE renewals_renewalcase SET renewed_premium = NEW.premium,
+               renewed_currency = NEW.currency
          WHERE new_policy_id = NEW.id;
     END""",
     "UPDATE renewals_renewalcase SET policy_id = policy_id",
@@ -172,6 +179,13 @@ class Migration(migrations.Migration):
                 max_digits=12,
                 null=True,
                 verbose_name="renewed premium",
+            ),
+        ),
+        migrations.AddField(
+            model_name="renewalcase",
+            name="renewed_currency",
+            field=models.CharField(
+                default="", editable=False, max_length=3, verbose_name="renewed premium currency"
             ),
         ),
         per_vendor(

@@ -19,7 +19,13 @@ pytestmark = pytest.mark.django_db
 
 def _copied(case: RenewalCase) -> tuple:
     row = RenewalCase.objects.values_list(
-        "agent_id", "insurer_id", "line", "currency", "holder_id", "renewed_premium"
+        "agent_id",
+        "insurer_id",
+        "line",
+        "currency",
+        "holder_id",
+        "renewed_premium",
+        "renewed_currency",
     ).get(pk=case.pk)
     return row
 
@@ -28,7 +34,7 @@ def test_a_new_case_copies_its_policy(ladders):
     policy = PolicyFactory(line=Line.HEALTH, currency=Currency.CNY)
     case = RenewalCaseFactory(policy=policy)
     assert _copied(case) == (
-        policy.agent_id, policy.insurer_id, "health", "CNY", policy.holder_id, None,
+        policy.agent_id, policy.insurer_id, "health", "CNY", policy.holder_id, None, "",
     )  # fmt: skip
 
 
@@ -59,9 +65,9 @@ def test_the_renewing_policy_premium_is_copied_and_follows_its_edits(ladders):
     case.new_policy = renewal
     case.status = CaseStatus.WON
     case.save()
-    assert _copied(case)[5] == Decimal("14100.50")
-    Policy.objects.filter(pk=renewal.pk).update(premium=Decimal("13999.00"))
-    assert _copied(case)[5] == Decimal("13999.00")
+    assert _copied(case)[5:] == (Decimal("14100.50"), "MXN")
+    Policy.objects.filter(pk=renewal.pk).update(premium=Decimal("13999.00"), currency="USD")
+    assert _copied(case)[5:] == (Decimal("13999.00"), "USD")
 
 
 def test_a_stale_case_in_memory_does_not_write_its_copies_back(ladders):

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,24 +15,64 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DashboardPrint',
+            name="DashboardPrint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filters', models.JSONField(default=dict, verbose_name='filters')),
-                ('language', models.CharField(max_length=10, verbose_name='language')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('views_done', models.PositiveSmallIntegerField(default=0, verbose_name='views done')),
-                ('views_total', models.PositiveSmallIntegerField(default=0, verbose_name='views')),
-                ('file', models.FileField(blank=True, upload_to='reports/prints/', verbose_name='file')),
-                ('message', models.TextField(blank=True, verbose_name='message')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='asked at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='asked by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filters", models.JSONField(default=dict, verbose_name="filters")),
+                ("language", models.CharField(max_length=10, verbose_name="language")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "views_done",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="views done"),
+                ),
+                ("views_total", models.PositiveSmallIntegerField(default=0, verbose_name="views")),
+                (
+                    "file",
+                    models.FileField(blank=True, upload_to="reports/prints/", verbose_name="file"),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="message")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="asked at"
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="asked by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dashboard print',
-                'verbose_name_plural': 'dashboard prints',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "dashboard print",
+                "verbose_name_plural": "dashboard prints",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]

@@ -64,7 +64,8 @@ def _case(cursor, pk, policy):
 
 def _copied(cursor, pk):
     cursor.execute(
-        "SELECT agent_id, insurer_id, line, currency, holder_id, renewed_premium "
+        "SELECT agent_id, insurer_id, line, currency, holder_id, renewed_premium, "
+        "renewed_currency "
         "FROM renewals_renewalcase WHERE id = %s",
         [pk],
     )
@@ -94,14 +95,16 @@ def test_a_case_copies_its_policy_and_follows_it(embedded):
         agent_id=5,
     )
     _case(cursor, 1, 1)
-    assert _copied(cursor, 1) == (5, 7, "auto", "MXN", 70, None)
+    assert _copied(cursor, 1) == (5, 7, "auto", "MXN", 70, None, "")
     cursor.execute("UPDATE policies_policy SET agent_id = 6, line = 'health' WHERE id = 1")
     assert _copied(cursor, 1)[:3] == (6, 7, "health")
     cursor.execute("UPDATE renewals_renewalcase SET new_policy_id = 2, agent_id = 99 WHERE id = 1")
     assert _copied(cursor, 1)[0] == 6  # a copied column written by hand is read again
     assert str(_copied(cursor, 1)[5]) in ("120", "120.0", "120.00")
-    cursor.execute("UPDATE policies_policy SET premium = '130.00' WHERE id = 2")
+    assert _copied(cursor, 1)[6] == "MXN"
+    cursor.execute("UPDATE policies_policy SET premium = '130.00', currency = 'USD' WHERE id = 2")
     assert str(_copied(cursor, 1)[5]) in ("130", "130.0", "130.00")
+    assert _copied(cursor, 1)[6] == "USD"
 
 
 def _item(cursor, handed_out_at):
