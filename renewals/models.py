@@ -205,7 +205,15 @@ class RenewalCase(models.Model):
             models.Index(fields=["status", "ladder"], name="renewal_status_ladder"),
             models.Index(fields=["status", "lapsed_at"], name="renewal_status_lapsed"),
             models.Index(fields=["status", "end_date", "id"], name="renewal_status_end"),
-        ]
+            # The dashboards: a year of cases in one currency read from the index alone
+            # (PostgreSQL; elsewhere a plain index on the key).
+            models.Index(
+                fields=["currency", "end_date"], name="renewal_report",
+                include=["status", "holder", "agent", "insurer", "line", "last_premium",
+                         "renewed_premium", "renewed_currency"],
+            ),
+            models.Index(fields=["status", "closed_at"], name="renewal_status_closed"),
+        ]  # fmt: skip
 
     def __str__(self):
         return f"{self.policy} ({self.get_status_display()})"

@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
+from .analytic import analytic
 from .filters import ReportFilters
 
 
@@ -33,7 +34,8 @@ class Report:
         return ReportFilters.from_query(params, user=user, groupings=self.grouping_values)
 
     def tables(self, *, user, filters: ReportFilters, today: date) -> list:
-        return import_string(self.build)(user=user, filters=filters, today=today)
+        with analytic():
+            return import_string(self.build)(user=user, filters=filters, today=today)
 
 
 REPORTS = (

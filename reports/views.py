@@ -16,6 +16,7 @@ from brokerage.core.audit import export_record, xlsx_response
 from clients.selectors import agents_for_reassignment
 from policies.models import Currency, Insurer, Line
 
+from .analytic import analytic
 from .filters import ReportFilters, teams_for
 from .models import DashboardPrint, PrintStatus
 from .printing import print_request
@@ -91,7 +92,8 @@ def renewal_rate_view(request):
 
     report = BY_SLUG["renewals"]
     filters = _filters(request, report)
-    figures = renewal_rates(user=request.user, filters=filters)
+    with analytic():
+        figures = renewal_rates(user=request.user, filters=filters)
     tables = renewal_rate_tables(user=request.user, filters=filters, figures=figures)
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("accounts.export_data"):

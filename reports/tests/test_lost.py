@@ -250,11 +250,11 @@ def test_it_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries
     for n in range(3):
         lose(n)
     client.force_login(manager)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(20):
         _tables(client)
     for n in range(3, 30):
         lose(n)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(20):
         by_reason, _by_insurer = _tables(client)
     assert by_reason.totals.values["cases"] == 15 and by_reason.totals.values["last_year"] == 15
 

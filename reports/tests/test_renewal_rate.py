@@ -137,7 +137,7 @@ def test_agents_and_maintainers_cannot_open_it(client, book):
 
 def test_it_runs_a_fixed_number_of_queries(client, book, django_assert_max_num_queries):
     client.force_login(book["manager"])
-    with django_assert_max_num_queries(22) as few:
+    with django_assert_max_num_queries(23) as few:
         _get(client)
     for n in range(20):
         _case(book["ana"], ClientFactory(owner=book["ana"]), D(2026, 1 + n % 12, 3), "100",
