@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from brokerage.accounts.models import Team, User
 from brokerage.core.names import person_name
-from policies.models import Line
+from policies.models import Insurer, Line
 from renewals.models import CaseStatus
 from renewals.selectors import NOT_CANCELLED, cases_visible_to
 
@@ -19,13 +20,28 @@ from .filters import ReportFilters
 from .tables import MONEY, PCT, Column, Row, Table, pct
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+# Each grouping's key; the names of agents, teams and insurers are read apart, once, so that
+# the aggregate sorts and groups on the key alone.
 GROUP_FIELDS = {
-    "month": ("month", None),
-    "agent": ("agent_id", "agent__username"),
-    "team": ("agent__team_id", "agent__team__name"),
-    "insurer": ("insurer_id", "insurer__name"),
-    "line": ("line", None),
-}
+    "month": "month", "agent": "agent_id", "team": "agent__team_id", "insurer": "insurer_id",
+    "line": "line",
+}  # fmt: skip
+
+
+def _labels(by: str, keys) -> dict:
+    """The name shown for each key of a grouping (one query for agents, teams or insurers)."""
+    keys = [k for k in keys if k is not None]
+    if by == "month":
+        return {k: k.strftime("%Y-%m") for k in keys}
+    if by == "line":
+        return {k: str(Line(k).label) if k in Line.values else str(k) for k in keys}
+    if by == "agent":
+        return {
+            u.pk: person_name(u.first_name or "", u.last_name or "") or u.username
+            for u in User.objects.filter(pk__in=keys).only("first_name", "last_name", "username")
+        }
+    model = Team if by == "team" else Insurer
+    return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
 @dataclass
@@ -71,18 +87,15 @@ def _aggregate(qs, by: str, currency: str | None):
     """Per group: the cases due and won; with ``currency`` also the other outcomes, the
     clients and the premium (last year's rate needs only the first two: the distinct counts
     of clients are the dearest part of the query)."""
-    key, label = GROUP_FIELDS[by]
+    key = GROUP_FIELDS[by]
     if by == "month":
         qs = qs.annotate(month=TruncMonth("end_date"))
     won = Q(status=CaseStatus.WON)
     counts = {"due": Count("*"), "won": Count("status", filter=won)}
     if currency is None:
         return qs.values(key).annotate(**counts).order_by(key)
-    values = [key] + ([label] if label else [])
-    if by == "agent":
-        values += ["agent__first_name", "agent__last_name"]
     return (
-        qs.values(*values)
+        qs.values(key)
         .annotate(
             **counts,
             lost=Count("status", filter=Q(status=CaseStatus.LOST)),
@@ -102,27 +115,19 @@ def _aggregate(qs, by: str, currency: str | None):
 def renewal_rates(*, user, filters: ReportFilters) -> dict:
     """Renewal rate on three bases (policies, clients, premium) per group, the totals, and the
     same period last year (two aggregate queries per period)."""
-    key, label = GROUP_FIELDS[filters.by]
+    key = GROUP_FIELDS[filters.by]
     rows: dict = {}
     totals = RateRow(key=None, label="")
-    for data in _aggregate(
+    figures = list(_aggregate(
         scoped_cases(user, filters, filters.start, filters.end), filters.by, filters.currency
-    ):
-        group = data[key]
+    ))  # fmt: skip
+    for data in figures:
         if filters.by == "month":
-            group = group.date() if hasattr(group, "date") else group
-            text = group.strftime("%Y-%m")
-        elif filters.by == "line":
-            text = str(Line(group).label) if group in Line.values else str(group)
-        elif filters.by == "agent":
-            text = (
-                person_name(data["agent__first_name"] or "", data["agent__last_name"] or "")
-                or data.get(label)
-                or "—"
-            )
-        else:
-            text = data.get(label) or "—"
-        row = RateRow(key=group, label=text, **{k: data[k] for k in (
+            data[key] = data[key].date() if hasattr(data[key], "date") else data[key]
+    labels = _labels(filters.by, [data[key] for data in figures])
+    for data in figures:
+        group = data[key]
+        row = RateRow(key=group, label=labels.get(group) or "—", **{k: data[k] for k in (
             "due", "won", "lost", "lapsed", "open", "clients_due", "clients_won",
             "premium_due", "premium_won")})  # fmt: skip
         rows[group] = row
