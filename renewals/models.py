@@ -188,14 +188,20 @@ class RenewalCase(models.Model):
     # application: the triggers fill them on every insert and follow every policy change.
     agent = _copy(settings.AUTH_USER_MODEL, _("agent"))
     insurer = _copy(Insurer, _("insurer"))
-    line = models.CharField(_("line of business"), max_length=16, default="", editable=False)
-    currency = models.CharField(_("currency"), max_length=3, default="", editable=False)
+    # Database defaults too: the morning job inserts cases in SQL without naming them (on
+    # SQLite the trigger fills them only after the row is written).
+    line = models.CharField(
+        _("line of business"), max_length=16, default="", db_default="", editable=False
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default="", db_default="", editable=False
+    )
     holder = _copy("clients.Client", _("client"))
     renewed_premium = models.DecimalField(
         _("renewed premium"), max_digits=12, decimal_places=2, null=True, editable=False
     )
     renewed_currency = models.CharField(
-        _("renewed premium currency"), max_length=3, default="", editable=False
+        _("renewed premium currency"), max_length=3, default="", db_default="", editable=False
     )
 
     class Meta:

@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
             model_name="renewalcase",
             name="currency",
             field=models.CharField(
-                default="", editable=False, max_length=3, verbose_name="currency"
+                db_default="", default="", editable=False, max_length=3, verbose_name="currency"
             ),
         ),
         migrations.AddField(
@@ -167,7 +167,11 @@ class Migration(migrations.Migration):
             model_name="renewalcase",
             name="line",
             field=models.CharField(
-                default="", editable=False, max_length=16, verbose_name="line of business"
+                db_default="",
+                default="",
+                editable=False,
+                max_length=16,
+                verbose_name="line of business",
             ),
         ),
         migrations.AddField(
@@ -185,7 +189,11 @@ class Migration(migrations.Migration):
             model_name="renewalcase",
             name="renewed_currency",
             field=models.CharField(
-                default="", editable=False, max_length=3, verbose_name="renewed premium currency"
+                db_default="",
+                default="",
+                editable=False,
+                max_length=3,
+                verbose_name="renewed premium currency",
             ),
         ),
         per_vendor(

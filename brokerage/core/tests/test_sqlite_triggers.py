@@ -136,3 +136,15 @@ def test_an_item_keeps_its_first_contact_result_since_the_hand_out(embedded):
     assert _first(cursor) == ("2026-11-30 11:00:00", 6)
     cursor.execute("UPDATE workqueue_workitem SET handed_out_at = '2026-11-30 12:00:00'")
     assert _first(cursor) == (None, None)
+
+
+def test_a_case_inserted_without_naming_the_copies_gets_them(embedded):
+    """The morning job inserts cases in SQL naming only the case's own columns."""
+    cursor = embedded
+    _policy(cursor, 1, insurer_id=7, holder_id=70, line="life", currency="CNY", agent_id=5)
+    cursor.execute(
+        "INSERT INTO renewals_renewalcase (id, policy_id, ladder_id, stage, grade, client_type,"
+        " status, outcome_reason, lost_why, outcome_note, end_date, last_premium, opened_on)"
+        " VALUES (1, 1, 1, '', '', '', 'open', '', '', '', '2026-12-31', 100, '2026-12-01')"
+    )
+    assert _copied(cursor, 1) == (5, 7, "life", "CNY", 70, None, "")
