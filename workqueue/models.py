@@ -48,9 +48,7 @@ class WorkItem(models.Model):
     # The first contact result logged since the hand-out, when and by whom: kept by database
     # triggers (migration 0005) on every result logged and every hand-out, so that agent
     # performance reads one table. Never written by the application.
-    first_contact_at = models.DateTimeField(
-        _("first contact result at"), null=True, editable=False
-    )
+    first_contact_at = models.DateTimeField(_("first contact result at"), null=True, editable=False)
     first_contact_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("first contact result by"),
         on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True,

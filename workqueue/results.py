@@ -3,7 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ContactResult(models.TextChoices):
-    """The standard contact results of seed 001, logged in one click."""
+    """The standard contact results of seed 001, logged in one click. The triggers that keep
+    a work item's first contact result (migration 0005) list these values: a new one needs a
+    migration that writes the triggers again (a test compares the two)."""
 
     NO_ANSWER = "no_answer", _("No answer")
     SWITCHED_OFF = "switched_off", _("Switched off")

@@ -3,6 +3,7 @@ performance reads it. Database triggers keep it through results logged, edited o
 hand-outs and saves of a stale item."""
 
 import datetime
+import importlib
 
 import pytest
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from brokerage.accounts.tests.factories import UserFactory
 from workqueue import kinds
 from workqueue.models import ItemResult, WorkItem
-from workqueue.results import CONTACT_FIXED
+from workqueue.results import CONTACT_FIXED, ContactResult
 from workqueue.services import item_record_result
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,8 @@ def test_a_stale_item_in_memory_does_not_write_its_copy_back(item, agent):
     stale.priority = 3
     stale.save()
     assert _first(item) == (logged_at, agent.pk)
+
+
+def test_the_triggers_know_every_contact_result():
+    migration = importlib.import_module("workqueue.migrations.0005_first_contact")
+    assert migration.CONTACT == ", ".join(f"'{value}'" for value in ContactResult.values)
