@@ -17,7 +17,6 @@ from django.db.models import (
     BooleanField,
     Count,
     DateField,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -41,10 +40,10 @@ from workqueue.models import ItemStatus, PointsAward, WorkItem
 from workqueue.results import ContactResult, result_label
 
 from .filters import ReportFilters
+from .selectors import ZERO
 from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
 
 User = get_user_model()
-ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 ONE_DAY = timedelta(days=1)
 ONE_DAY_VALUE = Value(ONE_DAY, output_field=DurationField())
 # Results-table columns besides the results themselves: items worked whose item carries no

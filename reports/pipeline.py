@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from policies.models import Line, Policy, PolicyStatus
+from policies.models import Policy, PolicyStatus
 from renewals.models import CaseStatus, Grade
 from renewals.selectors import NOT_SET, OVERDUE, UNGRADED, stage_choices, stage_label
 
 from .filters import ReportFilters
-from .selectors import ZERO, scoped_cases
+from .selectors import ZERO, line_label, scoped_cases
 from .tables import INT, MONEY, Column, Row, Table
 
 WINDOWS = (30, 60, 90)
@@ -170,7 +170,7 @@ def _not_opened_table(user, filters: ReportFilters, today: date) -> Table:
         values = {c.key: d[c.key] for c in columns}
         for k in totals:
             totals[k] += values[k]
-        label = str(Line(d["line"]).label) if d["line"] in Line.values else d["line"]
+        label = line_label(d["line"])
         rows.append(Row(label=label, values=values, links=links(d["line"]), key=d["line"]))
     return Table(
         slug="pipeline-not-opened", title=_("Pipeline"), group_label=_("Line of business"),

@@ -7,27 +7,24 @@ the book imported from the insurers' reports was not sold here and is not counte
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from brokerage.core.names import person_name
-from policies.models import Line, Policy
+from policies.models import Policy
 
 from .filters import ReportFilters
+from .selectors import ZERO, group_labels
 from .tables import INT, MONEY, PCT, Column, Row, Table, pct
 
 CENT = Decimal("0.01")
-ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+# Each grouping's key (the names of agents and insurers are read apart: group_labels).
 GROUPS = {
-    "day": ("written_on", ()),
-    "month": ("month", ()),
-    "agent": ("agent_id", ("agent__username", "agent__first_name", "agent__last_name")),
-    "insurer": ("insurer_id", ("insurer__name",)),
-    "line": ("line", ()),
-}
+    "day": "written_on", "month": "month", "agent": "agent_id", "insurer": "insurer_id",
+    "line": "line",
+}  # fmt: skip
 
 
 def written_policies(user, filters: ReportFilters):
@@ -38,34 +35,17 @@ def written_policies(user, filters: ReportFilters):
     return filters.narrow(qs)
 
 
-def _label(by: str, key, data: dict) -> str:
-    if key is None:
-        return "—"
-    if by == "day":
-        return key.isoformat()
-    if by == "month":
-        return key.strftime("%Y-%m")
-    if by == "line":
-        return str(Line(key).label) if key in Line.values else str(key)
-    if by == "agent":
-        return (
-            person_name(data["agent__first_name"] or "", data["agent__last_name"] or "")
-            or (data["agent__username"])
-        )
-    return data["insurer__name"]
-
-
 def premium_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
     """One aggregate query: per group, policies and premium written, split into new business
     (a policy that renews none) and renewals (a policy that renews an earlier one)."""
     by = filters.by or "day"
-    key, extra = GROUPS[by]
+    key = GROUPS[by]
     qs = written_policies(user, filters)
     if by == "month":
         qs = qs.annotate(month=TruncMonth("written_on"))
     renewal = Q(previous_policy__isnull=False)
     data = (
-        qs.values(key, *extra)
+        qs.values(key)
         .annotate(
             policies=Count("pk"),
             written=Coalesce(Sum("premium"), ZERO),
@@ -124,11 +104,14 @@ def premium_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
     totals = dict.fromkeys(("policies", "new", "renewals"), 0) | dict.fromkeys(
         ("written", "new_premium", "renewal_premium"), Decimal("0")
     )
+    data = list(data)
+    for d in data:
+        if by == "month" and hasattr(d[key], "date"):
+            d[key] = d[key].date()
+    names = group_labels(by, [d[key] for d in data])
     for d in data:
         group = d[key]
-        if by == "month" and hasattr(group, "date"):
-            group = group.date()
-        rows.append(Row(label=_label(by, group, d), values=values(d), links=links(group),
+        rows.append(Row(label=names.get(group, "—"), values=values(d), links=links(group),
                         key=group))  # fmt: skip
         for name in totals:
             totals[name] += d[name]

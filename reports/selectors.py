@@ -11,7 +11,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from brokerage.accounts.models import Team, User
-from brokerage.core.names import person_name
 from policies.models import Insurer, Line
 from renewals.models import CaseStatus
 from renewals.selectors import NOT_CANCELLED, cases_visible_to
@@ -28,18 +27,23 @@ GROUP_FIELDS = {
 }  # fmt: skip
 
 
-def _labels(by: str, keys) -> dict:
-    """The name shown for each key of a grouping (one query for agents, teams or insurers)."""
+def line_label(value: str) -> str:
+    return str(Line(value).label) if value in Line.values else str(value)
+
+
+def group_labels(by: str, keys) -> dict:
+    """The name shown for each key of a report's grouping (day, month, line; one query for
+    agents, teams or insurers), so that the aggregates group on the key alone."""
     keys = [k for k in keys if k is not None]
+    if by == "day":
+        return {k: k.isoformat() for k in keys}
     if by == "month":
         return {k: k.strftime("%Y-%m") for k in keys}
     if by == "line":
-        return {k: str(Line(k).label) if k in Line.values else str(k) for k in keys}
+        return {k: line_label(k) for k in keys}
     if by == "agent":
-        return {
-            u.pk: person_name(u.first_name or "", u.last_name or "") or u.username
-            for u in User.objects.filter(pk__in=keys).only("first_name", "last_name", "username")
-        }
+        users = User.objects.filter(pk__in=keys).only("first_name", "last_name", "username")
+        return {u.pk: str(u) for u in users}
     model = Team if by == "team" else Insurer
     return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))
 
@@ -124,7 +128,7 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
     for data in figures:
         if filters.by == "month":
             data[key] = data[key].date() if hasattr(data[key], "date") else data[key]
-    labels = _labels(filters.by, [data[key] for data in figures])
+    labels = group_labels(filters.by, [data[key] for data in figures])
     for data in figures:
         group = data[key]
         row = RateRow(key=group, label=labels.get(group) or "—", **{k: data[k] for k in (
