@@ -36,8 +36,9 @@ def written_policies(user, filters: ReportFilters):
 
 
 def premium_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
-    """One aggregate query: per group, policies and premium written, split into new business
-    (a policy that renews none) and renewals (a policy that renews an earlier one)."""
+    """One aggregate query (and one for the agents' or insurers' names): per group, policies
+    and premium written, split into new business (a policy that renews none) and renewals (a
+    policy that renews an earlier one)."""
     by = filters.by or "day"
     key = GROUPS[by]
     qs = written_policies(user, filters)

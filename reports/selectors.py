@@ -118,7 +118,9 @@ def _aggregate(qs, by: str, currency: str | None):
 
 def renewal_rates(*, user, filters: ReportFilters) -> dict:
     """Renewal rate on three bases (policies, clients, premium) per group, the totals, and the
-    same period last year (two aggregate queries per period)."""
+    same period last year: an aggregate per group, one for the clients of the whole period
+    (a distinct count that the groups do not add up to), one for last year and one for the
+    groups' names."""
     key = GROUP_FIELDS[filters.by]
     rows: dict = {}
     totals = RateRow(key=None, label="")
