@@ -33,13 +33,8 @@ def _case(agent, end, last, status=CaseStatus.LOST, reason="", lost_to=None, why
 
 
 @pytest.fixture
-def book():
-    manager, other_manager = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
-    north = TeamFactory(name="Norte", manager=manager)
-    south = TeamFactory(name="Sur", manager=other_manager)
-    ana = UserFactory(roles=["agent"], team=north)
-    beto = UserFactory(roles=["agent"], team=north)
-    carla = UserFactory(roles=["agent"], team=south)
+def book(teams):
+    manager, ana, beto, carla = teams.manager, teams.ana, teams.beto, teams.carla
     qualitas = InsurerFactory(code="qualitas", name="Qualitas")
     ana_ins = InsurerFactory(code="ana", name="ANA Seguros")
     elsewhere, price = LostReason.RENEWED_ELSEWHERE, LostReason.PRICE

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from brokerage.accounts.tests.factories import TeamFactory, UserFactory
+from brokerage.accounts.tests.factories import UserFactory
 from clients.tests.factories import ClientFactory
 from policies.tests.factories import InsurerFactory, PolicyFactory
 from renewals.models import CaseStatus
@@ -69,16 +69,11 @@ def _points(agent, awarded_at, points):
 
 
 @pytest.fixture
-def book(settings):
+def book(settings, teams):
     settings.TIME_ZONE = "America/Mexico_City"
     settings.WORK_RESULT_CUTOFF = "17:00"
-    manager, other_manager = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
-    north = TeamFactory(name="Norte", manager=manager)
-    south = TeamFactory(name="Sur", manager=other_manager)
-    ana = UserFactory(roles=["agent"], team=north, first_name="Ana", last_name="Ruiz")
-    beto = UserFactory(roles=["agent"], team=north, first_name="Beto", last_name="Soto")
-    dora = UserFactory(roles=["agent"], team=north, first_name="Dora", last_name="Vega")
-    carla = UserFactory(roles=["agent"], team=south, first_name="Carla", last_name="Mora")
+    manager, ana, beto, carla = teams.manager, teams.ana, teams.beto, teams.carla
+    dora = UserFactory(roles=["agent"], team=teams.north, first_name="Dora", last_name="Vega")
     tenth, eleventh = D(2026, 3, 10), D(2026, 3, 11)
 
     # Ana: four items count, two on time.

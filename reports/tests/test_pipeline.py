@@ -38,13 +38,8 @@ def _case(agent, days, last, *, stage="reminder", grade="", quoted=None,
 
 
 @pytest.fixture
-def book():
-    manager, other_manager = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
-    north = TeamFactory(name="Norte", manager=manager)
-    south = TeamFactory(name="Sur", manager=other_manager)
-    ana = UserFactory(roles=["agent"], team=north)
-    beto = UserFactory(roles=["agent"], team=north)
-    carla = UserFactory(roles=["agent"], team=south)
+def book(teams):
+    manager, ana, beto, carla = teams.manager, teams.ana, teams.beto, teams.carla
     cases = {
         # ends in 10 days, not quoted: at stake 1000
         "c1": _case(ana, 10, "1000", stage="reminder", grade="A"),

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage.accounts.tests.factories import TeamFactory, UserFactory
+from brokerage.accounts.tests.factories import UserFactory
 from clients.tests.factories import ClientFactory
 from policies.models import Currency, Line
 from policies.tests.factories import InsurerFactory, PolicyFactory
@@ -26,13 +26,8 @@ def _written(agent, day, premium, *, renews=None, insurer=None, line=Line.AUTO,
 
 
 @pytest.fixture
-def book():
-    manager, other = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
-    north = TeamFactory(name="Norte", manager=manager)
-    south = TeamFactory(name="Sur", manager=other)
-    ana = UserFactory(roles=["agent"], team=north, first_name="Ana", last_name="Ruiz")
-    beto = UserFactory(roles=["agent"], team=north, first_name="Beto", last_name="Soto")
-    carla = UserFactory(roles=["agent"], team=south)
+def book(teams):
+    manager, ana, beto, carla = teams.manager, teams.ana, teams.beto, teams.carla
     gnp, axa = InsurerFactory(name="GNP"), InsurerFactory(name="AXA")
     old = PolicyFactory(holder=ClientFactory(owner=ana), agent=ana)  # imported: not written
     _written(ana, D(2026, 5, 4), "1000.00", insurer=gnp)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage.accounts.tests.factories import TeamFactory, UserFactory
+from brokerage.accounts.tests.factories import UserFactory
 from clients.tests.factories import ClientFactory
 from policies.tests.factories import PolicyFactory
 from renewals.models import CaseStatus
@@ -29,15 +29,8 @@ def _case(agent, holder, end, last, status, new_premium=None):
 
 
 @pytest.fixture
-def book():
-    manager, other_manager = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
-    north, south = (
-        TeamFactory(name="Norte", manager=manager),
-        TeamFactory(name="Sur", manager=other_manager),
-    )
-    ana = UserFactory(roles=["agent"], team=north, first_name="Ana", last_name="Ruiz")
-    beto = UserFactory(roles=["agent"], team=north, first_name="Beto", last_name="Soto")
-    carla = UserFactory(roles=["agent"], team=south)
+def book(teams):
+    manager, ana, beto, carla = teams.manager, teams.ana, teams.beto, teams.carla
     h1, h2, h3, h4 = (ClientFactory(owner=ana), ClientFactory(owner=ana),
                       ClientFactory(owner=beto), ClientFactory(owner=beto))  # fmt: skip
     _case(ana, h1, D(2026, 3, 10), "1000", CaseStatus.WON, "1100")
