@@ -1,5 +1,5 @@
-"""Database triggers kept in migrations, written once per vendor: PostgreSQL (the server) and
-SQLite (the embedded default of `make run`)."""
+"""Database triggers (and other statements of one database's own) kept in migrations, written
+once per vendor: PostgreSQL (the server) and SQLite (the embedded default of `make run`)."""
 
 from django.db import migrations
 
