@@ -159,7 +159,7 @@ def cartera_only(path: str) -> None:
 
     django.setup()
     from brokerage.accounts.models import User
-    from imports import engine
+    from imports import services
     from policies.models import Insurer, Policy
 
     data = Path(path).read_bytes()
@@ -168,22 +168,22 @@ def cartera_only(path: str) -> None:
     print("\nCartera (PostgreSQL, history included):")
     t_upload, (job, _table) = timed(
         "upload (check, store, find header, map)",
-        lambda: engine.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data),
+        lambda: services.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data),
     )
-    t_dry, job = timed("dry run", lambda: engine.dry_run(job))
+    t_dry, job = timed("dry run", lambda: services.dry_run(job))
     print(f"    → new={job.created} updated={job.updated} unchanged={job.unchanged} "
           f"errors={job.errors}")  # fmt: skip
     # The renewal cases of the imported policies are opened by a task queued after the commit:
     # timed on its own here.
-    engine._renewals_task = lambda: type("Later", (), {"delay": staticmethod(lambda: None)})
-    t_commit, job = timed("commit", lambda: engine.commit(job, by=user))
+    services._renewals_task = lambda: type("Later", (), {"delay": staticmethod(lambda: None)})
+    t_commit, job = timed("commit", lambda: services.commit(job, by=user))
     print(f"    → {Policy.objects.count()} policies, {Policy.history.count()} history rows")
     from renewals.jobs import renewals_open_and_queue
 
     _t, report = timed("then: renewal cases opened (task)", renewals_open_and_queue)
     print(f"    → {report.cases_opened} cases, {report.total_items} touches")
-    again, _table = engine.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data)
-    t_again, again = timed("re-import of the same file (commit)", lambda: engine.commit(again))
+    again, _table = services.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data)
+    t_again, again = timed("re-import of the same file (commit)", lambda: services.commit(again))
     print(f"    → new={again.created} updated={again.updated} unchanged={again.unchanged}")
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,8 +10,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brokerage.core.audit import csv_response, export_record, xlsx_response
-from brokerage.core.flash import apply_service_errors, run_posted_form
+from brokerage.core.exports import csv_response, export_record, xlsx_response
+from brokerage.core.forms import apply_service_errors, run_posted_form
 
 from . import services
 from .forms import (

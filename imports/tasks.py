@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from .engine import commit
 from .models import ImportJob, JobStatus
+from .services import commit
 
 
 @shared_task(name="imports.tasks.import_commit_task", acks_late=True)

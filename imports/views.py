@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brokerage.core.audit import export_record, xlsx_response
+from brokerage.core.exports import export_record, xlsx_response
 
-from . import engine
+from . import services
 from .fields import FIELDS_BY_KIND
 from .forms import MappingForm, UploadForm
 from .models import ImportJob, JobStatus
@@ -29,7 +29,7 @@ def import_list(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job, _table = engine.job_create(
+            job, _table = services.job_create(
                 insurer=form.cleaned_data["insurer"], by=request.user, name=upload.name,
                 data=upload.read(),
             )  # fmt: skip
@@ -55,9 +55,9 @@ def import_mapping(request, pk):
         table = read_table(handle.read(), job.original_name, job.kind, limit=3)
     form = MappingForm(request.POST or None, job=job, headers=table.headers)
     if request.method == "POST" and form.is_valid():
-        engine.mapping_save(job=job, by=request.user, columns=form.cleaned_data)
+        services.mapping_save(job=job, by=request.user, columns=form.cleaned_data)
         try:
-            engine.dry_run(job)
+            services.dry_run(job)
         except ReportError as exc:
             messages.error(request, str(exc))
         else:
@@ -92,7 +92,7 @@ def import_detail(request, pk):
 def import_commit(request, pk):
     """Queue the commit once: the job is claimed with a conditional update, so a double click
     queues one task."""
-    if engine.commit_queue(job_id=pk):
+    if services.commit_queue(job_id=pk):
         messages.success(request, _("The import is running."))
     else:
         messages.warning(request, _("This import is not waiting for a commit."))

@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brokerage.core.flash import apply_service_errors, run_posted_form
+from brokerage.core.forms import apply_service_errors, run_posted_form
 from clients.selectors import client_for_user
 
 from . import services

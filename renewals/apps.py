@@ -10,7 +10,7 @@ class RenewalsConfig(AppConfig):
         from workqueue import kinds
 
         from .jobs import LAPSED_KIND, RENEWAL_KIND
-        from .queue import (
+        from .kind import (
             RENEWAL_RESULTS,
             renewal_after_result,
             renewal_context,

@@ -13,8 +13,8 @@ from simple_history.utils import bulk_update_with_history
 from policies.models import Policy, PolicyStatus
 from workqueue.models import ItemStatus, Queue
 
-from .messages import renewal_rung_messages
 from .models import CaseStatus, Ladder, LadderRule, RenewalCase
+from .reminders import renewal_rung_messages
 
 RENEWAL_KIND = "renewal"
 LAPSED_KIND = "renewal_lapsed"

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from brokerage.accounts.models import Team
 from brokerage.accounts.selectors import teams_visible_to
-from brokerage.core.audit import export_record, xlsx_response
-from brokerage.core.flash import run_posted_form
+from brokerage.core.exports import export_record, xlsx_response
+from brokerage.core.forms import run_posted_form
 from clients.selectors import agents_for_reassignment
 from policies.models import Insurer, Line
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from brokerage.core.flash import apply_service_errors
+from brokerage.core.forms import apply_service_errors
 from policies.forms import PolicyForm
 from policies.models import Policy
 from policies.selectors import active_insurers

@@ -17,7 +17,7 @@ from renewals.models import CaseStatus, CompetitorWhy, LostReason
 from renewals.selectors import NOT_SET
 
 from .filters import ReportFilters
-from .selectors import ZERO, scoped_cases
+from .renewal_rate import ZERO, scoped_cases
 from .tables import INT, MONEY, PCT, TEXT, Column, Row, Table, pct
 
 REASON_ORDER = {value: i for i, value in enumerate(LostReason.values)}

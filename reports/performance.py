@@ -40,7 +40,7 @@ from workqueue.models import ItemStatus, PointsAward, WorkItem
 from workqueue.results import ContactResult, result_label
 
 from .filters import ReportFilters
-from .selectors import ZERO
+from .renewal_rate import ZERO
 from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
 
 User = get_user_model()

@@ -17,7 +17,7 @@ from renewals.models import CaseStatus, Grade
 from renewals.selectors import NOT_SET, OVERDUE, UNGRADED, stage_choices, stage_label
 
 from .filters import ReportFilters
-from .selectors import ZERO, line_label, scoped_cases
+from .renewal_rate import ZERO, line_label, scoped_cases
 from .tables import INT, MONEY, Column, Row, Table
 
 WINDOWS = (30, 60, 90)

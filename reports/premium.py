@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from policies.models import Policy
 
 from .filters import ReportFilters
-from .selectors import ZERO, group_labels
+from .renewal_rate import ZERO, group_labels
 from .tables import INT, MONEY, PCT, Column, Row, Table, pct
 
 CENT = Decimal("0.01")

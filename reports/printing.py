@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 
-from brokerage.core.audit import export_record
+from brokerage.core.exports import export_record
 
 from .filters import ReportFilters
 from .models import DashboardPrint, PrintStatus

@@ -42,7 +42,7 @@ REPORTS = (
     Report(
         "renewals",
         gettext_lazy("Renewal rate"),
-        "reports.selectors.renewal_rate_tables",
+        "reports.renewal_rate.renewal_rate_tables",
         groupings=(
             ("month", gettext_lazy("Month of expiry")),
             ("agent", gettext_lazy("Agent")),

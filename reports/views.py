@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from brokerage.core.audit import export_record, xlsx_response
+from brokerage.core.exports import export_record, xlsx_response
 from clients.selectors import agents_for_reassignment
 from policies.models import Currency, Insurer, Line
 
@@ -88,7 +88,7 @@ def report_view(request, slug):
 def renewal_rate_view(request):
     """Renewal rate by month of expiry, agent, team, insurer or line, on three bases side by
     side (policies, clients, premium), with last year's rate for the same period."""
-    from .selectors import renewal_rate_tables, renewal_rates
+    from .renewal_rate import renewal_rate_tables, renewal_rates
 
     report = BY_SLUG["renewals"]
     filters = _filters(request, report)

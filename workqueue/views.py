@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from brokerage.core.audit import export_record, xlsx_response
-from brokerage.core.flash import form_errors_text
+from brokerage.core.exports import export_record, xlsx_response
+from brokerage.core.forms import form_errors_text
 
 from . import kinds, services
 from .distribution import distribution_run as run_distribution

@@ -10,11 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from brokerage.notifications.models import Channel, Message
-from renewals import jobs, messages
 from renewals.jobs import renewals_morning_job
 from renewals.ladder_services import ladder_save
-from renewals.messages import renewal_rung_messages
 from renewals.models import RenewalCase
+from renewals.reminders import renewal_rung_messages
 from renewals.tests.conftest import TODAY, days, policy_ending
 from workqueue.models import WorkItem
 
@@ -37,10 +36,6 @@ def email_at_30(ladders, manager):
             {"days": 15, "stage": "quote"},
         ],
     )  # fmt: skip
-
-
-def test_it_uses_the_jobs_kind():
-    assert messages.RENEWAL_KIND == jobs.RENEWAL_KIND
 
 
 def test_it_queues_one_email_per_client_once(email_at_30, agent):

@@ -3,10 +3,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from imports import engine
-from imports.engine import job_create, mapping_save, missing_required
+from imports import services
 from imports.models import RowError
 from imports.reader import ReportError
+from imports.services import job_create, mapping_save, missing_required
 from policies.models import Insurer
 
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             )
         mapping_save(job=job, by=by, columns=job.columns)
         try:
-            job = engine.dry_run(job) if preview_only else engine.commit(job, by=by)
+            job = services.dry_run(job) if preview_only else services.commit(job, by=by)
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
         for error in RowError.objects.filter(job=job)[:1000]:

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from brokerage.accounts.tests.factories import UserFactory
 from clients.models import Client
-from imports import engine, expiry
-from imports.engine import commit, dry_run, job_create
+from imports import expiry, services
 from imports.models import ColumnMapping, ImportJob, JobStatus, RowError
 from imports.reader import ReportError
+from imports.services import commit, dry_run, job_create
 from imports.tests.conftest import HEADER, row, workbook
 from policies.models import Policy, Vehicle
 from policies.tests.factories import make_vin
@@ -252,7 +252,7 @@ def test_a_saved_mapping_is_reused_for_the_next_report(hdi, maint):
     data = workbook([row(1)], header=["Ref", *HEADER[1:]])
     job = _job(hdi, maint, data)
     assert "policy_number" not in job.columns
-    engine.mapping_save(job=job, by=maint, columns={**job.columns, "policy_number": "Ref"})
+    services.mapping_save(job=job, by=maint, columns={**job.columns, "policy_number": "Ref"})
     assert ColumnMapping.objects.get(insurer=hdi).columns["policy_number"] == "Ref"
     assert _job(hdi, maint, data).columns["policy_number"] == "Ref"
 
@@ -276,7 +276,7 @@ def test_policies_entering_the_ladder_get_their_renewal_case(
 
 
 def test_a_crash_mid_import_leaves_whole_chunks_and_a_rerun_finishes(hdi, maint, monkeypatch):
-    monkeypatch.setattr(engine, "CHUNK", 2)
+    monkeypatch.setattr(services, "CHUNK", 2)
     data = workbook([row(n) for n in range(1, 8)])
     job = _job(hdi, maint, data)
     original = expiry.apply

@@ -1,4 +1,4 @@
-"""Audit helpers: exports and safe spreadsheet cells."""
+"""Exports: CSV and .xlsx responses with safe spreadsheet cells, each export recorded."""
 
 import csv
 import re
