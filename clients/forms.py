@@ -17,9 +17,7 @@ COMMON_FIELDS = [
 
 
 def active_agents():
-    return User.objects.filter(is_active=True, groups__name="agent").order_by(
-        "first_name", "last_name"
-    )
+    return User.objects.active_agents().order_by("first_name", "last_name")
 
 
 class DateInput(forms.DateInput):

@@ -25,8 +25,6 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from brokerage.accounts.roles import Role
-
 from . import kinds
 from .models import (
     DistributionLine,
@@ -106,7 +104,7 @@ def last_cutoff(now: datetime) -> datetime:
 
 
 def active_agents(team_id: int | None = None):
-    qs = User.objects.filter(groups__name=Role.AGENT, is_active=True, deactivated_at__isnull=True)
+    qs = User.objects.active_agents()
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
     return qs

@@ -8,8 +8,6 @@ from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from brokerage.accounts.roles import Role
-
 from . import kinds
 from .models import DistributionRun, ItemStatus, Queue, WorkItem
 
@@ -76,10 +74,7 @@ def points_leaderboard(*, user, now: datetime | None = None) -> list[dict]:
     people = users.filter(pk=user.pk)
     if user.team_id:
         # Ids in a subquery: joining the groups here would multiply the sums.
-        team = users.filter(
-            team_id=user.team_id, groups__name=Role.AGENT, is_active=True,
-            deactivated_at__isnull=True,
-        ).values("pk")  # fmt: skip
+        team = users.active_agents().filter(team_id=user.team_id).values("pk")
         people = users.filter(Q(pk=user.pk) | Q(pk__in=team))
     zero = Value(Decimal("0"), output_field=DecimalField(max_digits=12, decimal_places=2))
     rows = (

@@ -62,7 +62,3 @@ class TeamForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = managers()
 
-
-class LanguageForm(forms.Form):
-    language = forms.ChoiceField(choices=settings.LANGUAGES)
-    next = forms.CharField(required=False)

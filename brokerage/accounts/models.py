@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,19 @@ class Team(models.Model):
         return self.name
 
 
+class UserQuerySet(models.QuerySet):
+    def active_agents(self):
+        """The one rule for who can be given work: an agent who can sign in and has not been
+        deactivated. Distribution, leaderboards, forms and reports all read it."""
+        return self.filter(
+            groups__name=Role.AGENT, is_active=True, deactivated_at__isnull=True
+        )
+
+
+class CarteraUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     """A person who works in Cartera. Users are deactivated, never deleted, so that their
     records (clients, calls, history) keep their author."""
@@ -57,6 +70,8 @@ class User(AbstractUser):
         related_name="members",
     )
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+
+    objects = CarteraUserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -36,9 +36,6 @@ def users_without_team() -> QuerySet[User]:
     )
 
 
-def team_active_agents(*, team: Team) -> QuerySet[User]:
-    return User.objects.filter(team=team, is_active=True, groups__name=Role.AGENT)
-
 
 def managers() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name=Role.MANAGER).distinct()
