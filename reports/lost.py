@@ -17,7 +17,7 @@ from renewals.models import CaseStatus, CompetitorWhy, LostReason
 from renewals.selectors import NOT_SET
 
 from .filters import ReportFilters
-from .renewal_rate import ZERO, scoped_cases
+from .selectors import ZERO, scoped_cases
 from .tables import INT, MONEY, PCT, TEXT, Column, Row, Table, pct
 
 REASON_ORDER = {value: i for i, value in enumerate(LostReason.values)}
@@ -41,9 +41,16 @@ def _why_text(counts: dict, cases: int) -> str:
 
 
 def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> list[Table]:
-    """Two tables: lost by reason (cases, share, premium lost, last year's count) and renewed
-    elsewhere by the winning insurer (cases, share, premium, the reason most often given).
-    Every count links to the renewal list showing exactly those cases."""
+    """The lost renewals (lost_figures) as the dashboard's two tables (lost_layout)."""
+    return lost_layout(lost_figures(user=user, filters=filters), filters=filters)
+
+
+def lost_figures(*, user, filters: ReportFilters) -> dict:
+    """The lost cases of the period: ``by_reason`` (reason -> cases and premium),
+    ``last_year`` (reason -> cases, same period a year earlier); of those renewed with another
+    insurer, ``by_insurer`` (cases and premium per winning insurer: id and name), ``whys``
+    (insurer id -> reason the client gave -> times given) and ``all_whys`` (reason -> times
+    given, every insurer). Four aggregate queries."""
     year = relativedelta(years=1)
     # The lost cases of both periods, the user's visibility worked out once.
     lost = scoped_cases(user, filters, filters.start - year, filters.end).filter(
@@ -79,36 +86,46 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
     ):
         whys[d["lost_to_id"]][d["lost_why"]] = d["n"]
         all_whys[d["lost_why"]] += d["n"]
+    return {"by_reason": by_reason, "last_year": last_year, "by_insurer": by_insurer,
+            "whys": dict(whys), "all_whys": dict(all_whys)}  # fmt: skip
 
-    url = reverse("renewals:list")
-    scope = {"status": CaseStatus.LOST, **filters.scope()}
 
-    def link(start: date, end: date, **more) -> str:
-        query = {**scope, "ends_from": start.isoformat(), "ends_to": end.isoformat(), **more}
-        return f"{url}?{urlencode({k: v for k, v in query.items() if v not in ('', None)})}"
+def lost_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
+    """Two tables: lost by reason (cases, share, premium lost, last year's count) and renewed
+    elsewhere by the winning insurer (cases, share, premium, the reason most often given).
+    Every count links to the renewal list showing exactly those cases."""
+    return [_reason_table(figures, filters), _insurer_table(figures, filters)]
 
-    def this_link(**more):
-        return link(filters.start, filters.end, **more)
 
-    def last_link(**more):
-        return link(filters.start - year, filters.end - year, **more)
+def _link(filters: ReportFilters, *, year_before=False, **more) -> str:
+    """The renewal list of the lost cases whose policy ends in the period (or in the same
+    period a year earlier), narrowed by ``more``."""
+    shift = relativedelta(years=1 if year_before else 0)
+    query = {
+        "status": CaseStatus.LOST, **filters.scope(),
+        "ends_from": (filters.start - shift).isoformat(),
+        "ends_to": (filters.end - shift).isoformat(), **more,
+    }  # fmt: skip
+    query = {k: v for k, v in query.items() if v not in ("", None)}
+    return f"{reverse('renewals:list')}?{urlencode(query)}"
 
-    money = {"currency": filters.currency}
 
-    # (a) By reason.
+def _reason_table(figures: dict, filters: ReportFilters) -> Table:
+    """Lost by reason, with the same period last year beside it."""
+    by_reason, last_year = figures["by_reason"], figures["last_year"]
     total_cases = sum(d["cases"] for d in by_reason.values())
     total_premium = sum((d["premium"] for d in by_reason.values()), Decimal("0"))
     total_last = sum(last_year.values())
-    reason_columns = [
+    columns = [
         Column("cases", _("Lost"), INT, _("cases lost, policy ending in the period"),
                chart=True),
         Column("share", _("Share of lost"), PCT, _("cases ÷ all cases lost")),
-        Column("premium", _("Premium lost (%(currency)s)") % money, MONEY,
-               _("last year's premium of the cases lost")),
+        Column("premium", _("Premium lost (%(currency)s)") % {"currency": filters.currency},
+               MONEY, _("last year's premium of the cases lost")),
         Column("last_year", _("Last year"), INT, _("cases lost, same period a year earlier"),
                chart=True),
     ]  # fmt: skip
-    reason_rows = []
+    rows = []
     reasons = sorted(
         set(by_reason) | set(last_year),
         key=lambda r: (
@@ -119,7 +136,7 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
     for reason in reasons:
         d = by_reason.get(reason, {})
         cases = d.get("cases", 0)
-        reason_rows.append(
+        rows.append(
             Row(
                 label=_reason_label(reason),
                 values={
@@ -127,60 +144,64 @@ def lost_tables(*, user, filters: ReportFilters, today: date | None = None) -> l
                     "premium": d.get("premium", Decimal("0")),
                     "last_year": last_year.get(reason, 0),
                 },
-                links={"cases": this_link(reason=reason or NOT_SET),
-                       "last_year": last_link(reason=reason or NOT_SET)},
+                links={"cases": _link(filters, reason=reason or NOT_SET),
+                       "last_year": _link(filters, year_before=True, reason=reason or NOT_SET)},
                 key=reason,
             )
         )  # fmt: skip
-    reason_table = Table(
+    return Table(
         slug="lost-reason", title=_("Lost renewals"), group_label=_("Reason"),
-        columns=reason_columns, rows=reason_rows,
+        columns=columns, rows=rows,
         totals=Row(
             label=_("Total"),
             values={"cases": total_cases, "share": pct(total_cases, total_cases),
                     "premium": total_premium, "last_year": total_last},
-            links={"cases": this_link(), "last_year": last_link()},
+            links={"cases": _link(filters), "last_year": _link(filters, year_before=True)},
         ),
         empty=_("No renewal was lost in this period."),
         subtitle=_("By reason"),
     )  # fmt: skip
 
-    # (b) Renewed with another insurer, by the insurer that won the case.
+
+def _insurer_table(figures: dict, filters: ReportFilters) -> Table:
+    """Renewed with another insurer, by the insurer that won the case."""
+    by_insurer, whys = figures["by_insurer"], figures["whys"]
     elsewhere_cases = sum(d["cases"] for d in by_insurer)
     elsewhere_premium = sum((d["premium"] for d in by_insurer), Decimal("0"))
-    insurer_columns = [
+    columns = [
         Column("cases", _("Cases"), INT, _("cases renewed with this insurer"), chart=True),
         Column("share", _("Share"), PCT, _("cases ÷ all cases renewed elsewhere")),
-        Column("premium", _("Premium lost (%(currency)s)") % money, MONEY,
-               _("last year's premium of those cases")),
+        Column("premium", _("Premium lost (%(currency)s)") % {"currency": filters.currency},
+               MONEY, _("last year's premium of those cases")),
         Column("why", _("Main reason"), TEXT,
                _("the reason the clients gave most often (times given of cases)")),
     ]  # fmt: skip
     reason = LostReason.RENEWED_ELSEWHERE
-    insurer_rows = []
+    rows = []
     for d in sorted(by_insurer, key=lambda d: (-d["cases"], d["lost_to__name"] is None,
                                                d["lost_to__name"] or "")):  # fmt: skip
-        insurer_rows.append(
+        rows.append(
             Row(
                 label=d["lost_to__name"] or _("Insurer not recorded"),
                 values={
                     "cases": d["cases"], "share": pct(d["cases"], elsewhere_cases),
-                    "premium": d["premium"], "why": _why_text(whys[d["lost_to_id"]], d["cases"]),
+                    "premium": d["premium"],
+                    "why": _why_text(whys.get(d["lost_to_id"], {}), d["cases"]),
                 },
-                links={"cases": this_link(reason=reason, lost_to=d["lost_to_id"] or NOT_SET)},
+                links={"cases": _link(filters, reason=reason, lost_to=d["lost_to_id"] or NOT_SET)},
                 key=d["lost_to_id"],
             )
         )  # fmt: skip
-    insurer_table = Table(
+    return Table(
         slug="lost-insurer", title=_("Lost renewals"), group_label=_("Renewed with"),
-        columns=insurer_columns, rows=insurer_rows,
+        columns=columns, rows=rows,
         totals=Row(
             label=_("Total"),
             values={"cases": elsewhere_cases, "share": pct(elsewhere_cases, elsewhere_cases),
-                    "premium": elsewhere_premium, "why": _why_text(all_whys, elsewhere_cases)},
-            links={"cases": this_link(reason=reason)},
+                    "premium": elsewhere_premium,
+                    "why": _why_text(figures["all_whys"], elsewhere_cases)},
+            links={"cases": _link(filters, reason=reason)},
         ),
         empty=_("No client renewed with another insurer in this period."),
         subtitle=_("By the insurer that won them"),
     )  # fmt: skip
-    return [reason_table, insurer_table]

@@ -40,7 +40,7 @@ from workqueue.models import ItemStatus, PointsAward, WorkItem
 from workqueue.results import ContactResult, result_label
 
 from .filters import ReportFilters
-from .renewal_rate import ZERO
+from .selectors import ZERO
 from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
 
 User = get_user_model()
@@ -194,11 +194,22 @@ def _outcome_label(code: str) -> str:
 
 
 def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
+    """The agents' performance (performance_figures) as the dashboard's two tables
+    (performance_layout)."""
+    figures = performance_figures(user=user, filters=filters, now=timezone.now())
+    return performance_layout(figures, filters=filters)
+
+
+def performance_figures(*, user, filters: ReportFilters, now: datetime) -> list[dict]:
+    """One dict per agent listed (agents_in_report; one who has left only with figures in the
+    period): ``key`` (the agent's id), ``label`` (their name), the WORK_FIGURES,
+    ``renewals_won``, ``premium``, ``points`` and ``outcomes`` (result -> items handed out
+    that carry it; NO_CONTACT_RESULT, UNWORKED)."""
     agents = list(agents_in_report(user=user, filters=filters))
     ids = [a.pk for a in agents]
     work: dict[int, dict] = defaultdict(lambda: dict.fromkeys(WORK_FIGURES, 0))
     outcomes: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for data in work_figures(agent_ids=ids, filters=filters, now=timezone.now()):
+    for data in work_figures(agent_ids=ids, filters=filters, now=now):
         figures, n = work[data["owner"]], data["items"]
         figures["handed_out"] += n
         figures["worked"] += n if data["worked"] else 0
@@ -208,37 +219,39 @@ def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Tabl
         outcomes[data["owner"]][outcome] += n
     renewals = renewal_figures(user=user, agent_ids=ids, filters=filters)
     points = points_figures(agent_ids=ids, filters=filters)
-
-    def values_of(pk) -> dict:
-        figures = work.get(pk) or dict.fromkeys(WORK_FIGURES, 0)
-        won = renewals.get(pk, {})
-        return {
-            **figures,
-            "on_time_rate": pct(figures["on_time"], figures["on_time"] + figures["missed"]),
-            "renewals_won": won.get("won", 0),
-            "premium": won.get("premium", Decimal("0")),
-            "points": points.get(pk, Decimal("0")),
-        }
-
-    def won_link(pk) -> str:
-        query = {
-            "status": CaseStatus.WON,
-            "agent": pk,
-            "closed_from": filters.start.isoformat(),
-            "closed_to": filters.end.isoformat(),
-            "insurer": filters.insurer.pk if filters.insurer else "",
-            "line": filters.line,
-        }
-        query = {k: v for k, v in query.items() if v not in ("", None)}
-        return f"{reverse('renewals:list')}?{urlencode(query)}"
-
     rows = []
     for agent in agents:
-        values = values_of(agent.pk)
-        busy = any(values[k] for k in ("handed_out", "renewals_won", "premium", "points"))
+        won = renewals.get(agent.pk, {})
+        row = {
+            "key": agent.pk, "label": str(agent),
+            **(work.get(agent.pk) or dict.fromkeys(WORK_FIGURES, 0)),
+            "renewals_won": won.get("won", 0),
+            "premium": won.get("premium", Decimal("0")),
+            "points": points.get(agent.pk, Decimal("0")),
+            "outcomes": dict(outcomes.get(agent.pk, {})),
+        }  # fmt: skip
+        busy = any(row[k] for k in ("handed_out", "renewals_won", "premium", "points"))
         if agent.is_active or busy:
-            rows.append(Row(label=str(agent), values=values, key=agent.pk,
-                            links={"renewals_won": won_link(agent.pk)}))  # fmt: skip
+            rows.append(row)
+    return rows
+
+
+def performance_layout(figures: list[dict], *, filters: ReportFilters) -> list[Table]:
+    """The agents' work, renewals, premium and points (with the on-time rate) in one table;
+    the results of the items handed out in another."""
+    return [_performance_table(figures, filters), _results_table(figures)]
+
+
+def _performance_table(figures: list[dict], filters: ReportFilters) -> Table:
+    """Per agent: the work handed out, worked, on time and missed, the renewals won, their
+    premium and the points; each agent's renewals won link to those cases."""
+    rows = []
+    for data in figures:
+        values = {k: data[k] for k in WORK_FIGURES}
+        values["on_time_rate"] = pct(data["on_time"], data["on_time"] + data["missed"])
+        values.update({k: data[k] for k in ("renewals_won", "premium", "points")})
+        rows.append(Row(label=data["label"], values=values, key=data["key"],
+                        links={"renewals_won": _won_link(data["key"], filters)}))  # fmt: skip
     totals = {name: sum(r.values[name] for r in rows) for name in WORK_FIGURES}
     totals["on_time_rate"] = pct(totals["on_time"], totals["on_time"] + totals["missed"])
     totals["renewals_won"] = sum(r.values["renewals_won"] for r in rows)
@@ -275,27 +288,44 @@ def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Tabl
         "start": filters.start.isoformat(), "end": filters.end.isoformat(), "cutoff": cutoff,
         "currency": filters.currency,
     }  # fmt: skip
-    performance = Table(
+    return Table(
         slug="agents", title=_("Agent performance"), group_label=_("Agent"), columns=columns,
         rows=rows, totals=Row(label=_("Total"), values=totals), chart="bar",
         empty=_("No agent to show."), note=note,
     )  # fmt: skip
 
+
+def _won_link(pk, filters: ReportFilters) -> str:
+    """The renewal list of the cases the agent won in the period (of the insurer and line)."""
+    query = {
+        "status": CaseStatus.WON,
+        "agent": pk,
+        "closed_from": filters.start.isoformat(),
+        "closed_to": filters.end.isoformat(),
+        "insurer": filters.insurer.pk if filters.insurer else "",
+        "line": filters.line,
+    }
+    query = {k: v for k, v in query.items() if v not in ("", None)}
+    return f"{reverse('renewals:list')}?{urlencode(query)}"
+
+
+def _results_table(figures: list[dict]) -> Table:
+    """Per agent, the items handed out under the result each carries now."""
     present = sorted(
-        {code for pk in (r.key for r in rows) for code in outcomes.get(pk, {})} | {UNWORKED},
+        {code for data in figures for code in data["outcomes"]} | {UNWORKED},
         key=_outcome_order,
     )
     result_columns = [Column(code, _outcome_label(code), INT) for code in present]
     result_rows = [
         Row(
-            label=row.label,
-            values={code: outcomes.get(row.key, {}).get(code, 0) for code in present},
-            key=row.key,
+            label=data["label"],
+            values={code: data["outcomes"].get(code, 0) for code in present},
+            key=data["key"],
         )
-        for row in rows
+        for data in figures
     ]
     result_totals = {c.key: sum(r.values[c.key] for r in result_rows) for c in result_columns}
-    results = Table(
+    return Table(
         slug="agent-results", title=_("Agent performance"),
         subtitle=_("Results of the items handed out"), group_label=_("Agent"),
         columns=result_columns, rows=result_rows,
@@ -308,4 +338,3 @@ def performance_tables(*, user, filters: ReportFilters, today=None) -> list[Tabl
             "yet”: nobody has logged a result on it since it was handed out."
         ),
     )  # fmt: skip
-    return [performance, results]

@@ -1,51 +1,31 @@
-"""Report figures, aggregated in SQL: a fixed number of queries whatever the book's size."""
+"""The renewal rate: of the policies that ended in the period, how many were renewed with us,
+on three bases (policies, clients, premium) beside last year's rate. The figures
+(renewal_rates) are aggregated in SQL, a fixed number of queries whatever the book's size;
+renewal_rate_layout turns them into the dashboard's table."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from brokerage.accounts.models import Team, User
-from policies.models import Insurer, Line
 from renewals.models import CaseStatus
-from renewals.selectors import NOT_CANCELLED, cases_visible_to
+from renewals.selectors import NOT_CANCELLED
 
 from .filters import ReportFilters
+from .selectors import ZERO, group_labels, scoped_cases
 from .tables import MONEY, PCT, Column, Row, Table, pct
 
-ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 # Each grouping's key; the names of agents, teams and insurers are read apart, once, so that
 # the aggregate sorts and groups on the key alone.
 GROUP_FIELDS = {
     "month": "month", "agent": "agent_id", "team": "agent__team_id", "insurer": "insurer_id",
     "line": "line",
 }  # fmt: skip
-
-
-def line_label(value: str) -> str:
-    return str(Line(value).label) if value in Line.values else str(value)
-
-
-def group_labels(by: str, keys) -> dict:
-    """The name shown for each key of a report's grouping (day, month, line; one query for
-    agents, teams or insurers), so that the aggregates group on the key alone."""
-    keys = [k for k in keys if k is not None]
-    if by == "day":
-        return {k: k.isoformat() for k in keys}
-    if by == "month":
-        return {k: k.strftime("%Y-%m") for k in keys}
-    if by == "line":
-        return {k: line_label(k) for k in keys}
-    if by == "agent":
-        users = User.objects.filter(pk__in=keys).only("first_name", "last_name", "username")
-        return {u.pk: str(u) for u in users}
-    model = Team if by == "team" else Insurer
-    return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
 @dataclass
@@ -74,17 +54,6 @@ class RateRow:
     @property
     def premium_rate(self):
         return pct(self.premium_won, self.premium_due)
-
-
-def scoped_cases(user, filters: ReportFilters, start, end):
-    """The renewal cases the user may see whose policy ends between start and end, narrowed by
-    the report's filters (team, agent, insurer, line, currency); cancelled cases left out."""
-    qs = (
-        cases_visible_to(user)
-        .filter(end_date__gte=start, end_date__lte=end)
-        .exclude(status=CaseStatus.CANCELLED)
-    )
-    return filters.narrow(qs)
 
 
 def _aggregate(qs, by: str, currency: str | None):
@@ -160,52 +129,19 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
     return {"rows": list(rows.values()), "totals": totals}
 
 
-def _month_range(month, filters: ReportFilters):
-    last = month + relativedelta(months=1) - relativedelta(days=1)
-    return max(month, filters.start), min(last, filters.end)
+def renewal_rate_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
+    """The renewal rates (renewal_rates) as the dashboard's table (renewal_rate_layout)."""
+    return renewal_rate_layout(renewal_rates(user=user, filters=filters), filters=filters)
 
 
-def renewal_rate_tables(*, user, filters: ReportFilters, today=None, figures=None) -> list:
+def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
     """The renewal rates as a dashboard table; each count links to the cases behind it."""
-    figures = figures or renewal_rates(user=user, filters=filters)
-    columns = [
-        Column("due", _("Due")), Column("won", _("Won")), Column("lost", _("Lost")),
-        Column("lapsed", _("Lapsed")), Column("open", _("Still open")),
-        Column("policy_rate", _("Policies"), PCT, _("renewed ÷ due"), chart=True),
-        Column("client_rate", _("Clients"), PCT, _("clients who renewed ÷ clients due"),
-               chart=True),
-        Column("premium_rate", _("Premium"), PCT, _("renewed premium ÷ premium due"),
-               chart=True),
-        Column("premium_due", _("Premium due (%(currency)s)") % {"currency": filters.currency},
-               MONEY),
-        Column("premium_won",
-               _("Premium renewed (%(currency)s)") % {"currency": filters.currency}, MONEY),
-        Column("last_year_rate", _("Last year"), PCT, _("policies, same period")),
-    ]  # fmt: skip
-    url = reverse("renewals:list")
-    base = {"ends_from": filters.start.isoformat(), "ends_to": filters.end.isoformat(),
-            **filters.scope()}  # fmt: skip
-    group_param = {"agent": "agent", "team": "team", "insurer": "insurer", "line": "line"}
-
-    def links(row: RateRow) -> dict:
-        query = dict(base)
-        if row.key is not None:
-            if filters.by == "month":
-                start, end = _month_range(row.key, filters)
-                query.update(ends_from=start.isoformat(), ends_to=end.isoformat())
-            else:
-                query[group_param[filters.by]] = row.key
-        query = {k: v for k, v in query.items() if v not in ("", None)}
-        return {
-            name: f"{url}?{urlencode({**query, 'status': status})}"
-            for name, status in (("due", NOT_CANCELLED), ("won", CaseStatus.WON),
-                                 ("lost", CaseStatus.LOST), ("lapsed", CaseStatus.LAPSED),
-                                 ("open", CaseStatus.OPEN))
-        }  # fmt: skip
+    columns = _columns(filters.currency)
 
     def as_row(row: RateRow, label=None) -> Row:
         values = {c.key: getattr(row, c.key) for c in columns}
-        return Row(label=label or row.label, values=values, links=links(row), key=row.key)
+        return Row(label=label or row.label, values=values, links=_links(row, filters),
+                   key=row.key)  # fmt: skip
 
     labels = {
         "month": _("Month of expiry"), "agent": _("Agent"), "team": _("Team"),
@@ -220,3 +156,45 @@ def renewal_rate_tables(*, user, filters: ReportFilters, today=None, figures=Non
             empty=_("No policy ends in this period."),
         )
     ]  # fmt: skip
+
+
+def _columns(currency: str) -> list[Column]:
+    return [
+        Column("due", _("Due")), Column("won", _("Won")), Column("lost", _("Lost")),
+        Column("lapsed", _("Lapsed")), Column("open", _("Still open")),
+        Column("policy_rate", _("Policies"), PCT, _("renewed ÷ due"), chart=True),
+        Column("client_rate", _("Clients"), PCT, _("clients who renewed ÷ clients due"),
+               chart=True),
+        Column("premium_rate", _("Premium"), PCT, _("renewed premium ÷ premium due"),
+               chart=True),
+        Column("premium_due", _("Premium due (%(currency)s)") % {"currency": currency},
+               MONEY),
+        Column("premium_won",
+               _("Premium renewed (%(currency)s)") % {"currency": currency}, MONEY),
+        Column("last_year_rate", _("Last year"), PCT, _("policies, same period")),
+    ]  # fmt: skip
+
+
+# The renewal list's parameter for each grouping (a month is a range of end dates instead).
+GROUP_PARAMS = {"agent": "agent", "team": "team", "insurer": "insurer", "line": "line"}
+
+
+def _links(row: RateRow, filters: ReportFilters) -> dict:
+    """Each count's link to the renewal list, showing exactly the cases it counts."""
+    query = {"ends_from": filters.start.isoformat(), "ends_to": filters.end.isoformat(),
+             **filters.scope()}  # fmt: skip
+    if row.key is not None:
+        if filters.by == "month":
+            last = row.key + relativedelta(months=1) - relativedelta(days=1)
+            query.update(ends_from=max(row.key, filters.start).isoformat(),
+                         ends_to=min(last, filters.end).isoformat())  # fmt: skip
+        else:
+            query[GROUP_PARAMS[filters.by]] = row.key
+    query = {k: v for k, v in query.items() if v not in ("", None)}
+    url = reverse("renewals:list")
+    return {
+        name: f"{url}?{urlencode({**query, 'status': status})}"
+        for name, status in (("due", NOT_CANCELLED), ("won", CaseStatus.WON),
+                             ("lost", CaseStatus.LOST), ("lapsed", CaseStatus.LAPSED),
+                             ("open", CaseStatus.OPEN))
+    }  # fmt: skip

@@ -21,6 +21,7 @@ from .filters import ReportFilters, teams_for
 from .models import DashboardPrint, PrintStatus
 from .printing import print_request
 from .registry import BY_SLUG, REPORTS, Report
+from .renewal_rate import renewal_rate_layout, renewal_rates
 
 
 def _filters(request, report: Report) -> ReportFilters:
@@ -88,13 +89,11 @@ def report_view(request, slug):
 def renewal_rate_view(request):
     """Renewal rate by month of expiry, agent, team, insurer or line, on three bases side by
     side (policies, clients, premium), with last year's rate for the same period."""
-    from .renewal_rate import renewal_rate_tables, renewal_rates
-
     report = BY_SLUG["renewals"]
     filters = _filters(request, report)
     with analytic():
         figures = renewal_rates(user=request.user, filters=filters)
-    tables = renewal_rate_tables(user=request.user, filters=filters, figures=figures)
+    tables = renewal_rate_layout(figures, filters=filters)
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("accounts.export_data"):
             raise PermissionDenied
