@@ -16,7 +16,9 @@ from brokerage.core.bulk import bulk_set_with_history
 from clients.models import Client, ClientStatus
 from clients.search import compact
 from workqueue.models import ItemStatus, WorkItem
+from workqueue.services import item_create, items_close
 
+from .kind import QUOTE_FOLLOW_UP
 from .models import (
     Insurer,
     Line,
@@ -255,9 +257,7 @@ def quote_add(*, quotation: Quotation, by: User, **data) -> Quote:
 
 
 def _close_follow_ups(quotation: Quotation) -> None:
-    WorkItem.objects.filter(
-        kind="quote_follow_up", subject_id=quotation.pk, status=ItemStatus.OPEN
-    ).update(status=ItemStatus.CANCELLED, done_at=timezone.now())
+    items_close(kind=QUOTE_FOLLOW_UP, subject_ids=[quotation.pk], status=ItemStatus.CANCELLED)
 
 
 @transaction.atomic
@@ -269,18 +269,11 @@ def quotation_schedule_follow_up(*, quotation: Quotation, by: User, on: date) ->
     quotation.follow_up_on = on
     quotation.save(update_fields=["follow_up_on"])
     _close_follow_ups(quotation)
-    item, _created = WorkItem.objects.update_or_create(
-        kind="quote_follow_up",
-        subject_id=quotation.pk,
-        key=on.isoformat(),
-        defaults={
-            "title": f"{client.display_name}: {quotation.description}"[:255],
-            "agent": client.owner,
-            "due_on": on,
-            "status": ItemStatus.OPEN,
-        },
-    )
-    return item
+    return item_create(
+        kind=QUOTE_FOLLOW_UP, subject_id=quotation.pk, key=on.isoformat(),
+        title=f"{client.display_name}: {quotation.description}", agent=client.owner, due_on=on,
+        reopen=True,
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -28,10 +28,11 @@ from brokerage.core.demo import DemoContext
 from clients.demo import Weighted, demo_today
 from policies.demo import ES_INSURERS, ZH_INSURERS
 from policies.models import Currency, Insurer, Line, Policy, PolicyStatus
-from workqueue.models import ItemResult, ItemStatus, PointsAward, Queue, WorkItem
-from workqueue.results import ContactResult
+from workqueue.models import ItemStatus, Queue
+from workqueue.results import CALL_BACK, NO_ANSWER, SWITCHED_OFF, WRONG_NUMBER
+from workqueue.services import items_load_worked, queue_tables_analyze
 
-from .jobs import RENEWAL_KIND
+from .kind import DECLINED, INTERESTED, RENEWAL_KIND, RENEWED, RENEWED_ELSEWHERE, VEHICLE_SOLD
 from .ladder_services import ladder_save
 from .ladders import DEFAULT_RUNGS
 from .models import CaseStatus, ClientType, CompetitorWhy, Grade, Ladder, LostReason, RenewalCase
@@ -106,40 +107,40 @@ COMPETITOR_WHY = Weighted(
 )
 UNREACHED = Weighted(
     [
-        (ContactResult.NO_ANSWER, 60),
-        (ContactResult.SWITCHED_OFF, 30),
-        (ContactResult.WRONG_NUMBER, 10),
+        (NO_ANSWER.code, 60),
+        (SWITCHED_OFF.code, 30),
+        (WRONG_NUMBER.code, 10),
     ]
 )
 # The result logged on the touch that closed the case.
 FINAL_RESULTS = {
-    LostReason.RENEWED_ELSEWHERE: ContactResult.RENEWED_ELSEWHERE,
-    LostReason.PRICE: ContactResult.DECLINED,
-    LostReason.SERVICE: ContactResult.DECLINED,
-    LostReason.DECLINED: ContactResult.DECLINED,
-    LostReason.VEHICLE_SOLD: ContactResult.VEHICLE_SOLD,
+    LostReason.RENEWED_ELSEWHERE: RENEWED_ELSEWHERE.code,
+    LostReason.PRICE: DECLINED.code,
+    LostReason.SERVICE: DECLINED.code,
+    LostReason.DECLINED: DECLINED.code,
+    LostReason.VEHICLE_SOLD: VEHICLE_SOLD.code,
 }
 EARLIER_RESULTS = {
     CaseStatus.WON: Weighted(
         [
-            (ContactResult.INTERESTED, 40),
-            (ContactResult.CALL_BACK, 35),
-            (ContactResult.NO_ANSWER, 25),
+            (INTERESTED.code, 40),
+            (CALL_BACK.code, 35),
+            (NO_ANSWER.code, 25),
         ]
     ),
     CaseStatus.LOST: Weighted(
         [
-            (ContactResult.CALL_BACK, 40),
-            (ContactResult.NO_ANSWER, 35),
-            (ContactResult.INTERESTED, 15),
-            (ContactResult.SWITCHED_OFF, 10),
+            (CALL_BACK.code, 40),
+            (NO_ANSWER.code, 35),
+            (INTERESTED.code, 15),
+            (SWITCHED_OFF.code, 10),
         ]
     ),
     CaseStatus.LAPSED: UNREACHED,
 }
 NOTES = {
-    ContactResult.CALL_BACK: "Pide que le llamen más tarde / 客户要求稍后回电",
-    ContactResult.INTERESTED: "Quiere la cotización por WhatsApp / 需要报价",
+    CALL_BACK.code: "Pide que le llamen más tarde / 客户要求稍后回电",
+    INTERESTED.code: "Quiere la cotización por WhatsApp / 需要报价",
 }
 
 
@@ -287,7 +288,7 @@ class _History:
                 new_policy_id=new_pk,
                 quoted_premium=new_premium,  # as renewal_renew records it
                 _day=self.clamp(day, end),
-                _final=ContactResult.RENEWED,
+                _final=RENEWED.code,
                 _premium=new_premium,
             )
         elif status == PolicyStatus.LAPSED and rng.random() < LAPSED_CASE_SHARE:
@@ -407,12 +408,9 @@ def seed_renewal_history(ctx: DemoContext) -> None:
             counts[case["status"]] += 1
             counts["elsewhere"] += case.get("outcome_reason") == LostReason.RENEWED_ELSEWHERE
         del chunk, cases
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ANALYZE renewals_renewalcase, workqueue_workitem, workqueue_itemresult, "
-                "workqueue_pointsaward"
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(RenewalCase._meta.db_table)}")
+    queue_tables_analyze()
     ctx.write(
         f"renewal history: {counts['cases']} closed cases ({counts['won']} won, "
         f"{counts['lost']} lost of which {counts['elsewhere']} to another insurer, "
@@ -431,7 +429,7 @@ def _write_work(history: _History, cases: list[dict]) -> None:
         for touch in case["_touches"]:
             result = touch["result"]
             callback_at = None
-            if result == ContactResult.CALL_BACK:
+            if result == CALL_BACK.code:
                 # The preferred windows: 9:30-11:00 or 15:30-17:00, the next day.
                 start = history.rng.choice((9 * 60 + 30, 15 * 60 + 30))
                 minutes = start + 15 * history.rng.randrange(6)
@@ -470,28 +468,6 @@ def _write_work(history: _History, cases: list[dict]) -> None:
                     "awarded_at": case["closed_at"],
                 }
             )
-    insert_rows(WorkItem, items)
-    results = [
-        {
-            "item_id": item["id"],
-            "result": item["result"],
-            "note": item["_note"],
-            "callback_at": item["callback_at"],
-            "by_id": item["agent_id"],
-            "at": item["done_at"],
-        }
-        for item in items
-    ]
-    insert_rows(ItemResult, results)
-    insert_rows(PointsAward, points)
-    if connection.vendor != "postgresql":
-        # bulk_create stamps auto_now_add fields with now; the history keeps its own times.
-        WorkItem.objects.bulk_update(
-            [WorkItem(pk=i["id"], created_at=i["created_at"]) for i in items],
-            ["created_at"], batch_size=500,
-        )  # fmt: skip
-        ItemResult.objects.bulk_update(
-            [ItemResult(pk=r["id"], at=r["at"]) for r in results], ["at"], batch_size=500
-        )
+    items_load_worked(items=items, points=points)
     history.counts["items"] += len(items)
     history.counts["points"] += len(points)

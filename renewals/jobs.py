@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.db.models import DateField, IntegerField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from brokerage.core.sql import SqlNames
+from clients.models import Client
 from policies.models import Policy, PolicyStatus
-from workqueue.models import ItemStatus, Queue
+from workqueue.models import Queue
+from workqueue.services import items_create
 
+from .kind import LAPSED_KIND, RENEWAL_KIND
 from .models import CaseStatus, Ladder, LadderRule, RenewalCase
 from .reminders import renewal_rung_messages
 
-RENEWAL_KIND = "renewal"
-LAPSED_KIND = "renewal_lapsed"
 HAND_OVER_AFTER = timedelta(hours=48)
 
 
@@ -35,11 +39,9 @@ class MorningReport:
         return sum(self.items_created.values())
 
 
-def _minus_days(column: str, days_sql: str) -> str:
-    """SQL for ``column - N days`` as a date, on PostgreSQL and SQLite."""
-    if connection.vendor == "postgresql":
-        return f"({column} - CAST({days_sql} AS integer))"
-    return f"date({column}, '-' || {days_sql} || ' days')"
+def _minus_days(column: str) -> str:
+    """SQL for ``column - N days`` as a date, N the next placeholder."""
+    return f"({column} - CAST(%s AS integer))"
 
 
 def _rules_by_precedence() -> list[tuple[Ladder, LadderRule | None]]:
@@ -54,16 +56,14 @@ def _rules_by_precedence() -> list[tuple[Ladder, LadderRule | None]]:
 
 def _follow_end_dates() -> int:
     """Open cases take their policy's end date again if someone edited it."""
+    c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
+    policy_end = f"(SELECT {p.end_date} FROM {p.from_} WHERE {p.id} = {c.table}.{c.policy})"
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            UPDATE renewals_renewalcase SET end_date = (
-                SELECT p.end_date FROM policies_policy p
-                WHERE p.id = renewals_renewalcase.policy_id)
-            WHERE status = %s AND end_date <> (
-                SELECT p.end_date FROM policies_policy p
-                WHERE p.id = renewals_renewalcase.policy_id)
-            """,
+            f"""
+            UPDATE {c.table} SET {c.end_date} = {policy_end}
+            WHERE {c.status} = %s AND {c.end_date} <> {policy_end}
+            """,  # noqa: S608 - names from the models' _meta, values are placeholders
             [CaseStatus.OPEN],
         )
         return max(cursor.rowcount, 0)
@@ -72,32 +72,41 @@ def _follow_end_dates() -> int:
 def _refresh_statistics() -> None:
     """After a big morning the planner needs fresh statistics at once (autovacuum may take a
     while): call lists must use the agent index, not scan the day's queue."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE renewals_renewalcase, workqueue_workitem")
+    from workqueue.services import queue_tables_analyze
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {SqlNames(RenewalCase).table}")
+    queue_tables_analyze()
 
 
 def _open_cases(day: date) -> int:
     opened = 0
+    c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
     for ladder, rule in _rules_by_precedence():
-        conditions = ["p.status = %s", "p.end_date >= %s", "p.end_date <= %s"]
+        conditions = [f"{p.status} = %s", f"{p.end_date} >= %s", f"{p.end_date} <= %s"]
         params = [PolicyStatus.ACTIVE, day, day + timedelta(days=ladder.max_days)]
         if rule is not None and rule.insurer_id:
-            conditions.append("p.insurer_id = %s")
+            conditions.append(f"{p.insurer} = %s")
             params.append(rule.insurer_id)
         if rule is not None and rule.line:
-            conditions.append("p.line = %s")
+            conditions.append(f"{p.line} = %s")
             params.append(rule.line)
+        # The copied report columns (agent, insurer, line, currency, holder, renewed premium)
+        # are filled by the case's trigger (RenewalCase.Meta.triggers).
+        columns = ", ".join(
+            getattr(c, name)
+            for name in ("policy", "ladder", "stage", "grade", "client_type", "status",
+                         "outcome_reason", "lost_why", "outcome_note", "end_date",
+                         "last_premium", "opened_on")
+        )  # fmt: skip
         sql = f"""
-            INSERT INTO renewals_renewalcase
-                (policy_id, ladder_id, stage, grade, client_type, status, outcome_reason,
-                 lost_why, outcome_note, end_date, last_premium, opened_on)
-            SELECT p.id, %s, '', '', '', %s, '', '', '', p.end_date, p.premium, %s
-            FROM policies_policy p
+            INSERT INTO {c.table} ({columns})
+            SELECT {p.id}, %s, '', '', '', %s, '', '', '', {p.end_date}, {p.premium}, %s
+            FROM {p.from_}
             WHERE {" AND ".join(conditions)}
-              AND NOT EXISTS (SELECT 1 FROM renewals_renewalcase c WHERE c.policy_id = p.id)
-            ON CONFLICT (policy_id) DO NOTHING
-        """  # noqa: S608 - only placeholders and fixed SQL are interpolated
+              AND NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})
+            ON CONFLICT ({c.policy}) DO NOTHING
+        """  # noqa: S608 - names from the models' _meta, values are placeholders
         with connection.cursor() as cursor:
             cursor.execute(sql, [ladder.pk, CaseStatus.OPEN, day, *params])
             opened += max(cursor.rowcount, 0)
@@ -107,44 +116,42 @@ def _open_cases(day: date) -> int:
 def _create_items(day: date, now) -> dict[int, int]:
     """One work item per open case and rung that has fallen due. Rungs that fell due while the
     job was down are caught up; of the rungs that had passed before the case opened (a late
-    import) only the latest is kept, so the case gets one first touch at the stage it is in."""
+    import) only the latest is kept, so the case gets one first touch at the stage it is in.
+    The queue's set-based call writes the items (and owns the hand-out rule)."""
     created: dict[int, int] = {}
+    c, p, cl = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p"), SqlNames(Client, "cl")
+    due = _minus_days(p.end_date)
+    cases = f"""
+        FROM {c.from_}
+        JOIN {p.from_} ON {p.id} = {c.policy}
+        JOIN {cl.from_} ON {cl.id} = {p.holder}"""
     for ladder in Ladder.objects.filter(cases__status=CaseStatus.OPEN).distinct():
         rungs = sorted(ladder.rungs, key=lambda r: -r["days"])
         for index, rung in enumerate(rungs):
             days = rung["days"]
-            due = _minus_days("p.end_date", "%s")
             if index + 1 < len(rungs):
                 # ...or the next rung was still ahead when the case opened.
-                entry, entry_params = f"{due} > c.opened_on", [rungs[index + 1]["days"]]
+                entry, entry_params = f"{due} > {c.opened_on}", [rungs[index + 1]["days"]]
             else:
                 entry, entry_params = "1 = 1", []
-            sql = f"""
-                INSERT INTO workqueue_workitem
-                    (kind, subject_id, key, title, agent_id, queue, due_on, priority, status,
-                     attempts, result, created_at, handed_out_at)
-                SELECT %s, c.id, %s, cl.display_name || ' · ' || p.number, cl.owner_id, %s,
-                       {due}, %s, %s, 0, '', %s,
-                       CASE WHEN cl.owner_id IS NULL THEN NULL ELSE %s END
-                FROM renewals_renewalcase c
-                JOIN policies_policy p ON p.id = c.policy_id
-                JOIN clients_client cl ON cl.id = p.holder_id
-                WHERE c.ladder_id = %s AND c.status = %s
+            select = f"""
+                SELECT {c.id}, %s, {cl.display_name} || ' · ' || {p.number}, {cl.owner}, %s,
+                       {due}, %s
+                {cases}
+                WHERE {c.ladder} = %s AND {c.status} = %s
                   AND {due} <= %s
-                  AND ({due} >= c.opened_on OR {entry})
-                ON CONFLICT (kind, subject_id, key) DO NOTHING
-            """  # noqa: S608 - only placeholders and fixed SQL are interpolated
+                  AND ({due} >= {c.opened_on} OR {entry})
+            """  # noqa: S608 - names from the models' _meta, values are placeholders
             params = [
-                RENEWAL_KIND, f"rung-{days}", Queue.AGENT, days, 100 - days, ItemStatus.OPEN,
-                now, now, ladder.pk, CaseStatus.OPEN, days, day, days, *entry_params,
+                f"rung-{days}", Queue.AGENT, days, 100 - days, ladder.pk, CaseStatus.OPEN, days,
+                day, days, *entry_params,
             ]  # fmt: skip
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                if cursor.rowcount > 0:
-                    created[days] = cursor.rowcount
+            count = items_create(kind=RENEWAL_KIND, select=(select, params), now=now)
+            if count > 0:
+                created[days] = count
         # The case's stage is the stage of its latest rung that has fallen due.
+        u, p2 = SqlNames(RenewalCase), SqlNames(Policy, "p")
         for index, rung in enumerate(rungs):
-            due = _minus_days("p.end_date", "%s")
             params = [rung["stage"], ladder.pk, CaseStatus.OPEN, rung["stage"], rung["days"], day]
             nearer = ""
             if index + 1 < len(rungs):
@@ -153,11 +160,11 @@ def _create_items(day: date, now) -> dict[int, int]:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
-                    UPDATE renewals_renewalcase SET stage = %s
-                    WHERE ladder_id = %s AND status = %s AND stage <> %s AND EXISTS (
-                        SELECT 1 FROM policies_policy p
-                        WHERE p.id = renewals_renewalcase.policy_id AND {due} <= %s {nearer})
-                    """,  # noqa: S608 - only placeholders and fixed SQL are interpolated
+                    UPDATE {u.table} SET {u.stage} = %s
+                    WHERE {u.ladder} = %s AND {u.status} = %s AND {u.stage} <> %s AND EXISTS (
+                        SELECT 1 FROM {p2.from_}
+                        WHERE {p2.id} = {u.table}.{u.policy} AND {due} <= %s {nearer})
+                    """,  # noqa: S608 - names from the models' _meta, values are placeholders
                     params,
                 )
     return created
@@ -186,26 +193,25 @@ def _lapse(day: date, now) -> int:
 def _hand_over(now) -> int:
     """Cases lapsed more than 48 hours go to the maintainers' queue, once."""
     cutoff = now - HAND_OVER_AFTER
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO workqueue_workitem
-                (kind, subject_id, key, title, agent_id, queue, due_on, priority, status,
-                 attempts, result, created_at)
-            SELECT %s, c.id, 'lapsed', cl.display_name || ' · ' || p.number, NULL, %s, %s, 50,
-                   %s, 0, '', %s
-            FROM renewals_renewalcase c
-            JOIN policies_policy p ON p.id = c.policy_id
-            JOIN clients_client cl ON cl.id = p.holder_id
-            WHERE c.status = %s AND c.lapsed_at <= %s AND c.handed_over_at IS NULL
-            ON CONFLICT (kind, subject_id, key) DO NOTHING
-            """,
-            [LAPSED_KIND, Queue.MAINTAINERS, timezone.localdate(now), ItemStatus.OPEN, now,
-             CaseStatus.LAPSED, cutoff],
-        )  # fmt: skip
-    return RenewalCase.objects.filter(
+    lapsed = RenewalCase.objects.filter(
         status=CaseStatus.LAPSED, lapsed_at__lte=cutoff, handed_over_at__isnull=True
-    ).update(handed_over_at=now)
+    )
+    items_create(
+        kind=LAPSED_KIND,
+        select=lapsed.annotate(
+            item_key=Value("lapsed"),
+            item_title=Concat("policy__holder__display_name", Value(" · "), "policy__number"),
+            item_agent=Value(None, output_field=IntegerField()),
+            item_queue=Value(Queue.MAINTAINERS),
+            item_due_on=Value(timezone.localdate(now), output_field=DateField()),
+            item_priority=Value(50),
+        ).values_list(
+            "pk", "item_key", "item_title", "item_agent", "item_queue", "item_due_on",
+            "item_priority",
+        ),
+        now=now,
+    )
+    return lapsed.update(handed_over_at=now)
 
 
 @transaction.atomic

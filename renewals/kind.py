@@ -1,22 +1,41 @@
-"""What the work queue needs to know about renewal items: whose client it is (for
-distribution) and what the call list shows for each item, loaded for a whole page at once."""
+"""The renewal kinds of work and their vocabulary: the results of a renewal touch (seed 001's
+standard contact results), the card, the export columns, whose client an item is, and what the
+call list shows for a page of items. Registered in RenewalsConfig.ready; the queue itself
+knows none of these words."""
 
 from collections import defaultdict
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from clients.services import clients_take_owner
 from policies.models import Line
+from workqueue import kinds
 from workqueue.models import ItemResult
-from workqueue.results import ContactResult, result_label
+from workqueue.results import GENERIC
 
-from .jobs import LAPSED_KIND, RENEWAL_KIND
 from .models import RenewalCase
-from .services import renewal_quote
 
-RENEWAL_RESULTS = tuple(ContactResult.values)
+RENEWAL_KIND = "renewal"
+# A case lapsed more than 48 hours, in the maintainers' queue.
+LAPSED_KIND = "renewal_lapsed"
+TOUCH_KINDS = (RENEWAL_KIND, LAPSED_KIND)
+
+INTERESTED = kinds.Result("interested", _("Interested"), style="outline-primary")
+# Recorded with the new policy on the renew form; the touches close when the case is won.
+RENEWED = kinds.Result("renewed", _("Renewed"), final=True, page="renew_url", style="success")
+# Recorded with the competitor and the reason on its own page.
+RENEWED_ELSEWHERE = kinds.Result(
+    "renewed_elsewhere", _("Renewed elsewhere"), final=True, page="elsewhere_url",
+    style="outline-danger",
+)  # fmt: skip
+DECLINED = kinds.Result("declined", _("Declined"), final=True, style="outline-danger")
+VEHICLE_SOLD = kinds.Result(
+    "vehicle_sold", _("Vehicle sold"), final=True, when="is_auto", style="outline-danger"
+)
+RENEWAL_RESULTS = (*GENERIC, INTERESTED, RENEWED, RENEWED_ELSEWHERE, DECLINED, VEHICLE_SOLD)
 
 
 def renewal_owners(subject_ids) -> dict[int, int]:
@@ -47,14 +66,13 @@ def _build(items, cases, subject_ids) -> dict[int, dict]:
     today = timezone.localdate()
     results = defaultdict(list)
     for row in (
-        ItemResult.objects.filter(
-            item__kind__in=[RENEWAL_KIND, LAPSED_KIND], item__subject_id__in=subject_ids
-        )
+        ItemResult.objects.filter(item__kind__in=TOUCH_KINDS, item__subject_id__in=subject_ids)
         .values("item__subject_id", "result", "note", "callback_at", "at", "by__first_name",
                 "by__last_name", "by__username")
         .order_by("at", "pk")
     ):  # fmt: skip
-        results[row["item__subject_id"]].append({**row, "label": result_label(row["result"])})
+        label = kinds.result_label(row["result"], kind=RENEWAL_KIND)
+        results[row["item__subject_id"]].append({**row, "label": label})
     context = {}
     back = urlencode({"next": reverse("workqueue:queue")})
     for item in items:
@@ -94,10 +112,68 @@ def renewal_handed_out(*, assignments: dict[int, int], by=None) -> None:
 
 def renewal_after_result(*, item, result, by) -> str | None:
     """ "Interested" opens the renewal quotation: the same insurer at last year's premium first."""
-    if result != ContactResult.INTERESTED:
+    from .services import renewal_quote
+
+    if result != INTERESTED.code:
         return None
     case = RenewalCase.objects.select_related("policy__holder", "policy__insurer").get(
         pk=item.subject_id
     )
     quotation = renewal_quote(case=case, by=by)
     return reverse("policies:quotation", args=[quotation.pk])
+
+
+def _ctx(name):
+    return lambda item: item.ctx.get(name)
+
+
+def _case(name):
+    return lambda item: getattr(item.ctx["case"], name) if item.ctx.get("case") else None
+
+
+EXPORT_COLUMNS = (
+    kinds.ExportColumn(
+        "client", _("Client"), lambda i: i.ctx["client"].display_name if "client" in i.ctx else ""
+    ),
+    kinds.ExportColumn("phone", _("Phone"), lambda i: str(i.ctx.get("phone") or "")),
+    kinds.ExportColumn(
+        "policy", _("Policy"), lambda i: i.ctx["policy"].number if "policy" in i.ctx else ""
+    ),
+    kinds.ExportColumn(
+        "ends", _("Ends"), lambda i: i.ctx["policy"].end_date if "policy" in i.ctx else None
+    ),
+    kinds.ExportColumn("days_left", _("Days left"), _ctx("days_left")),
+    kinds.ExportColumn("last_premium", _("Last premium"), _case("last_premium")),
+    kinds.ExportColumn("grade", _("Grade"), lambda i: _case("grade")(i) or ""),
+)
+
+
+def register_kinds() -> None:
+    from .services import renewal_handle_result
+
+    kinds.register(
+        kinds.WorkKind(
+            name=RENEWAL_KIND,
+            label=_("Renewals"),
+            order=10,
+            results=RENEWAL_RESULTS,
+            result_handler=renewal_handle_result,
+            owners=renewal_owners,
+            handed_out=renewal_handed_out,
+            after_result=renewal_after_result,
+            context=renewal_context,
+            card_template="renewals/_call_item.html",
+            maintainer_template="renewals/_maintainer_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )
+    kinds.register(
+        kinds.WorkKind(
+            name=LAPSED_KIND,
+            label=_("Lapsed over 48 hours"),
+            order=15,
+            context=renewal_context,
+            maintainer_template="renewals/_maintainer_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )

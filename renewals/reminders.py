@@ -11,12 +11,12 @@ from brokerage.notifications.models import Channel, Message
 from brokerage.notifications.services import notification_send
 from workqueue.models import WorkItem
 
+from .kind import RENEWAL_KIND
 from .models import CaseStatus, Ladder, RenewalCase
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "renewal_reminder"
-RENEWAL_KIND = "renewal"  # renewals.jobs.RENEWAL_KIND (jobs imports this module)
 
 
 def _message_rungs() -> dict[int, dict[int, str]]:

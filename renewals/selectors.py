@@ -15,15 +15,11 @@ from brokerage.core.dates import day_start
 from clients.models import Client
 from clients.search import compact
 from policies.models import Currency, Line, Policy
+from workqueue import kinds
 from workqueue.models import ItemResult, ItemStatus, WorkItem
-from workqueue.results import ContactResult
 
-from .jobs import LAPSED_KIND, RENEWAL_KIND
+from .kind import RENEWAL_KIND, TOUCH_KINDS
 from .models import CaseStatus, Grade, Ladder, LostReason, RenewalCase, Stage
-
-# The work items that are touches of a case: the ladder's rungs and, once lapsed for more
-# than 48 hours, the maintainers' item.
-TOUCH_KINDS = (RENEWAL_KIND, LAPSED_KIND)
 
 ALL = "all"  # status: every status (the page opens on the open cases)
 NOT_CANCELLED = "due"  # status: every case but the cancelled ones (the reports' "due")
@@ -338,4 +334,4 @@ def _rung_days(item: WorkItem) -> int | None:
 def _result_label(value: str) -> str:
     if not value:
         return ""
-    return str(ContactResult(value).label) if value in ContactResult.values else value
+    return str(kinds.result_label(value, kind=RENEWAL_KIND))

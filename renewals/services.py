@@ -13,28 +13,22 @@ from django.utils.translation import gettext as _
 from clients.services import client_update, interaction_log
 from policies.models import Insurer, Line, Policy, QuotationStatus
 from policies.services import policy_create, quotation_create
-from workqueue.models import ItemStatus, WorkItem
-from workqueue.results import ContactResult
-from workqueue.services import item_record_result, points_award
+from workqueue import kinds
+from workqueue.services import item_record_result, items_close, points_award
 
-from .jobs import RENEWAL_KIND
+from .kind import DECLINED, RENEWAL_KIND, RENEWED, RENEWED_ELSEWHERE, VEHICLE_SOLD
 from .models import CaseStatus, ClientType, CompetitorWhy, Grade, LostReason, RenewalCase
 
 LOST_BY_RESULT = {
-    ContactResult.DECLINED: LostReason.DECLINED,
-    ContactResult.VEHICLE_SOLD: LostReason.VEHICLE_SOLD,
-    ContactResult.RENEWED_ELSEWHERE: LostReason.RENEWED_ELSEWHERE,
+    DECLINED.code: LostReason.DECLINED,
+    VEHICLE_SOLD.code: LostReason.VEHICLE_SOLD,
+    RENEWED_ELSEWHERE.code: LostReason.RENEWED_ELSEWHERE,
 }
 
 
-def _close_items(case: RenewalCase, *, result: str | None = None) -> None:
-    """Close the case's open touches in one statement (a result is set when one is given)."""
-    changes = {"status": ItemStatus.DONE, "done_at": timezone.now()}
-    if result:
-        changes["result"] = result
-    WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN).update(
-        **changes
-    )
+def _close_items(case: RenewalCase, *, result: str = "") -> None:
+    """Close the case's open touches (a result is set when one is given)."""
+    items_close(kind=RENEWAL_KIND, subject_ids=[case.pk], result=result)
 
 
 def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
@@ -43,7 +37,7 @@ def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -
         pk=item.subject_id
     )
     client = case.policy.holder
-    label = ContactResult(result).label
+    label = kinds.result_label(result, kind=RENEWAL_KIND)
     summary = _("Renewal of %(policy)s: %(result)s.") % {"policy": case.policy, "result": label}
     if note:
         summary += " " + note
@@ -112,7 +106,7 @@ def renewal_record_elsewhere(
     otherwise the case is closed as lost directly."""
     if item is not None:
         item_record_result(
-            item=item, by=by, result=ContactResult.RENEWED_ELSEWHERE, note=note,
+            item=item, by=by, result=RENEWED_ELSEWHERE.code, note=note, page=True,
             details={"lost_to": lost_to, "lost_why": lost_why},
         )  # fmt: skip
         case.refresh_from_db()
@@ -187,12 +181,12 @@ def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields
     case.closed_at = timezone.now()
     case.closed_by = by
     case.save()
-    _close_items(case, result=ContactResult.RENEWED)
+    _close_items(case, result=RENEWED.code)
     _award_points(case=case, by=by, premium=new.premium)
     interaction_log(
         client=old.holder, by=by, channel="call",
         summary=_("Renewed %(old)s as %(new)s.") % {"old": old, "new": new},
-        result=str(ContactResult.RENEWED.label),
+        result=str(RENEWED.label),
     )  # fmt: skip
     return new
 

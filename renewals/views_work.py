@@ -16,7 +16,7 @@ from policies.selectors import active_insurers
 from workqueue.models import ItemStatus, Queue, WorkItem
 
 from .forms_work import ElsewhereForm
-from .jobs import RENEWAL_KIND
+from .kind import RENEWAL_KIND
 from .models import CaseStatus, RenewalCase
 from .services import renewal_defaults, renewal_points, renewal_record_elsewhere, renewal_renew
 

@@ -36,8 +36,8 @@ from clients.selectors import agents_for_reassignment
 from renewals.models import CaseStatus
 from renewals.selectors import cases_visible_to
 from workqueue.distribution import last_cutoff, result_cutoff
+from workqueue.kinds import contact_codes, result_label
 from workqueue.models import ItemStatus, PointsAward, WorkItem
-from workqueue.results import ContactResult, result_label
 
 from .filters import ReportFilters
 from .selectors import ZERO
@@ -175,7 +175,7 @@ def points_figures(*, agent_ids, filters: ReportFilters) -> dict[int, Decimal]:
 
 
 def _outcome_order(code: str) -> tuple:
-    contact = list(ContactResult.values)
+    contact = contact_codes()
     if code in contact:
         return (0, contact.index(code))
     if code == NO_CONTACT_RESULT:

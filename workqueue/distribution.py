@@ -35,6 +35,7 @@ from .models import (
     Queue,
     WorkItem,
 )
+from .services import items_hand_out
 
 User = get_user_model()
 
@@ -264,8 +265,7 @@ def distribution_run(
     by_agent: dict[int, list[int]] = defaultdict(list)
     for line in plan.lines:
         by_agent[line.agent_id].append(line.item_id)
-    for agent_id, item_ids in by_agent.items():
-        WorkItem.objects.filter(pk__in=item_ids).update(agent_id=agent_id, handed_out_at=now)
+    items_hand_out(assignments=by_agent, now=now)
     subjects: dict[str, dict[int, int]] = defaultdict(dict)
     for line in plan.lines:
         if line.reason != HandOutReason.OWNER:

@@ -3,13 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 from brokerage.accounts.models import Team
 
-from .results import ContactResult
-
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class ResultForm(forms.Form):
-    result = forms.ChoiceField(label=_("Result"), choices=ContactResult.choices)
+    # Which results an item takes is its kind's to say: the service refuses the others.
+    result = forms.SlugField(label=_("Result"), max_length=32)
     callback_at = forms.DateTimeField(
         label=_("Call back at"),
         required=False,

@@ -19,7 +19,10 @@ class WorkItem(models.Model):
     """One piece of work for one agent on one day: a renewal touch, a payment-due notice, a
     claim follow-up, a call-back. ``kind`` names a registered kind (workqueue.kinds) and
     ``subject_id`` the kind's own record; ``key`` makes an item unique for its subject (for
-    example the renewal rung), so a job run twice creates it once."""
+    example the renewal rung), so a job run twice creates it once.
+
+    Written only by workqueue.services, which keeps the derived columns ``handed_out_at``
+    (the hand-out rule) and ``first_contact_at``/``first_contact_by``; no trigger."""
 
     kind = models.CharField(_("kind"), max_length=32)
     subject_id = models.PositiveBigIntegerField(_("subject"))
@@ -45,9 +48,9 @@ class WorkItem(models.Model):
     handed_out_at = models.DateTimeField(_("handed out at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    # The first contact result logged since the hand-out, when and by whom: kept by database
-    # triggers (migration 0005) on every result logged and every hand-out, so that agent
-    # performance reads one table. Never written by the application.
+    # The first contact result logged since the hand-out, when and by whom, so that agent
+    # performance reads one table: kept by workqueue.services (every result and every hand-out
+    # goes through it), never by a form or the admin.
     first_contact_at = models.DateTimeField(_("first contact result at"), null=True, editable=False)
     first_contact_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("first contact result by"),

@@ -27,8 +27,9 @@ def queue_for_maintainers(*, day: date) -> QuerySet[WorkItem]:
 
 
 def attach_context(items) -> list[WorkItem]:
-    """Give each item its kind (``item.kind_info``) and what the kind shows for it
-    (``item.ctx``): one call per kind present, whatever the number of items."""
+    """Give each item its kind (``item.kind_info``), what the kind shows for it
+    (``item.ctx``) and the results its card offers (``item.offered``: each result with the
+    page it opens, if any): one call per kind present, whatever the number of items."""
     items = list(items)
     for name, group in groupby(sorted(items, key=lambda i: i.kind), key=lambda i: i.kind):
         group = list(group)
@@ -37,7 +38,35 @@ def attach_context(items) -> list[WorkItem]:
         for item in group:
             item.kind_info = kind
             item.ctx = context.get(item.pk, {})
+            item.offered = _offered(kind, item.ctx)
     return items
+
+
+def _offered(kind, ctx: dict) -> list[dict]:
+    offered = []
+    for result in kind.results:
+        if result.needs_time or (result.when and not ctx.get(result.when)):
+            continue
+        url = ctx.get(result.page) if result.page else None
+        if result.page and not url:
+            continue
+        offered.append({"result": result, "url": url})
+    return offered
+
+
+def queue_export_columns(items) -> list:
+    """The export's kind columns for the kinds present, in the kinds' order; columns that
+    several kinds share by key appear once."""
+    present = sorted(
+        (kinds.get(name) for name in {i.kind for i in items}), key=lambda k: (k.order, k.name)
+    )
+    columns, seen = [], set()
+    for kind in present:
+        for column in kind.export_columns:
+            if column.key not in seen:
+                seen.add(column.key)
+                columns.append(column)
+    return columns
 
 
 def group_by_kind(items) -> list[dict]:

@@ -1,16 +1,161 @@
-"""Logging a contact result on a work item. The queue knows no domain app: what a result means
-for a renewal (or a collection, a claim) is the kind's own result handler."""
+"""Every write to the work queue: creating items (one, or set-based for the jobs), handing
+them out, logging results, sending them to the maintainers and back, closing them, awarding
+points. Nothing outside ``workqueue/`` writes its tables; a pipeline calls these.
 
-from datetime import datetime
+The hand-out rule lives here and only here: an item given to an agent is stamped
+``handed_out_at`` (the 17:00-next-day deadline counts from it) and starts with no first
+contact; an item with no agent waits for the distribution. The item's first contact result
+since its hand-out (``first_contact_at``/``first_contact_by``, read by agent performance) is
+kept by this module on every result and hand-out: every write goes through it, so no trigger
+is needed."""
+
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import kinds
 from .models import ItemResult, ItemStatus, PointsAward, Queue, WorkItem
-from .results import CLOSED, CONTACT_FIXED, FAILED, FINAL, MAX_FAILED_ATTEMPTS, ContactResult
+from .results import CLOSED, CONTACT_FIXED, MAX_FAILED_ATTEMPTS
+
+# What a hand-out resets: the deadline counts from now, earlier results are not this
+# hand-out's contact.
+_FRESH_CONTACT = {"first_contact_at": None, "first_contact_by": None}
+
+
+def _hand_out_fields(agent_id, now) -> dict:
+    return {"handed_out_at": now if agent_id else None, **_FRESH_CONTACT}
+
+
+# -- creating items ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def item_create(
+    *,
+    kind: str,
+    subject_id: int,
+    key: str = "",
+    title: str,
+    due_on: date,
+    agent=None,
+    queue: str = Queue.AGENT,
+    priority: int = 0,
+    reopen: bool = False,
+) -> WorkItem:
+    """One item for one subject. A second call for the same (kind, subject, key) returns the
+    item already there (the unique constraint decides); with ``reopen`` a closed one is opened
+    again for ``agent`` on ``due_on`` (a follow-up scheduled again)."""
+    now = timezone.now()
+    agent_id = getattr(agent, "pk", agent)
+    fields = {
+        "title": title[:255], "agent_id": agent_id, "queue": queue, "due_on": due_on,
+        "priority": priority, "status": ItemStatus.OPEN, **_hand_out_fields(agent_id, now),
+    }  # fmt: skip
+    item, created = WorkItem.objects.get_or_create(
+        kind=kind, subject_id=subject_id, key=key, defaults=fields
+    )
+    if created or not reopen:
+        return item
+    item = WorkItem.objects.select_for_update().get(pk=item.pk)
+    if item.status == ItemStatus.OPEN and item.agent_id == agent_id:
+        fields = {k: v for k, v in fields.items() if k not in ("handed_out_at", *_FRESH_CONTACT)}
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.done_at = None
+    item.save()
+    return item
+
+
+# The columns a set-based select must yield, in this order.
+ITEM_SELECT_COLUMNS = ("subject_id", "key", "title", "agent_id", "queue", "due_on", "priority")
+
+
+def items_create(*, kind: str, select: QuerySet | tuple[str, list], now=None) -> int:
+    """Set-based creation for the jobs: one INSERT … SELECT whatever the number of subjects.
+    ``select`` is a queryset of ``values_list(*ITEM_SELECT_COLUMNS)`` or ``(sql, params)``
+    yielding those columns in that order. An item already there for (kind, subject, key) is
+    left alone (``ON CONFLICT DO NOTHING``), so a job run twice, or twice at once, creates each
+    item once. Returns the number of items created."""
+    now = now or timezone.now()
+    if isinstance(select, QuerySet):
+        sql, params = select.query.sql_with_params()
+    else:
+        sql, params = select
+    meta = WorkItem._meta
+    column = {f.attname: f.column for f in meta.concrete_fields}
+    quote = connection.ops.quote_name
+    target = ", ".join(
+        quote(column[name])
+        for name in ("kind", *ITEM_SELECT_COLUMNS, "status", "attempts", "result",
+                     "created_at", "handed_out_at")
+    )  # fmt: skip
+    alias = ", ".join(ITEM_SELECT_COLUMNS)
+    # Each selected value cast to its column's type (a NULL agent is text to PostgreSQL).
+    typed = {
+        name: f"CAST(s.{name} AS {meta.get_field(name).cast_db_type(connection)})"
+        for name in ITEM_SELECT_COLUMNS
+    } | {"title": "LEFT(s.title, 255)"}
+    unique = ", ".join(quote(column[n]) for n in ("kind", "subject_id", "key"))
+    statement = f"""
+        INSERT INTO {quote(meta.db_table)} ({target})
+        SELECT %s, {", ".join(typed[name] for name in ITEM_SELECT_COLUMNS)}, %s, 0, '', %s,
+               CASE WHEN s.agent_id IS NULL THEN NULL ELSE %s::timestamptz END
+        FROM ({sql}) AS s({alias})
+        ON CONFLICT ({unique}) DO NOTHING
+    """  # noqa: S608 - names come from the model's _meta, values are placeholders
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [kind, ItemStatus.OPEN, now, now, *params])
+        return max(cursor.rowcount, 0)
+
+
+# -- handing out ---------------------------------------------------------------------------
+
+
+def items_hand_out(*, assignments: dict[int, list[int]], now=None) -> int:
+    """Give items to agents ({agent_id: [item ids]}): one UPDATE per agent."""
+    now = now or timezone.now()
+    handed = 0
+    for agent_id, item_ids in assignments.items():
+        handed += WorkItem.objects.filter(pk__in=item_ids).update(
+            agent_id=agent_id, **_hand_out_fields(agent_id, now)
+        )
+    return handed
+
+
+def items_follow_owner(*, kind: str, subject_ids, to_agent_id: int | None, now=None) -> int:
+    """The open items of these subjects move to their client's new owner (a book reassigned)
+    in the same transaction as the reassignment, handed out afresh."""
+    now = now or timezone.now()
+    return (
+        WorkItem.objects.filter(
+            kind=kind, subject_id__in=subject_ids, status=ItemStatus.OPEN, queue=Queue.AGENT
+        )
+        .exclude(agent_id=to_agent_id)
+        .update(agent_id=to_agent_id, **_hand_out_fields(to_agent_id, now))
+    )
+
+
+# -- closing -------------------------------------------------------------------------------
+
+
+def items_close(
+    *, kind: str, subject_ids, result: str = "", status: str = ItemStatus.DONE, now=None
+) -> int:
+    """Close the open items of these subjects in one statement (the subject's work is over:
+    a renewal won or lost, a quotation bought); ``result`` names what ended them."""
+    changes = {"status": status, "done_at": now or timezone.now()}
+    if result:
+        changes["result"] = result
+    return WorkItem.objects.filter(
+        kind=kind, subject_id__in=list(subject_ids), status=ItemStatus.OPEN
+    ).update(**changes)
+
+
+# -- results -------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -22,19 +167,33 @@ def item_record_result(
     callback_at: datetime | None = None,
     note: str = "",
     details: dict | None = None,
+    page: bool = False,
 ) -> WorkItem:
-    """Log one result. A call-back keeps the item open for that time; a failed attempt counts
-    towards three strikes; a final result closes the item. The kind's handler then does what
-    the result means for its subject (timeline, case outcome, inaccurate contact)."""
+    """Log one result of the item's kind. A call-back keeps the item open for that time; a
+    failed attempt counts towards three strikes; a final result closes the item. The kind's
+    handler then does what the result means for its subject, and its ``after_result`` says
+    where the agent goes next (``item.next_url``): both inside this transaction, so that a
+    result and what it opens (a quotation, say) are written together or not at all.
+
+    A result the kind does not offer is refused, and so is one the kind records on a page of
+    its own (``page=True`` is that page's call)."""
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
+    kind = kinds.get(item.kind)
     if item.status != ItemStatus.OPEN:
         raise ValidationError(_("This item is already closed."))
     if item.agent_id != by.pk:
         raise ValidationError(_("This item is not in your queue."))
-    if result not in ContactResult.values:
-        raise ValidationError({"result": _("Unknown result: %(r)s.") % {"r": result}})
+    offered = kind.result(result)
+    if offered is None:
+        raise ValidationError(
+            {"result": _("“%(r)s” is not a result of this kind of work.") % {"r": result}}
+        )
+    if offered.page is not None and not page:
+        raise ValidationError(
+            {"result": _("“%(r)s” is recorded on its own page.") % {"r": offered.label}}
+        )
     now = timezone.now()
-    if result == ContactResult.CALL_BACK:
+    if offered.needs_time:
         if callback_at is None:
             raise ValidationError({"callback_at": _("Say when to call back.")})
         if callback_at <= now:
@@ -43,34 +202,36 @@ def item_record_result(
         item.due_on = timezone.localdate(callback_at)
     item.result = result
     item.attempts += 1
-    ItemResult.objects.create(
+    logged = ItemResult.objects.create(
         item=item, result=result, note=note[:255], callback_at=callback_at, by=by
     )
-    if result in FINAL:
+    if offered.contact and item.first_contact_at is None and item.handed_out_at is not None:
+        item.first_contact_at, item.first_contact_by = logged.at, by
+    if offered.final:
         item.status = ItemStatus.DONE
         item.done_at = now
-    failed_attempts = 0
-    if result in FAILED:
-        # Strikes count from the last time a maintainer fixed the contact.
-        failed = item.results.filter(result__in=FAILED)
-        fixed = item.results.filter(result=CONTACT_FIXED).order_by("-at").first()
-        if fixed is not None:
-            failed = failed.filter(at__gt=fixed.at)
-        failed_attempts = failed.count()
+    failed_attempts = _failed_attempts(item, kind) if offered.failed else 0
     item.save()
-    handler = kinds.get(item.kind).result_handler
-    if handler is not None:
-        handler(
-            item=item,
-            result=result,
-            by=by,
-            note=note,
-            details=details or {},
+    if kind.result_handler is not None:
+        kind.result_handler(
+            item=item, result=result, by=by, note=note, details=details or {},
             failed_attempts=failed_attempts,
-        )
-    if result in FAILED and failed_attempts >= MAX_FAILED_ATTEMPTS:
+        )  # fmt: skip
+    if failed_attempts >= MAX_FAILED_ATTEMPTS:
         item_send_to_maintainers(item=item)
+    item.next_url = None
+    if kind.after_result is not None:
+        item.next_url = kind.after_result(item=item, result=result, by=by)
     return item
+
+
+def _failed_attempts(item: WorkItem, kind) -> int:
+    """Strikes count from the last time a maintainer fixed the contact."""
+    failed = item.results.filter(result__in=[r.code for r in kind.results if r.failed])
+    fixed = item.results.filter(result=CONTACT_FIXED).order_by("-at").first()
+    if fixed is not None:
+        failed = failed.filter(at__gt=fixed.at)
+    return failed.count()
 
 
 def item_send_to_maintainers(*, item: WorkItem) -> WorkItem:
@@ -83,19 +244,6 @@ def item_send_to_maintainers(*, item: WorkItem) -> WorkItem:
     return item
 
 
-def points_award(*, agent, kind: str, subject_id: int, points, premium=None, reason: str):
-    """Credit an agent's points once per subject (a second award for the same renewal is
-    ignored: the unique constraint decides, not a check first)."""
-    try:
-        with transaction.atomic():
-            return PointsAward.objects.create(
-                agent=agent, kind=kind, subject_id=subject_id, points=points, premium=premium,
-                reason=reason[:255],
-            )  # fmt: skip
-    except IntegrityError:
-        return None
-
-
 @transaction.atomic
 def item_return_to_agents(*, item: WorkItem, by) -> WorkItem:
     """The maintainer fixed the contact: the item goes back to the call lists, to the client's
@@ -104,18 +252,19 @@ def item_return_to_agents(*, item: WorkItem, by) -> WorkItem:
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
     if item.status != ItemStatus.OPEN or item.queue != Queue.MAINTAINERS:
         raise ValidationError(_("This item is no longer in the maintainers' queue."))
-    if not kinds.get(item.kind).results:
+    kind = kinds.get(item.kind)
+    if not kind.results:
         raise ValidationError(
             _("This item has no place in the call lists: close it with a note of what was done.")
         )
-    owners_of = kinds.get(item.kind).owners
-    owner_id = (owners_of([item.subject_id]) if owners_of else {}).get(item.subject_id)
+    owner_id = (kind.owners([item.subject_id]) if kind.owners else {}).get(item.subject_id)
     item.queue = Queue.AGENT
     item.agent_id = owner_id
-    item.handed_out_at = timezone.now() if owner_id else None
+    for name, value in _hand_out_fields(owner_id, timezone.now()).items():
+        setattr(item, name, value)
     item.attempts = 0
     item.due_on = timezone.localdate()
-    item.save(update_fields=["queue", "agent", "handed_out_at", "attempts", "due_on"])
+    item.save()
     ItemResult.objects.create(
         item=item, result=CONTACT_FIXED, note=_("Contact fixed, back to the call list."), by=by
     )
@@ -136,3 +285,61 @@ def item_close(*, item: WorkItem, by, note: str) -> WorkItem:
     item.save(update_fields=["status", "done_at", "result"])
     ItemResult.objects.create(item=item, result=CLOSED, note=note.strip()[:255], by=by)
     return item
+
+
+# -- points --------------------------------------------------------------------------------
+
+
+def points_award(*, agent, kind: str, subject_id: int, points, premium=None, reason: str):
+    """Credit an agent's points once per subject (a second award for the same renewal is
+    ignored: the unique constraint decides, not a check first)."""
+    try:
+        with transaction.atomic():
+            return PointsAward.objects.create(
+                agent=agent, kind=kind, subject_id=subject_id, points=points, premium=premium,
+                reason=reason[:255],
+            )  # fmt: skip
+    except IntegrityError:
+        return None
+
+
+# -- history loads (the demo and the benchmarks) -------------------------------------------
+
+
+def items_load_worked(*, items: list[dict], points: list[dict] = ()) -> None:
+    """Load work already done, with COPY: each item dict holds the item's fields (attnames)
+    and ``_note``; its one result is the item's ``result``, logged by its agent at its
+    ``done_at``. The first contact is filled as the service would have. Points rows are
+    PointsAward attnames. Fills each item's ``id``."""
+    from brokerage.core.bulk import insert_rows
+
+    contact = set(kinds.contact_codes())
+    for item in items:
+        counts = (
+            item["result"] in contact and item.get("handed_out_at") is not None
+            and item["done_at"] >= item["handed_out_at"]
+        )  # fmt: skip
+        item["first_contact_at"] = item["done_at"] if counts else None
+        item["first_contact_by_id"] = item["agent_id"] if counts else None
+    insert_rows(WorkItem, items)
+    insert_rows(
+        ItemResult,
+        [
+            {
+                "item_id": item["id"], "result": item["result"], "note": item.get("_note", ""),
+                "callback_at": item.get("callback_at"), "by_id": item["agent_id"],
+                "at": item["done_at"],
+            }
+            for item in items
+        ],
+    )  # fmt: skip
+    insert_rows(PointsAward, list(points))
+
+
+def queue_tables_analyze() -> None:
+    """Fresh planner statistics after a big load (call lists must use the agent index)."""
+    tables = ", ".join(
+        connection.ops.quote_name(m._meta.db_table) for m in (WorkItem, ItemResult, PointsAward)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

@@ -16,13 +16,13 @@ from .distribution import distribution_run as run_distribution
 from .distribution import plan_distribution
 from .forms import CloseForm, DistributionForm, ResultForm
 from .models import ItemStatus, Queue, WorkItem
-from .results import ContactResult
 from .selectors import (
     attach_context,
     callback_proposals,
     distribution_runs,
     group_by_kind,
     points_leaderboard,
+    queue_export_columns,
     queue_for_agent,
     queue_for_maintainers,
 )
@@ -62,13 +62,15 @@ def queue(request):
 
 
 def _result_message(item: WorkItem, result: str) -> str:
-    label = ContactResult(result).label
+    label = kinds.result_label(result, kind=item.kind)
     if item.queue == Queue.MAINTAINERS:
         return _(
             "%(result)s: three attempts without reaching the client. The contact is marked "
             "inaccurate and the item went to the maintainers to fix."
         ) % {"result": label}
-    if result == ContactResult.CALL_BACK:
+    if item.status == ItemStatus.OPEN and item.callback_at and item.result == result and (
+        kinds.get(item.kind).result(result).needs_time
+    ):
         return _("Call back at %(when)s.") % {
             "when": timezone.localtime(item.callback_at).strftime("%Y-%m-%d %H:%M")
         }
@@ -102,9 +104,7 @@ def item_result(request, pk):
             error = " ".join(exc.messages)
         else:
             feedback = _result_message(item, data["result"])
-            hook = kinds.get(item.kind).after_result
-            if hook is not None:
-                next_url = hook(item=item, result=data["result"], by=request.user)
+            next_url = item.next_url
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -124,7 +124,7 @@ def item_result(request, pk):
         attach_context([item])
         return render(
             request,
-            item.kind_info.item_template,
+            item.kind_info.card_template,
             {
                 "item": item,
                 "feedback": feedback,
@@ -231,21 +231,17 @@ def queue_export(request):
     items = attach_context(queue_for_agent(user=request.user, day=today)[:5000])
     export_record(user=request.user, what="call list", filters={"day": str(today)},
                   rows=len(items))  # fmt: skip
-    header = [
-        _("Kind"), _("Item"), _("Client"), _("Phone"), _("Policy"), _("Ends"), _("Days left"),
-        _("Last premium"), _("Grade"), _("Due"), _("Attempts"), _("Call back at"),
-    ]  # fmt: skip
+    columns = queue_export_columns(items)
+    header = [_("Kind"), _("Item"), *(c.header for c in columns), _("Due"), _("Attempts"),
+              _("Call back at")]  # fmt: skip
 
     def rows():
         for item in items:
-            ctx = item.ctx
-            policy, client, case = ctx.get("policy"), ctx.get("client"), ctx.get("case")
+            own = {c.key: c for c in item.kind_info.export_columns}
             yield [
                 str(item.kind_info.label), item.title,
-                client.display_name if client else "", str(ctx.get("phone") or ""),
-                policy.number if policy else "", policy.end_date if policy else None,
-                ctx.get("days_left"), case.last_premium if case else None,
-                case.grade if case else "", item.due_on, item.attempts, item.callback_at,
+                *(own[c.key].value(item) if c.key in own else None for c in columns),
+                item.due_on, item.attempts, item.callback_at,
             ]  # fmt: skip
 
     return xlsx_response(filename=f"call-list-{today}.xlsx", sheet=_("Call list"),

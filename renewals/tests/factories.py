@@ -6,7 +6,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from policies.tests.factories import PolicyFactory
-from renewals.jobs import RENEWAL_KIND
+from renewals.kind import RENEWAL_KIND
 from renewals.ladders import DEFAULT_RUNGS, validate_rungs
 from renewals.models import CaseStatus, Ladder, RenewalCase
 from workqueue.models import ItemResult, ItemStatus, WorkItem

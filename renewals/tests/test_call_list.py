@@ -13,7 +13,8 @@ from clients.models import Interaction
 from clients.tests.factories import ClientFactory
 from policies.models import Policy, Quotation
 from policies.tests.factories import InsurerFactory, PolicyFactory, VehicleFactory
-from renewals.jobs import RENEWAL_KIND, renewals_morning_job
+from renewals.jobs import renewals_morning_job
+from renewals.kind import RENEWAL_KIND
 from renewals.models import CaseStatus, CompetitorWhy, LostReason, RenewalCase
 from workqueue.models import ItemResult, ItemStatus, PointsAward, Queue, WorkItem
 
@@ -212,8 +213,19 @@ def test_a_result_on_a_closed_item_is_refused(client, agent, one):
 def test_an_unknown_result_is_refused(client, agent, one):
     client.force_login(agent)
     response = _post(client, one["item"], result="bribed")
-    assert "Select a valid choice" in response.content.decode()
+    assert "“bribed” is not a result of this kind of work." in response.content.decode()
     assert not ItemResult.objects.exists()
+
+
+def test_renewed_posted_by_hand_is_refused_and_the_case_stays_open(client, agent, one):
+    """A renewal is won on the renew form, with its new policy; a bare "renewed" post would
+    close the touch while the case stays open."""
+    client.force_login(agent)
+    response = _post(client, one["item"], result="renewed")
+    assert "is recorded on its own page" in response.content.decode()
+    one["item"].refresh_from_db()
+    assert one["item"].status == ItemStatus.OPEN and not ItemResult.objects.exists()
+    assert RenewalCase.objects.get(pk=one["item"].subject_id).status == CaseStatus.OPEN
 
 
 def test_interested_opens_the_renewal_quotation_at_last_years_premium(client, agent, one):

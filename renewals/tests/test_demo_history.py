@@ -7,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from brokerage.accounts.demo import seed_people
@@ -19,21 +18,29 @@ from policies.demo import seed_policies
 from policies.models import Line, Policy, PolicyStatus
 from policies.tests.factories import InsurerFactory, PolicyFactory
 from renewals.demo import WORK_DAYS, seed_renewal_history
-from renewals.jobs import LAPSED_KIND, RENEWAL_KIND
+from renewals.kind import (
+    DECLINED,
+    LAPSED_KIND,
+    RENEWAL_KIND,
+    RENEWED,
+    RENEWED_ELSEWHERE,
+    VEHICLE_SOLD,
+)
 from renewals.models import CaseStatus, CompetitorWhy, LostReason, RenewalCase
 from renewals.services import renewal_points
 from workqueue.models import ItemResult, ItemStatus, PointsAward, Queue, WorkItem
-from workqueue.results import FAILED, ContactResult
+from workqueue.results import FAILED_ATTEMPTS
 
+FAILED = {r.code for r in FAILED_ATTEMPTS}
 pytestmark = pytest.mark.django_db
 
 # The result on the touch that closed a lost case, by reason.
 CLOSING = {
-    LostReason.RENEWED_ELSEWHERE: {ContactResult.RENEWED_ELSEWHERE},
-    LostReason.PRICE: {ContactResult.DECLINED},
-    LostReason.SERVICE: {ContactResult.DECLINED},
-    LostReason.DECLINED: {ContactResult.DECLINED},
-    LostReason.VEHICLE_SOLD: {ContactResult.VEHICLE_SOLD},
+    LostReason.RENEWED_ELSEWHERE: {RENEWED_ELSEWHERE.code},
+    LostReason.PRICE: {DECLINED.code},
+    LostReason.SERVICE: {DECLINED.code},
+    LostReason.DECLINED: {DECLINED.code},
+    LostReason.VEHICLE_SOLD: {VEHICLE_SOLD.code},
     LostReason.UNREACHABLE: FAILED,
 }
 
@@ -209,7 +216,7 @@ def test_recent_cases_carry_the_agents_touches_with_one_result_each(book):
         case = cases[pk]
         last = max((i for i in items if i.subject_id == pk), key=lambda i: i.done_at)
         if case.status == CaseStatus.WON:
-            assert last.result == ContactResult.RENEWED
+            assert last.result == RENEWED.code
             assert last.done_at == case.closed_at
         elif case.status == CaseStatus.LOST:
             assert last.result in CLOSING[case.outcome_reason]
@@ -245,7 +252,7 @@ def test_it_records_a_renewal_won_last_week_with_touches_and_points():
     touches = list(WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=case.pk))
     assert len(touches) in (1, 2)
     closing = max(touches, key=lambda i: i.done_at)
-    assert closing.key == "rung-15" and closing.result == ContactResult.RENEWED
+    assert closing.key == "rung-15" and closing.result == RENEWED.code
     assert closing.done_at == case.closed_at
     assert f"{holder.display_name} · {old.number}" == closing.title
     award = PointsAward.objects.get(kind=RENEWAL_KIND, subject_id=case.pk)
@@ -302,9 +309,9 @@ def test_the_morning_jobs_afterwards_add_no_second_case_nor_touch(book):
     assert "policies lapsed: 0" in out.getvalue()
 
 
-def test_bulk_create_keeps_the_times_of_touches_and_results(monkeypatch):
-    """SQLite (the embedded default) inserts through bulk_create, which stamps auto_now_add
-    fields with now: the step writes the history's own times back."""
+def test_the_loaded_touches_keep_their_times_and_first_contact():
+    """The history goes in through the queue's load (COPY): each touch keeps the history's own
+    times, and its one result is its first contact, as the service would have kept it."""
     today = timezone.localdate()
     agent = UserFactory(roles=["agent"])
     for n in range(20):
@@ -312,14 +319,13 @@ def test_bulk_create_keeps_the_times_of_touches_and_results(monkeypatch):
             holder=ClientFactory(owner=agent), status=PolicyStatus.EXPIRED,
             end_date=today - datetime.timedelta(days=2 + n),
         )  # fmt: skip
-    monkeypatch.setattr(connection, "vendor", "sqlite")
     seed_renewal_history(_context(0, seed=4))
-    monkeypatch.undo()
     items = list(WorkItem.objects.all())
     assert len(items) >= 20
     for item in items:
         assert item.created_at == item.handed_out_at
         assert [r.at for r in item.results.all()] == [item.done_at]
+        assert (item.first_contact_at, item.first_contact_by_id) == (item.done_at, agent.pk)
 
 
 def _history_rows():

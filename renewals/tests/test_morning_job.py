@@ -5,12 +5,12 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from policies.models import Line, PolicyStatus
 from policies.tests.factories import InsurerFactory
-from renewals.jobs import LAPSED_KIND, RENEWAL_KIND, renewals_morning_job
+from renewals.jobs import renewals_morning_job
+from renewals.kind import LAPSED_KIND, RENEWAL_KIND
 from renewals.ladders import validate_rungs
 from renewals.models import CaseStatus, LadderRule, RenewalCase
 from renewals.tests.conftest import TODAY, days, policy_ending
@@ -198,8 +198,6 @@ def test_the_command_refuses_a_bad_date():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_jobs_at_once_create_everything_once(ladders, agent):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent connections")
     for n in range(0, 31, 3):
         policy_ending(n, owner=agent)
     barrier = threading.Barrier(2)

@@ -13,7 +13,7 @@ from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from clients.tests.factories import ClientFactory
 from policies.models import Line
 from policies.tests.factories import InsurerFactory, PolicyFactory
-from renewals.jobs import LAPSED_KIND
+from renewals.kind import LAPSED_KIND
 from renewals.models import CaseStatus, Grade, LostReason
 from renewals.tests.factories import ItemResultFactory, RenewalCaseFactory, TouchFactory
 from workqueue.models import ItemStatus, Queue, WorkItem

@@ -9,7 +9,8 @@ from brokerage.accounts.tests.factories import UserFactory
 from clients.models import Interaction
 from policies.models import PolicyStatus
 from policies.tests.factories import InsurerFactory, VehicleFactory
-from renewals.jobs import RENEWAL_KIND, renewals_morning_job
+from renewals.jobs import renewals_morning_job
+from renewals.kind import RENEWAL_KIND
 from renewals.models import CaseStatus, LostReason, RenewalCase
 from renewals.services import renewal_defaults, renewal_quote, renewal_renew
 from renewals.tests.conftest import TODAY, policy_ending
@@ -85,13 +86,15 @@ def test_a_lost_result_closes_the_case_with_its_reason(worked, agent, result, re
 
 def test_renewed_elsewhere_needs_the_insurer(worked, agent):
     with pytest.raises(ValidationError, match="which insurer"):
-        item_record_result(item=worked["item"], by=agent, result="renewed_elsewhere")
+        item_record_result(
+            item=worked["item"], by=agent, result="renewed_elsewhere", page=True
+        )
     assert RenewalCase.objects.get(pk=worked["case"].pk).status == CaseStatus.OPEN
     assert WorkItem.objects.get(pk=worked["item"].pk).status == ItemStatus.OPEN
     rival = InsurerFactory(name="Qualitas")
     item_record_result(
         item=worked["item"], by=agent, result="renewed_elsewhere", note="más barato",
-        details={"lost_to": rival},
+        details={"lost_to": rival}, page=True,
     )  # fmt: skip
     case = RenewalCase.objects.get(pk=worked["case"].pk)
     assert (case.status, case.lost_to, case.outcome_note) == (CaseStatus.LOST, rival, "más barato")

@@ -21,7 +21,8 @@ from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from clients.tests.factories import ClientFactory
 from policies.models import Line, Policy
 from policies.tests.factories import InsurerFactory, PolicyFactory
-from renewals.jobs import LAPSED_KIND, RENEWAL_KIND, renewals_morning_job
+from renewals.jobs import renewals_morning_job
+from renewals.kind import LAPSED_KIND, RENEWAL_KIND
 from renewals.models import CaseStatus, CompetitorWhy, Ladder, LadderRule, RenewalCase
 from workqueue.distribution import distribution_run
 from workqueue.models import DistributionRun, ItemResult, ItemStatus, Queue, WorkItem

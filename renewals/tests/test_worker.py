@@ -11,7 +11,7 @@ from django.utils import timezone
 from brokerage.accounts.tests.factories import UserFactory
 from clients.tests.factories import ClientFactory
 from policies.tests.factories import PolicyFactory
-from renewals.jobs import RENEWAL_KIND
+from renewals.kind import RENEWAL_KIND
 from renewals.models import RenewalCase
 from workqueue.models import DistributionRun, WorkItem
 

@@ -4,8 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from brokerage.core.triggers import per_vendor
-
 # The contact results (workqueue.results.ContactResult) as of this migration: the entries
 # maintainers add (contact fixed, closed) are not contact results.
 CONTACT = ", ".join(
@@ -71,37 +69,6 @@ REVERSE_POSTGRESQL = [
     "DROP FUNCTION workqueue_item_first_contact()",
 ]
 
-# SQLite triggers cannot change NEW: the row is updated after it is written (recursive
-# triggers are off, so that update does not fire the trigger again).
-SQLITE = [
-    f"""
-    CREATE TRIGGER workqueue_item_first_contact
-    AFTER UPDATE OF {ITEM_COLUMNS} ON workqueue_workitem
-    BEGIN
-        UPDATE workqueue_workitem SET (first_contact_at, first_contact_by_id) = ({FIRST})
-         WHERE id = NEW.id;
-    END""",
-    f"""
-    CREATE TRIGGER workqueue_result_first_contact_insert AFTER INSERT ON workqueue_itemresult
-    WHEN NEW.result IN ({CONTACT})
-    BEGIN {clear("NEW.item_id")} END""",
-    f"""
-    CREATE TRIGGER workqueue_result_first_contact_update
-    AFTER UPDATE OF item_id, result, at ON workqueue_itemresult
-    BEGIN {clear("NEW.item_id")} {clear("OLD.item_id")} END""",
-    f"""
-    CREATE TRIGGER workqueue_result_first_contact_delete AFTER DELETE ON workqueue_itemresult
-    BEGIN {clear("OLD.item_id")} END""",
-    "UPDATE workqueue_workitem SET first_contact_at = NULL"
-    " WHERE id IN (SELECT item_id FROM workqueue_itemresult)",
-]
-REVERSE_SQLITE = [
-    "DROP TRIGGER workqueue_result_first_contact_delete",
-    "DROP TRIGGER workqueue_result_first_contact_update",
-    "DROP TRIGGER workqueue_result_first_contact_insert",
-    "DROP TRIGGER workqueue_item_first_contact",
-]
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -131,10 +98,5 @@ class Migration(migrations.Migration):
                 verbose_name="first contact result by",
             ),
         ),
-        per_vendor(
-            postgresql=POSTGRESQL,
-            sqlite=SQLITE,
-            reverse_postgresql=REVERSE_POSTGRESQL,
-            reverse_sqlite=REVERSE_SQLITE,
-        ),
+        migrations.RunSQL(POSTGRESQL, REVERSE_POSTGRESQL),
     ]

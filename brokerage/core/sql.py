@@ -1,0 +1,30 @@
+"""Names for raw SQL, taken from the models' ``_meta`` rather than written as literals: a
+renamed table or column then breaks loudly in Python, not silently in a string."""
+
+from django.db import connection
+
+
+class SqlNames:
+    """Quoted names of one model, optionally under an alias:
+
+    >>> p = SqlNames(Policy, "p")
+    >>> f"SELECT {p.end_date} FROM {p.from_}"   # SELECT p."end_date" FROM "policies_policy" p
+    """
+
+    def __init__(self, model, alias: str | None = None):
+        self._model = model
+        self._alias = alias
+
+    @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self._model._meta.db_table)
+
+    @property
+    def from_(self) -> str:
+        return f"{self.table} {self._alias}" if self._alias else self.table
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        column = connection.ops.quote_name(self._model._meta.get_field(name).column)
+        return f"{self._alias}.{column}" if self._alias else column

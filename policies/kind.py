@@ -1,0 +1,1 @@
+QUOTE_FOLLOW_UP = "quote_follow_up"
