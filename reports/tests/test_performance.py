@@ -17,6 +17,7 @@ from renewals.models import CaseStatus
 from renewals.tests.factories import RenewalCaseFactory
 from reports.filters import ReportFilters
 from reports.performance import performance_tables
+from workqueue import kinds
 from workqueue.models import ItemResult, ItemStatus, PointsAward, Queue, WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,12 @@ def _item(agent, handed_out_at, results=(), *, status=ItemStatus.OPEN, done_at=N
     for moment, code in results:
         logged = ItemResult.objects.create(item=item, result=code, by=by)
         ItemResult.objects.filter(pk=logged.pk).update(at=moment)  # ``at`` is auto_now_add
+    # The first contact result since the hand-out, as workqueue.services keeps it.
+    contacts = [(moment, code) for moment, code in results if kinds.get(item.kind).result(code)
+                and kinds.get(item.kind).result(code).contact]  # fmt: skip
+    if contacts:
+        WorkItem.objects.filter(pk=item.pk).update(first_contact_at=contacts[0][0],
+                                                   first_contact_by=by)  # fmt: skip
     return item
 
 
