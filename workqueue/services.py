@@ -126,19 +126,6 @@ def items_hand_out(*, assignments: dict[int, list[int]], now=None) -> int:
     return handed
 
 
-def items_follow_owner(*, kind: str, subject_ids, to_agent_id: int | None, now=None) -> int:
-    """The open items of these subjects move to their client's new owner (a book reassigned)
-    in the same transaction as the reassignment, handed out afresh."""
-    now = now or timezone.now()
-    return (
-        WorkItem.objects.filter(
-            kind=kind, subject_id__in=subject_ids, status=ItemStatus.OPEN, queue=Queue.AGENT
-        )
-        .exclude(agent_id=to_agent_id)
-        .update(agent_id=to_agent_id, **_hand_out_fields(to_agent_id, now))
-    )
-
-
 # -- closing -------------------------------------------------------------------------------
 
 
