@@ -15,7 +15,7 @@ from simple_history.utils import bulk_update_with_history
 from brokerage.core.sql import SqlNames
 from clients.models import Client
 from policies.models import Policy, PolicyStatus
-from workqueue.models import Queue
+from workqueue.models import Queue, WorkItem
 from workqueue.services import items_create
 
 from .kind import LAPSED_KIND, RENEWAL_KIND
@@ -72,11 +72,8 @@ def _follow_end_dates() -> int:
 def _refresh_statistics() -> None:
     """After a big morning the planner needs fresh statistics at once (autovacuum may take a
     while): call lists must use the agent index, not scan the day's queue."""
-    from workqueue.services import queue_tables_analyze
-
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {SqlNames(RenewalCase).table}")
-    queue_tables_analyze()
+        cursor.execute(f"ANALYZE {SqlNames(RenewalCase).table}, {SqlNames(WorkItem).table}")
 
 
 def _open_cases(day: date) -> int:
