@@ -30,18 +30,24 @@ makemessages: install
 static: install
 	$(MANAGE) collectstatic --noinput -v0
 
-# The embedded default: SQLite and eager Celery unless DATABASE_URL / REDIS_URL are set.
+# With no DATABASE_URL, an embedded PostgreSQL (scripts/embedded_db.py: the server of a pip
+# wheel, its data kept in var/postgres/ from one run to the next) started here and stopped
+# when runserver ends; with no REDIS_URL, Celery tasks run eagerly.
+EMBEDDED_DB := $(BIN)/python scripts/embedded_db.py
 run: export DEBUG ?= 1
 run: install messages static
-	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo --if-empty --clients 200
-	$(MANAGE) run_morning_jobs
-	@if [ -n "$$REDIS_URL" ]; then \
+	@trap 'kill $$(jobs -p) 2>/dev/null || true; $(EMBEDDED_DB) stop' EXIT; \
+	trap 'exit 130' INT TERM; \
+	set -e; \
+	$(EMBEDDED_DB) start; \
+	$(MANAGE) migrate --noinput; \
+	$(MANAGE) seed_demo --if-empty --clients 200; \
+	$(MANAGE) run_morning_jobs; \
+	if [ -n "$$REDIS_URL" ]; then \
 	  echo "REDIS_URL is set: starting a Celery worker and beat."; \
 	  $(BIN)/celery -A brokerage worker --loglevel=INFO --concurrency=2 & \
 	  $(BIN)/celery -A brokerage beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule & \
 	fi; \
-	trap 'kill 0' INT TERM EXIT; \
 	echo "Cartera is at http://127.0.0.1:8000/ (demo password: cartera-demo)"; \
 	$(MANAGE) runserver 127.0.0.1:8000
 

@@ -1,8 +1,10 @@
 """Cartera settings, read from the environment (django-environ).
 
-With nothing set, Cartera runs on an embedded SQLite file and executes Celery tasks eagerly
-(the default for ``make run``). Production, CI and the tests set ``DATABASE_URL`` and
-``REDIS_URL``. ``SECRET_KEY`` has no default: it must be set whenever ``DEBUG`` is off.
+PostgreSQL is the only database. With nothing set, Cartera runs on the embedded PostgreSQL
+that ``make run`` starts (scripts/embedded_db.py: a data directory and its Unix socket in
+var/postgres/) and executes Celery tasks eagerly. Production, CI and the tests set
+``DATABASE_URL`` and ``REDIS_URL``. ``SECRET_KEY`` has no default: it must be set whenever
+``DEBUG`` is off.
 """
 
 import sys
@@ -112,17 +114,30 @@ TEMPLATES = [
 
 # --- Database, cache, sessions ------------------------------------------------------------
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
+# The embedded server of `make run` (scripts/embedded_db.py): no TCP port, a Unix socket in
+# var/postgres/, trust authentication for the local user "postgres".
+EMBEDDED_DATABASE_DIR = BASE_DIR / "var" / "postgres"
+database_url = env.str("DATABASE_URL", default="")  # lower case: not a setting (it has secrets)
+if database_url:
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "cartera",
+            "USER": "postgres",
+            "HOST": str(EMBEDDED_DATABASE_DIR),
+        }
+    }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    # One line, like the missing SECRET_KEY (the scheme only: the URL may hold a password).
+    sys.exit(
+        f"Cartera runs on PostgreSQL only: DATABASE_URL is {database_url.partition(':')[0]}://,"
+        " not postgres:// (unset, it is the embedded PostgreSQL that `make run` starts)."
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# SQLite (the embedded default) cannot make two line-only ladder rules unique in the database
-# (the ladder service refuses the duplicate itself), nor add the dashboards' columns to their
-# covering index (renewal_report is a plain index on its key there).
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    SILENCED_SYSTEM_CHECKS = ["models.W047", "models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -53,15 +53,29 @@ def test_check_deploy_is_clean_in_production():
     assert "System check identified no issues" in result.stdout
 
 
-def test_with_nothing_set_it_runs_on_sqlite_with_eager_tasks():
+def test_with_nothing_set_it_runs_on_the_embedded_postgresql_with_eager_tasks():
     code = (
         "import django; django.setup(); from django.conf import settings; "
-        "from brokerage.celery import app; "
-        "print(settings.DATABASES['default']['ENGINE'], app.conf.task_always_eager)"
+        "from brokerage.celery import app; db = settings.DATABASES['default']; "
+        "print(db['ENGINE'], db['HOST'], db['NAME'], app.conf.task_always_eager)"
     )
     result = _run(["-c", code], {"DEBUG": "true"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        str(ROOT / "var" / "postgres"),
+        "cartera",
+        "True",
+    ]
+
+
+def test_it_refuses_a_database_other_than_postgresql_in_one_line():
+    result = _run(["manage.py", "check"], {"DEBUG": "true", "DATABASE_URL": "sqlite:///db.sqlite3"})
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        "Cartera runs on PostgreSQL only: DATABASE_URL is sqlite://, not postgres:// (unset, it"
+        " is the embedded PostgreSQL that `make run` starts)."
+    ]
 
 
 def test_with_urls_set_it_uses_postgresql_and_the_broker():
