@@ -210,17 +210,14 @@ def _lock() -> None:
     """One chunk writes at a time, whichever import it belongs to. The chunk's new names go
     to the trigram index's pending list (a larger one than the default): merged once, at the
     end of the import, rather than a few hundred rows at a time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-            cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
 
 
 def _merge_pending_index_entries() -> None:
     """Merge the GIN indexes' pending lists of the tables an import writes (searches read a
     pending list row by row until it is merged)."""
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
@@ -314,6 +311,5 @@ def _renewals_task():
 
 
 def _refresh_statistics() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE clients_client, policies_policy, policies_vehicle")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clients_client, policies_policy, policies_vehicle")

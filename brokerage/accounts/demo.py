@@ -38,19 +38,11 @@ def seed_people(ctx: DemoContext) -> None:
     managers = [person("manager")] + [person(f"manager{i:02d}") for i in range(2, n_teams + 1)]
     others = [person("admin", "en"), person("maintainer")]
     agents = [person("agent")] + [person(f"agent{i:03d}") for i in range(2, n_agents + 1)]
-    User.objects.bulk_create(managers + others + agents, batch_size=1000)
-    # Reload with primary keys (SQLite's bulk_create does not return them).
-    by_name = {
-        u.username: u
-        for u in User.objects.filter(username__in=[u.username for u in managers + others + agents])
-    }
-    managers = [by_name[u.username] for u in managers]
-    agents = [by_name[u.username] for u in agents]
-
+    User.objects.bulk_create(managers + others + agents, batch_size=1000)  # ids returned
+    by_name = {u.username: u for u in managers + others + agents}
     teams = Team.objects.bulk_create(
         [Team(name=f"Equipo {i + 1}", manager=m) for i, m in enumerate(managers)]
     )
-    teams = list(Team.objects.filter(name__in=[t.name for t in teams]).order_by("pk"))
     for index, agent in enumerate(agents):
         agent.team = teams[index // AGENTS_PER_TEAM]
     User.objects.bulk_update(agents, ["team"], batch_size=1000)

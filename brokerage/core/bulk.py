@@ -49,40 +49,29 @@ def bulk_set_with_history(
 
 def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
     """Insert rows given as dicts of attnames (values as the database stores them: phones as
-    E.164 strings), filling each row's primary key, with one history row each when the model
-    keeps history. PostgreSQL takes them with COPY (ids drawn from the table's sequence);
-    other databases through the model and ``bulk_create``. Keys starting with "_" are the
+    E.164 strings) with COPY, filling each row's primary key from the table's sequence, with
+    one history row each when the model keeps history. Keys starting with "_" are the
     caller's notes."""
     if not rows:
         return
     now = timezone.now()
     history = getattr(model, "history", None)
     _complete(model, rows, now)
-    if connection.vendor == "postgresql":
-        copy_rows(model, rows, now, complete=False)
-        if history is not None:
-            tracked = [
-                f.attname for f in history.model._meta.concrete_fields
-                if not f.attname.startswith("history_")
-            ]  # fmt: skip
-            extra = {
-                "history_date": now, "history_type": "+",
-                "history_change_reason": reason or None,
-                "history_user_id": by.pk if by is not None else None,
-            }  # fmt: skip
-            copy_rows(
-                history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows],
-                now, complete=False,
-            )  # fmt: skip
-        return
-    pk = model._meta.pk.attname
-    objs = [model(**{k: v for k, v in row.items() if k[0] != "_"}) for row in rows]
-    model.objects.bulk_create(objs, batch_size=1000)
-    for row, obj in zip(rows, objs, strict=True):
-        row[pk] = obj.pk
+    copy_rows(model, rows, now, complete=False)
     if history is not None:
-        history.bulk_history_create(objs, batch_size=1000, default_user=by,
-                                    default_change_reason=reason, default_date=now)  # fmt: skip
+        tracked = [
+            f.attname for f in history.model._meta.concrete_fields
+            if not f.attname.startswith("history_")
+        ]  # fmt: skip
+        extra = {
+            "history_date": now, "history_type": "+",
+            "history_change_reason": reason or None,
+            "history_user_id": by.pk if by is not None else None,
+        }  # fmt: skip
+        copy_rows(
+            history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows],
+            now, complete=False,
+        )  # fmt: skip
 
 
 def _complete(model, rows: list[dict], now) -> None:
@@ -100,7 +89,7 @@ def _complete(model, rows: list[dict], now) -> None:
 
 
 def copy_rows(model, rows: list[dict], now=None, *, complete: bool = True) -> None:
-    """COPY rows (dicts of attnames) into the model's table on PostgreSQL, drawing their ids
+    """COPY rows (dicts of attnames) into the model's table, drawing their ids
     from the table's sequence; fields left out take their defaults (``complete=False``: the
     caller has filled them already)."""
     now = now or timezone.now()

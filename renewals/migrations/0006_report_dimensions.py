@@ -4,8 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from brokerage.core.triggers import per_vendor
-
 # A case's report dimensions are the policy's: read on every insert, and again whenever an
 # update names the policy, the renewing policy or a copied column (a model save() names them
 # all, so a stale copy in memory is never written back).
@@ -59,49 +57,6 @@ REVERSE_POSTGRESQL = [
     "DROP FUNCTION renewals_policy_dimensions()",
     "DROP TRIGGER renewals_case_dimensions ON renewals_renewalcase",
     "DROP FUNCTION renewals_case_dimensions()",
-]
-
-# SQLite triggers cannot change NEW: the row is updated after it is written (recursive
-# triggers are off, so that update does not fire the trigger again).
-COPY_FROM_POLICY = f"""
-    UPDATE renewals_renewalcase SET ({DIMENSIONS}) = (
-        SELECT {DIMENSIONS} FROM policies_policy WHERE id = NEW.policy_id),
-        renewed_premium = (SELECT premium FROM policies_policy WHERE id = NEW.new_policy_id),
-        renewed_currency = COALESCE(
-            (SELECT currency FROM policies_policy WHERE id = NEW.new_policy_id), '')
-    WHERE id = NEW.id;"""
-SQLITE = [
-    f"""
-    CREATE TRIGGER renewals_case_dimensions_insert AFTER INSERT ON renewals_renewalcase
-    BEGIN {COPY_FROM_POLICY} END""",
-    f"""
-    CREATE TRIGGER renewals_case_dimensions_update
-    AFTER UPDATE OF {CASE_COLUMNS} ON renewals_renewalcase
-    BEGIN {COPY_FROM_POLICY} END""",
-    f"""
-    CREATE TRIGGER renewals_policy_dimensions
-    AFTER UPDATE OF {DIMENSIONS} ON policies_policy
-    WHEN {POLICY_CHANGED.replace("IS DISTINCT FROM", "IS NOT")}
-    BEGIN
-        UPDATE renewals_renewalcase SET agent_id = NEW.agent_id, insurer_id = NEW.insurer_id,
-               line = NEW.line, currency = NEW.currency, holder_id = NEW.holder_id
-         WHERE policy_id = NEW.id;
-    END""",
-    """
-    CREATE TRIGGER renewals_policy_premium AFTER UPDATE OF premium, currency ON policies_policy
-    WHEN OLD.premium IS NOT NEW.premium OR OLD.currency IS NOT NEW.currency
-    BEGIN
-        UPDATE renewals_renewalcase SET renewed_premium = NEW.premium,
-               renewed_currency = NEW.currency
-         WHERE new_policy_id = NEW.id;
-    END""",
-    "UPDATE renewals_renewalcase SET policy_id = policy_id",
-]
-REVERSE_SQLITE = [
-    "DROP TRIGGER renewals_policy_premium",
-    "DROP TRIGGER renewals_policy_dimensions",
-    "DROP TRIGGER renewals_case_dimensions_update",
-    "DROP TRIGGER renewals_case_dimensions_insert",
 ]
 
 
@@ -196,10 +151,5 @@ class Migration(migrations.Migration):
                 verbose_name="renewed premium currency",
             ),
         ),
-        per_vendor(
-            postgresql=POSTGRESQL,
-            sqlite=SQLITE,
-            reverse_postgresql=REVERSE_POSTGRESQL,
-            reverse_sqlite=REVERSE_SQLITE,
-        ),
+        migrations.RunSQL(POSTGRESQL, REVERSE_POSTGRESQL),
     ]

@@ -7,8 +7,6 @@ the index-only reads."""
 
 from django.db import migrations
 
-from brokerage.core.triggers import per_vendor
-
 SETTINGS = "autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor"
 
 
@@ -16,13 +14,11 @@ class Migration(migrations.Migration):
     dependencies = [("renewals", "0007_report_indexes")]
 
     operations = [
-        per_vendor(
-            postgresql=[
+        migrations.RunSQL(
+            [
                 "ALTER TABLE renewals_renewalcase SET (autovacuum_vacuum_scale_factor = 0.02,"
                 " autovacuum_vacuum_insert_scale_factor = 0.02)"
             ],
-            sqlite=[],
-            reverse_postgresql=[f"ALTER TABLE renewals_renewalcase RESET ({SETTINGS})"],
-            reverse_sqlite=[],
+            [f"ALTER TABLE renewals_renewalcase RESET ({SETTINGS})"],
         )
     ]

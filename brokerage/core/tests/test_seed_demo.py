@@ -203,13 +203,3 @@ def test_it_gives_the_same_book_for_the_same_seed():
     _wipe()
     _seed(clients=300, seed=22)
     assert _book() != first
-
-
-def test_it_loads_the_same_book_with_bulk_create_as_with_copy(monkeypatch):
-    """PostgreSQL loads with COPY; SQLite (the embedded default) goes through bulk_create."""
-    _seed(clients=300, seed=9)
-    copied = _book()
-    _wipe()
-    monkeypatch.setattr("clients.demo.use_copy", lambda: False)
-    _seed(clients=300, seed=9)
-    assert _book() == copied
