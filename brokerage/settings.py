@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "simple_history",
+    "pgtrigger",
     "rules.apps.AutodiscoverRulesConfig",
     # Cartera
     "brokerage.core",

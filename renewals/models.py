@@ -1,10 +1,13 @@
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from brokerage.core.sql import SqlNames
+from brokerage.core.triggers import ModelTrigger
 from policies.models import Insurer, Line, Policy
 
 from .ladders import validate_rungs
@@ -124,16 +127,49 @@ class CompetitorWhy(models.TextChoices):
 
 
 def _copy(model, verbose_name):
-    """A reference copied from the policy by a trigger: no constraint or index of its own (the
-    policy's own reference holds the constraint)."""
+    """A reference copied from the policy by the trigger: no constraint or index of its own
+    (the policy's own reference holds the constraint)."""
     return models.ForeignKey(
         model, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False,
         db_index=False, null=True, editable=False, related_name="+",
     )  # fmt: skip
 
 
+# The report dimensions a case copies from its policy: fields of the same name on both.
+DIMENSIONS = ("agent", "insurer", "line", "currency", "holder")
+
+
+def _copy_from_policies(case_model) -> str:
+    """The case trigger: the dimensions from the case's policy, the premium and currency from
+    its renewing policy (none: NULL and '')."""
+    case, policy = SqlNames(case_model), SqlNames(Policy, "p")
+    return f"""
+        SELECT {", ".join(getattr(policy, f) for f in DIMENSIONS)}
+          INTO {", ".join(f"NEW.{getattr(case, f)}" for f in DIMENSIONS)}
+          FROM {policy.from_} WHERE {policy.id} = NEW.{case.policy};
+        SELECT {policy.premium}, {policy.currency}
+          INTO NEW.{case.renewed_premium}, NEW.{case.renewed_currency}
+          FROM {policy.from_} WHERE {policy.id} = NEW.{case.new_policy};
+        NEW.{case.renewed_currency} := COALESCE(NEW.{case.renewed_currency}, '');
+        RETURN NEW;"""
+
+
 class RenewalCase(models.Model):
-    """One policy approaching its end date, worked along its ladder until won or lost."""
+    """One policy approaching its end date, worked along its ladder until won or lost.
+
+    A case carries copies of its policy's report dimensions (agent, insurer, line, currency,
+    client: ``agent``, ``insurer``, ``line``, ``currency``, ``holder``) and of its renewing
+    policy's premium (``renewed_premium``, ``renewed_currency``), so that a dashboard over a
+    year of a million-policy book aggregates this one table instead of joining the policies
+    twice. The database keeps them, with two triggers declared here (django-pgtrigger): one on
+    this table (on every insert, and on every update that names the policy, the renewing
+    policy or a copy, so that a stale copy in memory is never written back) and one on the
+    policies' table, declared on the proxy ``PolicyFollowedByCases`` (on a change of a
+    dimension or a premium). A trigger rather than a service because rows are written outside
+    the ORM: cases inserted set-based in SQL by the morning job, policies COPYed and updated in
+    bulk by imports, a departing agent's book moved with one UPDATE. The application never
+    writes the copies.
+    """
 
     policy = models.OneToOneField(Policy, on_delete=models.PROTECT, related_name="renewal_case")
     ladder = models.ForeignKey(Ladder, on_delete=models.PROTECT, related_name="cases")
@@ -182,14 +218,10 @@ class RenewalCase(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # The dashboards' dimensions, copied from the policy (and the renewing policy's premium) by
-    # database triggers (migration 0006), so that a report over a year of a million-policy book
-    # aggregates this one table instead of joining the policies twice. Never written by the
-    # application: the triggers fill them on every insert and follow every policy change.
+    # The dashboards' dimensions, kept by the triggers (see the docstring).
     agent = _copy(settings.AUTH_USER_MODEL, _("agent"))
     insurer = _copy(Insurer, _("insurer"))
-    # Database defaults too: the morning job inserts cases in SQL without naming them (on
-    # SQLite the trigger fills them only after the row is written).
+    # Database defaults too: the morning job inserts cases in SQL without naming them.
     line = models.CharField(
         _("line of business"), max_length=16, default="", db_default="", editable=False
     )
@@ -211,14 +243,21 @@ class RenewalCase(models.Model):
             models.Index(fields=["status", "ladder"], name="renewal_status_ladder"),
             models.Index(fields=["status", "lapsed_at"], name="renewal_status_lapsed"),
             models.Index(fields=["status", "end_date", "id"], name="renewal_status_end"),
-            # The dashboards: a year of cases in one currency read from the index alone
-            # (PostgreSQL; elsewhere a plain index on the key).
+            # The dashboards: a year of cases in one currency read from the index alone.
             models.Index(
                 fields=["currency", "end_date"], name="renewal_report",
                 include=["status", "holder", "agent", "insurer", "line", "last_premium",
                          "renewed_premium", "renewed_currency"],
             ),
             models.Index(fields=["status", "closed_at"], name="renewal_status_closed"),
+        ]  # fmt: skip
+        triggers = [
+            ModelTrigger(
+                name="case_dimensions", when=pgtrigger.Before, also=pgtrigger.Insert,
+                update_of=("policy", "new_policy", *DIMENSIONS, "renewed_premium",
+                           "renewed_currency"),
+                func=_copy_from_policies,
+            ),
         ]  # fmt: skip
 
     def __str__(self):
@@ -233,3 +272,44 @@ class RenewalCase(models.Model):
             return None
         change = (self.quoted_premium - self.last_premium) / self.last_premium * 100
         return change.quantize(Decimal("0.1"))
+
+
+def _follow_into_cases(policy_model) -> str:
+    """The policy trigger: a changed dimension into the policy's case, a changed premium or
+    currency into the case it renews (the case trigger then reads them again)."""
+    policy, case = SqlNames(policy_model), SqlNames(RenewalCase)
+    changed = " OR ".join(
+        f"OLD.{column} IS DISTINCT FROM NEW.{column}"
+        for column in (getattr(policy, f) for f in DIMENSIONS)
+    )
+    copies = ", ".join(f"{getattr(case, f)} = NEW.{getattr(policy, f)}" for f in DIMENSIONS)
+    return f"""
+        IF {changed} THEN
+            UPDATE {case.table} SET {copies} WHERE {case.policy} = NEW.{policy.id};
+        END IF;
+        IF OLD.{policy.premium} IS DISTINCT FROM NEW.{policy.premium}
+           OR OLD.{policy.currency} IS DISTINCT FROM NEW.{policy.currency} THEN
+            UPDATE {case.table} SET {case.renewed_premium} = NEW.{policy.premium},
+                   {case.renewed_currency} = NEW.{policy.currency}
+             WHERE {case.new_policy} = NEW.{policy.id};
+        END IF;
+        RETURN NULL;"""
+
+
+class PolicyFollowedByCases(Policy):
+    """Policies as renewals sees them: the trigger that carries a policy's changes into its
+    renewal cases (RenewalCase's docstring) fires on the policies' table but belongs to
+    renewals, which sits above policies, so it is declared on this proxy (its migration is
+    renewals')."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        triggers = [
+            ModelTrigger(
+                name="policy_into_cases", when=pgtrigger.After,
+                update_of=(*DIMENSIONS, "premium"),
+                condition=pgtrigger.AnyChange(*DIMENSIONS, "premium"),
+                func=_follow_into_cases,
+            ),
+        ]  # fmt: skip

@@ -1,4 +1,5 @@
-"""Report dimensions copied onto renewal cases and kept in step by triggers."""
+"""Report dimensions copied onto renewal cases and kept in step by triggers (declared on the
+models with django-pgtrigger since 0009, which drops these)."""
 
 import django.db.models.deletion
 from django.conf import settings
