@@ -9,18 +9,11 @@ class PoliciesConfig(AppConfig):
     def ready(self):
         from clients import search
         from clients import services as client_services
-        from workqueue import kinds
 
+        from .kind import register_kinds
         from .selectors import client_ids_by_policy_or_vehicle
         from .services import policies_follow_new_owner
 
         search.register_matcher(client_ids_by_policy_or_vehicle)
         client_services.on_clients_reassigned(policies_follow_new_owner)
-
-        kinds.register(
-            kinds.WorkKind(
-                name="quote_follow_up",
-                label=_("Quote follow-ups"),
-                order=40,
-            )
-        )
+        register_kinds()

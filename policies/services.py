@@ -13,9 +13,12 @@ from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
 from brokerage.core.bulk import bulk_set_with_history
-from clients.models import Client, ClientStatus
+from clients.models import Channel, Client, ClientStatus
 from clients.search import compact
+from clients.services import client_update, interaction_log
+from workqueue import kinds
 from workqueue.models import ItemStatus, WorkItem
+from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close
 
 from .kind import QUOTE_FOLLOW_UP
@@ -274,6 +277,40 @@ def quotation_schedule_follow_up(*, quotation: Quotation, by: User, on: date) ->
         title=f"{client.display_name}: {quotation.description}", agent=client.owner, due_on=on,
         reopen=True,
     )  # fmt: skip
+
+
+@transaction.atomic
+def quotation_reopen(*, quotation: Quotation, by: User) -> Quotation:
+    """A prospect who declined every quote wants new ones (the follow-up call's "re-quoted"):
+    the lost quotation opens again, since quotes are added only to an open quotation. A
+    follow-up still pending is moot: the agent is working the quotation again."""
+    quotation = Quotation.objects.select_for_update().get(pk=quotation.pk)
+    if quotation.status != QuotationStatus.LOST:
+        raise ValidationError(_("Only a quotation that was not bought can be reopened."))
+    quotation.status = QuotationStatus.OPEN
+    quotation.follow_up_on = None
+    quotation.save(update_fields=["status", "follow_up_on"])
+    _close_follow_ups(quotation)
+    return quotation
+
+
+def quote_follow_up_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
+    """The quote follow-up kind's result handler (registered in PoliciesConfig.ready), run in
+    the result's transaction: the call goes on the client's timeline, and the failed attempt
+    that sends the item to the maintainers marks the client's contact inaccurate."""
+    quotation = Quotation.objects.select_related("client").get(pk=item.subject_id)
+    client = quotation.client
+    label = kinds.result_label(result, kind=QUOTE_FOLLOW_UP)
+    summary = _("Follow-up of the quotation “%(quotation)s”: %(result)s.") % {
+        "quotation": quotation.description, "result": label,
+    }  # fmt: skip
+    if note:
+        summary += " " + note
+    interaction_log(
+        client=client, by=by, channel=Channel.CALL, summary=summary, result=str(label)[:100]
+    )
+    if failed_attempts >= MAX_FAILED_ATTEMPTS and not client.contact_inaccurate:
+        client_update(client=client, by=by, data={"contact_inaccurate": True})
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from clients.links import whatsapp_url
 from clients.services import clients_take_owner
 from policies.models import Line
 from workqueue import kinds
@@ -45,11 +46,6 @@ def renewal_owners(subject_ids) -> dict[int, int]:
             pk__in=subject_ids, policy__holder__owner__isnull=False
         ).values_list("pk", "policy__holder__owner_id")
     )
-
-
-def whatsapp_url(number) -> str:
-    digits = "".join(ch for ch in str(number or "") if ch.isdigit())
-    return f"https://wa.me/{digits}" if digits else ""
 
 
 def renewal_context(items) -> dict[int, dict]:
