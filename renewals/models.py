@@ -208,6 +208,12 @@ class RenewalCase(models.Model):
     # job keeps open cases in step if a policy's end date is edited).
     end_date = models.DateField(_("policy ends"))
     last_premium = models.DecimalField(_("last year's premium"), max_digits=12, decimal_places=2)
+    # The renewal quotation opened from the call list ("interested"): the same insurer at last
+    # year's premium first, then the alternatives.
+    quotation = models.ForeignKey(
+        "policies.Quotation", verbose_name=_("renewal quotation"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
     quoted_premium = models.DecimalField(
         _("quoted premium"), max_digits=12, decimal_places=2, null=True, blank=True
     )

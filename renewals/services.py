@@ -194,14 +194,17 @@ def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields
 @transaction.atomic
 def renewal_quote(*, case: RenewalCase, by):
     """ "Interested": open the renewal quotation, the same insurer at last year's premium
-    first; the agent adds the alternatives for the same cover."""
+    first; the agent adds the alternatives for the same cover. The case keeps its quotation:
+    asking again opens the same one while it is open."""
+    case = (
+        RenewalCase.objects.select_for_update(of=("self",))
+        .select_related("policy__holder", "policy__insurer", "quotation")
+        .get(pk=case.pk)
+    )
+    if case.quotation is not None and case.quotation.status == QuotationStatus.OPEN:
+        return case.quotation
     old = case.policy
-    open_quotation = old.holder.quotations.filter(
-        status=QuotationStatus.OPEN, description__startswith=_("Renewal of")
-    ).first()
-    if open_quotation is not None:
-        return open_quotation
-    return quotation_create(
+    case.quotation = quotation_create(
         client=old.holder,
         by=by,
         line=old.line,
@@ -216,3 +219,5 @@ def renewal_quote(*, case: RenewalCase, by):
             }
         ],
     )
+    case.save(update_fields=["quotation"])
+    return case.quotation

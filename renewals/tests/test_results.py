@@ -8,7 +8,7 @@ from django.utils import timezone
 from brokerage.accounts.tests.factories import UserFactory
 from clients.models import Interaction
 from policies.models import PolicyStatus
-from policies.tests.factories import InsurerFactory, VehicleFactory
+from policies.tests.factories import InsurerFactory, PolicyFactory, VehicleFactory
 from renewals.jobs import renewals_morning_job
 from renewals.kind import RENEWAL_KIND
 from renewals.models import CaseStatus, LostReason, RenewalCase
@@ -132,3 +132,26 @@ def test_interested_opens_a_quotation_with_the_same_insurer_at_last_years_premiu
     assert quote.insurer == worked["policy"].insurer
     assert quote.premium == worked["case"].last_premium
     assert renewal_quote(case=worked["case"], by=agent) == quotation
+
+
+def test_each_case_keeps_its_own_quotation_whatever_the_language(worked, agent):
+    """The case finds its quotation through its own reference: not by a translated
+    description, and not another policy's quotation of the same client."""
+    from django.utils import translation
+
+    with translation.override("es"):
+        first = renewal_quote(case=worked["case"], by=agent)
+    assert RenewalCase.objects.get(pk=worked["case"].pk).quotation == first
+    with translation.override("zh-hans"):
+        assert renewal_quote(case=worked["case"], by=agent) == first
+    first_policy = worked["policy"]
+    second_policy = PolicyFactory(
+        holder=first_policy.holder, start_date=first_policy.start_date,
+        end_date=first_policy.end_date,
+    )  # fmt: skip
+    renewals_morning_job(day=TODAY)
+    second = renewal_quote(case=RenewalCase.objects.get(policy=second_policy), by=agent)
+    assert second != first and second.client == first.client
+    first.status = "lost"
+    first.save(update_fields=["status"])
+    assert renewal_quote(case=worked["case"], by=agent) not in (first, second)
