@@ -17,6 +17,7 @@ from brokerage.core.bulk import bulk_set_with_history
 from brokerage.notifications.services import notification_send
 
 from .models import (
+    Channel,
     Client,
     ClientAccess,
     ClientDocument,
@@ -133,6 +134,17 @@ def interaction_log(
     interaction.full_clean()
     interaction.save()
     return interaction
+
+
+def client_log_call_result(*, client: Client, by: User, summary: str, result, inaccurate: bool):
+    """A result an agent logged on a call-list item about this client: it goes on the
+    client's timeline, and once the last allowed attempt has failed (``inaccurate``) the
+    client's contact is marked inaccurate for the maintainers to fix."""
+    interaction_log(
+        client=client, by=by, channel=Channel.CALL, summary=summary, result=str(result)[:100]
+    )
+    if inaccurate and not client.contact_inaccurate:
+        client_update(client=client, by=by, data={"contact_inaccurate": True})
 
 
 ALLOWED_DOCUMENT_TYPES = {

@@ -13,9 +13,9 @@ from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
 from brokerage.core.bulk import bulk_set_with_history
-from clients.models import Channel, Client, ClientStatus
+from clients.models import Client, ClientStatus
 from clients.search import compact
-from clients.services import client_update, interaction_log
+from clients.services import client_log_call_result
 from workqueue import kinds
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
@@ -306,11 +306,10 @@ def quote_follow_up_handle_result(*, item, result, by, note, details, failed_att
     }  # fmt: skip
     if note:
         summary += " " + note
-    interaction_log(
-        client=client, by=by, channel=Channel.CALL, summary=summary, result=str(label)[:100]
-    )
-    if failed_attempts >= MAX_FAILED_ATTEMPTS and not client.contact_inaccurate:
-        client_update(client=client, by=by, data={"contact_inaccurate": True})
+    client_log_call_result(
+        client=client, by=by, summary=summary, result=label,
+        inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.services import client_update, interaction_log
+from clients.services import client_log_call_result, interaction_log
 from policies.models import Insurer, Line, Policy, QuotationStatus
 from policies.services import policy_create, quotation_create
 from workqueue import kinds
+from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_record_result, items_close, points_award
 
 from .kind import DECLINED, RENEWAL_KIND, RENEWED, RENEWED_ELSEWHERE, VEHICLE_SOLD
@@ -41,7 +42,10 @@ def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -
     summary = _("Renewal of %(policy)s: %(result)s.") % {"policy": case.policy, "result": label}
     if note:
         summary += " " + note
-    interaction_log(client=client, by=by, channel="call", summary=summary, result=str(label))
+    client_log_call_result(
+        client=client, by=by, summary=summary, result=label,
+        inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
+    )  # fmt: skip
     if result in LOST_BY_RESULT:
         renewal_lose(
             case=case,
@@ -51,8 +55,6 @@ def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -
             lost_why=details.get("lost_why", ""),
             note=note,
         )
-    if failed_attempts >= 3 and not client.contact_inaccurate:
-        client_update(client=client, by=by, data={"contact_inaccurate": True})
 
 
 @transaction.atomic
