@@ -137,6 +137,7 @@ def register_kinds() -> None:
             after_result=follow_up_after_result,
             context=follow_up_context,
             card_template="policies/_follow_up_item.html",
+            maintainer_template="policies/_follow_up_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )
     )

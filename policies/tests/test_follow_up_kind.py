@@ -109,6 +109,19 @@ def test_it_marks_the_contact_inaccurate_after_three_failed_attempts(client, age
     assert Interaction.objects.filter(client=one["client"]).count() == 3
 
 
+def test_it_shows_the_maintainers_whom_to_fix_after_three_failed_attempts(
+    client, agent, maintainer, one
+):
+    client.force_login(agent)
+    for result in ("no_answer", "switched_off", "wrong_number"):
+        _post(client, one["item"], result=result)
+    client.force_login(maintainer)
+    html = client.get("/queue/maintainers/").content.decode()
+    assert one["client"].display_name in html
+    assert f'href="tel:{one["client"].phone}"' in html
+    assert one["quotation"].description in html and "Wrong number" in html
+
+
 def test_it_closes_the_follow_up_when_the_prospect_is_not_interested(client, agent, one):
     client.force_login(agent)
     response = client.post(
