@@ -27,6 +27,12 @@ def _english_and_fresh_cache(settings):
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp_path(settings, tmp_path):
+    """Uploaded files land in the test's own temporary folder, never in the project's media."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def agent(db):
     from brokerage.accounts.tests.factories import UserFactory
