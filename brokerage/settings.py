@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 files, served locally
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_filters",
     "django_htmx",
     "template_partials",
     "csp",

@@ -1,15 +1,66 @@
 """Reads of client files. Every read starts from Client.objects.visible_to(user)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import django_filters
 from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
+from brokerage.core.filters import FlagFilter, ListFilterSet, PkFilter, TextFilter, filter_values
 
 from .models import Client, ClientKind, ClientStatus, Interaction, LeadSource
 from .search import search_q
+
+
+class ClientFilterSet(ListFilterSet):
+    """The client list's URL parameters: what each may hold and how it narrows the list."""
+
+    q = TextFilter(length=100, label=gettext_lazy("search"), method="by_text")
+    status = django_filters.ChoiceFilter(
+        choices=ClientStatus.choices, label=gettext_lazy("status"), method="by_field"
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=ClientKind.choices, label=gettext_lazy("type"), method="by_field"
+    )
+    owner = PkFilter(field_name="owner_id", label=gettext_lazy("owner"), method="by_field")
+    no_owner = FlagFilter(label=gettext_lazy("no owner"), method="without_owner")
+    lead_source = django_filters.ChoiceFilter(
+        choices=LeadSource.choices, label=gettext_lazy("lead source"), method="by_field"
+    )
+    vip = FlagFilter(label=gettext_lazy("VIP"), method="vip_only")
+    inaccurate = FlagFilter(label=gettext_lazy("inaccurate contact"), method="inaccurate_only")
+    key_uncovered = FlagFilter(label=gettext_lazy("key, uncovered"), method="key_uncovered_only")
+
+    class Meta:
+        model = Client
+        fields = []
+
+    def by_text(self, qs, name, value):
+        return qs.filter(search_q(value))
+
+    def by_field(self, qs, name, value):
+        return qs.filter(**{name: value})
+
+    def without_owner(self, qs, name, value):
+        return qs.filter(owner__isnull=True) if value else qs
+
+    def vip_only(self, qs, name, value):
+        return qs.exclude(vip_tier="") if value else qs
+
+    def inaccurate_only(self, qs, name, value):
+        return qs.filter(contact_inaccurate=True) if value else qs
+
+    def key_uncovered_only(self, qs, name, value):
+        """Key clients with fewer than two people assigned (owner plus co-assigned agents)."""
+        if not value:
+            return qs
+        qs = qs.filter(is_key=True).annotate(
+            _co=Count("co_agents", filter=~Q(co_agents__pk=F("owner_id")), distinct=True)
+        )
+        return qs.filter(Q(owner__isnull=True, _co__lt=2) | Q(owner__isnull=False, _co__lt=1))
 
 
 @dataclass
@@ -23,54 +74,25 @@ class ClientFilters:
     key_uncovered: bool = False
     no_owner: bool = False
     inaccurate: bool = False
+    # Labels of the parameters that were ignored because their value was not understood.
+    ignored: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_query(cls, params) -> "ClientFilters":
-        owner = params.get("owner", "")
-        return cls(
-            q=params.get("q", "").strip()[:100],
-            status=params.get("status", "") if params.get("status") in ClientStatus.values else "",
-            kind=params.get("kind", "") if params.get("kind") in ClientKind.values else "",
-            owner=int(owner) if owner.isdigit() else None,
-            lead_source=(
-                params.get("lead_source", "")
-                if params.get("lead_source") in LeadSource.values
-                else ""
-            ),
-            vip=params.get("vip") == "1",
-            key_uncovered=params.get("key_uncovered") == "1",
-            no_owner=params.get("no_owner") == "1",
-            inaccurate=params.get("inaccurate") == "1",
-        )
+        """The filters in the GET parameters (ClientFilterSet says what each may hold); a value
+        that is not understood is named in ``ignored`` and its default kept."""
+        values, ignored = ClientFilterSet(params).read()
+        return cls(**values, ignored=ignored)
+
+    def values(self) -> dict:
+        return filter_values(self)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in ("", None, False)}
+        return {k: v for k, v in self.values().items() if v not in ("", None, False)}
 
 
 def client_list(*, user: User, filters: ClientFilters) -> QuerySet[Client]:
-    qs = Client.objects.visible_to(user)
-    if filters.q:
-        qs = qs.filter(search_q(filters.q))
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.owner:
-        qs = qs.filter(owner_id=filters.owner)
-    if filters.no_owner:
-        qs = qs.filter(owner__isnull=True)
-    if filters.lead_source:
-        qs = qs.filter(lead_source=filters.lead_source)
-    if filters.vip:
-        qs = qs.exclude(vip_tier="")
-    if filters.inaccurate:
-        qs = qs.filter(contact_inaccurate=True)
-    if filters.key_uncovered:
-        # Key clients with fewer than two people assigned (owner plus co-assigned agents).
-        qs = qs.filter(is_key=True).annotate(
-            _co=Count("co_agents", filter=~Q(co_agents__pk=F("owner_id")), distinct=True)
-        )
-        qs = qs.filter(Q(owner__isnull=True, _co__lt=2) | Q(owner__isnull=False, _co__lt=1))
+    qs = ClientFilterSet(queryset=Client.objects.visible_to(user)).narrow(filters.values())
     return qs.select_related("owner").prefetch_related("co_agents").order_by("display_name", "pk")
 
 

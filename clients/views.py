@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brokerage.core.exports import csv_response, export_record, xlsx_response
+from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
 
 from . import services
@@ -63,6 +64,8 @@ def client_list_view(request):
     template = "clients/client_list.html"
     if request.htmx and request.htmx.target == "client-table":
         template += "#client-table"
+    elif filters.ignored:
+        messages.warning(request, ignored_message(filters.ignored))
     return render(request, template, context)
 
 
