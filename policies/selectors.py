@@ -1,13 +1,16 @@
 """Reads of policies and quotes. Every read starts from the visible_to() of its model."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
+from brokerage.core.filters import DayFilter, ListFilterSet, PkFilter, TextFilter, filter_values
 from clients.models import Client
 from clients.search import MAX_IDS_PER_MATCHER, compact
 
@@ -23,6 +26,67 @@ def client_ids_by_policy_or_vehicle(text: str) -> list[int]:
     by_vehicle = Vehicle.objects.filter(vin=code).values_list("policy__holder_id", flat=True)
     by_plate = Vehicle.objects.filter(plate=code).values_list("policy__holder_id", flat=True)
     return list(by_number.union(by_vehicle, by_plate)[:MAX_IDS_PER_MATCHER])
+
+
+ENDS_WITHIN = (7, 15, 30, 60, 90, 120)
+NEW, RENEWAL = "new", "renewal"  # kind: new business, or renewals of a policy
+NO_CASE = "none"  # case: no renewal case opened yet
+
+
+class PolicyFilterSet(ListFilterSet):
+    """The policy list's URL parameters: what each may hold and how it narrows the list."""
+
+    q = TextFilter(length=60, label=gettext_lazy("policy number"), method="by_number")
+    status = django_filters.ChoiceFilter(
+        choices=PolicyStatus.choices, label=gettext_lazy("status"), method="by_field"
+    )
+    line = django_filters.ChoiceFilter(
+        choices=Line.choices, label=gettext_lazy("line of business"), method="by_field"
+    )
+    insurer = PkFilter(field_name="insurer_id", label=gettext_lazy("insurer"), method="by_field")
+    agent = PkFilter(field_name="agent_id", label=gettext_lazy("agent"), method="by_field")
+    written_from = DayFilter(
+        field_name="written_on__gte", label=gettext_lazy("written from"), method="by_field"
+    )
+    written_to = DayFilter(
+        field_name="written_on__lte", label=gettext_lazy("written to"), method="by_field"
+    )
+    team = PkFilter(field_name="agent__team_id", label=gettext_lazy("team"), method="by_field")
+    currency = django_filters.ChoiceFilter(
+        choices=Currency.choices, label=gettext_lazy("currency"), method="by_field"
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=[(NEW, NEW), (RENEWAL, RENEWAL)], label=gettext_lazy("kind"), method="by_kind"
+    )
+    case = django_filters.ChoiceFilter(
+        choices=[(NO_CASE, NO_CASE)], label=gettext_lazy("renewal case"), method="by_case"
+    )
+    ends_within = django_filters.TypedChoiceFilter(
+        choices=[(days, days) for days in ENDS_WITHIN],
+        coerce=int,
+        label=gettext_lazy("ends within"),
+        method="ending_within",
+    )
+
+    class Meta:
+        model = Policy
+        fields = []
+
+    def by_number(self, qs, name, value):
+        return qs.filter(number_key=compact(value))
+
+    def by_field(self, qs, name, value):
+        return qs.filter(**{name: value})
+
+    def by_kind(self, qs, name, value):
+        return qs.filter(previous_policy__isnull=value == NEW)
+
+    def by_case(self, qs, name, value):
+        return qs.filter(renewal_case__isnull=True)
+
+    def ending_within(self, qs, name, value):
+        today = timezone.localdate()
+        return qs.filter(end_date__gte=today, end_date__lte=today + timedelta(days=value))
 
 
 @dataclass
@@ -42,39 +106,23 @@ class PolicyFilters:
     kind: str = ""
     # "none": only the policies no renewal case has opened for yet (the pipeline's link).
     case: str = ""
+    # Labels of the parameters that were ignored because their value was not understood.
+    ignored: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_query(cls, params) -> "PolicyFilters":
-        def number(name):
-            value = params.get(name, "")
-            return int(value) if value.isdigit() else None
+        """The filters in the GET parameters (PolicyFilterSet says what each may hold); a value
+        that is not understood is named in ``ignored`` and its default kept."""
+        values, ignored = PolicyFilterSet(params).read()
+        return cls(**values, ignored=ignored)
 
-        def day(name):
-            try:
-                return date.fromisoformat(params.get(name, ""))
-            except ValueError:
-                return None
-
-        ends = number("ends_within")
-        return cls(
-            q=params.get("q", "").strip()[:60],
-            status=params.get("status") if params.get("status") in PolicyStatus.values else "",
-            line=params.get("line") if params.get("line") in Line.values else "",
-            insurer=number("insurer"),
-            agent=number("agent"),
-            ends_within=ends if ends in (7, 15, 30, 60, 90, 120) else None,
-            written_from=day("written_from"),
-            written_to=day("written_to"),
-            team=number("team"),
-            currency=params.get("currency") if params.get("currency") in Currency.values else "",
-            kind=params.get("kind") if params.get("kind") in ("new", "renewal") else "",
-            case="none" if params.get("case") == "none" else "",
-        )
+    def values(self) -> dict:
+        return filter_values(self)
 
     def as_dict(self) -> dict:
         return {
             k: v.isoformat() if isinstance(v, date) else v
-            for k, v in self.__dict__.items()
+            for k, v in self.values().items()
             if v not in ("", None)
         }
 
@@ -86,34 +134,7 @@ class PolicyFilters:
 
 
 def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
-    qs = Policy.objects.visible_to(user)
-    if filters.q:
-        qs = qs.filter(number_key=compact(filters.q))
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.line:
-        qs = qs.filter(line=filters.line)
-    if filters.insurer:
-        qs = qs.filter(insurer_id=filters.insurer)
-    if filters.agent:
-        qs = qs.filter(agent_id=filters.agent)
-    if filters.written_from:
-        qs = qs.filter(written_on__gte=filters.written_from)
-    if filters.written_to:
-        qs = qs.filter(written_on__lte=filters.written_to)
-    if filters.team:
-        qs = qs.filter(agent__team_id=filters.team)
-    if filters.currency:
-        qs = qs.filter(currency=filters.currency)
-    if filters.kind:
-        qs = qs.filter(previous_policy__isnull=filters.kind == "new")
-    if filters.case == "none":
-        qs = qs.filter(renewal_case__isnull=True)
-    if filters.ends_within:
-        today = timezone.localdate()
-        qs = qs.filter(
-            end_date__gte=today, end_date__lte=today + timedelta(days=filters.ends_within)
-        )
+    qs = PolicyFilterSet(queryset=Policy.objects.visible_to(user)).narrow(filters.values())
     return qs.select_related("holder", "insurer", "agent").order_by("end_date", "pk")
 
 

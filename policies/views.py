@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
 from clients.selectors import client_for_user
 
@@ -72,6 +73,8 @@ def policy_list_view(request):
     template = "policies/policy_list.html"
     if request.htmx and request.htmx.target == "policy-table":
         template += "#policy-table"
+    elif filters.ignored:
+        messages.warning(request, ignored_message(filters.ignored))
     return render(request, template, context)
 
 
