@@ -4,14 +4,15 @@ never show a case that the case page would refuse."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
 from brokerage.core.dates import day_start
+from brokerage.core.filters import DayFilter, ListFilterSet, PkFilter, TextFilter, filter_values
 from clients.models import Client
 from clients.search import compact
 from policies.models import Currency, Line, Policy
@@ -52,6 +53,114 @@ def stage_choices() -> list[tuple[str, str]]:
     return [(value, stage_label(value)) for value in values]
 
 
+class RenewalFilterSet(ListFilterSet):
+    """The renewal list's URL parameters: what each may hold and how it narrows the list.
+    The stages, agents, insurers and teams one may choose are given when reading a URL (the
+    page lists them); ``today`` when narrowing (the due windows count from it)."""
+
+    status = django_filters.ChoiceFilter(
+        choices=[*CaseStatus.choices, (ALL, ALL), (NOT_CANCELLED, NOT_CANCELLED)],
+        label=gettext_lazy("status"),
+        method="by_status",
+    )
+    stage = django_filters.ChoiceFilter(label=gettext_lazy("stage"), method="by_stage")
+    grade = django_filters.ChoiceFilter(
+        choices=[*Grade.choices, (UNGRADED, UNGRADED)],
+        label=gettext_lazy("grade"),
+        method="by_grade",
+    )
+    agent = PkFilter(field_name="agent_id", label=gettext_lazy("agent"), method="by_field")
+    insurer = PkFilter(field_name="insurer_id", label=gettext_lazy("insurer"), method="by_field")
+    line = django_filters.ChoiceFilter(
+        choices=Line.choices, label=gettext_lazy("line of business"), method="by_field"
+    )
+    due = django_filters.ChoiceFilter(
+        choices=list(DUE_WINDOWS.items()), label=gettext_lazy("due"), method="by_due"
+    )
+    ends_from = DayFilter(
+        field_name="end_date__gte", label=gettext_lazy("ending from"), method="by_field"
+    )
+    ends_to = DayFilter(
+        field_name="end_date__lte", label=gettext_lazy("ending to"), method="by_field"
+    )
+    team = PkFilter(field_name="agent__team_id", label=gettext_lazy("team"), method="by_field")
+    reason = django_filters.ChoiceFilter(
+        choices=[*LostReason.choices, (NOT_SET, NOT_SET)],
+        label=gettext_lazy("reason"),
+        method="by_reason",
+    )
+    lost_to = PkFilter(also=(NOT_SET,), label=gettext_lazy("lost to"), method="by_lost_to")
+    currency = django_filters.ChoiceFilter(
+        choices=Currency.choices, label=gettext_lazy("currency"), method="by_field"
+    )
+    closed_from = DayFilter(label=gettext_lazy("closed from"), method="closed_from_day")
+    closed_to = DayFilter(label=gettext_lazy("closed to"), method="closed_to_day")
+    q = TextFilter(length=100, collapse=True, label=gettext_lazy("search"), method="by_text")
+
+    class Meta:
+        model = RenewalCase
+        fields = []
+
+    def __init__(
+        self,
+        data=None,
+        queryset=None,
+        *,
+        stages: set[str] = frozenset(Stage.values),
+        agent_ids: set[int] = frozenset(),
+        insurer_ids: set[int] = frozenset(),
+        team_ids: set[int] = frozenset(),
+        today: date | None = None,
+    ):
+        super().__init__(data, queryset)
+        self.today = today
+        self.filters["stage"].extra["choices"] = [(s, s) for s in (*sorted(stages), NOT_SET)]
+        for name, allowed in (
+            ("agent", agent_ids), ("insurer", insurer_ids), ("team", team_ids),
+            ("lost_to", insurer_ids),
+        ):  # fmt: skip
+            self.filters[name].extra["allowed"] = allowed
+
+    def by_field(self, qs, name, value):
+        return qs.filter(**{name: value})
+
+    def by_status(self, qs, name, value):
+        if value == NOT_CANCELLED:
+            return qs.exclude(status=CaseStatus.CANCELLED)
+        return qs if value == ALL else qs.filter(status=value)
+
+    def by_stage(self, qs, name, value):
+        return qs.filter(stage="" if value == NOT_SET else value)
+
+    def by_grade(self, qs, name, value):
+        return qs.filter(grade="" if value == UNGRADED else value)
+
+    def by_due(self, qs, name, value):
+        if value == OVERDUE:
+            return qs.filter(end_date__lt=self.today)
+        end = self.today + timedelta(days=int(value))
+        return qs.filter(end_date__gte=self.today, end_date__lte=end)
+
+    def by_reason(self, qs, name, value):
+        return qs.filter(outcome_reason="" if value == NOT_SET else value)
+
+    def by_lost_to(self, qs, name, value):
+        return qs.filter(lost_to=None) if value == NOT_SET else qs.filter(lost_to_id=value)
+
+    def closed_from_day(self, qs, name, value):
+        return qs.filter(closed_at__gte=day_start(value))
+
+    def closed_to_day(self, qs, name, value):
+        return qs.filter(closed_at__lt=day_start(value + timedelta(days=1)))
+
+    def by_text(self, qs, name, value):
+        text = Q(policy__holder__display_name__icontains=value)
+        code = compact(value)
+        if code:
+            text |= Q(policy__number_key__contains=code)
+        return qs.filter(text)
+
+
 @dataclass
 class RenewalFilters:
     status: str = CaseStatus.OPEN
@@ -85,68 +194,17 @@ class RenewalFilters:
         insurer_ids: set[int] = frozenset(),
         team_ids: set[int] = frozenset(),
     ) -> "RenewalFilters":
-        """Read the GET parameters; a value that is not one of the choices is ignored and
-        named in ``ignored`` (the page says so), never an error."""
-        ignored = []
+        """Read the GET parameters (RenewalFilterSet says what each may hold); a value that is
+        not one of the choices is ignored and named in ``ignored`` (the page says so), never an
+        error."""
+        values, ignored = RenewalFilterSet(
+            params, stages=stages, agent_ids=agent_ids, insurer_ids=insurer_ids,
+            team_ids=team_ids,
+        ).read()  # fmt: skip
+        return cls(**values, ignored=ignored)
 
-        def choice(name, allowed, label, default=""):
-            value = params.get(name, "")
-            if value == "":
-                return default
-            if value in allowed:
-                return value
-            ignored.append(str(label))
-            return default
-
-        def pk(name, allowed, label):
-            value = params.get(name, "")
-            if value == "":
-                return None
-            if value.isdigit() and int(value) in allowed:
-                return int(value)
-            ignored.append(str(label))
-            return None
-
-        def day(name, label):
-            value = params.get(name, "")
-            if value == "":
-                return None
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                ignored.append(str(label))
-                return None
-
-        status = params.get("status")
-        if not status:
-            status = CaseStatus.OPEN
-        elif status not in (*CaseStatus.values, ALL, NOT_CANCELLED):
-            ignored.append(_("status"))
-            status = CaseStatus.OPEN
-        filters = cls(
-            status=status,
-            stage=choice("stage", {*stages, NOT_SET}, _("stage")),
-            grade=choice("grade", {*Grade.values, UNGRADED}, _("grade")),
-            agent=pk("agent", agent_ids, _("agent")),
-            insurer=pk("insurer", insurer_ids, _("insurer")),
-            line=choice("line", Line.values, _("line of business")),
-            due=choice("due", DUE_WINDOWS, _("due")),
-            q=" ".join(params.get("q", "").split())[:100],
-            ends_from=day("ends_from", _("ending from")),
-            ends_to=day("ends_to", _("ending to")),
-            team=pk("team", team_ids, _("team")),
-            reason=choice("reason", {*LostReason.values, NOT_SET}, _("reason")),
-            lost_to=(
-                NOT_SET
-                if params.get("lost_to") == NOT_SET
-                else pk("lost_to", insurer_ids, _("lost to"))
-            ),
-            currency=choice("currency", Currency.values, _("currency")),
-            closed_from=day("closed_from", _("closed from")),
-            closed_to=day("closed_to", _("closed to")),
-        )
-        filters.ignored = ignored
-        return filters
+    def values(self) -> dict:
+        return filter_values(self)
 
     def as_dict(self) -> dict:
         """The filters for the URL (pagination links, exports): the defaults are left out."""
@@ -194,52 +252,7 @@ def cases_visible_to(user: User) -> QuerySet[RenewalCase]:
 def renewal_list(*, user: User, filters: RenewalFilters, today: date) -> QuerySet[RenewalCase]:
     """The cases the user may see that match the filters, soonest end date first, with their
     touches counted in the same query (a fixed number of queries whatever the page size)."""
-    qs = cases_visible_to(user)
-    if filters.status == NOT_CANCELLED:
-        qs = qs.exclude(status=CaseStatus.CANCELLED)
-    elif filters.status != ALL:
-        qs = qs.filter(status=filters.status)
-    if filters.stage:
-        qs = qs.filter(stage="" if filters.stage == NOT_SET else filters.stage)
-    if filters.grade == UNGRADED:
-        qs = qs.filter(grade="")
-    elif filters.grade:
-        qs = qs.filter(grade=filters.grade)
-    if filters.agent:
-        qs = qs.filter(agent_id=filters.agent)
-    if filters.insurer:
-        qs = qs.filter(insurer_id=filters.insurer)
-    if filters.line:
-        qs = qs.filter(line=filters.line)
-    if filters.due == OVERDUE:
-        qs = qs.filter(end_date__lt=today)
-    elif filters.due:
-        end = today + timedelta(days=int(filters.due))
-        qs = qs.filter(end_date__gte=today, end_date__lte=end)
-    if filters.ends_from:
-        qs = qs.filter(end_date__gte=filters.ends_from)
-    if filters.ends_to:
-        qs = qs.filter(end_date__lte=filters.ends_to)
-    if filters.team:
-        qs = qs.filter(agent__team_id=filters.team)
-    if filters.reason:
-        qs = qs.filter(outcome_reason="" if filters.reason == NOT_SET else filters.reason)
-    if filters.lost_to == NOT_SET:
-        qs = qs.filter(lost_to=None)
-    elif filters.lost_to:
-        qs = qs.filter(lost_to_id=filters.lost_to)
-    if filters.currency:
-        qs = qs.filter(currency=filters.currency)
-    if filters.closed_from:
-        qs = qs.filter(closed_at__gte=day_start(filters.closed_from))
-    if filters.closed_to:
-        qs = qs.filter(closed_at__lt=day_start(filters.closed_to + timedelta(days=1)))
-    if filters.q:
-        text = Q(policy__holder__display_name__icontains=filters.q)
-        code = compact(filters.q)
-        if code:
-            text |= Q(policy__number_key__contains=code)
-        qs = qs.filter(text)
+    qs = RenewalFilterSet(queryset=cases_visible_to(user), today=today).narrow(filters.values())
     return (
         qs.select_related("policy__holder", "policy__insurer", "policy__agent")
         .annotate(touches_done=_touch_count(ItemStatus.DONE))
