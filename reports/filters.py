@@ -5,12 +5,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brokerage.accounts.models import Team, User
 from brokerage.accounts.selectors import teams_visible_to
+from brokerage.core.filters import FIRST_DAY, LAST_DAY, DayField, PkField, read_form, shown
 from clients.selectors import agents_for_reassignment
 from policies.models import Currency, Insurer, Line
 
@@ -22,6 +25,68 @@ def teams_for(user):
     """The teams whose figures the user reads (the teams they lead; every team for
     administrators), by name."""
     return teams_visible_to(user=user).order_by("name")
+
+
+class ObjectField(forms.ModelChoiceField):
+    """One of the queryset's rows, named by its primary key (checked as a number first, so
+    that only a plausible key reaches the database: one query)."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, required=False, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            key = PkField().clean(value)
+        except ValidationError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+        return super().to_python(key)
+
+
+class ReportFilterForm(forms.Form):
+    """Every report's URL parameters: a date range, a grouping among the report's own, a team
+    and an agent among those the user leads, an insurer, a line of business and a currency."""
+
+    start = DayField()
+    end = DayField()
+    by = forms.ChoiceField(required=False)
+    team = ObjectField(Team.objects.none())
+    agent = ObjectField(User.objects.none())
+    insurer = ObjectField(Insurer.objects.all())
+    line = forms.ChoiceField(choices=Line.choices, required=False)
+    currency = forms.ChoiceField(choices=Currency.choices, required=False)
+
+    def __init__(self, data, *, user, groupings=GROUPINGS):
+        super().__init__(data)
+        if groupings:
+            self.fields["by"].choices = [(g, g) for g in groupings]
+        else:  # the report has one grouping: a ``by`` is no concern of its
+            del self.fields["by"]
+        self.fields["team"].queryset = teams_for(user)
+        self.fields["agent"].queryset = agents_for_reassignment(user=user)
+
+
+def _problem(form, name) -> str:
+    """What the page says of a parameter that was not understood (its default is used)."""
+    value = shown(form.data.get(name, ""))
+    if name in ("start", "end"):
+        if form.errors.as_data()[name][0].code == "invalid":
+            return _("%(value)s is not a date; the default is used.") % {"value": value}
+        return _(
+            "%(value)s is outside the dates a report can cover (%(first)s to %(last)s); "
+            "the default is used."
+        ) % {"value": value, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+    if name == "by":
+        return _("Unknown grouping %(value)s; the default is used.") % {"value": value}
+    if name == "currency":
+        return _("Unknown currency: %(value)s; ignored.") % {"value": value}
+    if name == "line":
+        return _("Unknown line of business: %(value)s; ignored.") % {"value": value}
+    labels = {"team": _("team"), "agent": _("agent"), "insurer": _("insurer")}
+    return _("Unknown %(what)s: %(value)s; ignored.") % {"what": labels[name], "value": value}
 
 
 @dataclass
@@ -39,26 +104,18 @@ class ReportFilters:
 
     @classmethod
     def from_query(cls, params, *, user, groupings=GROUPINGS) -> "ReportFilters":
-        """The filters in ``params``; ``groupings`` are the report's own ways to group its rows
-        (the first is the default; none: the report has one grouping)."""
+        """The filters in ``params`` (ReportFilterForm says what each may hold); ``groupings``
+        are the report's own ways to group its rows (the first is the default; none: the report
+        has one grouping)."""
         today = timezone.localdate()
         default_start = today.replace(month=1, day=1)
         default_end = today.replace(month=12, day=31)
-        problems = []
-
-        def day(name, default):
-            text = params.get(name, "")
-            if not text:
-                return default
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                problems.append(
-                    _("%(value)s is not a date; the default is used.") % {"value": text}
-                )
-                return default
-
-        start, end = day("start", default_start), day("end", default_end)
+        form = ReportFilterForm(params, user=user, groupings=groupings)
+        values, _ignored = read_form(form)
+        wrong = [name for name in form.fields if name in form.errors]
+        problems = [_problem(form, name) for name in wrong if name in ("start", "end")]
+        start = values.get("start", default_start)
+        end = values.get("end", default_end)
         if end < start:
             problems.append(_("The range ended before it started; the default range is used."))
             start, end = default_start, default_end
@@ -68,39 +125,12 @@ class ReportFilters:
                 _("A report covers at most %(n)d years: the range ends on %(end)s.")
                 % {"n": MAX_YEARS, "end": end.isoformat()}
             )
-        by = params.get("by") or (groupings[0] if groupings else "")
-        if groupings and by not in groupings:
-            problems.append(_("Unknown grouping %(value)s; the default is used.") % {"value": by})
-            by = groupings[0]
-        elif not groupings:
-            by = ""
-        agents = agents_for_reassignment(user=user)
-        teams = teams_for(user)
-
-        def pick(name, queryset, label):
-            text = params.get(name, "")
-            if not text:
-                return None
-            found = queryset.filter(pk=text).first() if text.isdigit() else None
-            if found is None:
-                problems.append(
-                    _("Unknown %(what)s: %(value)s; ignored.") % {"what": label, "value": text}
-                )
-            return found
-
-        currency = params.get("currency", "") or settings.CARTERA_CURRENCY
-        if currency not in Currency.values:
-            problems.append(_("Unknown currency: %(value)s; ignored.") % {"value": currency})
-            currency = settings.CARTERA_CURRENCY
-        line = params.get("line", "")
-        if line and line not in Line.values:
-            problems.append(_("Unknown line of business: %(value)s; ignored.") % {"value": line})
-            line = ""
+        problems += [_problem(form, name) for name in wrong if name not in ("start", "end")]
         return cls(
-            start=start, end=end, by=by,
-            team=pick("team", teams, _("team")), agent=pick("agent", agents, _("agent")),
-            insurer=pick("insurer", Insurer.objects.all(), _("insurer")), line=line,
-            currency=currency, problems=problems,
+            start=start, end=end, by=values.get("by", groupings[0] if groupings else ""),
+            team=values.get("team"), agent=values.get("agent"), insurer=values.get("insurer"),
+            line=values.get("line", ""),
+            currency=values.get("currency", settings.CARTERA_CURRENCY), problems=problems,
         )  # fmt: skip
 
     def narrow(self, qs):
