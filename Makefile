@@ -12,16 +12,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -f .env || printf '# Local development only (git ignores this file).\nDEBUG=true\n' > .env
 	@touch $@
 
-# Front-end packages the app serves itself (chart.js): from the npm registry, never a CDN.
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
-
-install: $(VENV)/.installed node_modules/.installed
+# chart.js is vendored in static/vendor/chartjs/ (no Node.js toolchain: see the README).
+install: $(VENV)/.installed
 
 # Compile the .po files in locale/ (needs gettext's msgfmt).
 messages: install
-	DEBUG=1 $(MANAGE) compilemessages --ignore=$(VENV) --ignore=node_modules -v0
+	DEBUG=1 $(MANAGE) compilemessages --ignore=$(VENV) -v0
 
 # Refresh the .po files from the code and templates after changing user-facing strings.
 makemessages: install
@@ -35,6 +31,8 @@ static: install
 # when runserver ends; with no REDIS_URL, Celery tasks run eagerly.
 EMBEDDED_DB := $(BIN)/python scripts/embedded_db.py
 run: export DEBUG ?= 1
+# A crash in a C extension (weasyprint's Pango, calamine) prints every thread's Python stack.
+run: export PYTHONFAULTHANDLER ?= 1
 run: install messages static
 	@trap 'kill $$(jobs -p) 2>/dev/null || true; $(EMBEDDED_DB) stop' EXIT; \
 	trap 'exit 130' INT TERM; \

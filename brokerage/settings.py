@@ -213,11 +213,8 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # The currency the dashboards open in (each report sums one currency at a time).
 CARTERA_CURRENCY = env("CARTERA_CURRENCY", default="MXN")
 
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    # chart.js from npm (`make install`), served as static/vendor/chartjs/chart.umd.min.js.
-    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
-]
+# chart.js is vendored in static/vendor/chartjs/ (no Node.js toolchain: see the README).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
