@@ -287,6 +287,8 @@ IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=100)
 WORK_RESULT_CUTOFF = env.str("WORK_RESULT_CUTOFF", default="17:00")
 # Call-back windows proposed on the call list (local times).
 CALLBACK_WINDOWS = [("09:30", "11:00"), ("15:30", "17:00")]
+# The furthest ahead a call-back may be set (a call-back hides the item until then).
+CALLBACK_MAX_DAYS = env.int("CALLBACK_MAX_DAYS", default=60)
 # Points for a won renewal: a base plus this many per 1,000 of premium.
 RENEWAL_POINTS_BASE = Decimal(env.str("RENEWAL_POINTS_BASE", default="10"))
 RENEWAL_POINTS_PER_THOUSAND = Decimal(env.str("RENEWAL_POINTS_PER_THOUSAND", default="1"))

@@ -16,6 +16,9 @@ class ResultForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    # One per rendering of the card's form ({% submission_token %}): the same submission
+    # posted twice logs one result.
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 class CloseForm(forms.Form):

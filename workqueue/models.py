@@ -84,11 +84,17 @@ class ItemResult(models.Model):
     callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
+    # The submission this result came from (a token in the card's form): the same form posted
+    # again (a double click, a retry) is recognised by it and logs nothing more.
+    token = models.UUIDField(_("submission"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("logged result")
         verbose_name_plural = _("logged results")
         ordering = ["item", "at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "token"], name="itemresult_once_per_submission")
+        ]
 
     def __str__(self):
         return f"{self.result} on {self.item_id}"

@@ -9,8 +9,10 @@ since its hand-out (``first_contact_at``/``first_contact_by``, read by agent per
 kept by this module on every result and hand-out: every write goes through it, so no trigger
 is needed."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -126,6 +128,37 @@ def items_hand_out(*, assignments: dict[int, list[int]], now=None) -> int:
     return handed
 
 
+def items_follow_owner(*, kind: str, owners: dict[int, int | None], now=None) -> int:
+    """A reassigned client's open work follows it: the open call-list items of these subjects
+    ({subject_id: new owner agent id, or None}) move to the new owner, handed out afresh by
+    the hand-out rule (``handed_out_at`` now, no first contact yet). Items already with that
+    agent are left alone. One UPDATE per receiving agent, whatever the number of subjects;
+    call it inside the reassignment's transaction."""
+    now = now or timezone.now()
+    by_agent: dict[int | None, list[int]] = {}
+    for subject_id, agent_id in owners.items():
+        by_agent.setdefault(agent_id, []).append(subject_id)
+    moved = 0
+    for agent_id, subject_ids in by_agent.items():
+        items = WorkItem.objects.filter(
+            kind=kind, subject_id__in=subject_ids, status=ItemStatus.OPEN, queue=Queue.AGENT
+        )
+        if agent_id is not None:
+            items = items.exclude(agent_id=agent_id)
+        else:
+            items = items.exclude(agent_id__isnull=True)
+        moved += items.update(agent_id=agent_id, **_hand_out_fields(agent_id, now))
+    return moved
+
+
+def item_refuse_if_client_hidden(*, item: WorkItem, by) -> None:
+    """A result is logged only by someone who can open the item's client (a client moved to
+    another agent answers 404 to the old one; so does logging on its work)."""
+    visible_to = kinds.get(item.kind).visible_to
+    if visible_to is not None and item.subject_id not in visible_to(by, [item.subject_id]):
+        raise ValidationError(_("This item's client is no longer yours: it is not in your queue."))
+
+
 # -- closing -------------------------------------------------------------------------------
 
 
@@ -155,6 +188,7 @@ def item_record_result(
     note: str = "",
     details: dict | None = None,
     page: bool = False,
+    token: UUID | None = None,
 ) -> WorkItem:
     """Log one result of the item's kind. A call-back keeps the item open for that time; a
     failed attempt counts towards three strikes; a final result closes the item. The kind's
@@ -163,13 +197,29 @@ def item_record_result(
     result and what it opens (a quotation, say) are written together or not at all.
 
     A result the kind does not offer is refused, and so is one the kind records on a page of
-    its own (``page=True`` is that page's call)."""
+    its own (``page=True`` is that page's call), and a call-back further ahead than
+    ``CALLBACK_MAX_DAYS``.
+
+    ``token`` names the submission (the card's form carries one): the same submission posted
+    again, one after the other or at the same moment (results on one item are serialised by
+    the item's row lock), logs nothing more and answers with the first outcome
+    (``item.replayed`` is then true); the unique constraint on (item, token) backs this up."""
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
     kind = kinds.get(item.kind)
+    if token is not None:
+        first = item.results.filter(token=token, by=by).first()
+        if first is not None:
+            item.replayed = True
+            item.next_url = None
+            if kind.after_result is not None and kind.result(first.result) is not None:
+                item.next_url = kind.after_result(item=item, result=first.result, by=by)
+            return item
+    item.replayed = False
     if item.status != ItemStatus.OPEN:
         raise ValidationError(_("This item is already closed."))
     if item.agent_id != by.pk:
         raise ValidationError(_("This item is not in your queue."))
+    item_refuse_if_client_hidden(item=item, by=by)
     offered = kind.result(result)
     if offered is None:
         raise ValidationError(
@@ -185,12 +235,19 @@ def item_record_result(
             raise ValidationError({"callback_at": _("Say when to call back.")})
         if callback_at <= now:
             raise ValidationError({"callback_at": _("The call-back time must be in the future.")})
+        if callback_at > now + timedelta(days=settings.CALLBACK_MAX_DAYS):
+            raise ValidationError(
+                {
+                    "callback_at": _("A call-back can be set at most %(days)d days ahead.")
+                    % {"days": settings.CALLBACK_MAX_DAYS}
+                }
+            )
         item.callback_at = callback_at
         item.due_on = timezone.localdate(callback_at)
     item.result = result
     item.attempts += 1
     logged = ItemResult.objects.create(
-        item=item, result=result, note=note[:255], callback_at=callback_at, by=by
+        item=item, result=result, note=note[:255], callback_at=callback_at, by=by, token=token
     )
     if offered.contact and item.first_contact_at is None and item.handed_out_at is not None:
         item.first_contact_at, item.first_contact_by = logged.at, by

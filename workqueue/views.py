@@ -99,6 +99,7 @@ def item_result(request, pk):
                 result=data["result"],
                 callback_at=data["callback_at"],
                 note=data["note"],
+                token=data["token"],
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
