@@ -24,7 +24,14 @@ from simple_history.utils import bulk_update_with_history
 from brokerage.core.bulk import insert_rows
 from clients.models import Client, ClientKind, ClientStatus, display_name_of
 from clients.search import compact
-from policies.models import Currency, Line, Policy, PolicyStatus, Vehicle
+from policies.models import (
+    Currency,
+    Line,
+    Policy,
+    PolicyStatus,
+    Vehicle,
+    policy_date_errors,
+)
 from policies.validators import normalize_vin, validate_vin
 
 from .parsing import is_blank, json_value, parse_amount, parse_date, parse_phone, parse_text
@@ -114,15 +121,17 @@ def parse_row(row: int, raw: dict, headers: dict) -> tuple[Record | None, list[I
     take("make", parse_text)
     take("model", parse_text)
     take("year", _year)
-    if end and start and end <= start:
-        issues.append(
-            Issue(row, headers.get("end_date", "end_date"), end.isoformat(),
-                  _("The end date must be after the start date."))
-        )  # fmt: skip
+    if end and not start:  # a report without start dates: a year's term
+        start = end - relativedelta(years=1) if end.year > 1 else end
+    date_issues = {}
+    for name, reason in policy_date_errors(start=start, end=end).items():
+        name = name if name in values else "end_date"  # a start not in the report: its end
+        date_issues.setdefault(name, reason)
+    for name, reason in date_issues.items():
+        issues.append(Issue(row, headers.get(name, name), values[name].isoformat(), reason))
     if issues:
         return None, issues
     number = " ".join(number.split()).upper()
-    start = start or (end - relativedelta(years=1))
     has_vehicle = bool(values.get("vin") or values.get("plate"))
     line = values.get("line") or (Line.AUTO if has_vehicle else Line.OTHER)
     policy = {

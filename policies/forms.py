@@ -4,8 +4,20 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
 
-from .models import Insurer, Line, PaymentFrequency, Policy, Quote, Vehicle
+from .models import (
+    POLICY_FIRST_DAY,
+    POLICY_LAST_DAY,
+    Insurer,
+    Line,
+    PaymentFrequency,
+    Policy,
+    Quote,
+    Vehicle,
+    policy_date_errors,
+)
 from .selectors import active_insurers
+
+_DATE_BOUNDS = {"min": POLICY_FIRST_DAY.isoformat(), "max": POLICY_LAST_DAY.isoformat()}
 
 
 class PolicyForm(forms.ModelForm):
@@ -16,8 +28,8 @@ class PolicyForm(forms.ModelForm):
             "payment_frequency", "start_date", "end_date", "general_conditions",
         ]  # fmt: skip
         widgets = {
-            "start_date": DateInput(),
-            "end_date": DateInput(),
+            "start_date": DateInput(attrs=_DATE_BOUNDS),
+            "end_date": DateInput(attrs=_DATE_BOUNDS),
             "coverage": forms.Textarea(attrs={"rows": 2}),
             "general_conditions": forms.Textarea(attrs={"rows": 3}),
         }
@@ -27,12 +39,7 @@ class PolicyForm(forms.ModelForm):
         self.fields["insurer"].queryset = active_insurers()
         self.fields["premium"].widget.attrs.update({"min": "0", "step": "0.01"})
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end <= start:
-            self.add_error("end_date", _("The end date must be after the start date."))
-        return data
+    # The dates' bounds, the order and the longest term are checked by Policy.clean().
 
     def _get_validation_exclusions(self):
         # Leave the one-number-per-insurer rule to the database constraint: the service turns
@@ -101,17 +108,17 @@ class AcceptQuoteForm(forms.Form):
     payment_frequency = forms.ChoiceField(
         label=_("Payment frequency"), choices=PaymentFrequency.choices
     )
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput(attrs=_DATE_BOUNDS))
+    end_date = forms.DateField(label=_("End date"), widget=DateInput(attrs=_DATE_BOUNDS))
     general_conditions = forms.CharField(
         label=_("General conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end <= start:
-            self.add_error("end_date", _("The end date must be after the start date."))
+        errors = policy_date_errors(start=data.get("start_date"), end=data.get("end_date"))
+        for name, message in errors.items():
+            self.add_error(name, message)
         return data
 
 

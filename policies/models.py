@@ -1,6 +1,9 @@
+from datetime import date
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -146,6 +149,33 @@ class PolicyQuerySet(models.QuerySet):
         return self.filter(holder__in=Client.objects.visible_to(user).values("pk"))
 
 
+# Bounds of a policy's dates: every loop over a policy's term (its instalments, its PDF) is
+# bounded by them, and a date outside them is a typing mistake, never a real policy.
+POLICY_FIRST_DAY = date(1900, 1, 1)
+POLICY_LAST_DAY = date(2200, 12, 31)
+POLICY_MAX_TERM_YEARS = 10
+
+
+def policy_date_errors(*, start: date | None, end: date | None) -> dict[str, str]:
+    """What is wrong with a policy's start and end dates, by field (empty when nothing)."""
+    errors = {}
+    for name, day in (("start_date", start), ("end_date", end)):
+        if day is not None and not POLICY_FIRST_DAY <= day <= POLICY_LAST_DAY:
+            errors[name] = _("The date must be between %(first)s and %(last)s.") % {
+                "first": POLICY_FIRST_DAY.isoformat(),
+                "last": POLICY_LAST_DAY.isoformat(),
+            }
+    if errors or start is None or end is None:
+        return errors
+    if end <= start:
+        errors["end_date"] = _("The end date must be after the start date.")
+    elif end > start + relativedelta(years=POLICY_MAX_TERM_YEARS):
+        errors["end_date"] = _("A policy cannot run for more than %(years)d years.") % {
+            "years": POLICY_MAX_TERM_YEARS
+        }
+    return errors
+
+
 class Policy(models.Model):
     number = models.CharField(_("policy number"), max_length=40)
     # The number without spaces, dashes or dots, so that "HDI0042" finds "HDI-0042".
@@ -243,6 +273,12 @@ class Policy(models.Model):
 
     def __str__(self):
         return f"{self.insurer.code.upper()} {self.number}"
+
+    def clean(self):
+        super().clean()
+        errors = policy_date_errors(start=self.start_date, end=self.end_date)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def days_left(self) -> int:

@@ -3,13 +3,19 @@
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import Policy
+from .models import Policy, policy_date_errors
 from .schedule import instalment_schedule
+
+
+class PolicyNotPrintable(Exception):
+    """The policy's dates are out of bounds (a row older than the bounds): nothing is drawn."""
 
 
 def policy_pdf(*, policy: Policy, language: str, base_url: str) -> bytes:
     from weasyprint import HTML
 
+    if policy_date_errors(start=policy.start_date, end=policy.end_date):
+        raise PolicyNotPrintable(policy.pk)
     with translation.override(language):
         html = render_to_string(
             "policies/policy_pdf.html",

@@ -6,7 +6,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from .models import PaymentFrequency
+from .models import POLICY_MAX_TERM_YEARS, PaymentFrequency
 
 MONTHS_BETWEEN = {
     PaymentFrequency.MONTHLY: 1,
@@ -14,6 +14,15 @@ MONTHS_BETWEEN = {
     PaymentFrequency.SEMIANNUAL: 6,
     PaymentFrequency.ANNUAL: 12,
 }
+
+
+# The longest schedule drawn: a policy's longest term, paid monthly. A longer one (a row written
+# before the dates were bounded) is refused rather than looped over.
+MAX_SCHEDULE_MONTHS = 12 * POLICY_MAX_TERM_YEARS
+
+
+class ScheduleTooLong(ValueError):
+    """The policy's term is longer than any schedule Cartera draws."""
 
 
 @dataclass(frozen=True)
@@ -29,12 +38,12 @@ def instalment_schedule(
     """Split the premium into equal instalments due from the start date; the cents that do not
     divide go on the first instalment, so the instalments add up to the premium exactly."""
     step = MONTHS_BETWEEN[frequency]
-    dues = []
-    due = start
-    while due < end:
-        dues.append(due)
-        due = start + relativedelta(months=step * len(dues))
-    dues = dues or [start]
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > MAX_SCHEDULE_MONTHS:
+        raise ScheduleTooLong(start, end)
+    # No due date is computed past the end's month, so none overflows the calendar either.
+    dues = [start + relativedelta(months=k) for k in range(0, max(months, 0) + 1, step)]
+    dues = [due for due in dues if due < end] or [start]
     share = (premium / len(dues)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     first = premium - share * (len(dues) - 1)
     return [

@@ -26,7 +26,7 @@ from .forms import (
     VehicleForm,
 )
 from .models import Insurer, Line, PolicyStatus, Vehicle
-from .pdf import policy_pdf
+from .pdf import PolicyNotPrintable, policy_pdf
 from .selectors import (
     PolicyFilters,
     active_insurers,
@@ -177,9 +177,16 @@ def policy_cancel(request, pk):
 @login_required
 def policy_pdf_view(request, pk):
     policy = policy_for_user(user=request.user, pk=pk)
-    pdf = policy_pdf(
-        policy=policy, language=get_language(), base_url=request.build_absolute_uri("/")
-    )
+    try:
+        pdf = policy_pdf(
+            policy=policy, language=get_language(), base_url=request.build_absolute_uri("/")
+        )
+    except PolicyNotPrintable:
+        messages.error(
+            request,
+            _("This policy's dates are out of bounds: correct them before printing the policy."),
+        )
+        return redirect("policies:detail", pk=policy.pk)
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"policy-{policy.insurer.code}-{policy.number}.pdf".replace('"', "")
     disposition = "inline" if request.GET.get("inline") == "1" else "attachment"
