@@ -225,9 +225,10 @@ def distribution_run(request, pk):
 
 
 @login_required
-@permission_required("accounts.work_queue", raise_exception=True)
+@permission_required(["accounts.work_queue", "accounts.export_data"], raise_exception=True)
 def queue_export(request):
-    """The agent's own call list for today as .xlsx (recorded)."""
+    """The agent's own call list for today as .xlsx (recorded). Agents view and print their
+    list; only one whose manager granted it (``accounts.export_data`` by name) downloads it."""
     today = timezone.localdate()
     items = attach_context(queue_for_agent(user=request.user, day=today)[:5000])
     export_record(user=request.user, what="call list", filters={"day": str(today)},

@@ -15,6 +15,9 @@ class Role(models.TextChoices):
 # "app_label.codename" of each permission a role holds. Later apps add theirs here; the
 # post_migrate hook (AccountsConfig.ready) keeps the groups in step.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Agents view and print their work; they do not export it (seed 002: departing staff leave
+    # with no client data) unless the manager of their team grants them ``accounts.export_data``
+    # by name on the Team page (accounts.services.user_set_export_grant, audited).
     Role.AGENT: [
         "accounts.work_queue",
     ],

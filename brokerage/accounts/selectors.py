@@ -1,6 +1,6 @@
 """Reads of users and teams."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .models import Team, User
 from .roles import Role
@@ -16,10 +16,24 @@ def teams_visible_to(*, user: User) -> QuerySet[Team]:
     return qs.none()
 
 
+def _granted_export() -> Exists:
+    """Whether the user was granted ``accounts.export_data`` by name (an agent whose manager
+    lets them export; roles hold theirs through their group)."""
+    return Exists(
+        User.user_permissions.through.objects.filter(
+            user_id=OuterRef("pk"),
+            permission__content_type__app_label="accounts",
+            permission__codename="export_data",
+        )
+    )
+
+
 def team_directory(*, user: User) -> QuerySet[Team]:
     """Teams with their members (active first) and their roles, in a fixed number of queries."""
-    members = User.objects.prefetch_related("groups").order_by(
-        "-is_active", "first_name", "last_name"
+    members = (
+        User.objects.prefetch_related("groups")
+        .annotate(may_export=_granted_export())
+        .order_by("-is_active", "first_name", "last_name")
     )
     return (
         teams_visible_to(user=user)
@@ -32,6 +46,7 @@ def users_without_team() -> QuerySet[User]:
     return (
         User.objects.filter(team__isnull=True)
         .prefetch_related("groups")
+        .annotate(may_export=_granted_export())
         .order_by("-is_active", "first_name", "last_name")
     )
 

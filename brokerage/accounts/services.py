@@ -144,3 +144,52 @@ def team_update(*, team: Team, name: str, manager: User | None) -> Team:
     team.full_clean()
     team.save()
     return team
+
+
+# -- the export grant ------------------------------------------------------------------------
+
+EXPORT_PERMISSION = ("accounts", "export_data")
+
+
+def export_grant_allowed(*, by: User, team: Team | None) -> bool:
+    """Who may let an agent export: the manager who leads the agent's team, or an
+    administrator."""
+    if by.is_cartera_admin:
+        return True
+    return team is not None and by.has_perm("accounts.manage_team") and team.manager_id == by.pk
+
+
+@transaction.atomic
+def user_set_export_grant(*, user: User, by: User, granted: bool) -> User:
+    """Agents view and print their work but do not export it, unless their manager grants it
+    to them by name (``accounts.export_data`` on the user, not on the role). Every grant and
+    withdrawal is written to the audit log (the user's history in the admin), with who and
+    when."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.auth.models import Permission
+
+    if not export_grant_allowed(by=by, team=user.team):
+        raise ValidationError(
+            _("Only the manager of this person's team can change what they export.")
+        )
+    if not user.is_agent or not user.is_active:
+        raise ValidationError(_("Only an active agent can be allowed to export."))
+    permission = Permission.objects.get(
+        content_type__app_label=EXPORT_PERMISSION[0], codename=EXPORT_PERMISSION[1]
+    )
+    has = user.user_permissions.filter(pk=permission.pk).exists()
+    if has == granted:
+        return user
+    if granted:
+        user.user_permissions.add(permission)
+        message = "Export granted"
+    else:
+        user.user_permissions.remove(permission)
+        message = "Export withdrawn"
+    LogEntry.objects.log_actions(
+        user_id=by.pk, queryset=[user], action_flag=CHANGE, change_message=message,
+        single_object=True,
+    )  # fmt: skip
+    for cache in ("_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user

@@ -13,4 +13,5 @@ urlpatterns = [
     path("users/<int:pk>/edit/", views.user_edit, name="user_edit"),
     path("users/<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", views.user_reactivate, name="user_reactivate"),
+    path("users/<int:pk>/export/", views.user_export_grant, name="user_export_grant"),
 ]

@@ -55,14 +55,47 @@ def team_list(request):
     if not _can_see_directory(request.user):
         raise PermissionDenied
     teams = list(team_directory(user=request.user))
+    for team in teams:
+        team.can_grant_export = services.export_grant_allowed(by=request.user, team=team)
     unassigned = (
         list(users_without_team()) if request.user.has_perm("accounts.manage_users") else []
     )
     return render(
         request,
         "accounts/team_list.html",
-        {"teams": teams, "unassigned": unassigned, "roles": Role},
+        {
+            "teams": teams,
+            "unassigned": unassigned,
+            "roles": Role,
+            "can_grant_unassigned": services.export_grant_allowed(by=request.user, team=None),
+        },
     )
+
+
+@login_required
+@permission_required("accounts.manage_team", raise_exception=True)
+@require_POST
+def user_export_grant(request, pk):
+    """A manager lets an agent of his team export (or withdraws it); audited by the service."""
+    people = (
+        User.objects.all()
+        if request.user.is_cartera_admin
+        else User.objects.filter(team__manager=request.user)
+    )
+    member = get_object_or_404(people.select_related("team"), pk=pk)
+    granted = request.POST.get("grant") == "1"
+    try:
+        services.user_set_export_grant(user=member, by=request.user, granted=granted)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if granted:
+            text = _("%(name)s may now export their call list and clients.")
+        else:
+            text = _("%(name)s can no longer export.")
+        messages.success(request, text % {"name": member})
+    anchor = f"#team-{member.team_id}" if member.team_id else ""
+    return redirect(reverse("accounts:team") + anchor)
 
 
 def _send_password_link(request, user):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from brokerage.accounts.services import user_set_export_grant
 from brokerage.accounts.tests.factories import UserFactory
 from clients.models import Client, Interaction
 from clients.tests.factories import ClientFactory
@@ -229,7 +230,8 @@ def test_it_is_handed_to_the_clients_owner_by_the_distribution(agent, maintainer
     assert WorkItem.objects.get(pk=lead["item"].pk).agent == agent
 
 
-def test_it_exports_the_client_the_phone_and_the_quotation(client, agent, one):
+def test_it_exports_the_client_the_phone_and_the_quotation(client, agent, one, cartera_admin):
+    user_set_export_grant(user=agent, by=cartera_admin, granted=True)
     client.force_login(agent)
     sheet = load_workbook(io.BytesIO(client.get("/queue/export.xlsx").content)).active
     rows = list(sheet.iter_rows(values_only=True))

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from brokerage.accounts.services import user_set_export_grant
 from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from brokerage.core.models import ExportRecord
 from clients.tests.factories import ClientFactory
@@ -45,8 +46,10 @@ def book():
     return {"manager": manager, "mine": mine, "other": other, "evil": evil}
 
 
-def test_the_agent_exports_their_own_call_list(client, book):
+def test_the_agent_exports_their_own_call_list_once_their_manager_grants_it(client, book):
     client.force_login(book["mine"])
+    assert client.get("/queue/export.xlsx").status_code == 403
+    user_set_export_grant(user=book["mine"], by=book["manager"], granted=True)
     sheet, rows = _rows(client.get("/queue/export.xlsx"))
     assert rows[0][:3] == ("Kind", "Item", "Client")
     assert len(rows) == 2 and rows[1][4] == "MINE-1"
