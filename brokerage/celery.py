@@ -4,6 +4,7 @@ Tasks are "just another interface": each takes ids, loads, and calls one service
 for what is due rather than scheduling far-future ETAs, so a job that was down catches up.
 """
 
+import logging
 import os
 
 from celery import Celery
@@ -14,6 +15,33 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
 app = Celery("cartera")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+# Publishing gives up quickly when the broker is down: the row already says the work is pending.
+_PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+def enqueue(task, *args) -> bool:
+    """Send ``task(*args)`` to the broker. If the broker cannot be reached the error is logged
+    and False returned, never raised: the caller's row stays pending (queued) and a beat sweep
+    re-enqueues it once the broker is back."""
+    from kombu.exceptions import OperationalError
+
+    try:
+        task.apply_async(args=args, retry=True, retry_policy=_PUBLISH_RETRY)
+    except (OperationalError, OSError) as exc:
+        logger.warning("Broker unreachable, %s%r left for the sweep: %s", task.name, args, exc)
+        return False
+    return True
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Enqueue once the current transaction commits (at once outside one), without failing the
+    request when the broker is down (see ``enqueue``)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: enqueue(task, *args))
 
 
 def _morning():
@@ -28,6 +56,15 @@ app.conf.beat_schedule = {
     # Re-enqueue outbox messages whose delivery task was lost (broker restart, crash).
     "notifications-requeue-stale": {
         "task": "brokerage.notifications.tasks.notification_requeue_stale_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Re-enqueue import commits and dashboard prints whose task never reached a worker.
+    "imports-requeue-stale": {
+        "task": "imports.tasks.import_requeue_stale_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "reports-requeue-stale-prints": {
+        "task": "reports.tasks.print_requeue_stale_task",
         "schedule": crontab(minute="*/5"),
     },
     "renewals-morning": {

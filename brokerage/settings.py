@@ -310,6 +310,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# An import commit or dashboard print still queued after this many minutes (its task lost, or
+# the broker down when it was asked for) is re-enqueued by a beat sweep.
+TASK_REQUEUE_AFTER_MINUTES = env.int("TASK_REQUEUE_AFTER_MINUTES", default=10)
 
 # --- Security -----------------------------------------------------------------------------
 

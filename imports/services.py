@@ -14,14 +14,18 @@ import json
 import pickle
 import tempfile
 from collections import Counter
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from brokerage.celery import enqueue, enqueue_on_commit
 
 from . import expiry
 from .fields import FIELDS_BY_KIND, suggest_mapping
@@ -95,8 +99,25 @@ def commit_queue(*, job_id: int) -> bool:
         status=JobStatus.QUEUED
     )
     if claimed:
-        transaction.on_commit(lambda: import_commit_task.delay(job_id))
+        # The job says "queued" whatever the broker answers; with the broker down the request
+        # still succeeds and import_requeue_stale sends the task once it is back.
+        enqueue_on_commit(import_commit_task, job_id)
     return bool(claimed)
+
+
+def import_requeue_stale() -> int:
+    """Re-enqueue the commit of jobs still queued after TASK_REQUEUE_AFTER_MINUTES (the broker
+    was down when they were queued, or lost their task). Returns how many were sent."""
+    from .tasks import import_commit_task
+
+    cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
+    ids = list(
+        ImportJob.objects.filter(status=JobStatus.QUEUED, uploaded_at__lt=cutoff)
+        .filter(Q(started_at__isnull=True) | Q(started_at__lt=cutoff))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:100]
+    )
+    return sum(enqueue(import_commit_task, job_id) for job_id in ids)
 
 
 def _chunks(job: ImportJob):
@@ -276,7 +297,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     transaction.on_commit(lambda: default_storage.delete(name))
     # Policies entering their ladder get their renewal case and touches: the renewals job
     # runs as its own task once this commit is in.
-    transaction.on_commit(lambda: _renewals_task().delay())
+    enqueue_on_commit(_renewals_task())
     return job
 
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .models import ImportJob, JobStatus
-from .services import commit
+from .services import commit, import_requeue_stale
 
 
 @shared_task(name="imports.tasks.import_commit_task", acks_late=True)
@@ -17,3 +17,8 @@ def import_commit_task(job_id: int) -> dict:
         ImportJob.objects.filter(pk=job_id).update(status=JobStatus.FAILED, message=str(exc)[:2000])
         raise
     return {"job": job.pk, "created": job.created, "updated": job.updated, "errors": job.errors}
+
+
+@shared_task(name="imports.tasks.import_requeue_stale_task")
+def import_requeue_stale_task() -> int:
+    return import_requeue_stale()

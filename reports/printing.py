@@ -1,14 +1,18 @@
 """The whole dashboard as one PDF: every view with the same filters, as the user who asked
 sees the book, in their language. Printed by a Celery task that says how far it has got."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 
+from brokerage.celery import enqueue, enqueue_on_commit
 from brokerage.core.exports import export_record
+from brokerage.core.pdf import pdf_from_html
 
 from .filters import ReportFilters
 from .models import DashboardPrint, PrintStatus
@@ -23,15 +27,29 @@ def print_request(*, user, params, language: str) -> DashboardPrint:
     printed = DashboardPrint.objects.create(
         user=user, filters=filters.as_query(), language=language, views_total=len(REPORTS)
     )
-    transaction.on_commit(lambda: dashboard_print_task.delay(printed.pk))
+    # The print says "queued" whatever the broker answers; with the broker down the request
+    # still succeeds and print_requeue_stale sends the task once it is back.
+    enqueue_on_commit(dashboard_print_task, printed.pk)
     return printed
+
+
+def print_requeue_stale() -> int:
+    """Re-enqueue prints still queued after TASK_REQUEUE_AFTER_MINUTES (the broker was down
+    when they were asked for, or lost their task). Returns how many were sent."""
+    from .tasks import dashboard_print_task
+
+    cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
+    ids = list(
+        DashboardPrint.objects.filter(status=PrintStatus.QUEUED, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:100]
+    )
+    return sum(enqueue(dashboard_print_task, print_id) for print_id in ids)
 
 
 def print_render(printed: DashboardPrint, *, base_url: str = "") -> DashboardPrint:
     """Build every view, render the PDF and keep it with the print (a print already done is
     left alone, so a task delivered twice prints once)."""
-    from weasyprint import HTML
-
     if printed.status == PrintStatus.DONE:
         return printed
     user = printed.user
@@ -50,7 +68,7 @@ def print_render(printed: DashboardPrint, *, base_url: str = "") -> DashboardPri
             {"sections": sections, "filters": filters, "problems": filters.problems,
              "printed_at": timezone.localtime(), "printed_by": user},
         )  # fmt: skip
-        pdf = HTML(string=html, base_url=base_url or None).write_pdf()
+        pdf = pdf_from_html(html, base_url=base_url or None)
     name = f"cartera-dashboard-{filters.start.isoformat()}-{filters.end.isoformat()}.pdf"
     printed.file.save(name, ContentFile(pdf), save=False)
     printed.status, printed.views_done = PrintStatus.DONE, printed.views_total

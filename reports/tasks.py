@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .models import DashboardPrint, PrintStatus
-from .printing import print_render
+from .printing import print_render, print_requeue_stale
 
 
 @shared_task(name="reports.tasks.dashboard_print_task", acks_late=True)
@@ -16,3 +16,8 @@ def dashboard_print_task(print_id: int) -> dict:
         )
         raise
     return {"print": printed.pk, "status": printed.status}
+
+
+@shared_task(name="reports.tasks.print_requeue_stale_task")
+def print_requeue_stale_task() -> int:
+    return print_requeue_stale()

@@ -87,9 +87,11 @@ def notification_send(
 
 
 def _enqueue(message_id: int) -> None:
+    from brokerage.celery import enqueue_on_commit
+
     from .tasks import notification_deliver_task
 
-    transaction.on_commit(lambda: notification_deliver_task.delay(message_id))
+    enqueue_on_commit(notification_deliver_task, message_id)
 
 
 def _claim_window() -> timedelta:
