@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clients.links import whatsapp_url
+from clients.models import Client
 from clients.services import clients_take_owner
 from workqueue import kinds
 from workqueue.models import ItemResult
@@ -39,6 +40,30 @@ def follow_up_owners(subject_ids) -> dict[int, int]:
         _quotations(subject_ids)
         .filter(client__owner__isnull=False)
         .values_list("pk", "client__owner_id")
+    )
+
+
+def follow_up_clients_of(subject_ids) -> dict[int, int]:
+    """Quotation id → its client (one query)."""
+    return dict(_quotations(subject_ids).values_list("pk", "client_id"))
+
+
+def follow_up_subjects_of_clients(client_ids) -> dict[int, list[int]]:
+    """Client id → its quotations (one query)."""
+    subjects: dict[int, list[int]] = defaultdict(list)
+    for quotation_id, client_id in Quotation.objects.filter(
+        client_id__in=list(client_ids)
+    ).values_list("pk", "client_id"):
+        subjects[client_id].append(quotation_id)
+    return dict(subjects)
+
+
+def follow_up_visible_to(user, subject_ids) -> set[int]:
+    """The quotations whose client the user may open."""
+    return set(
+        _quotations(subject_ids)
+        .filter(client__in=Client.objects.visible_to(user).values("pk"))
+        .values_list("pk", flat=True)
     )
 
 
@@ -134,6 +159,9 @@ def register_kinds() -> None:
             result_handler=quote_follow_up_handle_result,
             owners=follow_up_owners,
             handed_out=follow_up_handed_out,
+            clients_of=follow_up_clients_of,
+            subjects_of_clients=follow_up_subjects_of_clients,
+            visible_to=follow_up_visible_to,
             after_result=follow_up_after_result,
             context=follow_up_context,
             card_template="policies/_follow_up_item.html",

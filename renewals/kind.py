@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from clients.links import whatsapp_url
+from clients.models import Client
 from clients.services import clients_take_owner
 from policies.models import Line
 from workqueue import kinds
@@ -45,6 +46,33 @@ def renewal_owners(subject_ids) -> dict[int, int]:
         RenewalCase.objects.filter(
             pk__in=subject_ids, policy__holder__owner__isnull=False
         ).values_list("pk", "policy__holder__owner_id")
+    )
+
+
+def renewal_clients_of(subject_ids) -> dict[int, int]:
+    """Case id → its policy holder (one query)."""
+    return dict(
+        RenewalCase.objects.filter(pk__in=list(subject_ids)).values_list("pk", "policy__holder_id")
+    )
+
+
+def renewal_subjects_of_clients(client_ids) -> dict[int, list[int]]:
+    """Client id → the cases of its policies (one query)."""
+    subjects: dict[int, list[int]] = defaultdict(list)
+    for case_id, holder_id in RenewalCase.objects.filter(
+        policy__holder_id__in=list(client_ids)
+    ).values_list("pk", "policy__holder_id"):
+        subjects[holder_id].append(case_id)
+    return dict(subjects)
+
+
+def renewal_visible_to(user, subject_ids) -> set[int]:
+    """The cases whose policy holder the user may open."""
+    return set(
+        RenewalCase.objects.filter(
+            pk__in=list(subject_ids),
+            policy__holder__in=Client.objects.visible_to(user).values("pk"),
+        ).values_list("pk", flat=True)
     )
 
 
@@ -156,6 +184,9 @@ def register_kinds() -> None:
             result_handler=renewal_handle_result,
             owners=renewal_owners,
             handed_out=renewal_handed_out,
+            clients_of=renewal_clients_of,
+            subjects_of_clients=renewal_subjects_of_clients,
+            visible_to=renewal_visible_to,
             after_result=renewal_after_result,
             context=renewal_context,
             card_template="renewals/_call_item.html",
@@ -168,6 +199,9 @@ def register_kinds() -> None:
             name=LAPSED_KIND,
             label=_("Lapsed over 48 hours"),
             order=15,
+            clients_of=renewal_clients_of,
+            subjects_of_clients=renewal_subjects_of_clients,
+            visible_to=renewal_visible_to,
             context=renewal_context,
             maintainer_template="renewals/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,

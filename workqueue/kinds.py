@@ -17,6 +17,10 @@ show and log its work:
 - ``export_columns``: the columns of the call-list export;
 - ``owners`` and ``handed_out``: whose client an item is, and what a hand-out means (e.g. the
   agent becomes the owner of a lead's client so that they can open it).
+- ``clients_of``, ``subjects_of_clients`` and ``visible_to``: which client a subject belongs
+  to and back, and whose client a user may open, so that all of a client's open items go to
+  one agent (distribution), follow the client to a new owner (reassignment), and are worked
+  only by someone who can open the client.
 
 Only ``workqueue.services`` writes work items and results; a kind never writes the queue's
 tables.
@@ -78,6 +82,15 @@ class WorkKind:
     # handed_out(assignments={subject_id: agent_id}, by=...): after distribution shared
     # subjects with agents.
     handed_out: Callable | None = field(default=None, compare=False)
+    # clients_of(subject_ids) -> {subject_id: client_id}: the client of each subject, in one
+    # query. Distribution hands all of one client's items to one agent in one step.
+    clients_of: Callable | None = field(default=None, compare=False)
+    # subjects_of_clients(client_ids) -> {client_id: [subject_ids]}: the subjects of these
+    # clients, in one query. A reassigned client's open items follow it to its new owner.
+    subjects_of_clients: Callable | None = field(default=None, compare=False)
+    # visible_to(user, subject_ids) -> set of subject_ids whose client the user may open. A
+    # result is refused on an item whose client the agent can no longer see.
+    visible_to: Callable | None = field(default=None, compare=False)
     # after_result(item=..., result=..., by=...) -> URL or None.
     after_result: Callable | None = field(default=None, compare=False)
     # context(items) -> {item_id: dict}
