@@ -9,7 +9,7 @@ commit does what the dry run showed.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -32,6 +32,7 @@ from policies.models import (
     Vehicle,
     policy_date_errors,
 )
+from policies.services import policy_renewed
 from policies.validators import normalize_vin, validate_vin
 
 from .parsing import is_blank, json_value, parse_amount, parse_date, parse_phone, parse_text
@@ -76,6 +77,7 @@ class Outcome:
     client_updates: dict[int, dict] = field(default_factory=dict)  # pk → {field: value}
     policy_updates: dict[int, dict] = field(default_factory=dict)
     vehicle_updates: dict[int, dict] = field(default_factory=dict)
+    renewals: list[tuple[dict, int]] = field(default_factory=list)  # (new policy's row, old pk)
 
 
 def _line(text: str) -> str:
@@ -214,6 +216,50 @@ def _clients(**lookup) -> list[dict]:
     )
 
 
+# A new policy renews a running policy of the same client and line whose term ends this close
+# to the new one's start (and covers the same vehicle, when both name one).
+RENEWAL_GAP = timedelta(days=31)
+
+
+def _link_renewals(out: Outcome, records: dict[int, Record]) -> None:
+    """The report shows a new term (a new policy number) of a policy we hold: the new policy
+    renews it (``previous_policy``), and ``apply`` ends the renewal through
+    policies.services.policy_renewed like every other renewal. Two queries per chunk."""
+    rows = [p for p in out.new_policies if p["holder_id"] is not None]
+    if not rows:
+        return
+    candidates: dict[tuple, list[dict]] = {}
+    for old in Policy.objects.filter(
+        holder_id__in={p["holder_id"] for p in rows},
+        status__in=(PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED),
+        renewals__isnull=True,
+    ).values("pk", "holder_id", "line", "end_date"):
+        candidates.setdefault((old["holder_id"], old["line"]), []).append(old)
+    if not candidates:
+        return
+    vehicles: dict[int, set] = {}
+    for v in Vehicle.objects.filter(
+        policy_id__in=[o["pk"] for olds in candidates.values() for o in olds]
+    ).values("policy_id", "vin", "plate"):
+        vehicles.setdefault(v["policy_id"], set()).update(x for x in (v["vin"], v["plate"]) if x)
+    taken: set[int] = set()
+    for row in rows:
+        record = records[row["_row"]]
+        vehicle = record.vehicle or {}
+        names = {x for x in (vehicle.get("vin"), vehicle.get("plate")) if x}
+        olds = [
+            o for o in candidates.get((row["holder_id"], row["line"]), [])
+            if o["pk"] not in taken and abs(o["end_date"] - row["start_date"]) <= RENEWAL_GAP
+            and (not names or not vehicles.get(o["pk"]) or names & vehicles[o["pk"]])
+        ]  # fmt: skip
+        if not olds:
+            continue
+        old = min(olds, key=lambda o: abs(o["end_date"] - row["start_date"]))
+        taken.add(old["pk"])
+        row["previous_policy_id"] = old["pk"]
+        out.renewals.append((row, old["pk"]))
+
+
 def classify(records: list[Record], insurer) -> Outcome:
     """What writing these rows would do, read in a fixed number of queries per chunk (plain
     values, no model instances)."""
@@ -260,7 +306,7 @@ def classify(records: list[Record], insurer) -> Outcome:
                 "insurer_id": insurer.pk, "status": PolicyStatus.ACTIVE,
                 "number_key": record.key, **record.policy,
                 "holder_id": holder.get("pk"), "agent_id": holder.get("owner_id"),
-                "_client": holder,
+                "_client": holder, "_row": record.row,
             }  # fmt: skip
             out.new_policies.append(policy)
             if record.vehicle:
@@ -284,6 +330,7 @@ def classify(records: list[Record], insurer) -> Outcome:
                                              record):  # fmt: skip
             verdict = "updated"
         out.verdicts[record.row] = verdict
+    _link_renewals(out, {r.row: r for r in records})
     return out
 
 
@@ -358,6 +405,20 @@ def _fill_blanks(client: dict, data: dict) -> dict:
     return fills
 
 
+def _end_renewals(out: Outcome, *, by) -> None:
+    """Each renewal the report shows ends as every renewal does (policy_renewed: the old
+    policy renewed, its case won, its touches closed, points and timeline)."""
+    if not out.renewals:
+        return
+    news = Policy.objects.select_related("insurer").in_bulk([row["id"] for row, _old in
+                                                              out.renewals])  # fmt: skip
+    olds = Policy.objects.select_related("insurer", "holder").in_bulk(
+        [old for _row, old in out.renewals]
+    )
+    for row, old in out.renewals:
+        policy_renewed(old=olds[old], new=news[row["id"]], by=by)
+
+
 def apply(out: Outcome, *, by) -> None:
     """Write a classified chunk: COPY (or bulk) inserts with their history rows, and the few
     updates through the ORM with history."""
@@ -376,6 +437,7 @@ def apply(out: Outcome, *, by) -> None:
         if "_policy" in vehicle:
             vehicle["policy_id"] = vehicle.pop("_policy")["id"]
     insert_rows(Vehicle, out.new_vehicles, by=by, reason="imported")
+    _end_renewals(out, by=by)
     for updates, model in (
         (out.client_updates, Client),
         (out.policy_updates, Policy),

@@ -72,6 +72,11 @@ class Quotation(models.Model):
         _("status"), max_length=8, choices=QuotationStatus.choices, default=QuotationStatus.OPEN
     )
     follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
+    # A renewal quotation: the policy whose next term is quoted (the quote bought renews it).
+    renews = models.ForeignKey(
+        "Policy", verbose_name=_("renews policy"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="renewal_quotations",
+    )  # fmt: skip
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -33,6 +33,7 @@ from .models import (
     QuoteStatus,
     Vehicle,
 )
+from .renewing import run_renewed_hooks
 from .validators import normalize_vin
 
 POLICY_FIELDS = {
@@ -148,15 +149,26 @@ def policy_create(
         holder.status = ClientStatus.ACTIVE
         holder._history_user = by
         holder.save(update_fields=["status", "updated_at"])
-    if previous_policy is not None and previous_policy.status in {
-        PolicyStatus.ACTIVE,
-        PolicyStatus.EXPIRED,
-        PolicyStatus.LAPSED,
-    }:
-        previous_policy.status = PolicyStatus.RENEWED
-        previous_policy._history_user = by
-        previous_policy.save(update_fields=["status", "updated_at"])
+    if previous_policy is not None:
+        policy_renewed(old=previous_policy, new=policy, by=by)
     return policy
+
+
+@transaction.atomic
+def policy_renewed(*, old: Policy, new: Policy, by: User | None) -> None:
+    """``new`` continues ``old``: the one place every renewal ends (the renew button, a renewal
+    quote bought, an import showing the new term). The old policy is marked renewed and the
+    apps that follow policies hear of it (policies.renewing.on_policy_renewed: renewals wins
+    the case, closes its work, awards the points and writes the timeline)."""
+    if new.previous_policy_id != old.pk:
+        new.previous_policy = old
+        new._history_user = by
+        new.save(update_fields=["previous_policy", "updated_at"])
+    if old.status in RUNNING:
+        old.status = PolicyStatus.RENEWED
+        old._history_user = by
+        old.save(update_fields=["status", "updated_at"])
+    run_renewed_hooks(old=old, new=new, by=by)
 
 
 @transaction.atomic
@@ -234,12 +246,21 @@ def _build_quote(quotation: Quotation, data: dict) -> Quote:
 
 @transaction.atomic
 def quotation_create(
-    *, client: Client, by: User, line: str, description: str, quotes: Sequence[dict]
+    *,
+    client: Client,
+    by: User,
+    line: str,
+    description: str,
+    quotes: Sequence[dict],
+    renews: Policy | None = None,
 ) -> Quotation:
-    """One need of a client, with the quotes of one or more insurers to compare."""
+    """One need of a client, with the quotes of one or more insurers to compare; ``renews`` is
+    the policy whose renewal is quoted (the quote bought then renews it)."""
     if not quotes:
         raise ValidationError(_("Add at least one quote."))
-    quotation = Quotation(client=client, line=line, description=description, created_by=by)
+    quotation = Quotation(
+        client=client, line=line, description=description, created_by=by, renews=renews
+    )
     quotation.full_clean()
     quotation.save()
     for data in quotes:
@@ -343,8 +364,13 @@ def quote_accept(
     general_conditions: str = "",
     vehicles: Sequence[dict] = (),
 ) -> Policy:
-    """The client buys: the quote becomes a policy; the other quotes are declined."""
-    quote = Quote.objects.select_for_update().select_related("quotation__client").get(pk=quote.pk)
+    """The client buys: the quote becomes a policy; the other quotes are declined. A renewal
+    quotation's policy renews the policy it quoted (policy_renewed)."""
+    quote = (
+        Quote.objects.select_for_update(of=("self",))
+        .select_related("quotation__client", "quotation__renews")
+        .get(pk=quote.pk)
+    )
     if quote.status != QuoteStatus.OPEN:
         raise ValidationError(_("Only an open quote can be accepted."))
     quotation = quote.quotation
@@ -352,6 +378,7 @@ def quote_accept(
         by=by,
         holder=quotation.client,
         source_quote=quote,
+        previous_policy=quotation.renews,
         vehicles=vehicles,
         number=number,
         insurer=quote.insurer,

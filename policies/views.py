@@ -27,6 +27,7 @@ from .forms import (
 )
 from .models import Insurer, Line, PolicyStatus, Vehicle
 from .pdf import PolicyNotPrintable, policy_pdf
+from .renewing import renewal_terms
 from .selectors import (
     PolicyFilters,
     active_insurers,
@@ -253,8 +254,12 @@ def quote_add(request, pk):
 def quote_accept(request, pk):
     quote = quote_for_user(user=request.user, pk=pk)
     is_auto = quote.quotation.line == Line.AUTO
-    form = AcceptQuoteForm(request.POST or None)
-    vehicle_form = VehicleForm(request.POST or None) if is_auto else None
+    # A renewal quote: the new term and the vehicle of the policy it renews.
+    renews = quote.quotation.renews
+    terms = renewal_terms(old=renews) if renews is not None else {}
+    vehicles = terms.get("vehicles") or [{}]
+    form = AcceptQuoteForm(request.POST or None, initial=terms)
+    vehicle_form = VehicleForm(request.POST or None, initial=vehicles[0]) if is_auto else None
     if request.method == "POST" and form.is_valid() and (not is_auto or vehicle_form.is_valid()):
         try:
             policy = services.quote_accept(
@@ -273,7 +278,7 @@ def quote_accept(request, pk):
     return render(
         request,
         "policies/quote_accept.html",
-        {"form": form, "vehicle_form": vehicle_form, "quote": quote},
+        {"form": form, "vehicle_form": vehicle_form, "quote": quote, "renews": renews},
     )
 
 

@@ -7,6 +7,11 @@ class RenewalsConfig(AppConfig):
     verbose_name = _("Renewals")
 
     def ready(self):
+        from policies.renewing import on_policy_renewed
+
         from .kind import register_kinds
+        from .services import renewal_policy_renewed
 
         register_kinds()
+        # Every renewal (renew button, renewal quote bought, import) wins the case here.
+        on_policy_renewed(renewal_policy_renewed)

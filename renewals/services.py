@@ -3,7 +3,6 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,9 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.services import client_log_call_result, interaction_log
-from policies.models import Insurer, Line, Policy, QuotationStatus
+from policies.models import Insurer, Policy, QuotationStatus
+from policies.renewing import renewal_terms
 from policies.services import policy_create, quotation_create
 from workqueue import kinds
+from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_record_result, items_close, points_award
 
@@ -25,6 +26,30 @@ LOST_BY_RESULT = {
     VEHICLE_SOLD.code: LostReason.VEHICLE_SOLD,
     RENEWED_ELSEWHERE.code: LostReason.RENEWED_ELSEWHERE,
 }
+
+
+# A case is won or lost from several places at once (the renew page, a result logged on the
+# call list, a renewal quote bought, an import): each locks the case's open touches, then the
+# case, in that one order. The call list's result locks its touch before the kind's handler
+# runs (workqueue.services.item_record_result), so the touches come first everywhere; a case
+# locked first would deadlock with it (renew and "declined" at the same moment).
+CLOSABLE = (CaseStatus.OPEN, CaseStatus.LAPSED)
+
+
+def _lock_case(case_id: int, *, related=()) -> RenewalCase:
+    """Lock the case's open touches (by id), then the case; the case as it is now."""
+    # A lock taken to serialise with the queue's own writes; the queue's service does them.
+    list(
+        WorkItem.objects.select_for_update()
+        .filter(kind=RENEWAL_KIND, subject_id=case_id, status=ItemStatus.OPEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return (
+        RenewalCase.objects.select_for_update(of=("self",))
+        .select_related("policy__holder", "policy__insurer", *related)
+        .get(pk=case_id)
+    )
 
 
 def _close_items(case: RenewalCase, *, result: str = "") -> None:
@@ -67,6 +92,7 @@ def renewal_lose(
     lost_why: str = "",
     note: str = "",
 ) -> RenewalCase:
+    case = _lock_case(case.pk)
     if case.status != CaseStatus.OPEN:
         raise ValidationError(_("This renewal is already closed."))
     if reason not in LostReason.values:
@@ -120,21 +146,12 @@ def renewal_record_elsewhere(
 
 
 def renewal_defaults(*, case: RenewalCase) -> dict:
-    """The new policy as the agent would write it: same insurer, line and cover, last year's
-    premium (or the quoted one), starting when the old one ends, for a year."""
-    old = case.policy
-    start = old.end_date
-    return {
-        "insurer": old.insurer,
-        "line": old.line,
-        "coverage": old.coverage,
-        "premium": case.quoted_premium or old.premium,
-        "currency": old.currency,
-        "payment_frequency": old.payment_frequency,
-        "start_date": start,
-        "end_date": start + relativedelta(years=1),
-        "general_conditions": old.general_conditions,
-    }
+    """The new policy as the agent would write it (policies.renewing.renewal_terms: same
+    insurer, line, cover and vehicles, starting when the old one ends, for a year), at the
+    quoted premium when there is one."""
+    terms = renewal_terms(old=case.policy)
+    terms["premium"] = case.quoted_premium or terms["premium"]
+    return terms
 
 
 def renewal_points(premium: Decimal) -> Decimal:
@@ -161,24 +178,42 @@ def _award_points(*, case: RenewalCase, by, premium: Decimal) -> None:
 
 @transaction.atomic
 def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields) -> Policy:
-    """The client renews: the new policy is created linked to the old one, the case is won and
-    its open touches are closed."""
-    case = RenewalCase.objects.select_for_update().select_related("policy__holder").get(pk=case.pk)
-    if case.status not in (CaseStatus.OPEN, CaseStatus.LAPSED):
+    """The client renews: the new policy is created linked to the old one (policy_create),
+    and policies.services.policy_renewed wins the case (renewal_policy_renewed)."""
+    case = _lock_case(case.pk)
+    if case.status not in CLOSABLE:
         raise ValidationError(_("This renewal is already closed."))
     old = case.policy
-    if vehicles is None and old.line == Line.AUTO:
-        vehicles = [
-            {f: getattr(v, f) for f in ("make", "model", "year", "vin", "plate", "use",
-                                         "inspection_due", "licence_expiry")}
-            for v in old.vehicles.all()
-        ]  # fmt: skip
-    new = policy_create(
+    if vehicles is None:
+        vehicles = renewal_terms(old=old)["vehicles"]
+    return policy_create(
         by=by, holder=old.holder, previous_policy=old, vehicles=vehicles or [], number=number,
         agent=old.holder.owner or old.agent, **fields,
     )  # fmt: skip
+
+
+@transaction.atomic
+def renewal_policy_renewed(*, old: Policy, new: Policy, by) -> None:
+    """The hook every renewal ends in (registered with policies.renewing.on_policy_renewed in
+    RenewalsConfig.ready): the case of the old policy is won with the new one, its open
+    touches close as renewed, the agent earns the points and the client's timeline says so.
+    A case lost or lapsed is won all the same: the client did renew. A policy with no case
+    (renewed before its ladder began) has nothing to close."""
+    case_id = RenewalCase.objects.filter(policy=old).values_list("pk", flat=True).first()
+    if case_id is None:
+        return
+    case = _lock_case(case_id)
+    if case.status == CaseStatus.WON:
+        if case.new_policy_id == new.pk:
+            return
+        raise ValidationError(
+            _("%(old)s was already renewed as %(new)s.") % {"old": old, "new": case.new_policy}
+        )
+    if case.status == CaseStatus.CANCELLED:
+        return
     case.status = CaseStatus.WON
     case.new_policy = new
+    case.outcome_reason, case.lost_to, case.lost_why = "", None, ""
     case.quoted_premium = case.quoted_premium or new.premium
     case.closed_at = timezone.now()
     case.closed_by = by
@@ -190,7 +225,6 @@ def renewal_renew(*, case: RenewalCase, by, number: str, vehicles=None, **fields
         summary=_("Renewed %(old)s as %(new)s.") % {"old": old, "new": new},
         result=str(RENEWED.label),
     )  # fmt: skip
-    return new
 
 
 @transaction.atomic
@@ -198,11 +232,7 @@ def renewal_quote(*, case: RenewalCase, by):
     """ "Interested": open the renewal quotation, the same insurer at last year's premium
     first; the agent adds the alternatives for the same cover. The case keeps its quotation:
     asking again opens the same one while it is open."""
-    case = (
-        RenewalCase.objects.select_for_update(of=("self",))
-        .select_related("policy__holder", "policy__insurer", "quotation")
-        .get(pk=case.pk)
-    )
+    case = _lock_case(case.pk, related=("quotation",))
     if case.quotation is not None and case.quotation.status == QuotationStatus.OPEN:
         return case.quotation
     old = case.policy
@@ -211,6 +241,7 @@ def renewal_quote(*, case: RenewalCase, by):
         by=by,
         line=old.line,
         description=_("Renewal of %(policy)s") % {"policy": old},
+        renews=old,
         quotes=[
             {
                 "insurer": old.insurer,
