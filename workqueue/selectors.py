@@ -4,19 +4,83 @@ from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import kinds
-from .models import DistributionRun, ItemStatus, Queue, WorkItem
+from .models import DistributionRun, ItemResult, ItemStatus, Queue, WorkItem
+from .results import CALL_BACK
 
 
-def queue_for_agent(*, user, day: date) -> QuerySet[WorkItem]:
-    """The agent's open items due on or before ``day``, most urgent first."""
-    return WorkItem.objects.filter(
-        agent=user, queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=day
-    ).order_by("-priority", "due_on", "callback_at", "pk")
+def queue_for_agent(*, user, day: date, now: datetime | None = None) -> QuerySet[WorkItem]:
+    """The agent's open items due on or before ``day`` (nothing due that day is hidden), most
+    urgent first: what can be called now (call-backs whose time has come first, by time),
+    then the call-backs set for later that day, at their time."""
+    now = now or timezone.now()
+    return (
+        WorkItem.objects.filter(
+            agent=user, queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=day
+        )
+        .annotate(
+            callback_later=Case(
+                When(callback_at__gt=now, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by(
+            "-priority", "due_on", "callback_later", F("callback_at").asc(nulls_last=True), "pk"
+        )
+    )
+
+
+def callbacks_for_agent(*, user) -> QuerySet[WorkItem]:
+    """The agent's open items with a call-back set, by call-back time, each with the note of
+    the call-back (``callback_note``)."""
+    codes = {r.code for kind in kinds.registered() for r in kind.results if r.needs_time}
+    note = (
+        ItemResult.objects.filter(item=OuterRef("pk"), result__in=codes or {CALL_BACK.code})
+        .order_by("-at", "-pk")
+        .values("note")[:1]
+    )
+    return (
+        WorkItem.objects.filter(
+            agent=user, queue=Queue.AGENT, status=ItemStatus.OPEN, callback_at__isnull=False
+        )
+        .annotate(callback_note=Subquery(note))
+        .order_by("callback_at", "pk")
+    )
+
+
+def callback_sections(items, *, now: datetime | None = None) -> list[dict]:
+    """Split call-backs (by time) into missed, today, the rest of this week and later."""
+    now = timezone.localtime(now or timezone.now())
+    week_end = now.date() + timedelta(days=6 - now.weekday())
+    sections = {"missed": [], "today": [], "week": [], "later": []}
+    for item in items:
+        day = timezone.localdate(item.callback_at)
+        if item.callback_at <= now:
+            sections["missed"].append(item)
+        elif day == now.date():
+            sections["today"].append(item)
+        elif day <= week_end:
+            sections["week"].append(item)
+        else:
+            sections["later"].append(item)
+    return [{"key": key, "items": items} for key, items in sections.items()]
 
 
 def queue_for_maintainers(*, day: date) -> QuerySet[WorkItem]:
@@ -29,8 +93,16 @@ def queue_for_maintainers(*, day: date) -> QuerySet[WorkItem]:
 def attach_context(items) -> list[WorkItem]:
     """Give each item its kind (``item.kind_info``), what the kind shows for it
     (``item.ctx``) and the results its card offers (``item.offered``: each result with the
-    page it opens, if any): one call per kind present, whatever the number of items."""
+    page it opens, if any): one call per kind present, whatever the number of items. An item
+    with a call-back says whether its time has come (``item.callback_due``) and whether it is
+    today's (``item.callback_today``)."""
     items = list(items)
+    now = timezone.now()
+    for item in items:
+        item.callback_due = item.callback_at is not None and item.callback_at <= now
+        item.callback_today = item.callback_at is not None and (
+            timezone.localdate(item.callback_at) == timezone.localdate(now)
+        )
     for name, group in groupby(sorted(items, key=lambda i: i.kind), key=lambda i: i.kind):
         group = list(group)
         kind = kinds.get(name)

@@ -244,6 +244,9 @@ def item_record_result(
             )
         item.callback_at = callback_at
         item.due_on = timezone.localdate(callback_at)
+    else:
+        # Any other result answers the call-back: it no longer shows on the card or the list.
+        item.callback_at = None
     item.result = result
     item.attempts += 1
     logged = ItemResult.objects.create(

@@ -7,6 +7,7 @@ app_name = "workqueue"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("export.xlsx", views.queue_export, name="export"),
+    path("callbacks/", views.callbacks, name="callbacks"),
     path("items/<int:pk>/result/", views.item_result, name="result"),
     path("maintainers/", views.maintainers_queue, name="maintainers"),
     path("maintainers/<int:pk>/close/", views.maintainers_close, name="maintainers_close"),

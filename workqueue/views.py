@@ -19,6 +19,8 @@ from .models import ItemStatus, Queue, WorkItem
 from .selectors import (
     attach_context,
     callback_proposals,
+    callback_sections,
+    callbacks_for_agent,
     distribution_runs,
     group_by_kind,
     points_leaderboard,
@@ -58,6 +60,21 @@ def queue(request):
             "my_points": mine,
             "callback_choices": callback_proposals(),
         },
+    )
+
+
+@login_required
+@permission_required("accounts.work_queue", raise_exception=True)
+def callbacks(request):
+    """The agent's scheduled call-backs: missed, today, the rest of this week and later."""
+    page = Paginator(callbacks_for_agent(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    items = attach_context(page.object_list)
+    return render(
+        request,
+        "workqueue/callbacks.html",
+        {"page": page, "sections": callback_sections(items), "today": timezone.localdate()},
     )
 
 
