@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 from django.conf import settings
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from .fields import header_score
 
@@ -121,7 +121,27 @@ def _sheets(data: bytes, name: str):
     for meta in workbook.sheets_metadata:
         if meta.visible != SheetVisibleEnum.Visible:
             continue
-        yield meta.name, workbook.get_sheet_by_name(meta.name).iter_rows()
+        try:
+            sheet = workbook.get_sheet_by_name(meta.name)
+        except CalamineError as exc:
+            raise _damaged(meta.name, exc) from exc
+        yield meta.name, _checked_rows(meta.name, sheet.iter_rows())
+
+
+def _damaged(sheet: str, exc: Exception) -> ReportError:
+    return ReportError(
+        _("The workbook is damaged: its sheet “%(sheet)s” cannot be read (%(error)s).")
+        % {"sheet": sheet, "error": str(exc)[:200]}
+    )
+
+
+def _checked_rows(sheet: str, rows):
+    """The sheet's rows; a damaged sheet (calamine's XmlError, met while reading, possibly past
+    the header) becomes a ReportError with a message for the user, not a 500."""
+    try:
+        yield from rows
+    except CalamineError as exc:
+        raise _damaged(sheet, exc) from exc
 
 
 def _filled(row) -> bool:
