@@ -167,7 +167,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, which also tells a deactivated user so (after the right password).
+    "brokerage.accounts.backends.CarteraModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -189,7 +190,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "brokerage.accounts.views.locked_out"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+# The client's address as the trusted proxy saw it (PROXY_COUNT, below), not REMOTE_ADDR,
+# which behind a proxy is the proxy's for everyone.
+AXES_CLIENT_IP_CALLABLE = "brokerage.core.client_ip.client_ip_address"
 
 # --- Internationalisation -----------------------------------------------------------------
 
@@ -316,9 +319,11 @@ TASK_REQUEUE_AFTER_MINUTES = env.int("TASK_REQUEUE_AFTER_MINUTES", default=10)
 
 # --- Security -----------------------------------------------------------------------------
 
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=not DEBUG) else None
-)
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# How many trusted proxies append to X-Forwarded-For: the client's address is that many
+# entries from the right (brokerage.core.client_ip). 0 ignores the header.
+PROXY_COUNT = env.int("PROXY_COUNT", default=1) if BEHIND_TLS_PROXY else 0
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

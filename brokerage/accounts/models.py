@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from brokerage.core.names import person_name
 
@@ -60,7 +62,7 @@ class User(AbstractUser):
         default=default_language,
         help_text=_("The language Cartera speaks to you in."),
     )
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
     team = models.ForeignKey(
         Team,
         verbose_name=_("team"),
@@ -76,6 +78,15 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["first_name", "last_name", "username"]
+        constraints = [
+            # One person, one address: password reset links go to it.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=_("Another user already has this e-mail address."),
+            ),
+        ]
         permissions = [
             ("work_queue", _("Can work a call list")),
             ("import_reports", _("Can import insurer reports")),

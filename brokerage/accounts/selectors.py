@@ -42,6 +42,11 @@ def team_directory(*, user: User) -> QuerySet[Team]:
     )
 
 
+def teams_led_by(*, user: User) -> QuerySet[Team]:
+    """The teams a manager leads (his own ``team`` is the one he belongs to, if any)."""
+    return Team.objects.filter(manager=user).order_by("name")
+
+
 def users_without_team() -> QuerySet[User]:
     return (
         User.objects.filter(team__isnull=True)

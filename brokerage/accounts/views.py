@@ -12,7 +12,7 @@ from . import services
 from .forms import LoginForm, ProfileForm, TeamForm, UserForm
 from .models import Team, User
 from .roles import Role
-from .selectors import team_directory, users_without_team
+from .selectors import team_directory, teams_led_by, users_without_team
 
 
 class LoginView(auth_views.LoginView):
@@ -33,7 +33,7 @@ def home(request):
 
 @login_required
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST or None, instance=request.user, request=request)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.Meta.fields}
         try:
@@ -43,7 +43,11 @@ def profile(request):
         else:
             messages.success(request, _("Your profile has been saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "teams_led": teams_led_by(user=request.user)},
+    )
 
 
 def _can_see_directory(user):
@@ -98,6 +102,16 @@ def user_export_grant(request, pk):
     return redirect(reverse("accounts:team") + anchor)
 
 
+def _get_user_for_admin(request, pk) -> User:
+    """The person an Administrator may manage: anyone but a superuser, unless they are one
+    themselves (else changing a superuser's e-mail, then resetting its password, would hand
+    the whole system over)."""
+    people = User.objects.all()
+    if not request.user.is_superuser:
+        people = people.filter(is_superuser=False)
+    return get_object_or_404(people, pk=pk)
+
+
 def _send_password_link(request, user):
     form = PasswordResetForm({"email": user.email})
     if form.is_valid():
@@ -133,7 +147,7 @@ def user_create(request):
 @login_required
 @permission_required("accounts.manage_users", raise_exception=True)
 def user_edit(request, pk):
-    user = get_object_or_404(User, pk=pk)
+    user = _get_user_for_admin(request, pk)
     form = UserForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.Meta.fields if f != "username"}
@@ -153,7 +167,7 @@ def user_edit(request, pk):
 @permission_required("accounts.manage_users", raise_exception=True)
 def user_deactivate(request, pk):
     """GET asks for confirmation and says what will happen; POST deactivates."""
-    user = get_object_or_404(User, pk=pk)
+    user = _get_user_for_admin(request, pk)
     if request.method != "POST":
         return render(request, "accounts/user_deactivate.html", {"person": user})
     try:
@@ -173,7 +187,7 @@ def user_deactivate(request, pk):
 @login_required
 @permission_required("accounts.manage_users", raise_exception=True)
 def user_reactivate(request, pk):
-    user = get_object_or_404(User, pk=pk)
+    user = _get_user_for_admin(request, pk)
     services.user_reactivate(user=user)
     messages.success(request, _("%(name)s can sign in again.") % {"name": user})
     return redirect("accounts:team")

@@ -113,3 +113,114 @@ def test_an_inactive_user_cannot_sign_in(client):
     response = _login(client, person.username, PASSWORD)
     assert response.status_code == 200
     assert SESSION_KEY not in client.session
+
+
+# --- A deactivated account is told so, only after the right password ------------------------
+
+
+def test_a_deactivated_user_with_the_right_password_is_told_the_account_is_disabled(client):
+    person = UserFactory(is_active=False)
+    html = _login(client, person.username, PASSWORD).content.decode()
+    assert "deactivated" in html
+    assert "do not match" not in html
+    assert SESSION_KEY not in client.session
+
+
+def test_a_wrong_password_on_a_deactivated_account_reveals_nothing(client):
+    person = UserFactory(is_active=False)
+    deactivated = _login(client, person.username, "wrong").content.decode()
+    unknown = _login(client, "nobody-at-all", "wrong").content.decode()
+    assert "deactivated" not in deactivated
+    assert "do not match" in deactivated
+    assert "do not match" in unknown
+
+
+# --- Behind the proxy: lock (user name, client address), the address the proxy saw ---------------
+
+PROXY = "10.0.0.2"  # the TLS proxy: REMOTE_ADDR of every request
+
+
+def _login_from(client, address, username, password, forwarded=None):
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded or address,
+    )
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    settings.PROXY_COUNT = 1
+
+
+def test_it_locks_the_user_name_from_the_guessers_address_behind_the_proxy(
+    client, agent, behind_proxy
+):
+    for _ in range(5):
+        _login_from(client, "203.0.113.9", agent.username, "wrong")
+    assert _login_from(client, "203.0.113.9", agent.username, PASSWORD).status_code == 429
+
+
+def test_a_flood_from_one_address_does_not_lock_the_real_user_out_from_another(
+    client, agent, behind_proxy
+):
+    for _ in range(12):
+        _login_from(client, "203.0.113.9", agent.username, "wrong")
+    assert _login_from(client, "203.0.113.9", agent.username, PASSWORD).status_code == 429
+    response = _login_from(client, "198.51.100.7", agent.username, PASSWORD)
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(agent.pk)
+
+
+def test_a_forged_forwarded_for_entry_does_not_escape_the_lock(client, agent, behind_proxy):
+    # The client may send any X-Forwarded-For; the proxy appends the address it saw, last.
+    for n in range(5):
+        _login_from(client, None, agent.username, "wrong", forwarded=f"1.2.3.{n}, 203.0.113.9")
+    response = _login_from(
+        client, None, agent.username, PASSWORD, forwarded="198.51.100.7, 203.0.113.9"
+    )
+    assert response.status_code == 429
+
+
+def test_without_a_proxy_the_header_is_not_trusted(client, agent, settings):
+    settings.PROXY_COUNT = 0
+    for n in range(5):
+        client.post(
+            "/accounts/login/", {"username": agent.username, "password": "wrong"},
+            REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )  # fmt: skip
+    response = client.post(
+        "/accounts/login/", {"username": agent.username, "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.77",
+    )  # fmt: skip
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ({"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "203.0.113.9"),
+        ({"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9"}, "203.0.113.9"),
+        ({"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "not-an-address"}, PROXY),
+        ({"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": ""}, PROXY),
+        ({"REMOTE_ADDR": PROXY}, PROXY),
+        ({"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": " 2001:db8::1 "}, "2001:db8::1"),
+    ],
+)
+def test_it_reads_the_address_the_trusted_proxy_saw(rf, settings, meta, expected):
+    from brokerage.core.client_ip import client_ip_address
+
+    settings.PROXY_COUNT = 1
+    request = rf.get("/", **meta)
+    assert client_ip_address(request) == expected
+
+
+def test_with_two_proxies_it_reads_the_second_entry_from_the_right(rf, settings):
+    from brokerage.core.client_ip import client_ip_address
+
+    settings.PROXY_COUNT = 2
+    request = rf.get(
+        "/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9, 10.0.0.1"
+    )
+    assert client_ip_address(request) == "203.0.113.9"

@@ -57,7 +57,7 @@ def test_the_profile_saves_the_language(client, agent):
         {
             "first_name": "Ana",
             "last_name": "Ruiz",
-            "email": "ana@example.com",
+            "email": agent.email,  # changing it would need the password
             "phone": "",
             "language": "zh-hans",
         },
