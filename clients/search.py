@@ -39,7 +39,9 @@ def as_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def search_q(text: str) -> Q:
+def search_q(text: str, *, matchers: bool = True) -> Q:
+    """Clients matching the text; ``matchers=False`` leaves out the registered matchers (a
+    page that matches policies, plates and VINs on its own rows)."""
     text = " ".join(text.split())
     code = compact(text)
     condition = Q(display_name__icontains=text)
@@ -49,7 +51,7 @@ def search_q(text: str) -> Q:
     if phone:
         condition |= Q(phone=phone) | Q(phone_other=phone) | Q(whatsapp=phone)
     ids: set[int] = set()
-    for matcher in _MATCHERS:
+    for matcher in _MATCHERS if matchers else ():
         ids.update(matcher(text))
     if ids:
         condition |= Q(pk__in=sorted(ids))

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from brokerage.accounts.models import User
 from brokerage.core.filters import DayFilter, ListFilterSet, PkFilter, TextFilter, filter_values
 from clients.models import Client
-from clients.search import MAX_IDS_PER_MATCHER, compact
+from clients.search import MAX_IDS_PER_MATCHER, compact, search_q
 
 from .models import Currency, Insurer, Line, Policy, PolicyStatus, Quotation, Quote, Vehicle
 
@@ -22,10 +22,12 @@ def client_ids_by_policy_or_vehicle(text: str) -> list[int]:
     code = compact(text)
     if len(code) < 4:
         return []
-    by_number = Policy.objects.filter(number_key=code).values_list("holder_id", flat=True)
-    by_vehicle = Vehicle.objects.filter(vin=code).values_list("policy__holder_id", flat=True)
-    by_plate = Vehicle.objects.filter(plate=code).values_list("policy__holder_id", flat=True)
-    return list(by_number.union(by_vehicle, by_plate)[:MAX_IDS_PER_MATCHER])
+    # Each part unordered: no ORDER BY inside the UNION (the models order by default).
+    by_number = Policy.objects.filter(number_key=code).order_by().values_list("holder_id")
+    by_vehicle = Vehicle.objects.filter(vin=code).order_by().values_list("policy__holder_id")
+    by_plate = Vehicle.objects.filter(plate=code).order_by().values_list("policy__holder_id")
+    union = by_number.union(by_vehicle, by_plate).order_by()
+    return [pk for (pk,) in union[:MAX_IDS_PER_MATCHER]]
 
 
 ENDS_WITHIN = (7, 15, 30, 60, 90, 120)
@@ -36,7 +38,9 @@ NO_CASE = "none"  # case: no renewal case opened yet
 class PolicyFilterSet(ListFilterSet):
     """The policy list's URL parameters: what each may hold and how it narrows the list."""
 
-    q = TextFilter(length=60, label=gettext_lazy("policy number"), method="by_number")
+    q = TextFilter(
+        length=60, label=gettext_lazy("policy number, plate, VIN or holder"), method="by_text"
+    )
     status = django_filters.ChoiceFilter(
         choices=PolicyStatus.choices, label=gettext_lazy("status"), method="by_field"
     )
@@ -72,8 +76,16 @@ class PolicyFilterSet(ListFilterSet):
         model = Policy
         fields = []
 
-    def by_number(self, qs, name, value):
-        return qs.filter(number_key=compact(value))
+    def by_text(self, qs, name, value):
+        """The policy's number, a plate or VIN of its vehicles, or its holder as the client
+        search finds them (name, phone, national or tax ID): one query with the page's."""
+        code = compact(value)
+        holders = Client.objects.filter(search_q(value, matchers=False)).values("pk")
+        condition = Q(holder__in=holders)
+        if code:
+            vehicles = Vehicle.objects.filter(Q(vin=code) | Q(plate=code)).values("policy_id")
+            condition |= Q(number_key=code) | Q(pk__in=vehicles)
+        return qs.filter(condition)
 
     def by_field(self, qs, name, value):
         return qs.filter(**{name: value})

@@ -16,6 +16,8 @@ class NavEntry:
     permission: str | None = None
     # The entry is the current page anywhere under this path (default: under its own URL).
     prefix: str = ""
+    # The page has a search box: the navbar shows one that searches it with this parameter.
+    search: str = ""
 
 
 NAV_ENTRIES = [
@@ -25,6 +27,7 @@ NAV_ENTRIES = [
         _("Clients"),
         "clients:list",
         frozenset({Role.AGENT, Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+        search="q",
     ),
     NavEntry(
         _("Policies"),
@@ -104,8 +107,9 @@ def nav_for(user, current_path: str = "") -> list[dict]:
             continue
         url = reverse(entry.url_name)
         items.append(
-            {"label": entry.label, "url": url, "active": False, "prefix": entry.prefix or url}
-        )
+            {"label": entry.label, "url": url, "active": False, "prefix": entry.prefix or url,
+             "search": entry.search}
+        )  # fmt: skip
     # The entry with the longest matching prefix is the current page.
     matches = [i for i in items if current_path.startswith(i["prefix"])]
     if matches:
