@@ -235,6 +235,11 @@ def document_download(request, pk):
         handle = document.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    # A document leaving Cartera is recorded like any export.
+    export_record(
+        user=request.user, what="client document",
+        filters={"document": document.pk, "client": document.client_id}, rows=1,
+    )  # fmt: skip
     return FileResponse(
         handle,
         as_attachment=request.GET.get("inline") != "1",

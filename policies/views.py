@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from brokerage.core.exports import export_record
 from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
 from clients.selectors import client_for_user
@@ -188,6 +189,11 @@ def policy_pdf_view(request, pk):
             _("This policy's dates are out of bounds: correct them before printing the policy."),
         )
         return redirect("policies:detail", pk=policy.pk)
+    # A printed policy leaving Cartera is recorded like any export.
+    export_record(
+        user=request.user, what="policy pdf",
+        filters={"policy": policy.pk, "client": policy.holder_id}, rows=1,
+    )  # fmt: skip
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"policy-{policy.insurer.code}-{policy.number}.pdf".replace('"', "")
     disposition = "inline" if request.GET.get("inline") == "1" else "attachment"
