@@ -1,5 +1,7 @@
 """The renewal rate: of the policies that ended in the period, how many were renewed with us,
-on three bases (policies, clients, premium) beside last year's rate. The figures
+on three bases (policies, clients, premium) beside last year's rate. A case still being worked
+before its policy's end date is not decided yet: the rates count the cases decided (won, lost,
+lapsed) or past their end date, and the open ones stand in their own column. The figures
 (renewal_rates) are aggregated in SQL, a fixed number of queries whatever the book's size;
 renewal_rate_layout turns them into the dashboard's table."""
 
@@ -10,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -18,7 +21,7 @@ from renewals.selectors import NOT_CANCELLED
 
 from .filters import ReportFilters
 from .selectors import ZERO, group_labels, scoped_cases
-from .tables import MONEY, PCT, Column, Row, Table, pct
+from .tables import INT, MONEY, PCT, Column, Row, Table, pct
 
 # Each grouping's key; the names of agents, teams and insurers are read apart, once, so that
 # the aggregate sorts and groups on the key alone.
@@ -33,6 +36,8 @@ class RateRow:
     key: object
     label: str
     due: int = 0
+    # The cases the rates count: decided, or past their end date (due less the still open).
+    counted: int = 0
     won: int = 0
     lost: int = 0
     lapsed: int = 0
@@ -45,7 +50,7 @@ class RateRow:
 
     @property
     def policy_rate(self):
-        return pct(self.won, self.due)
+        return pct(self.won, self.counted)
 
     @property
     def client_rate(self):
@@ -56,27 +61,35 @@ class RateRow:
         return pct(self.premium_won, self.premium_due)
 
 
-def _aggregate(qs, by: str, currency: str | None):
-    """Per group: the cases due and won; with ``currency`` also the other outcomes, the
-    clients and the premium (last year's rate needs only the first two: the distinct counts
-    of clients are the dearest part of the query)."""
+def _still_open(today) -> Q:
+    """A case still being worked: open, its policy not ended yet. Not counted by the rates."""
+    return Q(status=CaseStatus.OPEN, end_date__gte=today)
+
+
+def _aggregate(qs, by: str, currency: str | None, today):
+    """Per group: the cases counted (decided or past their end date) and won; with
+    ``currency`` also the cases due, the other outcomes, the clients and the premium (last
+    year's rate needs only the first two: the distinct counts of clients are the dearest part
+    of the query)."""
     key = GROUP_FIELDS[by]
     if by == "month":
         qs = qs.annotate(month=TruncMonth("end_date"))
     won = Q(status=CaseStatus.WON)
-    counts = {"due": Count("*"), "won": Count("status", filter=won)}
+    counted = ~_still_open(today)
+    counts = {"counted": Count("pk", filter=counted), "won": Count("status", filter=won)}
     if currency is None:
         return qs.values(key).annotate(**counts).order_by(key)
     return (
         qs.values(key)
         .annotate(
             **counts,
+            due=Count("*"),
             lost=Count("status", filter=Q(status=CaseStatus.LOST)),
             lapsed=Count("status", filter=Q(status=CaseStatus.LAPSED)),
-            open=Count("status", filter=Q(status=CaseStatus.OPEN)),
-            clients_due=Count("holder_id", distinct=True),
+            open=Count("status", filter=_still_open(today)),
+            clients_due=Count("holder_id", distinct=True, filter=counted),
             clients_won=Count("holder_id", distinct=True, filter=won),
-            premium_due=Coalesce(Sum("last_premium"), ZERO),
+            premium_due=Coalesce(Sum("last_premium", filter=counted), ZERO),
             premium_won=Coalesce(
                 Sum("renewed_premium", filter=won & Q(renewed_currency=currency)), ZERO
             ),
@@ -85,16 +98,18 @@ def _aggregate(qs, by: str, currency: str | None):
     )
 
 
-def renewal_rates(*, user, filters: ReportFilters) -> dict:
+def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
     """Renewal rate on three bases (policies, clients, premium) per group, the totals, and the
     same period last year: an aggregate per group, one for the clients of the whole period
     (a distinct count that the groups do not add up to), one for last year and one for the
-    groups' names."""
+    groups' names. The rates count the cases decided or past their end date on ``today``."""
+    today = today or timezone.localdate()
     key = GROUP_FIELDS[filters.by]
     rows: dict = {}
     totals = RateRow(key=None, label="")
     figures = list(_aggregate(
-        scoped_cases(user, filters, filters.start, filters.end), filters.by, filters.currency
+        scoped_cases(user, filters, filters.start, filters.end), filters.by, filters.currency,
+        today,
     ))  # fmt: skip
     for data in figures:
         if filters.by == "month":
@@ -103,13 +118,14 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
     for data in figures:
         group = data[key]
         row = RateRow(key=group, label=labels.get(group) or "—", **{k: data[k] for k in (
-            "due", "won", "lost", "lapsed", "open", "clients_due", "clients_won",
+            "due", "counted", "won", "lost", "lapsed", "open", "clients_due", "clients_won",
             "premium_due", "premium_won")})  # fmt: skip
         rows[group] = row
-        for name in ("due", "won", "lost", "lapsed", "open", "premium_due", "premium_won"):
+        for name in ("due", "counted", "won", "lost", "lapsed", "open", "premium_due",
+                     "premium_won"):  # fmt: skip
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
     overall = scoped_cases(user, filters, filters.start, filters.end).aggregate(
-        clients_due=Count("holder_id", distinct=True),
+        clients_due=Count("holder_id", distinct=True, filter=~_still_open(today)),
         clients_won=Count("holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
     )
     totals.clients_due, totals.clients_won = overall["clients_due"], overall["clients_won"]
@@ -118,15 +134,15 @@ def renewal_rates(*, user, filters: ReportFilters) -> dict:
     last = scoped_cases(user, filters, filters.start - year, filters.end - year)
     last_due = last_won = 0
     # Every case falls in one group: the groups add up to the total.
-    for data in _aggregate(last, filters.by, None):
-        last_due, last_won = last_due + data["due"], last_won + data["won"]
+    for data in _aggregate(last, filters.by, None, today):
+        last_due, last_won = last_due + data["counted"], last_won + data["won"]
         group = data[key]
         if filters.by == "month":
             group = (group.date() if hasattr(group, "date") else group) + year
         if group in rows:
-            rows[group].last_year_rate = pct(data["won"], data["due"])
+            rows[group].last_year_rate = pct(data["won"], data["counted"])
     totals.last_year_rate = pct(last_won, last_due)
-    return {"rows": list(rows.values()), "totals": totals}
+    return {"rows": list(rows.values()), "totals": totals, "today": today}
 
 
 def renewal_rate_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
@@ -140,7 +156,8 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
 
     def as_row(row: RateRow, label=None) -> Row:
         values = {c.key: getattr(row, c.key) for c in columns}
-        return Row(label=label or row.label, values=values, links=_links(row, filters),
+        links = _links(row, filters, today=figures.get("today") or timezone.localdate())
+        return Row(label=label or row.label, values=values, links=links,
                    key=row.key)  # fmt: skip
 
     labels = {
@@ -154,6 +171,9 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
             totals=as_row(figures["totals"], _("Total")),
             chart="line" if filters.by == "month" else "bar",
             empty=_("No policy ends in this period."),
+            note=_("The rates count the cases decided (won, lost, lapsed) or past their end "
+                   "date; the cases still open before their end date are not counted yet and "
+                   "stand in the “Still open” column."),
         )
     ]  # fmt: skip
 
@@ -161,12 +181,14 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
 def _columns(currency: str) -> list[Column]:
     return [
         Column("due", _("Due")), Column("won", _("Won")), Column("lost", _("Lost")),
-        Column("lapsed", _("Lapsed")), Column("open", _("Still open")),
-        Column("policy_rate", _("Policies"), PCT, _("renewed ÷ due"), chart=True),
-        Column("client_rate", _("Clients"), PCT, _("clients who renewed ÷ clients due"),
-               chart=True),
-        Column("premium_rate", _("Premium"), PCT, _("renewed premium ÷ premium due"),
-               chart=True),
+        Column("lapsed", _("Lapsed")),
+        Column("open", _("Still open"), INT, _("before their end date, not counted yet")),
+        Column("policy_rate", _("Policies"), PCT,
+               _("renewed ÷ (due − still open): decided or ended"), chart=True),
+        Column("client_rate", _("Clients"), PCT,
+               _("clients who renewed ÷ clients due, still open left out"), chart=True),
+        Column("premium_rate", _("Premium"), PCT,
+               _("renewed premium ÷ premium due, still open left out"), chart=True),
         Column("premium_due", _("Premium due (%(currency)s)") % {"currency": currency},
                MONEY),
         Column("premium_won",
@@ -179,8 +201,9 @@ def _columns(currency: str) -> list[Column]:
 GROUP_PARAMS = {"agent": "agent", "team": "team", "insurer": "insurer", "line": "line"}
 
 
-def _links(row: RateRow, filters: ReportFilters) -> dict:
-    """Each count's link to the renewal list, showing exactly the cases it counts."""
+def _links(row: RateRow, filters: ReportFilters, *, today) -> dict:
+    """Each count's link to the renewal list, showing exactly the cases it counts (the still
+    open ones: those ending from today on)."""
     query = {"ends_from": filters.start.isoformat(), "ends_to": filters.end.isoformat(),
              **filters.scope()}  # fmt: skip
     if row.key is not None:
@@ -192,9 +215,13 @@ def _links(row: RateRow, filters: ReportFilters) -> dict:
             query[GROUP_PARAMS[filters.by]] = row.key
     query = {k: v for k, v in query.items() if v not in ("", None)}
     url = reverse("renewals:list")
-    return {
+    links = {
         name: f"{url}?{urlencode({**query, 'status': status})}"
         for name, status in (("due", NOT_CANCELLED), ("won", CaseStatus.WON),
-                             ("lost", CaseStatus.LOST), ("lapsed", CaseStatus.LAPSED),
-                             ("open", CaseStatus.OPEN))
+                             ("lost", CaseStatus.LOST), ("lapsed", CaseStatus.LAPSED))
     }  # fmt: skip
+    if today.isoformat() <= query["ends_to"]:
+        still_open = {**query, "status": CaseStatus.OPEN,
+                      "ends_from": max(query["ends_from"], today.isoformat())}  # fmt: skip
+        links["open"] = f"{url}?{urlencode(still_open)}"
+    return links
