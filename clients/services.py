@@ -211,7 +211,7 @@ def _notify_new_agent(client: Client, agent: User, by: User) -> None:
     context = {
         "name": client.display_name,
         "agent": str(agent),
-        "agent_phone": agent.phone,
+        "agent_phone": str(agent.phone or ""),
         "agent_email": agent.email,
     }
     language = client.language

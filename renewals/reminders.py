@@ -84,7 +84,7 @@ def renewal_rung_messages(*, day: date, now: datetime) -> int:
             "end_date": policy.end_date,
             "days": (policy.end_date - day).days,
             "agent": str(agent) if agent else "",
-            "agent_phone": agent.phone if agent else "",
+            "agent_phone": str(agent.phone) if agent and agent.phone else "",
             "agent_email": agent.email if agent else "",
         }
         try:
