@@ -3,11 +3,25 @@ from django.utils.translation import gettext_lazy as _
 
 from brokerage.accounts.models import User
 
-from .models import Channel, Client, ClientKind, ContactPerson, DocumentKind, Interaction
+from .duplicates import client_duplicates, people_to_ask
+from .models import (
+    Channel,
+    Client,
+    ClientKind,
+    ContactPerson,
+    DocumentKind,
+    Interaction,
+    display_name_of,
+)
 
 INDIVIDUAL_FIELDS = ["first_name", "last_name", "national_id", "birthday"]
 CORPORATE_FIELDS = [
     "legal_name", "legal_representative", "tax_id", "registered_capital", "business_scope",
+]  # fmt: skip
+# A change to one of these on the edit form checks for duplicates again.
+IDENTIFYING_FIELDS = [
+    "first_name", "last_name", "legal_name", "national_id", "tax_id", "phone", "phone_other",
+    "whatsapp",
 ]  # fmt: skip
 COMMON_FIELDS = [
     "address", "postal_code", "phone", "phone_other", "fax", "email", "whatsapp", "language",
@@ -35,6 +49,12 @@ class ClientForm(forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"size": 5}),
         help_text=_("Key clients need at least two people: the owner and one more."),
     )
+    # Shown (as a checkbox) only once the form has warned of a possible duplicate.
+    duplicate_ok = forms.BooleanField(
+        label=_("It is a different client: save it anyway"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
     class Meta:
         model = Client
@@ -46,9 +66,14 @@ class ClientForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, kind: str, can_assign: bool, agents=None, **kwargs):
+    def __init__(self, *args, kind: str, can_assign: bool, agents=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
+        # With the user, the form warns of files that may be the same client (what it shows
+        # of them depends on what the user may open).
+        self.user = user
+        self.duplicates = []
+        self.people_to_ask = []
         drop = CORPORATE_FIELDS if kind == ClientKind.INDIVIDUAL else INDIVIDUAL_FIELDS
         for name in drop:
             self.fields.pop(name)
@@ -66,11 +91,44 @@ class ClientForm(forms.ModelForm):
         else:
             self.fields["last_name"].required = True
 
+    def clean(self):
+        data = super().clean()
+        if self.user is None or self.errors or data.get("duplicate_ok"):
+            return data
+        if self.instance.pk and not set(self.changed_data) & set(IDENTIFYING_FIELDS):
+            return data
+        duplicates = client_duplicates(
+            user=self.user,
+            national_id=data.get("national_id") or "",
+            tax_id=data.get("tax_id") or "",
+            display_name=display_name_of(
+                self.kind,
+                data.get("first_name") or "",
+                data.get("last_name") or "",
+                data.get("legal_name") or "",
+            ),
+            phones=[data.get(name) for name in ("phone", "phone_other", "whatsapp")],
+            exclude_pk=self.instance.pk,
+        )
+        if duplicates:
+            self.duplicates = duplicates
+            if any(d.client is None for d in duplicates):
+                self.people_to_ask = people_to_ask()
+            self.fields["duplicate_ok"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(
+                _(
+                    "This may be a client who is already on file (see above). If it is a "
+                    "different client, tick the box at the end of the form and save again."
+                ),
+                code="possible_duplicate",
+            )
+        return data
+
     def service_data(self) -> dict:
         data = {
             name: value
             for name, value in self.cleaned_data.items()
-            if name not in ("co_agents",) and name in self.fields
+            if name not in ("co_agents", "duplicate_ok") and name in self.fields
         }
         data["kind"] = self.kind
         return data
@@ -141,3 +199,26 @@ class BookReassignForm(forms.Form):
         if source and targets and source in targets:
             self.add_error("to_agents", _("The agent whose clients move cannot receive them."))
         return data
+
+
+class MergeChooseForm(forms.Form):
+    """The other file to compare with, by its number (the one in its address)."""
+
+    other = forms.IntegerField(
+        label=_("Number of the other file"),
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("The number at the end of the file's address, e.g. 123 in /clients/123/."),
+    )
+
+
+class ClientMergeForm(forms.Form):
+    survivor = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    merged = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("survivor") and data.get("survivor") == data.get("merged"):
+            raise forms.ValidationError(_("Choose two different client files."))
+        return data
+

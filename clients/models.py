@@ -1,12 +1,16 @@
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
+from stdnum.util import clean as stdnum_clean
 
 from brokerage.core.names import person_name
 
@@ -53,8 +57,11 @@ class ClientQuerySet(models.QuerySet):
         """
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
+        # A file merged into another is no longer a client of anyone's: its address
+        # redirects to the file it was merged into.
+        live = self.filter(merged_into__isnull=True)
         if user.is_superuser or user.is_cartera_admin or user.is_maintainer:
-            return self.all()
+            return live
         # The small lists are read first so that PostgreSQL can combine plain index
         # lookups (owner, primary key) instead of scanning every client.
         through = Client.co_agents.through
@@ -69,8 +76,26 @@ class ClientQuerySet(models.QuerySet):
         mine = Q(owner_id__in=agents)
         if co_assigned:
             mine |= Q(pk__in=co_assigned)
-        return self.filter(mine)
+        return live.filter(mine)
 
+
+
+# The characters national and tax IDs are written with that are not part of them ("GODE-561231
+# GR8", "110101 19900307 123X"). Both sides of a comparison are put in the same normal form:
+# typed values by id_key, stored ones by id_key_expression (indexed), whatever wrote them.
+ID_SEPARATORS = " -_./"
+
+
+def id_key(value: str) -> str:
+    """A national or tax ID in its normal form: python-stdnum's ``compact`` of a Mexican RFC or
+    CURP, a Chinese resident ID or credit code (upper case, without separators; stdnum's clean
+    turns typographic dashes into plain ones), full-width letters and digits made plain."""
+    return stdnum_clean(unicodedata.normalize("NFKC", value or ""), ID_SEPARATORS).strip().upper()
+
+
+def id_key_expression(field: str) -> Func:
+    """The database's id_key of a stored ID: UPPER(TRANSLATE(field, separators, ''))."""
+    return Upper(Func(F(field), Value(ID_SEPARATORS), Value(""), function="TRANSLATE"))
 
 
 def display_name_of(kind: str, first_name: str, last_name: str, legal_name: str) -> str:
@@ -153,6 +178,19 @@ class Client(models.Model):
         related_name="co_assigned_clients",
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Set when a maintainer merged this (duplicate) file into another: the file is kept, with
+    # its history, and its address leads to the one it was merged into (clients.services
+    # client_merge).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_files",
+        db_index=False,  # the partial index below: almost every file has none
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -167,7 +205,8 @@ class Client(models.Model):
     # History is read by client (its id): no index on the other columns (each would cost every
     # imported row).
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "display_name"], no_db_index=["owner", "created_by"]
+        excluded_fields=["updated_at", "display_name"],
+        no_db_index=["owner", "created_by", "merged_into"],
     )
     objects = ClientQuerySet.as_manager()
 
@@ -186,6 +225,14 @@ class Client(models.Model):
             models.Index(fields=["national_id"], name="client_national_id"),
             models.Index(fields=["tax_id"], name="client_tax_id"),
             models.Index(fields=["owner", "status"], name="client_owner_status"),
+            # Duplicate checks compare IDs in their normal form, however they were stored.
+            models.Index(id_key_expression("national_id"), name="client_national_id_key"),
+            models.Index(id_key_expression("tax_id"), name="client_tax_id_key"),
+            models.Index(
+                fields=["merged_into"],
+                name="client_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -16,12 +16,14 @@ from brokerage.accounts.models import User
 from brokerage.core.bulk import bulk_set_with_history
 from brokerage.notifications.services import notification_send
 
+from .duplicates import can_merge_clients, merge_relations
 from .models import (
     Channel,
     Client,
     ClientAccess,
     ClientDocument,
     ClientKind,
+    ClientStatus,
     ContactPerson,
     Interaction,
 )
@@ -326,3 +328,106 @@ def client_book_reassign(
         for client in clients:
             _notify_new_agent(client, by_pk[client.owner_id], by)
     return counts
+
+
+# On a merge, the surviving file takes the other's value of these fields where it has none.
+_MERGE_FILLS = {
+    ClientKind.INDIVIDUAL: ("first_name", "last_name", "national_id", "birthday"),
+    ClientKind.CORPORATE: (
+        "legal_name", "legal_representative", "tax_id", "registered_capital", "business_scope",
+    ),
+    "both": (
+        "address", "postal_code", "phone", "phone_other", "fax", "email", "whatsapp",
+        "lead_source", "vip_tier", "membership_card",
+    ),
+}  # fmt: skip
+# What imports and the search box match a file on: a merged file gives them up (the survivor
+# took them where it had none; the merged file's history keeps them).
+_MERGE_CLEARS = ("national_id", "tax_id", "phone", "phone_other", "whatsapp")
+MERGE_REASON = "client merged"
+
+
+def _blank(value) -> bool:
+    return value is None or str(value) == ""
+
+
+@transaction.atomic
+def client_merge(*, survivor: Client, merged: Client, by: User) -> list[tuple[str, int]]:
+    """Merge a duplicate file into the one that survives: its policies, quotations, timeline,
+    documents, contact persons and co-agents move (renewal cases and open call-list work
+    follow their policies), the survivor fills its empty fields from it, and the merged file
+    is kept, marked ``merged_into``, its address leading to the survivor. Every change is in
+    the history with who and when. Both files are locked, lower id first. Merging the same
+    pair again does nothing. Returns what moved: (what, how many)."""
+    if not can_merge_clients(by):
+        raise ValidationError(
+            _("Only a CRM maintainer or an administrator can merge client files.")
+        )
+    if survivor.pk == merged.pk:
+        raise ValidationError(_("Choose two different client files."))
+    locked = {
+        client.pk: client
+        for client in Client.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, merged.pk])
+        .order_by("pk")
+    }
+    survivor, merged = locked.get(survivor.pk), locked.get(merged.pk)
+    if survivor is None or merged is None:
+        raise ValidationError(_("That client file does not exist."))
+    if merged.merged_into_id == survivor.pk:
+        return []  # merged already: nothing to do the second time
+    if merged.merged_into_id or survivor.merged_into_id:
+        raise ValidationError(_("One of these files has already been merged into another."))
+
+    moved = []
+    for relation in merge_relations():
+        model, field = relation.related_model, relation.field
+        rows = model._base_manager.filter(**{field.name: merged})
+        if getattr(model._meta, "simple_history_manager_attribute", None) == "history":
+            objects = list(rows)
+            for obj in objects:
+                setattr(obj, field.attname, survivor.pk)
+            stamped = any(f.name == "updated_at" for f in model._meta.fields)
+            touch = "updated_at" if stamped else None
+            count = bulk_set_with_history(
+                objects, field=field.name, by=by, reason=MERGE_REASON, touch=touch
+            )
+        else:
+            count = rows.update(**{field.name: survivor})
+        moved.append((str(model._meta.verbose_name_plural), count))
+
+    through = Client.co_agents.through
+    incoming = set(through.objects.filter(client_id=merged.pk).values_list("user_id", flat=True))
+    if merged.owner_id and User.objects.active_agents().filter(pk=merged.owner_id).exists():
+        incoming.add(merged.owner_id)  # the merged file's agent keeps sight of the client
+    if survivor.owner_id is None and merged.owner_id in incoming:
+        survivor.owner_id = merged.owner_id
+    incoming -= {survivor.owner_id}
+    incoming -= set(through.objects.filter(client_id=survivor.pk).values_list("user_id", flat=True))
+    through.objects.bulk_create([through(client_id=survivor.pk, user_id=pk) for pk in incoming])
+    through.objects.filter(client_id=merged.pk).delete()
+    moved.append((str(Client._meta.get_field("co_agents").verbose_name), len(incoming)))
+
+    for name in _MERGE_FILLS[survivor.kind] + _MERGE_FILLS["both"]:
+        if _blank(getattr(survivor, name)) and not _blank(getattr(merged, name)):
+            setattr(survivor, name, getattr(merged, name))
+    if ClientStatus.ACTIVE in (merged.status, survivor.status):
+        survivor.status = ClientStatus.ACTIVE
+    survivor.is_key = survivor.is_key or merged.is_key
+    if merged.notes.strip() and merged.notes.strip() not in survivor.notes:
+        survivor.notes = "\n\n".join(n for n in (survivor.notes.strip(), merged.notes.strip()) if n)
+    _normalise(survivor)
+    survivor._history_user, survivor._change_reason = by, MERGE_REASON
+    survivor.save()
+
+    merged.merged_into = survivor
+    merged.status = ClientStatus.FORMER
+    merged.owner = None  # no book, list or reassignment counts it any more
+    for name in _MERGE_CLEARS:
+        setattr(merged, name, "")
+    merged._history_user, merged._change_reason = by, MERGE_REASON
+    merged.save()
+
+    if survivor.owner_id:
+        _run_reassign_hooks([survivor], by)  # running policies and open work: the owner's
+    return moved

@@ -16,5 +16,7 @@ urlpatterns = [
     path("<int:pk>/documents/", views.document_upload, name="document_upload"),
     path("<int:pk>/contacts/", views.contact_add, name="contact_add"),
     path("<int:pk>/reassign/", views.client_reassign, name="reassign"),
+    path("<int:pk>/merge/", views.client_merge, name="merge"),
+    path("merge/", views.client_merge_confirm, name="merge_confirm"),
     path("documents/<int:pk>/", views.document_download, name="document_download"),
 ]

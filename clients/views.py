@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
@@ -15,12 +15,15 @@ from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
 
 from . import services
+from .duplicates import can_merge_clients, client_duplicates, client_merge_preview
 from .forms import (
     BookReassignForm,
     ClientForm,
+    ClientMergeForm,
     ContactPersonForm,
     DocumentForm,
     InteractionForm,
+    MergeChooseForm,
     ReassignOneForm,
 )
 from .models import (
@@ -113,6 +116,7 @@ def client_create(request):
         kind=kind,
         can_assign=can_assign,
         agents=agents_for_reassignment(user=request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,6 +143,7 @@ def client_edit(request, pk):
         kind=client.kind,
         can_assign=can_assign,
         agents=agents_for_reassignment(user=request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -162,7 +167,10 @@ def client_edit(request, pk):
 def client_detail(request, pk):
     from policies.selectors import policies_of_client, quotations_of_client
 
-    client = client_for_user(user=request.user, pk=pk)
+    try:
+        client = client_for_user(user=request.user, pk=pk)
+    except Http404:
+        return _to_surviving_file(request, pk)
     services.client_record_access(client=client, user=request.user)
     return render(
         request,
@@ -178,11 +186,25 @@ def client_detail(request, pk):
             "interaction_form": InteractionForm(),
             "document_form": DocumentForm(),
             "contact_form": ContactPersonForm(),
+            "can_merge": can_merge_clients(request.user),
             "reassign_form": ReassignOneForm(agents=agents_for_reassignment(user=request.user))
             if request.user.has_perm("accounts.manage_team")
             else None,
         },
     )
+
+
+def _to_surviving_file(request, pk):
+    """A file merged into another leads to the one it was merged into (when the user may
+    open that one); any other file the user may not see is a 404."""
+    survivor = (
+        Client.objects.filter(pk=pk, merged_into__isnull=False)
+        .values_list("merged_into", flat=True)
+        .first()
+    )
+    if survivor is None or not Client.objects.visible_to(request.user).filter(pk=survivor).exists():
+        raise Http404
+    return redirect("clients:detail", pk=survivor)
 
 
 def _back_to_file(client, anchor):
@@ -331,3 +353,89 @@ def book_reassign(request):
         "clients/book_reassign.html",
         {"form": form, "preview": preview, "rows": rows},
     )
+
+
+def _require_merge_right(user) -> None:
+    if not can_merge_clients(user):
+        raise PermissionDenied
+
+
+@login_required
+def client_merge(request, pk):
+    """Compare a file with a possible duplicate (suggested, or chosen by its number) and see
+    what a merge would move either way; the merge itself is a POST to client_merge_confirm."""
+    _require_merge_right(request.user)
+    client = client_for_user(user=request.user, pk=pk)
+    form = MergeChooseForm(request.GET or None)
+    other = None
+    if form.is_valid():
+        other = (
+            Client.objects.visible_to(request.user)
+            .exclude(pk=client.pk)
+            .select_related("owner")
+            .filter(pk=form.cleaned_data["other"])
+            .first()
+        )
+        if other is None:
+            form.add_error("other", _("There is no other client file with this number."))
+    rows = []
+    if other is not None:
+        counts = client_merge_preview(clients=[client, other])
+        rows = [
+            (label, mine, theirs)
+            for (label, mine), (_label, theirs) in zip(
+                counts[client.pk], counts[other.pk], strict=True
+            )
+        ]
+    candidates = client_duplicates(
+        user=request.user,
+        national_id=client.national_id,
+        tax_id=client.tax_id,
+        display_name=client.display_name,
+        phones=[client.phone, client.phone_other, client.whatsapp],
+        exclude_pk=client.pk,
+    )
+    return render(
+        request,
+        "clients/client_merge.html",
+        {"client": client, "other": other, "form": form, "rows": rows, "candidates": candidates},
+    )
+
+
+@require_POST
+@login_required
+def client_merge_confirm(request):
+    _require_merge_right(request.user)
+    form = ClientMergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for e in form.errors.values() for m in e))
+        return redirect("clients:list")
+    # Not visible_to: a file merged already is in no one's book, and merging it again must
+    # answer "done" (maintainers and administrators, the only ones here, see every file).
+    files = Client.objects.in_bulk([form.cleaned_data["survivor"], form.cleaned_data["merged"]])
+    survivor = files.get(form.cleaned_data["survivor"])
+    merged = files.get(form.cleaned_data["merged"])
+    if survivor is None or merged is None:
+        raise Http404
+    try:
+        moved = services.client_merge(survivor=survivor, merged=merged, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        if survivor.merged_into_id:
+            return redirect("clients:list")
+        return redirect(reverse("clients:merge", args=[survivor.pk]) + f"?other={merged.pk}")
+    if moved:
+        what = ", ".join(f"{label}: {count}" for label, count in moved if count)
+        messages.success(
+            request,
+            _("%(merged)s (no. %(merged_pk)d) was merged into this file. Moved: %(what)s.")
+            % {
+                "merged": merged,
+                "merged_pk": merged.pk,
+                "what": what or _("nothing"),
+            },
+        )
+    else:
+        messages.info(request, _("These files had already been merged: nothing changed."))
+    return redirect("clients:detail", pk=survivor.pk)
+
