@@ -5,6 +5,8 @@ it. The views build tables; this module knows nothing of insurance."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from brokerage.core.exports import INTEGER_FORMAT, NUMBER_FORMAT, Figure, money, percent
+
 INT, MONEY, PCT, TEXT, NUMBER = "int", "money", "pct", "text", "number"
 
 
@@ -73,11 +75,27 @@ class Table:
         }
 
     def sheet_rows(self) -> list[list]:
-        """The table as spreadsheet rows: a header, the rows, the totals (numbers stay numbers)."""
+        """The table as spreadsheet rows: a header, the rows, the totals (numbers stay numbers,
+        each with the format of its column: a percentage as a fraction shown with %)."""
         out = [[self.group_label, *(c.label for c in self.columns)]]
         for row in [*self.rows, *([self.totals] if self.totals else [])]:
-            out.append([row.label, *(row.values.get(c.key) for c in self.columns)])
+            out.append([row.label, *(_sheet_cell(c, row.values.get(c.key)) for c in self.columns)])
         return out
+
+
+_SHEET_FIGURES = {
+    PCT: percent,
+    MONEY: money,
+    INT: lambda v: Figure(v, INTEGER_FORMAT),
+    NUMBER: lambda v: Figure(v, NUMBER_FORMAT),
+}
+
+
+def _sheet_cell(column: Column, value):
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    figure = _SHEET_FIGURES.get(column.kind)
+    return figure(value) if figure else value
 
 
 def _plain(value):

@@ -3,6 +3,7 @@
 import csv
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,6 +15,36 @@ from .models import ExportRecord
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Control characters an .xlsx cannot hold.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# Number formats of .xlsx cells: a figure is stored as a number and shown with its format.
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.0%"
+INTEGER_FORMAT = "#,##0"
+NUMBER_FORMAT = "#,##0.0#"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number for an .xlsx cell with the format it is shown in (``None``: an empty cell)."""
+
+    value: int | float | Decimal | None
+    number_format: str
+
+    def __str__(self):
+        return "" if self.value is None else str(self.value)
+
+
+def percent(value) -> Figure:
+    """A percentage given in hundreds (50 for 50 %), stored as the fraction Excel expects
+    (0.5) and shown as a percentage."""
+    return Figure(None if value is None else Decimal(value) / 100, PERCENT_FORMAT)
+
+
+def money(value) -> Figure:
+    return Figure(value, MONEY_FORMAT)
 
 
 def neutralise_cell(value) -> str:
@@ -61,7 +92,9 @@ def xlsx_response(
     """An .xlsx download written with openpyxl's write-only mode (constant memory): one sheet
     (``sheet``, ``header``, ``rows``) or several (``sheets``: (title, header, rows) each).
     Text is always written as text: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
-    carriage return is stored as a string, never a formula Excel would run."""
+    carriage return is stored as a string, never a formula Excel would run. Numbers are
+    numbers with a number format: a ``Figure`` with its own (``percent``, ``money``), a
+    ``Decimal`` as an amount, dates and times as such; other values are text."""
     import io
 
     from django.http import HttpResponse
@@ -70,12 +103,31 @@ def xlsx_response(
 
     book = Workbook(write_only=True)
 
+    def number(ws, value, number_format):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = number_format
+        return cell
+
     def cells(ws, values):
         out = []
         for value in values:
             if isinstance(value, datetime) and value.tzinfo is not None:
                 value = timezone.localtime(value).replace(tzinfo=None)  # Excel has no zones
-            if value is None or isinstance(value, bool | int | float | Decimal | date):
+            if isinstance(value, Figure):
+                out.append(
+                    None if value.value is None else number(ws, value.value, value.number_format)
+                )
+                continue
+            if isinstance(value, Decimal):
+                out.append(number(ws, value, MONEY_FORMAT))
+                continue
+            if isinstance(value, datetime):
+                out.append(number(ws, value, DATETIME_FORMAT))
+                continue
+            if isinstance(value, date):
+                out.append(number(ws, value, DATE_FORMAT))
+                continue
+            if value is None or isinstance(value, bool | int | float):
                 out.append(value)
                 continue
             cell = WriteOnlyCell(ws, value=None)

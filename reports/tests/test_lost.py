@@ -202,19 +202,23 @@ def test_it_exports_one_sheet_per_table(client, book):
     rows = [list(r) for r in workbook["By reason"].iter_rows(values_only=True)]
     assert rows == [
         ["Reason", "Lost", "Share of lost", "Premium lost (MXN)", "Last year"],
-        ["Renewed with another insurer", 4, 66.7, 7500, 1],
-        ["Price", 1, 16.7, 500, 2],
-        ["Vehicle sold", 1, 16.7, 800, 0],
+        ["Renewed with another insurer", 4, 0.667, 7500, 1],
+        ["Price", 1, 0.167, 500, 2],
+        ["Vehicle sold", 1, 0.167, 800, 0],
         ["Unreachable", 0, 0, 0, 1],
-        ["Total", 6, 100, 8800, 4],
+        ["Total", 6, 1, 8800, 4],
     ]
     rows = [list(r) for r in workbook["By the insurer that won them"].iter_rows(values_only=True)]
     assert rows == [
         ["Renewed with", "Cases", "Share", "Premium lost (MXN)", "Main reason"],
-        ["Qualitas", 3, 75, 4500, "Cheaper premium (2 of 3)"],
-        ["ANA Seguros", 1, 25, 3000, "Unhappy with our service (1 of 1)"],
-        ["Total", 4, 100, 7500, "Cheaper premium (2 of 4)"],
+        ["Qualitas", 3, 0.75, 4500, "Cheaper premium (2 of 3)"],
+        ["ANA Seguros", 1, 0.25, 3000, "Unhappy with our service (1 of 1)"],
+        ["Total", 4, 1, 7500, "Cheaper premium (2 of 4)"],
     ]
+    # Shares are fractions shown as percentages; amounts are numbers shown as amounts.
+    share, premium = workbook["By reason"]["C2"], workbook["By reason"]["D2"]
+    assert (share.data_type, share.number_format) == ("n", "0.0%")
+    assert (premium.data_type, premium.number_format) == ("n", "#,##0.00")
 
 
 def test_an_empty_period_says_so(client, book):

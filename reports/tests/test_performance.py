@@ -289,9 +289,9 @@ def test_it_exports_both_tables_to_xlsx(client, book):
         "Agent", "Handed out", "Worked", "On time", "Missed the cutoff", "On-time rate",
         "Renewals won", "Premium renewed (MXN)", "Points",
     ]  # fmt: skip
-    assert sheet[1] == ["Ana Ruiz", 4, 3, 2, 2, 50, 2, 1100, 12.5]
+    assert sheet[1] == ["Ana Ruiz", 4, 3, 2, 2, 0.5, 2, 1100, 12.5]
     assert sheet[3] == ["Dora Vega", 0, 0, 0, 0, None, 0, 0, 0]
-    assert sheet[4] == ["Total", 8, 7, 5, 3, 62.5, 3, 5100, 32.5]
+    assert sheet[4] == ["Total", 8, 7, 5, 3, 0.625, 3, 5100, 32.5]
     results = [list(r) for r in workbook["Results of the items handed out"].iter_rows(
         values_only=True)]  # fmt: skip
     assert results[0][0] == "Agent" and results[0][-1] == "No result yet"
