@@ -8,6 +8,11 @@ the whole brokerage for leads with no team), counts differing by at most one. An
 not logged a result on every item handed out to them the day before the last cutoff (17:00 by
 default) gets nothing shared.
 
+All of one client's open items in the pool (the renewals of two policies, a quote follow-up…)
+go to one agent in one step, who becomes the client's owner: the kinds say whose client each
+subject is (``WorkKind.clients_of``), every step decides for a whole client, and the random
+share counts clients (see step 3 of ``plan_distribution``).
+
 Each run records its seed, the cutoff it checked, the agents it skipped and why, and one line
 per item handed out. Two runs at once never hand one item twice: the pool is locked with
 ``SELECT … FOR UPDATE SKIP LOCKED``, so the second run sees only what the first did not take.
@@ -143,8 +148,26 @@ def _pool(*, day: date, team_id: int | None, lock: bool):
     )
 
 
-def _previous_agents(pool, eligible: set[int]) -> dict[int, int]:
-    """For each pool item, the eligible agent who was last handed the same subject."""
+def _client_groups(pool) -> dict[int, tuple]:
+    """Pool item id → its group: one per client for the kinds that say whose client a subject
+    is (``clients_of``), so that all of one client's items go to one agent in one step; an
+    item of a kind that knows no clients is a group of its own."""
+    by_kind: dict[str, list] = defaultdict(list)
+    for row in pool:
+        by_kind[row["kind"]].append(row)
+    groups: dict[int, tuple] = {}
+    for kind_name, rows in by_kind.items():
+        clients_of = kinds.get(kind_name).clients_of
+        clients = clients_of(sorted({r["subject_id"] for r in rows})) if clients_of else {}
+        for row in rows:
+            client_id = clients.get(row["subject_id"])
+            groups[row["pk"]] = ("item", row["pk"]) if client_id is None else ("client", client_id)
+    return groups
+
+
+def _previous_agents(pool, eligible: set[int]) -> dict[int, tuple]:
+    """For each pool item, the eligible agent who was last handed the same subject, with when
+    (``(agent_id, handed_out_at, item_id)``)."""
     pool_ids = {row["pk"] for row in pool}
     by_kind: dict[str, set[int]] = defaultdict(set)
     for row in pool:
@@ -160,7 +183,7 @@ def _previous_agents(pool, eligible: set[int]) -> dict[int, int]:
             if key not in latest or (at, pk) > latest[key][1:]:
                 latest[key] = (agent_id, at, pk)
     return {
-        row["pk"]: latest[(row["kind"], row["subject_id"])][0]
+        row["pk"]: latest[(row["kind"], row["subject_id"])]
         for row in pool
         if (row["kind"], row["subject_id"]) in latest
     }
@@ -195,55 +218,87 @@ def plan_distribution(
     ]
     eligible = {pk for pk in agents if pk not in unworked}
 
+    # All of one client's items travel together: each step below decides for a group (a
+    # client, or an item of a kind that knows no clients), never for one item of a client.
+    group_of = _client_groups(pool)
+    groups: dict[tuple, list] = defaultdict(list)
+    for row in pool:
+        groups[group_of[row["pk"]]].append(row)
+
     # 1. Owners: the client has an (active) owner.
-    remaining = []
     by_kind: dict[str, list] = defaultdict(list)
     for row in pool:
         by_kind[row["kind"]].append(row)
+    owner_of: dict[int, int] = {}
     for kind_name, rows in by_kind.items():
         owners_of = kinds.get(kind_name).owners
         owners = owners_of([r["subject_id"] for r in rows]) if owners_of else {}
         for row in rows:
-            owner = owners.get(row["subject_id"])
-            if owner in agents and owner != row["agent_id"]:
-                plan.lines.append(Line.of(row, owner, HandOutReason.OWNER))
-            else:
-                remaining.append(row)
+            if owners.get(row["subject_id"]) in agents:
+                owner_of[row["pk"]] = owners[row["subject_id"]]
+    remaining = []
+    for rows in groups.values():
+        owner = next((owner_of[r["pk"]] for r in rows if r["pk"] in owner_of), None)
+        if owner is None:
+            remaining.append(rows)
+            continue
+        plan.lines.extend(
+            Line.of(row, owner, HandOutReason.OWNER) for row in rows if row["agent_id"] != owner
+        )
 
-    # 2. Continuity: the agent who worked the same subject before, if still in good standing.
-    previous = _previous_agents(remaining, eligible)
+    # 2. Continuity: the agent who last worked any of the client's subjects, if still in good
+    # standing, takes all of the client's items.
+    previous = _previous_agents([row for rows in remaining for row in rows], eligible)
     shared = []
-    for row in sorted(remaining, key=lambda r: r["pk"]):
-        agent_id = previous.get(row["pk"])
-        if agent_id is not None:
-            plan.lines.append(Line.of(row, agent_id, HandOutReason.CONTINUITY))
-        else:
-            shared.append(row)
+    for rows in sorted(remaining, key=lambda rows: min(r["pk"] for r in rows)):
+        latest = max(
+            (previous[r["pk"]] for r in rows if r["pk"] in previous),
+            key=lambda found: found[1:],
+            default=None,
+        )
+        if latest is None:
+            shared.append(rows)
+            continue
+        plan.lines.extend(
+            Line.of(row, latest[0], HandOutReason.CONTINUITY)
+            for row in sorted(rows, key=lambda r: r["pk"])
+        )
 
     # 3. At random and equally: a departed agent's items within their team first, then the
-    # items with no team among everyone in scope, each to the least-served agent so far (ties
-    # broken by a random order drawn from the seed).
+    # items with no team among everyone in scope. What is shared is a client with all of its
+    # items (an item of a kind that knows no clients counts as a client of its own), and the
+    # rule counts clients: each goes to the agent with the fewest clients so far, so counts of
+    # clients differ by at most one. Clients are the unit because a client's items are one
+    # conversation with one owner, and because only clients can be split equally without
+    # splitting a client. Among agents with as many clients, the one with fewer items gets it
+    # (then a random order drawn from the seed), which keeps item counts close too.
     rng = random.Random(seed)  # noqa: S311 - fairness, not secrecy; the seed is logged
     rank = {pk: i for i, pk in enumerate(rng.sample(sorted(eligible), len(eligible)))}
-    load: dict[int, int] = defaultdict(int)
-    groups: dict[int | None, list] = defaultdict(list)
-    for row in shared:
-        groups[row["agent__team_id"] if team_id is None else team_id].append(row)
-    for group_team in sorted(groups, key=lambda t: (t is None, t or 0)):
-        rows = groups[group_team]
-        rng.shuffle(rows)
+    clients_load: dict[int, int] = defaultdict(int)
+    items_load: dict[int, int] = defaultdict(int)
+    by_team: dict[int | None, list] = defaultdict(list)
+    for rows in shared:
+        if team_id is None:
+            team = next((r["agent__team_id"] for r in rows if r["agent__team_id"]), None)
+        else:
+            team = team_id
+        by_team[team].append(sorted(rows, key=lambda r: r["pk"]))
+    for group_team in sorted(by_team, key=lambda t: (t is None, t or 0)):
+        team_groups = by_team[group_team]
+        rng.shuffle(team_groups)
         candidates = sorted(
             pk for pk in eligible if group_team is None or agents[pk].team_id == group_team
         )
         if not candidates:
             candidates = sorted(eligible)
         if not candidates:
-            plan.unassigned += len(rows)
+            plan.unassigned += sum(len(rows) for rows in team_groups)
             continue
-        for row in rows:
-            agent_id = min(candidates, key=lambda pk: (load[pk], rank[pk]))
-            load[agent_id] += 1
-            plan.lines.append(Line.of(row, agent_id, HandOutReason.SHARED))
+        for rows in team_groups:
+            agent_id = min(candidates, key=lambda pk: (clients_load[pk], items_load[pk], rank[pk]))
+            clients_load[agent_id] += 1
+            items_load[agent_id] += len(rows)
+            plan.lines.extend(Line.of(row, agent_id, HandOutReason.SHARED) for row in rows)
     return plan
 
 
