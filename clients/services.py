@@ -87,6 +87,7 @@ def client_update(
     unknown = set(data) - CLIENT_FIELDS
     if unknown:
         raise ValueError(f"client_update got unknown fields: {sorted(unknown)}")
+    owner_before = _check_assignment_change(client=client, by=by, data=data, co_agents=co_agents)
     for field, value in data.items():
         setattr(client, field, value)
     _normalise(client)
@@ -95,7 +96,24 @@ def client_update(
     client.save()
     if co_agents is not None:
         client.co_agents.set(co_agents)
+    if client.owner_id != owner_before:
+        _run_reassign_hooks([client], by)
     return client
+
+
+def _check_assignment_change(*, client: Client, by: User, data: dict, co_agents) -> int | None:
+    """A new owner on the edit form is a reassignment (the same rule, and the policies and
+    open work follow); co-agents are changed by the owner or by whoever may reassign.
+    Returns the owner before the change."""
+    current = Client.objects.select_related("owner").only("owner").get(pk=client.pk)
+    new_owner = data.get("owner", current.owner)
+    if getattr(new_owner, "pk", new_owner) != current.owner_id:
+        _check_may_reassign(owner=current.owner, by=by)
+    if co_agents is not None and by.pk != current.owner_id:
+        before = set(client.co_agents.values_list("pk", flat=True))
+        if {a.pk for a in co_agents} != before:
+            _check_may_reassign(owner=current.owner, by=by)
+    return current.owner_id
 
 
 def client_record_access(*, client: Client, user: User) -> None:
@@ -213,6 +231,7 @@ def _notify_new_agent(client: Client, agent: User, by: User) -> None:
     context = {
         "name": client.display_name,
         "agent": str(agent),
+        # Stored as JSON with the message: the number as text (a PhoneNumber is not JSON).
         "agent_phone": str(agent.phone or ""),
         "agent_email": agent.email,
     }
@@ -248,6 +267,55 @@ def on_clients_reassigned(hook) -> None:
 def _run_reassign_hooks(clients: list[Client], by: User) -> None:
     for hook in _REASSIGN_HOOKS:
         hook(clients=clients, by=by)
+    _open_work_follows(clients)
+
+
+def _open_work_follows(clients: list[Client]) -> int:
+    """The clients' open call-list items follow them to their new owner, in the caller's
+    transaction: each kind of work says which of its subjects are these clients', and the
+    queue moves them with one call per kind."""
+    from workqueue import kinds
+    from workqueue.services import items_follow_owner
+
+    owner_of = {client.pk: client.owner_id for client in clients}
+    moved = 0
+    for kind in kinds.registered():
+        if kind.subjects_of_clients is None:
+            continue
+        owners = {
+            subject_id: owner_of[client_id]
+            for client_id, subject_ids in kind.subjects_of_clients(list(owner_of)).items()
+            for subject_id in subject_ids
+        }
+        if owners:
+            moved += items_follow_owner(kind=kind.name, owners=owners)
+    return moved
+
+
+def client_may_reassign(*, client: Client | None = None, owner: User | None = None, by) -> bool:
+    """Who may give a client (or a whole book, by its ``owner``) to someone else: decided by
+    the current owner's team, never by what the user can see (a manager sees a client of
+    another team once one of his agents is co-assigned to it). Maintainers and admins: any
+    client. Managers: their own clients and those owned by an agent of a team they lead
+    (a departed agent's too). A client with no owner is the distribution's or a
+    maintainer's to give."""
+    if client is not None:
+        owner = client.owner
+    if not getattr(by, "is_active", False):
+        return False
+    if by.is_superuser or by.is_cartera_admin or by.is_maintainer:
+        return True
+    if not by.is_manager or owner is None:
+        return False
+    return owner.pk == by.pk or (owner.team_id is not None and owner.team.manager_id == by.pk)
+
+
+def _check_may_reassign(*, client: Client | None = None, owner: User | None = None, by) -> None:
+    if not client_may_reassign(client=client, owner=owner, by=by):
+        raise ValidationError(
+            _("Only a manager of the owner's team, a maintainer or an administrator can "
+              "reassign this client.")
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -276,6 +344,10 @@ def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) 
     """Give one client a new owner agent; the client is told who their new agent is."""
     if not to.is_active or not to.is_agent:
         raise ValidationError(_("%(name)s is not an active agent.") % {"name": to})
+    client = (
+        Client.objects.select_for_update(of=("self",)).select_related("owner").get(pk=client.pk)
+    )
+    _check_may_reassign(client=client, by=by)
     if client.owner_id == to.pk:
         return client
     client.owner = to
@@ -306,6 +378,7 @@ def client_book_reassign(
     inactive = [str(a) for a in to_agents if not (a.is_active and a.is_agent)]
     if inactive:
         raise ValidationError(_("Not active agents: %(names)s.") % {"names": ", ".join(inactive)})
+    _check_may_reassign(owner=from_agent, by=by)
     clients = list(Client.objects.select_for_update().filter(owner=from_agent).order_by("pk"))
     rng = random.Random(seed)
     rng.shuffle(clients)

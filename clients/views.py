@@ -136,7 +136,11 @@ def client_create(request):
 @login_required
 def client_edit(request, pk):
     client = client_for_user(user=request.user, pk=pk)
-    can_assign = _can_assign(request.user)
+    # The owner and co-agents are offered only to whoever may reassign this client (the
+    # owner's team decides, not visibility).
+    can_assign = _can_assign(request.user) and services.client_may_reassign(
+        client=client, by=request.user
+    )
     form = ClientForm(
         request.POST or None,
         instance=client,
@@ -189,6 +193,7 @@ def client_detail(request, pk):
             "can_merge": can_merge_clients(request.user),
             "reassign_form": ReassignOneForm(agents=agents_for_reassignment(user=request.user))
             if request.user.has_perm("accounts.manage_team")
+            and services.client_may_reassign(client=client, by=request.user)
             else None,
         },
     )

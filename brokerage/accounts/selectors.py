@@ -59,3 +59,13 @@ def users_without_team() -> QuerySet[User]:
 
 def managers() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name=Role.MANAGER).distinct()
+
+
+def departure_summary(*, user: User) -> dict:
+    """What a departure leaves behind, for the deactivation page: the clients the person owns
+    and the open items of their call list (through the reverse relations: the work queue's
+    app sits above this one; "open" and "agent" are its status and queue values)."""
+    return {
+        "clients": user.owned_clients.count(),
+        "open_items": user.work_items.filter(status="open", queue="agent").count(),
+    }

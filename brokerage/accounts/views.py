@@ -12,7 +12,7 @@ from . import services
 from .forms import LoginForm, ProfileForm, TeamForm, UserForm
 from .models import Team, User
 from .roles import Role
-from .selectors import team_directory, teams_led_by, users_without_team
+from .selectors import departure_summary, team_directory, teams_led_by, users_without_team
 
 
 class LoginView(auth_views.LoginView):
@@ -169,7 +169,11 @@ def user_deactivate(request, pk):
     """GET asks for confirmation and says what will happen; POST deactivates."""
     user = _get_user_for_admin(request, pk)
     if request.method != "POST":
-        return render(request, "accounts/user_deactivate.html", {"person": user})
+        return render(
+            request,
+            "accounts/user_deactivate.html",
+            {"person": user, "departure": departure_summary(user=user)},
+        )
     try:
         services.user_deactivate(user=user, by=request.user)
     except ValidationError as exc:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
-from brokerage.accounts.tests.factories import UserFactory
+from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from brokerage.notifications.models import Message, Status
 from clients.models import (
     Client,
@@ -437,6 +437,13 @@ def test_it_refuses_an_unknown_document_kind_and_writes_no_file(agent, media):
 
 
 # --- reassignment -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agent(db, manager):
+    """The owner agent, in a team the ``manager`` leads: who may reassign a client is decided
+    by its owner's team."""
+    return UserFactory(roles=["agent"], team=TeamFactory(manager=manager))
 
 
 def test_it_reassigns_a_client_and_tells_them_by_email(agent, manager):

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from brokerage.accounts.tests.factories import UserFactory
+from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from clients.models import ClientStatus
 from clients.tests.factories import ClientFactory
 from policies.models import (
@@ -622,7 +622,10 @@ def test_it_refuses_a_duplicate_insurer_code():
 def test_it_hands_a_reassigned_clients_running_policies_to_the_new_agent(agent, manager):
     from clients.services import client_book_reassign, client_reassign
 
-    newcomer = UserFactory(roles=["agent"])
+    team = TeamFactory(manager=manager)
+    newcomer = UserFactory(roles=["agent"], team=team)
+    agent.team = team
+    agent.save(update_fields=["team"])
     holder = ClientFactory(owner=agent)
     running = PolicyFactory(holder=holder, agent=agent)
     cancelled = PolicyFactory(holder=holder, agent=agent, status=PolicyStatus.CANCELLED)
