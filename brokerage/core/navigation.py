@@ -22,12 +22,7 @@ class NavEntry:
 
 NAV_ENTRIES = [
     NavEntry(_("My queue"), "workqueue:queue", frozenset({Role.AGENT})),
-    NavEntry(
-        _("My call-backs"),
-        "workqueue:callbacks",
-        frozenset({Role.AGENT}),
-        permission="accounts.work_queue",
-    ),
+    NavEntry(_("My call-backs"), "workqueue:callbacks", frozenset({Role.AGENT})),
     NavEntry(_("My figures"), "reports:mine", frozenset({Role.AGENT})),
     NavEntry(
         _("Clients"),
