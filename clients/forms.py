@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from brokerage.accounts.models import User
@@ -81,6 +82,15 @@ class ClientForm(forms.ModelForm):
             agents = (agents if agents is not None else active_agents()).filter(is_active=True)
             self.fields["owner"].queryset = agents
             self.fields["co_agents"].queryset = agents
+            if self.instance.pk:
+                # Whoever holds the file now stays choosable in their place (a departed owner,
+                # another team's co-agent), so that saving other details never drops them.
+                owner = [self.instance.owner_id] if self.instance.owner_id else []
+                co_agents = list(self.instance.co_agents.values_list("pk", flat=True))
+                for name, holders in (("owner", owner), ("co_agents", co_agents)):
+                    self.fields[name].queryset = User.objects.filter(
+                        Q(pk__in=agents.values("pk")) | Q(pk__in=holders)
+                    ).order_by("-is_active", "first_name", "last_name")
             if self.instance.pk:
                 self.initial["co_agents"] = list(self.instance.co_agents.all())
         else:

@@ -113,3 +113,24 @@ def test_the_owner_teams_manager_reassigns_the_book(world):
         by=world["owner-team manager"], notify=False,
     )  # fmt: skip
     assert counts == {world["north_agent"].pk: 1}
+
+
+def test_editing_a_file_keeps_holders_the_form_does_not_offer(client, world):
+    """The owner-team manager edits a departed agent's client on which another team's agent is
+    co-assigned: neither is among his choices, yet saving the details keeps both (before, the
+    file silently lost its owner and its co-agent)."""
+    owner = world["owner"]
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    client.force_login(world["owner-team manager"])
+    url = reverse("clients:edit", args=[world["client"].pk])
+    form = client.get(url).context["form"]
+    data = {**EDIT, "notes": "edited", "owner": form.initial["owner"],
+            "co_agents": [a.pk for a in form.initial["co_agents"]]}  # fmt: skip
+
+    client.post(url, data)
+
+    stored = Client.objects.get(pk=world["client"].pk)
+    assert stored.notes == "edited"
+    assert stored.owner == owner
+    assert list(stored.co_agents.all()) == [world["south_agent"]]
