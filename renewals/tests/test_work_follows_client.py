@@ -52,7 +52,7 @@ def _work(client, agent, *, renewals=2, follow_up=True, **fields):
         items.append(
             WorkItem.objects.create(
                 kind=QUOTE_FOLLOW_UP,
-                subject_id=QuotationFactory(client=client).pk,
+                subject_id=_quotation(client).pk,
                 title="Follow-up",
                 agent=agent,
                 due_on=timezone.localdate(),
@@ -61,6 +61,12 @@ def _work(client, agent, *, renewals=2, follow_up=True, **fields):
             )  # fmt: skip
         )
     return items
+
+
+def _quotation(client):
+    # Written by a maintainer: the factory's default author of a lead's quotation is a new
+    # agent, who would take part in the distribution.
+    return QuotationFactory(client=client, created_by=UserFactory(roles=["maintainer"]))
 
 
 def _holders(items):
