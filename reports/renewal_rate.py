@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from renewals.models import CaseStatus
 from renewals.selectors import NOT_CANCELLED
@@ -180,7 +181,8 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
 
 def _columns(currency: str) -> list[Column]:
     return [
-        Column("due", _("Due")), Column("won", _("Won")), Column("lost", _("Lost")),
+        Column("due", pgettext("renewals due in the period", "Due")),
+        Column("won", _("Won")), Column("lost", _("Lost")),
         Column("lapsed", _("Lapsed")),
         Column("open", _("Still open"), INT, _("before their end date, not counted yet")),
         Column("policy_rate", _("Policies"), PCT,

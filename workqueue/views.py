@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -251,8 +252,8 @@ def queue_export(request):
     export_record(user=request.user, what="call list", filters={"day": str(today)},
                   rows=len(items))  # fmt: skip
     columns = queue_export_columns(items)
-    header = [_("Kind"), _("Item"), *(c.header for c in columns), _("Due"), _("Attempts"),
-              _("Call back at")]  # fmt: skip
+    header = [_("Kind"), _("Item"), *(c.header for c in columns),
+              pgettext("work item due on", "Due"), _("Attempts"), _("Call back at")]  # fmt: skip
 
     def rows():
         for item in items:

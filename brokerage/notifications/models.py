@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -20,7 +21,7 @@ class Message(models.Model):
     """One message to a client or a user, kept whatever becomes of it (the outbox)."""
 
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
-    to = models.CharField(_("to"), max_length=254)
+    to = models.CharField(pgettext_lazy("message recipient", "to"), max_length=254)
     template = models.CharField(_("template"), max_length=100)
     context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
