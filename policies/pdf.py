@@ -1,7 +1,10 @@
-"""The printable policy summary and payment form (seed 000, step 2), rendered with WeasyPrint."""
+"""The printable policy summary and payment form (seed 000, step 2), rendered with WeasyPrint
+one document at a time per process (brokerage.core.pdf: Pango is not thread-safe)."""
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from brokerage.core.pdf import pdf_from_html
 
 from .models import Policy, policy_date_errors
 from .schedule import instalment_schedule
@@ -12,8 +15,6 @@ class PolicyNotPrintable(Exception):
 
 
 def policy_pdf(*, policy: Policy, language: str, base_url: str) -> bytes:
-    from weasyprint import HTML
-
     if policy_date_errors(start=policy.start_date, end=policy.end_date):
         raise PolicyNotPrintable(policy.pk)
     with translation.override(language):
@@ -31,4 +32,4 @@ def policy_pdf(*, policy: Policy, language: str, base_url: str) -> bytes:
                 "printed": timezone.now(),
             },
         )
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return pdf_from_html(html, base_url=base_url)
