@@ -206,6 +206,8 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
+# Our own number formats where Django's do not fit money (brokerage/formats/).
+FORMAT_MODULE_PATH = ["brokerage.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 LANGUAGE_COOKIE_NAME = "cartera_language"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
