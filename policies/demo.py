@@ -51,6 +51,22 @@ INSURERS = [
     ("taiping", "中国太平 Taiping", False),
 ]
 
+# The rest of the market (contracted=False): named only as the insurer a client renewed
+# with elsewhere, never offered where a policy is written.
+MARKET_INSURERS = [
+    # code, name
+    ("axa", "AXA Seguros"),
+    ("mapfre", "Mapfre México"),
+    ("chubb", "Chubb Seguros"),
+    ("zurich", "Zurich Seguros"),
+    ("allianz", "Allianz México"),
+    ("bbva-seguros", "BBVA Seguros"),
+    ("pingan", "中国平安 Ping An"),
+    ("cpic", "太平洋保险 CPIC"),
+    ("chinalife-pc", "国寿财险 China Life P&C"),
+    ("dadi", "大地保险 Dadi"),
+]
+
 ES_INSURERS = {
     Line.AUTO: Weighted(
         [("qualitas", 35), ("hdi", 25), ("ana", 15), ("inbursa", 12), ("sura", 13)]
@@ -413,6 +429,18 @@ def seed_insurers(ctx: DemoContext) -> dict[str, Insurer]:
             Insurer(code=code, name=name, preferred=preferred)
             for code, name, preferred in INSURERS
             if code not in existing
+        ]
+    )
+    market = set(
+        Insurer.objects.filter(code__in=[c for c, _ in MARKET_INSURERS]).values_list(
+            "code", flat=True
+        )
+    )
+    Insurer.objects.bulk_create(
+        [
+            Insurer(code=code, name=name, contracted=False)
+            for code, name in MARKET_INSURERS
+            if code not in market
         ]
     )
     return {i.code: i for i in Insurer.objects.filter(code__in=[c for c, _, _ in INSURERS])}

@@ -46,6 +46,14 @@ class Insurer(models.Model):
         _("preferred"), default=False, help_text=_("Offered first when quoting.")
     )
     active = models.BooleanField(_("active"), default=True)
+    contracted = models.BooleanField(
+        _("contracted"),
+        default=True,
+        help_text=_(
+            "The brokerage places policies with this insurer. Market-only insurers are only "
+            "named as the competitor a client renewed with."
+        ),
+    )
 
     class Meta:
         verbose_name = _("insurer")

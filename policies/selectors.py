@@ -210,4 +210,12 @@ def quote_for_user(*, user: User, pk: int) -> Quote:
 
 
 def active_insurers() -> QuerySet[Insurer]:
-    return Insurer.objects.filter(active=True).order_by("-preferred", "name")
+    """The insurers a policy, quote or import may be written with: active and contracted
+    (market-only insurers are never offered where a policy is written)."""
+    return Insurer.objects.filter(active=True, contracted=True).order_by("-preferred", "name")
+
+
+def market_insurers() -> QuerySet[Insurer]:
+    """Every active insurer, contracted or market-only: the competitors a client may have
+    renewed with. Contracted ones first."""
+    return Insurer.objects.filter(active=True).order_by("-contracted", "-preferred", "name")

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
@@ -62,6 +63,38 @@ def insurer_save(
     insurer.save()
     if preferred:
         Insurer.objects.exclude(pk=insurer.pk).filter(preferred=True).update(preferred=False)
+    return insurer
+
+
+MARKET_NAME_MAX = 100  # a competitor's name as the agent types it
+
+
+@transaction.atomic
+def insurer_market_get_or_create(*, name: str, by: User | None = None) -> Insurer:
+    """The insurer called ``name`` (case and spacing ignored), or a new market-only one
+    (contracted=False: a competitor, never offered where a policy is written) with a
+    generated unique code. Two agents typing the same new name at once get one insurer."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": _("Type the insurer's name.")})
+    if "\x00" in name:
+        raise ValidationError({"name": _("Null characters are not allowed.")})
+    if len(name) > MARKET_NAME_MAX:
+        raise ValidationError({"name": _("At most %(max)d characters.") % {"max": MARKET_NAME_MAX}})
+    with connection.cursor() as cursor:  # one creator per name at a time (until commit)
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"insurer:{name.lower()}"])
+    found = Insurer.objects.filter(name__iexact=name).order_by("-contracted", "pk").first()
+    if found is not None:
+        return found
+    base = slugify(name)[:14].strip("-") or "market"
+    taken = set(Insurer.objects.filter(code__startswith=base).values_list("code", flat=True))
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        code = f"{base}-{n}"
+    insurer = Insurer(name=name, code=code, contracted=False, preferred=False, active=True)
+    insurer.full_clean()
+    insurer.save()
     return insurer
 
 

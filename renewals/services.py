@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from clients.services import client_log_call_result, interaction_log
 from policies.models import Insurer, Policy, QuotationStatus
 from policies.renewing import renewal_terms
-from policies.services import policy_create, quotation_create
+from policies.services import insurer_market_get_or_create, policy_create, quotation_create
 from workqueue import kinds
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
@@ -126,12 +126,44 @@ def renewal_grade(*, case: RenewalCase, by, grade: str, client_type: str) -> Ren
     return case
 
 
+@transaction.atomic
 def renewal_record_elsewhere(
-    *, case: RenewalCase, by, lost_to: Insurer, lost_why: str, note: str = "", item=None
+    *,
+    case: RenewalCase,
+    by,
+    lost_to: Insurer | None = None,
+    other_insurer: str = "",
+    lost_why: str,
+    note: str = "",
+    item=None,
 ) -> RenewalCase:
-    """The client renewed with another insurer. From the call list the result is logged on
-    the agent's touch (timeline, the item closed, the case lost through the handler);
-    otherwise the case is closed as lost directly."""
+    """The client renewed with another insurer: one of the market's (``lost_to``), or one
+    the agent names (``other_insurer``: found by name, else created market-only), exactly
+    one of the two. From the call list the result is logged on the agent's touch (timeline,
+    the item closed, the case lost through the handler); otherwise the case is closed as
+    lost directly."""
+    other_insurer = (other_insurer or "").strip()
+    if lost_to is None and not other_insurer:
+        raise ValidationError(
+            {"lost_to": _("Choose the insurer the client renewed with, or type its name.")}
+        )
+    if lost_to is not None and other_insurer:
+        raise ValidationError(
+            {"other_insurer": _("Choose the insurer from the list or type its name, not both.")}
+        )
+    if other_insurer:
+        try:
+            lost_to = insurer_market_get_or_create(name=other_insurer, by=by)
+        except ValidationError as exc:
+            errors = exc.message_dict.get("name", exc.messages)
+            raise ValidationError({"other_insurer": errors}) from exc
+        field = "other_insurer"
+    else:
+        field = "lost_to"
+    if lost_to.pk == case.policy.insurer_id:
+        raise ValidationError(
+            {field: _("That is the policy's own insurer: choose the one the client went to.")}
+        )
     if item is not None:
         item_record_result(
             item=item, by=by, result=RENEWED_ELSEWHERE.code, note=note, page=True,

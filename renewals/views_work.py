@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from brokerage.core.filters import PkField
 from brokerage.core.forms import apply_service_errors
 from policies.forms import PolicyForm
 from policies.models import Policy
-from policies.selectors import active_insurers
+from policies.selectors import market_insurers
 from workqueue.models import ItemStatus, Queue, WorkItem
 
 from .forms_work import ElsewhereForm
@@ -36,9 +37,13 @@ def _item_for_agent(request, case) -> WorkItem | None:
     item_id = request.GET.get("item") or request.POST.get("item")
     if not item_id:
         return None
+    try:  # "²".isdigit() is true, yet no key: the field takes whole numbers a key may be
+        item_id = PkField().clean(item_id)
+    except ValidationError:
+        item_id = 0
     return get_object_or_404(
         WorkItem,
-        pk=item_id if str(item_id).isdigit() else 0,
+        pk=item_id,
         kind=RENEWAL_KIND,
         subject_id=case.pk,
         agent=request.user,
@@ -98,14 +103,15 @@ def case_elsewhere_view(request, pk):
     item = _item_for_agent(request, case)
     if case.status != CaseStatus.OPEN or (item is not None and item.status != ItemStatus.OPEN):
         return _closed(request, case)
-    insurers = active_insurers().exclude(pk=case.policy.insurer_id)
+    insurers = market_insurers().exclude(pk=case.policy.insurer_id)
     form = ElsewhereForm(request.POST or None, insurers=insurers)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            renewal_record_elsewhere(
+            case = renewal_record_elsewhere(
                 case=case, by=request.user, item=item, lost_to=data["lost_to"],
-                lost_why=data["lost_why"], note=data["note"],
+                other_insurer=data["other_insurer"], lost_why=data["lost_why"],
+                note=data["note"],
             )  # fmt: skip
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -113,7 +119,7 @@ def case_elsewhere_view(request, pk):
             messages.success(
                 request,
                 _("Recorded: %(client)s renewed with %(insurer)s.")
-                % {"client": case.policy.holder, "insurer": data["lost_to"]},
+                % {"client": case.policy.holder, "insurer": case.lost_to},
             )
             return redirect(_next_url(request, case.get_absolute_url()))
     return render(
