@@ -8,6 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from brokerage.core.filters import ignored_message, read_form
+
+from .forms import OutboxFilterForm
 from .models import Channel, Message, Status
 from .services import notification_retry
 
@@ -18,12 +21,14 @@ PAGE_SIZE = 50
 @permission_required("accounts.view_outbox", raise_exception=True)
 def outbox(request):
     qs = Message.objects.select_related("created_by")
-    status = request.GET.get("status", "")
-    channel = request.GET.get("channel", "")
-    query = request.GET.get("q", "").strip()
-    if status in Status.values:
+    values, ignored = read_form(OutboxFilterForm(request.GET))
+    if ignored:
+        flash.warning(request, ignored_message(ignored))
+    status, channel = values.get("status", ""), values.get("channel", "")
+    query = values.get("q", "").strip()
+    if status:
         qs = qs.filter(status=status)
-    if channel in Channel.values:
+    if channel:
         qs = qs.filter(channel=channel)
     if query:
         qs = qs.filter(to__icontains=query)
