@@ -18,7 +18,6 @@ from django.core.validators import validate_email
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.core.bulk import insert_rows
@@ -35,6 +34,7 @@ from policies.models import (
 from policies.services import policy_renewed
 from policies.validators import normalize_vin, validate_vin
 
+from .errors import RowProblem, render
 from .parsing import is_blank, json_value, parse_amount, parse_date, parse_phone, parse_text
 
 LINE_WORDS = {
@@ -53,7 +53,9 @@ class Issue:
     row: int
     column: str
     value: str
-    reason: str
+    reason: str  # rendered in the language of the import, for the log and old rows
+    code: str = ""  # imports.errors: rendered again in each reader's language
+    params: dict | None = None
 
 
 @dataclass
@@ -85,7 +87,7 @@ def _line(text: str) -> str:
     for line, words in LINE_WORDS.items():
         if lowered in words or lowered == line:
             return line
-    raise ValueError(_("Unknown line of business: %(value)s.") % {"value": text})
+    raise RowProblem("line_unknown", value=text)
 
 
 def parse_row(row: int, raw: dict, headers: dict) -> tuple[Record | None, list[Issue]]:
@@ -97,13 +99,16 @@ def parse_row(row: int, raw: dict, headers: dict) -> tuple[Record | None, list[I
         value = raw.get(name)
         if is_blank(value):
             if required:
-                issues.append(Issue(row, headers.get(name, name), "", _("This value is missing.")))
+                issues.append(Issue(row, headers.get(name, name), "", render("missing"), "missing"))
             return None
         try:
             values[name] = parser(value)
         except (ValueError, ValidationError) as exc:
             reason = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-            issues.append(Issue(row, headers.get(name, name), parse_text(value)[:255], reason))
+            code, params = (exc.code, exc.params) if isinstance(exc, RowProblem) else ("", None)
+            issues.append(
+                Issue(row, headers.get(name, name), parse_text(value)[:255], reason, code, params)
+            )
         return values.get(name)
 
     number = take("policy_number", parse_text, required=True)
@@ -161,7 +166,7 @@ def _currency(value) -> str:
     aliases = {"MN": "MXN", "PESOS": "MXN", "$": "MXN", "DLLS": "USD", "US$": "USD"}
     text = aliases.get(text, text)
     if text not in Currency.values:
-        raise ValueError(_("Unknown currency: %(value)s.") % {"value": value})
+        raise RowProblem("currency_unknown", value=value)
     return text
 
 
@@ -180,7 +185,7 @@ def _vin(value) -> str:
 def _year(value) -> int:
     year = int(Decimal(parse_text(value)))
     if not 1950 <= year <= timezone.now().year + 2:
-        raise ValueError(_("Not a vehicle year: %(value)s.") % {"value": value})
+        raise RowProblem("year_invalid", value=value)
     return year
 
 

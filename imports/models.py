@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from policies.models import Insurer
 
+from .errors import render as render_error
+
 
 class ReportKind(models.TextChoices):
     EXPIRY = "expiry", _("Expiry report")
@@ -102,7 +104,9 @@ class RowError(models.Model):
     row = models.PositiveIntegerField(_("row"))
     column = models.CharField(_("column"), max_length=255, blank=True)
     value = models.CharField(_("value"), max_length=255, blank=True)
-    reason = models.CharField(_("reason"), max_length=500)
+    reason = models.CharField(_("reason"), max_length=500)  # as rendered at import time
+    code = models.CharField(_("code"), max_length=40, blank=True)  # imports.errors.TEMPLATES
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("row error")
@@ -110,4 +114,9 @@ class RowError(models.Model):
         ordering = ["job", "row", "pk"]
 
     def __str__(self):
-        return f"row {self.row}: {self.reason}"
+        return f"row {self.row}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The reason in the reader's language (rows stored before codes: as stored)."""
+        return render_error(self.code, self.params, fallback=self.reason)

@@ -11,7 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import phonenumbers
 from django.conf import settings
-from django.utils.translation import gettext as _
+
+from .errors import RowProblem
 
 # Excel's day zero (the 1900 date system, with Lotus's leap-year bug folded in).
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -36,12 +37,12 @@ def parse_date(value) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
-        raise ValueError(_("Not a date: %(value)s.") % {"value": value})
+        raise RowProblem("date_not_a_date", value=value)
     if isinstance(value, int | float | Decimal):
         return _from_serial(value)
     text = str(value).strip()
     if not text:
-        raise ValueError(_("The date is empty."))
+        raise RowProblem("date_empty")
     for pattern, order in ((_ISO, "ymd"), (_CJK, "ymd"), (_DMY, "dmy")):
         match = pattern.match(text)
         if match:
@@ -52,18 +53,16 @@ def parse_date(value) -> date:
             try:
                 return date(year, parts["m"], parts["d"])
             except ValueError as exc:
-                raise ValueError(_("Not a real date: %(value)s.") % {"value": text}) from exc
+                raise RowProblem("date_not_real", value=text) from exc
     if _SERIAL.match(text):
         return _from_serial(Decimal(text))
-    raise ValueError(
-        _("Not a date: %(value)s (use 2026-12-01, 01/12/2026 or 2026年12月1日).") % {"value": text}
-    )
+    raise RowProblem("date_unknown_shape", value=text)
 
 
 def _from_serial(number) -> date:
     whole = int(number)
     if number != whole or not EXCEL_MIN <= whole <= EXCEL_MAX:
-        raise ValueError(_("Not a date: %(value)s.") % {"value": number})
+        raise RowProblem("date_not_a_date", value=number)
     return EXCEL_EPOCH + timedelta(days=whole)
 
 
@@ -74,7 +73,7 @@ def parse_amount(value) -> Decimal:
     """An amount of money, never a float: ``12,500.50``, ``12.500,50``, ``$ 12 500``,
     ``¥12,500``, ``12500 MXN``. Negative amounts are refused (premiums are not)."""
     if isinstance(value, bool):
-        raise ValueError(_("Not an amount: %(value)s.") % {"value": value})
+        raise RowProblem("amount_not_an_amount", value=value)
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
@@ -85,9 +84,9 @@ def parse_amount(value) -> Decimal:
     else:
         amount = _amount_from_text(str(value))
     if amount < 0:
-        raise ValueError(_("The amount cannot be negative: %(value)s.") % {"value": value})
+        raise RowProblem("amount_negative", value=value)
     if amount >= Decimal("1e10"):
-        raise ValueError(_("The amount is too large: %(value)s.") % {"value": value})
+        raise RowProblem("amount_too_large", value=value)
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -97,9 +96,9 @@ def _amount_from_text(text: str) -> Decimal:
     negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
     text = text.strip("()-+ ").replace(" ", "")
     if not text:
-        raise ValueError(_("The amount is empty."))
+        raise RowProblem("amount_empty")
     if not re.fullmatch(r"[\d.,]+", text):
-        raise ValueError(_("Not an amount: %(value)s.") % {"value": raw})
+        raise RowProblem("amount_not_an_amount", value=raw)
     comma, dot = text.rfind(","), text.rfind(".")
     if comma >= 0 and dot >= 0:
         # Both: the last one is the decimal mark.
@@ -122,7 +121,7 @@ def _amount_from_text(text: str) -> Decimal:
     try:
         amount = Decimal(text)
     except InvalidOperation as exc:
-        raise ValueError(_("Not an amount: %(value)s.") % {"value": raw}) from exc
+        raise RowProblem("amount_not_an_amount", value=raw) from exc
     return -amount if negative else amount
 
 
@@ -133,16 +132,16 @@ def parse_phone(value, region: str | None = None) -> str:
         value = int(value)
     text = str(value).strip()
     if not text:
-        raise ValueError(_("The phone is empty."))
+        raise RowProblem("phone_empty")
     if text.startswith("00"):
         text = "+" + text[2:]
     region = region or settings.PHONENUMBER_DEFAULT_REGION
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(_("Not a phone number: %(value)s.") % {"value": value}) from exc
+        raise RowProblem("phone_not_a_phone", value=value) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(_("Not a valid phone number: %(value)s.") % {"value": value})
+        raise RowProblem("phone_invalid", value=value)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from brokerage.celery import enqueue, enqueue_on_commit
 
 from . import expiry
+from .errors import render
 from .fields import FIELDS_BY_KIND, suggest_mapping
 from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError
 from .parsing import json_value
@@ -144,7 +145,8 @@ def _chunks(job: ImportJob):
         elif record.key in seen:
             issues.append(
                 kind.Issue(number, job.columns["policy_number"], record.policy["number"],
-                           _("The same policy as row %(row)d.") % {"row": seen[record.key]})
+                           render("duplicate_policy", {"row": seen[record.key]}),
+                           "duplicate_policy", {"row": seen[record.key]})
             )  # fmt: skip
         else:
             seen[record.key] = number
@@ -160,7 +162,8 @@ def _save_issues(job: ImportJob, issues) -> None:
     RowError.objects.bulk_create(
         [
             RowError(job=job, row=i.row, column=str(i.column)[:255], value=str(i.value)[:255],
-                     reason=str(i.reason)[:500])
+                     reason=str(i.reason)[:500], code=getattr(i, "code", ""),
+                     params=getattr(i, "params", None) or {})
             for i in issues
         ],
         batch_size=2000,

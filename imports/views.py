@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from brokerage.core.exports import export_record, xlsx_response
 
 from . import services
+from .errors import render as render_error
 from .fields import FIELDS_BY_KIND
 from .forms import MappingForm, UploadForm
 from .models import ImportJob, JobStatus
@@ -115,12 +116,17 @@ def import_progress(request, pk):
 @permission_required(PERMISSION, raise_exception=True)
 def import_errors_xlsx(request, pk):
     job = _job(pk)
-    rows = job.row_errors.values_list("row", "column", "value", "reason")
+    rows = job.row_errors.values_list("row", "column", "value", "reason", "code", "params")
     export_record(user=request.user, what="import errors", filters={"job": job.pk},
                   rows=rows.count())  # fmt: skip
+    # The reason in the reader's language (old rows without a code: as stored).
+    rendered = (
+        (row, column, value, render_error(code, params, fallback=reason))
+        for row, column, value, reason, code, params in rows.iterator()
+    )
     return xlsx_response(
         filename=f"import-{job.pk}-errors.xlsx",
         sheet=_("Errors"),
         header=[_("Row"), _("Column"), _("Value"), _("Reason")],
-        rows=rows.iterator(),
+        rows=rendered,
     )

@@ -58,7 +58,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for error in RowError.objects.filter(job=job)[:1000]:
             self.stdout.write(
-                f"  row {error.row}, {error.column}: {error.reason}"
+                f"  row {error.row}, {error.column}: {error.text}"
                 + (f" ({error.value})" if error.value else "")
             )
         self.stdout.write(

@@ -1,0 +1,51 @@
+"""What can be wrong with a report row, as a code and its parameters.
+
+A row error is stored as ``code`` + ``params`` and rendered when it is read, in the reader's
+language (``RowError.text``); the parsers raise ``RowProblem``, a ``ValueError`` whose text is
+the rendered template in the current language.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+TEMPLATES = {
+    "date_not_a_date": _("Not a date: %(value)s."),
+    "date_empty": _("The date is empty."),
+    "date_not_real": _("Not a real date: %(value)s."),
+    "date_unknown_shape": _("Not a date: %(value)s (use 2026-12-01, 01/12/2026 or 2026年12月1日)."),
+    "amount_not_an_amount": _("Not an amount: %(value)s."),
+    "amount_negative": _("The amount cannot be negative: %(value)s."),
+    "amount_too_large": _("The amount is too large: %(value)s."),
+    "amount_empty": _("The amount is empty."),
+    "phone_empty": _("The phone is empty."),
+    "phone_not_a_phone": _("Not a phone number: %(value)s."),
+    "phone_invalid": _("Not a valid phone number: %(value)s."),
+    "line_unknown": _("Unknown line of business: %(value)s."),
+    "currency_unknown": _("Unknown currency: %(value)s."),
+    "year_invalid": _("Not a vehicle year: %(value)s."),
+    "missing": _("This value is missing."),
+    "duplicate_policy": _("The same policy as row %(row)d."),
+}
+
+
+def render(code: str, params: dict | None = None, fallback: str = "") -> str:
+    """The error's text in the active language; an unknown code (or none) gives ``fallback``."""
+    template = TEMPLATES.get(code)
+    if template is None:
+        return fallback
+    try:
+        return str(template) % (params or {}) if params else str(template)
+    except (KeyError, TypeError, ValueError):
+        return fallback or str(template)
+
+
+class RowProblem(ValueError):
+    """A cell's value cannot be read: a code from ``TEMPLATES`` and its parameters (plain
+    JSON values)."""
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = {k: v if isinstance(v, int | str) else str(v) for k, v in params.items()}
+        super().__init__(code)
+
+    def __str__(self) -> str:
+        return render(self.code, self.params)
