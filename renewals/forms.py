@@ -29,7 +29,7 @@ class LadderForm(forms.Form):
     def initial_for(cls, ladder: Ladder | None) -> dict:
         if ladder is None:
             return {}
-        return {"name": ladder.name, "code": ladder.code, "is_default": ladder.is_default}
+        return {"name": ladder.display_name, "code": ladder.code, "is_default": ladder.is_default}
 
 
 class RungForm(forms.Form):

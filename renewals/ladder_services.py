@@ -46,7 +46,7 @@ def ladder_save(
             ]
     else:
         ladder = Ladder()
-    ladder.name = " ".join((name or "").split())
+    ladder.name = ladder.preset_name(" ".join((name or "").split()))
     ladder.code = (code or "").strip().lower()
     ladder.is_default = bool(is_default)
     ladder.rungs = clean_rungs

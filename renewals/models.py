@@ -23,8 +23,17 @@ class Stage(models.TextChoices):
     LAPSE_NOTICE = "lapse_notice", _("Lapse notice")
 
 
+# The ladders the product ships (migration 0002): preset code → (English name, label). A preset
+# ladder whose name is still the English one is shown with the label in the reader's language.
+LADDER_PRESETS = {
+    "design-card": ("30 / 25 / 15 days", _("30 / 25 / 15 days")),
+    "dealer": ("Dealer channel (60 days to expiry)", _("Dealer channel (60 days to expiry)")),
+}
+
+
 class Ladder(models.Model):
     name = models.CharField(_("name"), max_length=100)
+    preset = models.CharField(_("preset"), max_length=30, blank=True, editable=False)
     code = models.SlugField(_("code"), max_length=30, unique=True)
     rungs = models.JSONField(_("rungs"), default=list)
     is_default = models.BooleanField(_("default ladder"), default=False)
@@ -42,7 +51,19 @@ class Ladder(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return str(self.display_name)
+
+    @property
+    def display_name(self) -> str:
+        """The preset's label in the reader's language while nobody renamed the ladder."""
+        english, label = LADDER_PRESETS.get(self.preset, (None, None))
+        return str(label) if english is not None and self.name == english else self.name
+
+    def preset_name(self, name: str) -> str:
+        """The name to store for ``name`` typed on the form: a preset ladder's label (in any
+        language the form showed it) stays the preset's English name."""
+        english, label = LADDER_PRESETS.get(self.preset, (None, None))
+        return english if english is not None and name in (english, str(label)) else name
 
     def clean(self):
         self.rungs = validate_rungs(self.rungs)

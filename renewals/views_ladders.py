@@ -87,7 +87,7 @@ def ladder_edit_view(request, pk=None):
                 messages.success(
                     request,
                     _("Ladder “%(name)s” saved. It applies to the touches created from now on.")
-                    % {"name": saved.name},
+                    % {"name": saved.display_name},
                 )
                 return redirect("renewals:ladders")
     return render(
