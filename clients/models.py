@@ -333,6 +333,11 @@ class Interaction(models.Model):
     )
     summary = models.TextField(_("summary"))
     result = models.CharField(_("result"), max_length=100, blank=True)
+    # An entry written by the system: its message code (clients.timeline) and parameters,
+    # rendered in the reader's language; ``summary`` keeps the creator's words for search and
+    # exports (and is all there is for old rows and for what users typed).
+    message = models.CharField(_("message"), max_length=64, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
     )
@@ -346,6 +351,25 @@ class Interaction(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def text(self) -> str:
+        """The summary in the reader's language (the stored one when it has no message)."""
+        from . import timeline
+
+        if self.message and (text := timeline.render(self.message, self.params)) is not None:
+            return text
+        return self.summary
+
+    @property
+    def result_text(self) -> str:
+        """The result in the reader's language (the stored one when it has no message)."""
+        from . import timeline
+
+        if self.message and (shown := timeline.values(self.message, self.params)):
+            if "result" in shown:
+                return shown["result"]
+        return self.result
 
 
 class ClientAccess(models.Model):

@@ -134,11 +134,22 @@ def interaction_log(
     client: Client,
     by: User,
     channel: str,
-    summary: str,
+    summary: str = "",
     direction: str = "out",
     result: str = "",
     occurred_at=None,
+    message: str = "",
+    params: dict | None = None,
 ) -> Interaction:
+    """A contact on the client's timeline. The system's entries give a ``message`` code of
+    ``clients.timeline`` and its ``params`` (shown in the reader's language); ``summary`` and
+    ``result`` then default to their text in the creator's language."""
+    from . import timeline
+
+    params = params or {}
+    if message:
+        summary = summary or timeline.render(message, params) or ""
+        result = result or (timeline.values(message, params) or {}).get("result", "")[:100]
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("A contact cannot be logged in the future.")})
@@ -149,6 +160,8 @@ def interaction_log(
         direction=direction,
         summary=summary,
         result=result,
+        message=message,
+        params=params,
         occurred_at=occurred_at,
     )
     interaction.full_clean()
@@ -156,13 +169,24 @@ def interaction_log(
     return interaction
 
 
-def client_log_call_result(*, client: Client, by: User, summary: str, result, inaccurate: bool):
+def client_log_call_result(
+    *,
+    client: Client,
+    by: User,
+    inaccurate: bool,
+    summary: str = "",
+    result="",
+    message: str = "",
+    params: dict | None = None,
+):
     """A result an agent logged on a call-list item about this client: it goes on the
-    client's timeline, and once the last allowed attempt has failed (``inaccurate``) the
+    client's timeline (as a ``message`` of clients.timeline with its ``params``, shown in the
+    reader's language), and once the last allowed attempt has failed (``inaccurate``) the
     client's contact is marked inaccurate for the maintainers to fix."""
     interaction_log(
-        client=client, by=by, channel=Channel.CALL, summary=summary, result=str(result)[:100]
-    )
+        client=client, by=by, channel=Channel.CALL, summary=summary, result=str(result)[:100],
+        message=message, params=params,
+    )  # fmt: skip
     if inaccurate and not client.contact_inaccurate:
         client_update(client=client, by=by, data={"contact_inaccurate": True})
 

@@ -13,7 +13,9 @@ class PoliciesConfig(AppConfig):
         from .kind import register_kinds
         from .selectors import client_ids_by_policy_or_vehicle
         from .services import policies_follow_new_owner
+        from .timeline import register_messages
 
         search.register_matcher(client_ids_by_policy_or_vehicle)
         client_services.on_clients_reassigned(policies_follow_new_owner)
         register_kinds()
+        register_messages()

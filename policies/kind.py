@@ -98,7 +98,7 @@ def follow_up_context(items) -> dict[int, dict]:
     subject_ids = {item.subject_id for item in items}
     quotations = (
         _quotations(subject_ids)
-        .select_related("client")
+        .select_related("client", "renews__insurer")
         .prefetch_related(Prefetch("quotes", queryset=Quote.objects.select_related("insurer")))
         .in_bulk()
     )

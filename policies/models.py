@@ -8,8 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client
@@ -70,12 +70,23 @@ class QuotationStatus(models.TextChoices):
     LOST = "lost", _("Not bought")
 
 
+class QuotationKind(models.TextChoices):
+    NEED = "", _("Need of the client")
+    RENEWAL = "renewal", _("Renewal")
+
+
 class Quotation(models.Model):
     """One need of a client (e.g. "insure the new pickup"), answered by several quotes."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="quotations")
     line = models.CharField(_("line of business"), max_length=16, choices=Line.choices)
     description = models.CharField(_("what the client needs"), max_length=255)
+    # A quotation the system opened is titled in the reader's language (see ``title``); its
+    # ``description`` keeps the creator's words for search and exports.
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=QuotationKind.choices, default=QuotationKind.NEED,
+        blank=True,
+    )  # fmt: skip
     status = models.CharField(
         _("status"), max_length=8, choices=QuotationStatus.choices, default=QuotationStatus.OPEN
     )
@@ -96,6 +107,21 @@ class Quotation(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
+        return self.title
+
+    @property
+    def renews_label(self) -> str:
+        """The renewed policy of a renewal quotation the system opened ("" otherwise)."""
+        if self.kind == QuotationKind.RENEWAL and self.renews_id:
+            return str(self.renews)
+        return ""
+
+    @property
+    def title(self) -> str:
+        """The title in the reader's language: a renewal quotation says which policy it
+        renews; any other shows what the client needs as typed."""
+        if renews := self.renews_label:
+            return gettext("Renewal of %(policy)s") % {"policy": renews}
         return self.description
 
 

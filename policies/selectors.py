@@ -184,7 +184,7 @@ def policies_of_client(*, client: Client) -> QuerySet[Policy]:
 
 
 def quotations_of_client(*, client: Client) -> QuerySet[Quotation]:
-    return client.quotations.prefetch_related(
+    return client.quotations.select_related("renews__insurer").prefetch_related(
         Prefetch("quotes", queryset=Quote.objects.select_related("insurer"))
     )
 
@@ -192,7 +192,7 @@ def quotations_of_client(*, client: Client) -> QuerySet[Quotation]:
 def quotation_for_user(*, user: User, pk: int) -> Quotation:
     return get_object_or_404(
         Quotation.objects.filter(client__in=Client.objects.visible_to(user).values("pk"))
-        .select_related("client", "created_by")
+        .select_related("client", "created_by", "renews__insurer")
         .prefetch_related(
             Prefetch("quotes", queryset=Quote.objects.select_related("insurer", "policy"))
         ),

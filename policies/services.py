@@ -17,7 +17,6 @@ from brokerage.core.bulk import bulk_set_with_history
 from clients.models import Client, ClientStatus
 from clients.search import compact
 from clients.services import client_log_call_result
-from workqueue import kinds
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close
@@ -35,6 +34,7 @@ from .models import (
     Vehicle,
 )
 from .renewing import run_renewed_hooks
+from .timeline import FOLLOW_UP_RESULT
 from .validators import normalize_vin
 
 POLICY_FIELDS = {
@@ -286,14 +286,16 @@ def quotation_create(
     description: str,
     quotes: Sequence[dict],
     renews: Policy | None = None,
+    kind: str = "",
 ) -> Quotation:
     """One need of a client, with the quotes of one or more insurers to compare; ``renews`` is
     the policy whose renewal is quoted (the quote bought then renews it)."""
     if not quotes:
         raise ValidationError(_("Add at least one quote."))
     quotation = Quotation(
-        client=client, line=line, description=description, created_by=by, renews=renews
-    )
+        client=client, line=line, description=description, created_by=by, renews=renews,
+        kind=kind,
+    )  # fmt: skip
     quotation.full_clean()
     quotation.save()
     for data in quotes:
@@ -354,14 +356,12 @@ def quote_follow_up_handle_result(*, item, result, by, note, details, failed_att
     that sends the item to the maintainers marks the client's contact inaccurate."""
     quotation = Quotation.objects.select_related("client").get(pk=item.subject_id)
     client = quotation.client
-    label = kinds.result_label(result, kind=QUOTE_FOLLOW_UP)
-    summary = _("Follow-up of the quotation “%(quotation)s”: %(result)s.") % {
-        "quotation": quotation.description, "result": label,
-    }  # fmt: skip
-    if note:
-        summary += " " + note
     client_log_call_result(
-        client=client, by=by, summary=summary, result=label,
+        client=client, by=by, message=FOLLOW_UP_RESULT,
+        params={
+            "quotation": quotation.description, "renews": quotation.renews_label,
+            "result": result, "note": note or "",
+        },
         inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
     )  # fmt: skip
 

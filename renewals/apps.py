@@ -11,7 +11,9 @@ class RenewalsConfig(AppConfig):
 
         from .kind import register_kinds
         from .services import renewal_policy_renewed
+        from .timeline import register_messages
 
         register_kinds()
+        register_messages()
         # Every renewal (renew button, renewal quote bought, import) wins the case here.
         on_policy_renewed(renewal_policy_renewed)

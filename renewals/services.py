@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.services import client_log_call_result, interaction_log
-from policies.models import Insurer, Policy, QuotationStatus
+from policies.models import Insurer, Policy, QuotationKind, QuotationStatus
 from policies.renewing import renewal_terms
 from policies.services import insurer_market_get_or_create, policy_create, quotation_create
-from workqueue import kinds
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_record_result, items_close, points_award
 
+from . import timeline
 from .kind import DECLINED, RENEWAL_KIND, RENEWED, RENEWED_ELSEWHERE, VEHICLE_SOLD
 from .models import CaseStatus, ClientType, CompetitorWhy, Grade, LostReason, RenewalCase
 
@@ -63,12 +63,9 @@ def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -
         pk=item.subject_id
     )
     client = case.policy.holder
-    label = kinds.result_label(result, kind=RENEWAL_KIND)
-    summary = _("Renewal of %(policy)s: %(result)s.") % {"policy": case.policy, "result": label}
-    if note:
-        summary += " " + note
     client_log_call_result(
-        client=client, by=by, summary=summary, result=label,
+        client=client, by=by, message=timeline.RESULT,
+        params={"policy": str(case.policy), "result": result, "note": note or ""},
         inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
     )  # fmt: skip
     if result in LOST_BY_RESULT:
@@ -253,9 +250,8 @@ def renewal_policy_renewed(*, old: Policy, new: Policy, by) -> None:
     _close_items(case, result=RENEWED.code)
     _award_points(case=case, by=by, premium=new.premium)
     interaction_log(
-        client=old.holder, by=by, channel="call",
-        summary=_("Renewed %(old)s as %(new)s.") % {"old": old, "new": new},
-        result=str(RENEWED.label),
+        client=old.holder, by=by, channel="call", message=timeline.RENEWED,
+        params={"old": str(old), "new": str(new), "result": RENEWED.code},
     )  # fmt: skip
 
 
@@ -274,6 +270,7 @@ def renewal_quote(*, case: RenewalCase, by):
         line=old.line,
         description=_("Renewal of %(policy)s") % {"policy": old},
         renews=old,
+        kind=QuotationKind.RENEWAL,
         quotes=[
             {
                 "insurer": old.insurer,

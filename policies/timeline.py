@@ -1,0 +1,36 @@
+"""The quotation entries of the client's timeline (registered in PoliciesConfig.ready)."""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from clients import timeline
+from workqueue import kinds
+
+from .kind import QUOTE_FOLLOW_UP
+
+FOLLOW_UP_RESULT = "policies.follow_up_result"
+
+
+def quotation_title(*, description: str, renews: str = "") -> str:
+    """A renewal quotation is titled in the reader's language; others as typed (as
+    Quotation.title)."""
+    if renews:
+        return gettext("Renewal of %(policy)s") % {"policy": renews}
+    return description
+
+
+def _follow_up_values(params: dict) -> dict:
+    return {
+        "quotation": quotation_title(
+            description=params.get("quotation", ""), renews=params.get("renews", "")
+        ),
+        "result": kinds.result_label(params["result"], kind=QUOTE_FOLLOW_UP),
+    }
+
+
+def register_messages() -> None:
+    timeline.register(
+        FOLLOW_UP_RESULT,
+        _("Follow-up of the quotation “%(quotation)s”: %(result)s."),
+        _follow_up_values,
+    )
