@@ -4,10 +4,8 @@
 import pytest
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.tests.factories import UserFactory
-from renewals import models
 from renewals.ladders import DEALER_RUNGS, validate_rungs
 from renewals.models import Ladder
 from renewals.tests.test_ladder_pages import ladder_post, own_rungs
@@ -17,36 +15,37 @@ pytestmark = pytest.mark.django_db
 ENGLISH = "Dealer channel (60 days to expiry)"
 
 
+ZH = "车商渠道（到期前 60 天）"
+
+
 @pytest.fixture
-def dealer(ladders, monkeypatch):
-    """The dealer preset, its label standing in for a translated one (the lead translates the
-    real label later): a msgid the catalogues already have."""
-    monkeypatch.setitem(models.LADDER_PRESETS, "dealer", (ENGLISH, gettext_lazy("Ladder")))
+def dealer(ladders):
+    """The dealer preset, with its English default name."""
     Ladder.objects.filter(pk=ladders["dealer"].pk).update(name=ENGLISH, preset="dealer")
     return Ladder.objects.get(pk=ladders["dealer"].pk)
 
 
 def test_it_names_a_preset_ladder_in_the_reader_language(client, dealer):
     with translation.override("zh-hans"):
-        assert str(dealer) == dealer.display_name == "节点方案"
+        assert str(dealer) == dealer.display_name == ZH
     with translation.override("en"):
-        assert str(dealer) == "Ladder"
+        assert str(dealer) == ENGLISH
     client.force_login(UserFactory(roles=["manager"], language="zh-hans"))
     page = client.get(reverse("renewals:ladders")).content.decode()
-    assert "节点方案" in page and ENGLISH not in page
+    assert ZH in page and ENGLISH not in page
 
 
 def test_it_keeps_the_preset_when_the_translated_name_is_saved_unchanged(client, dealer):
     client.force_login(UserFactory(roles=["manager"], language="zh-hans"))
     form = client.get(reverse("renewals:ladder_edit", args=[dealer.pk])).context["form"]
-    assert form.initial["name"] == "节点方案"
+    assert form.initial["name"] == ZH
     rungs = own_rungs(dealer)
-    data = ladder_post(name="节点方案", code="dealer", rungs=rungs, initial=len(rungs))
+    data = ladder_post(name=ZH, code="dealer", rungs=rungs, initial=len(rungs))
     assert client.post(reverse("renewals:ladder_edit", args=[dealer.pk]), data).status_code == 302
     dealer.refresh_from_db()
     assert dealer.name == ENGLISH
     with translation.override("en"):
-        assert dealer.display_name == "Ladder"
+        assert dealer.display_name == ENGLISH
 
 
 def test_it_keeps_the_name_of_a_renamed_preset_ladder(client, dealer):
