@@ -173,7 +173,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
-    from .services import renewal_handle_result
+    from .services import renewal_handle_result, renewal_lock_subject
 
     kinds.register(
         kinds.WorkKind(
@@ -182,6 +182,7 @@ def register_kinds() -> None:
             order=10,
             results=RENEWAL_RESULTS,
             result_handler=renewal_handle_result,
+            lock_subject=renewal_lock_subject,
             owners=renewal_owners,
             handed_out=renewal_handed_out,
             clients_of=renewal_clients_of,

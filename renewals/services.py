@@ -52,6 +52,12 @@ def _lock_case(case_id: int, *, related=()) -> RenewalCase:
     )
 
 
+def renewal_lock_subject(case_id: int) -> None:
+    """The renewal kind's lock before a result is logged on one of its touches: the same order
+    as every renewal path (the case's open touches by id, then the case)."""
+    _lock_case(case_id)
+
+
 def _close_items(case: RenewalCase, *, result: str = "") -> None:
     """Close the case's open touches (a result is set when one is given)."""
     items_close(kind=RENEWAL_KIND, subject_ids=[case.pk], result=result)

@@ -95,6 +95,10 @@ class WorkKind:
     after_result: Callable | None = field(default=None, compare=False)
     # context(items) -> {item_id: dict}
     context: Callable | None = field(default=None, compare=False)
+    # lock_subject(subject_id): take the subject's row locks before the queue locks the item,
+    # in the one order the kind's own services use (renewals: the case's open items by id,
+    # then the case), so that results on two items of one subject never deadlock.
+    lock_subject: Callable | None = field(default=None, compare=False)
     card_template: str = "workqueue/_item.html"
     maintainer_template: str = "workqueue/_maintainer_item.html"
     export_columns: tuple[ExportColumn, ...] = ()

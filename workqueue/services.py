@@ -204,8 +204,10 @@ def item_record_result(
     again, one after the other or at the same moment (results on one item are serialised by
     the item's row lock), logs nothing more and answers with the first outcome
     (``item.replayed`` is then true); the unique constraint on (item, token) backs this up."""
-    item = WorkItem.objects.select_for_update().get(pk=item.pk)
     kind = kinds.get(item.kind)
+    if kind.lock_subject is not None:
+        kind.lock_subject(item.subject_id)
+    item = WorkItem.objects.select_for_update().get(pk=item.pk)
     if token is not None:
         first = item.results.filter(token=token, by=by).first()
         if first is not None:
