@@ -82,6 +82,8 @@ class ImportJob(models.Model):
     diff = models.JSONField(_("since the last import"), default=dict, blank=True)
     policy_keys = models.JSONField(default=list, blank=True, editable=False)
     message = models.TextField(_("message"), blank=True)
+    # When the commit was last sent to the broker: the beat sweep re-sends by this, not by upload.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -97,7 +97,7 @@ def commit_queue(*, job_id: int) -> bool:
 
     waiting = [JobStatus.PREVIEWED, JobStatus.FAILED]
     claimed = ImportJob.objects.filter(pk=job_id, status__in=waiting).update(
-        status=JobStatus.QUEUED
+        status=JobStatus.QUEUED, queued_at=timezone.now()
     )
     if claimed:
         # The job says "queued" whatever the broker answers; with the broker down the request
@@ -112,13 +112,35 @@ def import_requeue_stale() -> int:
     from .tasks import import_commit_task
 
     cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
+    # By when the job was queued (jobs queued before queued_at existed: by upload).
     ids = list(
-        ImportJob.objects.filter(status=JobStatus.QUEUED, uploaded_at__lt=cutoff)
-        .filter(Q(started_at__isnull=True) | Q(started_at__lt=cutoff))
+        ImportJob.objects.filter(status=JobStatus.QUEUED)
+        .filter(Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, uploaded_at__lt=cutoff))
         .order_by("pk")
         .values_list("pk", flat=True)[:100]
     )
-    return sum(enqueue(import_commit_task, job_id) for job_id in ids)
+    sent = 0
+    for job_id in ids:
+        if enqueue(import_commit_task, job_id):
+            # Sent again: the next sweep waits a full period from now.
+            ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+                queued_at=timezone.now()
+            )
+            sent += 1
+    return sent
+
+
+def import_claim(*, job_id: int, redelivered: bool = False) -> bool:
+    """Claim a queued job for the task about to commit it (queued → running, one conditional
+    update), so a task delivered twice, or re-sent by the sweep while the first still runs,
+    commits once. A job left running by a worker that died is taken over only by the broker's
+    redelivery of that same task (acks late), which resumes after the last chunk written."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING
+    )
+    if claimed:
+        return True
+    return redelivered and ImportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).exists()
 
 
 def _chunks(job: ImportJob):

@@ -29,6 +29,8 @@ class DashboardPrint(models.Model):
     file = models.FileField(_("file"), upload_to="reports/prints/", blank=True)
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    # When the print was last sent to the broker: the beat sweep re-sends by this.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -25,8 +26,9 @@ def print_request(*, user, params, language: str) -> DashboardPrint:
 
     filters = ReportFilters.from_query(params, user=user)
     printed = DashboardPrint.objects.create(
-        user=user, filters=filters.as_query(), language=language, views_total=len(REPORTS)
-    )
+        user=user, filters=filters.as_query(), language=language, views_total=len(REPORTS),
+        queued_at=timezone.now(),
+    )  # fmt: skip
     # The print says "queued" whatever the broker answers; with the broker down the request
     # still succeeds and print_requeue_stale sends the task once it is back.
     enqueue_on_commit(dashboard_print_task, printed.pk)
@@ -39,12 +41,38 @@ def print_requeue_stale() -> int:
     from .tasks import dashboard_print_task
 
     cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
+    # By when the print was queued (prints asked for before queued_at existed: by request).
     ids = list(
-        DashboardPrint.objects.filter(status=PrintStatus.QUEUED, created_at__lt=cutoff)
+        DashboardPrint.objects.filter(status=PrintStatus.QUEUED)
+        .filter(Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, created_at__lt=cutoff))
         .order_by("pk")
         .values_list("pk", flat=True)[:100]
     )
-    return sum(enqueue(dashboard_print_task, print_id) for print_id in ids)
+    sent = 0
+    for print_id in ids:
+        if enqueue(dashboard_print_task, print_id):
+            # Sent again: the next sweep waits a full period from now.
+            DashboardPrint.objects.filter(pk=print_id, status=PrintStatus.QUEUED).update(
+                queued_at=timezone.now()
+            )
+            sent += 1
+    return sent
+
+
+def print_claim(*, print_id: int, redelivered: bool = False) -> bool:
+    """Claim a queued print for the task about to render it (queued → running, one conditional
+    update), so a task delivered twice, or re-sent by the sweep while the first still runs,
+    prints once. A print left running by a worker that died is taken over only by the broker's
+    redelivery of that same task (acks late)."""
+    claimed = DashboardPrint.objects.filter(pk=print_id, status=PrintStatus.QUEUED).update(
+        status=PrintStatus.RUNNING
+    )
+    if claimed:
+        return True
+    return (
+        redelivered
+        and DashboardPrint.objects.filter(pk=print_id, status=PrintStatus.RUNNING).exists()
+    )
 
 
 def print_render(printed: DashboardPrint, *, base_url: str = "") -> DashboardPrint:

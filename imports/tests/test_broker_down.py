@@ -71,7 +71,7 @@ def test_it_queues_the_import_without_a_500_and_the_sweep_sends_it_later(
     assert import_requeue_stale() == 0
     # ...a stale one is, and with the broker down again it stays queued for the next sweep.
     ImportJob.objects.filter(pk=job.pk).update(
-        uploaded_at=timezone.now() - datetime.timedelta(hours=1)
+        queued_at=timezone.now() - datetime.timedelta(hours=1)
     )
     assert import_requeue_stale() == 0
     assert ImportJob.objects.get(pk=job.pk).status == JobStatus.QUEUED
