@@ -44,6 +44,28 @@ def enqueue_on_commit(task, *args) -> None:
     transaction.on_commit(lambda: enqueue(task, *args))
 
 
+def requeue_stale(queued, task, *, created_field: str, limit: int = 100) -> int:
+    """Send ``task`` again for the rows of ``queued`` (a queryset of rows waiting for their
+    task, with a ``queued_at``) queued more than TASK_REQUEUE_AFTER_MINUTES ago: the broker was
+    down when they were queued, or lost the task. Rows from before ``queued_at`` existed go by
+    ``created_field``. A row sent again is stamped, so the next sweep waits a full period.
+    Returns how many were sent; the task claims its row, so a duplicate does nothing."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
+    stale = Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, **{f"{created_field}__lt": cutoff})
+    sent = 0
+    for pk in list(queued.filter(stale).order_by("pk").values_list("pk", flat=True)[:limit]):
+        if enqueue(task, pk):
+            queued.filter(pk=pk).update(queued_at=timezone.now())
+            sent += 1
+    return sent
+
+
 def _morning():
     # Read from the environment like settings.MORNING_JOB_HOUR (settings are not loaded yet).
     return crontab(

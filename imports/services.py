@@ -14,18 +14,16 @@ import json
 import pickle
 import tempfile
 from collections import Counter
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from brokerage.celery import enqueue, enqueue_on_commit
+from brokerage.celery import enqueue_on_commit, requeue_stale
 
 from . import expiry
 from .errors import render
@@ -111,23 +109,11 @@ def import_requeue_stale() -> int:
     was down when they were queued, or lost their task). Returns how many were sent."""
     from .tasks import import_commit_task
 
-    cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
-    # By when the job was queued (jobs queued before queued_at existed: by upload).
-    ids = list(
-        ImportJob.objects.filter(status=JobStatus.QUEUED)
-        .filter(Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, uploaded_at__lt=cutoff))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:100]
+    return requeue_stale(
+        ImportJob.objects.filter(status=JobStatus.QUEUED),
+        import_commit_task,
+        created_field="uploaded_at",
     )
-    sent = 0
-    for job_id in ids:
-        if enqueue(import_commit_task, job_id):
-            # Sent again: the next sweep waits a full period from now.
-            ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-                queued_at=timezone.now()
-            )
-            sent += 1
-    return sent
 
 
 def import_claim(*, job_id: int, redelivered: bool = False) -> bool:

@@ -1,17 +1,13 @@
 """The whole dashboard as one PDF: every view with the same filters, as the user who asked
 sees the book, in their language. Printed by a Celery task that says how far it has got."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Q
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 
-from brokerage.celery import enqueue, enqueue_on_commit
+from brokerage.celery import enqueue_on_commit, requeue_stale
 from brokerage.core.exports import export_record
 from brokerage.core.pdf import pdf_from_html
 
@@ -40,23 +36,11 @@ def print_requeue_stale() -> int:
     when they were asked for, or lost their task). Returns how many were sent."""
     from .tasks import dashboard_print_task
 
-    cutoff = timezone.now() - timedelta(minutes=settings.TASK_REQUEUE_AFTER_MINUTES)
-    # By when the print was queued (prints asked for before queued_at existed: by request).
-    ids = list(
-        DashboardPrint.objects.filter(status=PrintStatus.QUEUED)
-        .filter(Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, created_at__lt=cutoff))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:100]
+    return requeue_stale(
+        DashboardPrint.objects.filter(status=PrintStatus.QUEUED),
+        dashboard_print_task,
+        created_field="created_at",
     )
-    sent = 0
-    for print_id in ids:
-        if enqueue(dashboard_print_task, print_id):
-            # Sent again: the next sweep waits a full period from now.
-            DashboardPrint.objects.filter(pk=print_id, status=PrintStatus.QUEUED).update(
-                queued_at=timezone.now()
-            )
-            sent += 1
-    return sent
 
 
 def print_claim(*, print_id: int, redelivered: bool = False) -> bool:

@@ -54,9 +54,9 @@ def test_it_resends_a_job_queued_long_ago_and_waits_a_full_period_after(queued, 
 
 
 def test_it_refreshes_queued_at_when_the_sweep_resends(queued, monkeypatch):
-    from imports import services
+    from brokerage import celery
 
-    monkeypatch.setattr(services, "enqueue", lambda task, *args: True)  # sent, not run
+    monkeypatch.setattr(celery, "enqueue", lambda task, *args: True)  # sent, not run
     ImportJob.objects.filter(pk=queued.pk).update(queued_at=timezone.now() - LONG_AGO)
     assert import_requeue_stale() == 1
     assert ImportJob.objects.get(pk=queued.pk).queued_at > timezone.now() - LONG_AGO / 2

@@ -46,9 +46,9 @@ def test_it_does_not_resend_an_old_print_queued_just_now(queued):
 
 
 def test_it_refreshes_queued_at_when_the_sweep_resends(queued, monkeypatch):
-    from reports import printing
+    from brokerage import celery
 
-    monkeypatch.setattr(printing, "enqueue", lambda task, *args: True)  # sent, not run
+    monkeypatch.setattr(celery, "enqueue", lambda task, *args: True)  # sent, not run
     DashboardPrint.objects.filter(pk=queued.pk).update(queued_at=timezone.now() - LONG_AGO)
     assert print_requeue_stale() == 1
     assert print_requeue_stale() == 0  # re-sent just now: not again at the next sweep
