@@ -266,6 +266,8 @@ NOTIFICATION_REQUEUE_AFTER_MINUTES = env.int("NOTIFICATION_REQUEUE_AFTER_MINUTES
 # Phones typed without a country code are read as numbers of this region.
 PHONENUMBER_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="MX")
 PHONENUMBER_DB_FORMAT = "E164"
+# Amounts entered or imported without a currency are in this one (an insurer may set its own).
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="MXN")
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 CLIENT_DOCUMENT_MAX_BYTES = env.int("CLIENT_DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 # A prospect who does not buy is followed up this many days later.

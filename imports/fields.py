@@ -77,6 +77,16 @@ EXPIRY_FIELDS = [
     Field("year", _("Year"), "int", False, (
         "year", "model year", "año", "ano", "año modelo", "年款", "车辆年份",
     )),
+    # Filled in by the maintainer before importing (seed 001): who works the policy, and from
+    # when. Insurers' own staff columns (经办人, "Ejecutivo") are not these.
+    Field("agent", _("Sales agent"), "text", False, (
+        "agent", "sales agent", "salesperson", "assigned to", "agente", "vendedor",
+        "asesor", "asignado a", "业务员", "销售员", "跟进人", "分配给",
+    )),
+    Field("handout_date", _("Hand-out date"), "date", False, (
+        "hand-out date", "handout date", "assigned on", "assignment date",
+        "fecha de asignación", "fecha de asignacion", "asignado el", "分配日期", "下发日期",
+    )),
 ]  # fmt: skip
 
 FIELDS_BY_KIND = {"expiry": EXPIRY_FIELDS}

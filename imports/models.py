@@ -32,6 +32,8 @@ class ColumnMapping(models.Model):
     insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.CASCADE)
     kind = models.CharField(_("report"), max_length=16, choices=ReportKind.choices)
     columns = models.JSONField(_("columns"), default=dict)  # {field: header}
+    # The sheet the maintainer chose in a workbook of several (blank: the first with a header).
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -101,6 +103,11 @@ class ImportJob(models.Model):
         return int(self.rows_done * 100 / self.total_rows) if self.total_rows else 0
 
 
+class RowLevel(models.TextChoices):
+    ERROR = "error", _("Error")  # the row is not imported
+    WARNING = "warning", _("Warning")  # the row is imported; something in it needs a look
+
+
 class RowError(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row = models.PositiveIntegerField(_("row"))
@@ -109,6 +116,9 @@ class RowError(models.Model):
     reason = models.CharField(_("reason"), max_length=500)  # as rendered at import time
     code = models.CharField(_("code"), max_length=40, blank=True)  # imports.errors.TEMPLATES
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    level = models.CharField(
+        _("level"), max_length=8, choices=RowLevel.choices, default=RowLevel.ERROR
+    )
 
     class Meta:
         verbose_name = _("row error")

@@ -54,6 +54,20 @@ class Insurer(models.Model):
             "named as the competitor a client renewed with."
         ),
     )
+    # How this insurer's reports are read: phones without a country code, amounts without a
+    # currency column, the language of the clients they bring. Blank: the brokerage's own.
+    country = models.CharField(
+        _("country"), max_length=2, blank=True,
+        help_text=_("Phones in its reports without a country code are read as this country's."),
+    )  # fmt: skip
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, blank=True,
+        help_text=_("Amounts in its reports without a currency column are in this currency."),
+    )  # fmt: skip
+    client_language = models.CharField(
+        _("clients' language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        help_text=_("The language of the new clients its reports bring."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("insurer")
@@ -62,6 +76,18 @@ class Insurer(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def phone_region(self) -> str:
+        return (self.country or settings.PHONENUMBER_DEFAULT_REGION).upper()
+
+    @property
+    def report_currency(self) -> str:
+        return self.currency or settings.DEFAULT_CURRENCY
+
+    @property
+    def report_language(self) -> str:
+        return self.client_language or settings.LANGUAGE_CODE
 
 
 class QuotationStatus(models.TextChoices):
