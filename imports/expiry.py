@@ -56,6 +56,21 @@ class Issue:
     reason: str  # rendered in the language of the import, for the log and old rows
     code: str = ""  # imports.errors: rendered again in each reader's language
     params: dict | None = None
+    level: str = "error"  # imports.models.RowLevel: an error keeps the row out, a warning not
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """How this insurer's report is read where a cell does not say: phones without a country
+    code, amounts without a currency column, the language of the clients it brings."""
+
+    region: str
+    currency: str
+    language: str
+
+    @classmethod
+    def of(cls, insurer) -> "ReadContext":
+        return cls(insurer.phone_region, insurer.report_currency, insurer.report_language)
 
 
 @dataclass
@@ -65,6 +80,7 @@ class Record:
     policy: dict
     client: dict
     vehicle: dict | None
+    warnings: list[Issue] = field(default_factory=list)  # the row is imported all the same
 
 
 @dataclass
@@ -90,8 +106,11 @@ def _line(text: str) -> str:
     raise RowProblem("line_unknown", value=text)
 
 
-def parse_row(row: int, raw: dict, headers: dict) -> tuple[Record | None, list[Issue]]:
-    """One report row into a record, or the list of what is wrong with it."""
+def parse_row(
+    row: int, raw: dict, headers: dict, context: ReadContext
+) -> tuple[Record | None, list[Issue]]:
+    """One report row into a record, or the list of what is wrong with it (errors); what is
+    doubtful in a row that is imported all the same goes in ``record.warnings``."""
     issues: list[Issue] = []
     values: dict = {}
 

@@ -28,12 +28,13 @@ from brokerage.celery import enqueue_on_commit, requeue_stale
 from . import expiry
 from .errors import render
 from .fields import FIELDS_BY_KIND, suggest_mapping
-from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError
+from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError, RowLevel
 from .parsing import json_value
 from .reader import ReportError, open_table
 
-# What each report kind's rows mean: parse_row(row, raw, headers), classify(records,
-# insurer), apply(outcome, by=...), and Issue. Collection reports will register theirs.
+# What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
+# classify(records, insurer), apply(outcome, by=...), and Issue. Collection reports will
+# register theirs.
 REPORT_KINDS = {ReportKind.EXPIRY: expiry}
 
 CHUNK = 5000
@@ -145,9 +146,12 @@ def _chunks(job: ImportJob):
     positions = {f: index[h] for f, h in job.columns.items() if h in index}
     seen: dict[str, int] = {}
     records, issues = [], []
+    context = kind.ReadContext.of(job.insurer)
     for number, cells in rows:
         raw = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
-        record, row_issues = kind.parse_row(number, raw, job.columns)
+        record, row_issues = kind.parse_row(number, raw, job.columns, context)
+        if record is not None and record.warnings:
+            issues.extend(record.warnings)
         if row_issues:
             issues.extend(row_issues)
         elif record.key in seen:
@@ -171,11 +175,17 @@ def _save_issues(job: ImportJob, issues) -> None:
         [
             RowError(job=job, row=i.row, column=str(i.column)[:255], value=str(i.value)[:255],
                      reason=str(i.reason)[:500], code=getattr(i, "code", ""),
-                     params=getattr(i, "params", None) or {})
+                     params=getattr(i, "params", None) or {},
+                     level=getattr(i, "level", RowLevel.ERROR))
             for i in issues
         ],
         batch_size=2000,
     )  # fmt: skip
+
+
+def _error_count(issues) -> int:
+    """The rows kept out (warnings are on rows that were imported)."""
+    return sum(1 for i in issues if getattr(i, "level", RowLevel.ERROR) == RowLevel.ERROR)
 
 
 def _parsed_name(job: ImportJob) -> str:
@@ -218,8 +228,8 @@ def dry_run(job: ImportJob) -> ImportJob:
             counts.update(kind.classify(records, job.insurer).verdicts.values())
     _save_issues(job, all_issues)
     job.created, job.updated = counts["new"], counts["updated"]
-    job.unchanged, job.errors = counts["unchanged"], len(all_issues)
-    job.total_rows = sum(counts.values()) + len(all_issues)
+    job.unchanged, job.errors = counts["unchanged"], _error_count(all_issues)
+    job.total_rows = sum(counts.values()) + job.errors
     job.preview = {
         "fields": list(job.columns),
         "rows": [
@@ -298,10 +308,10 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
             progress(job)
     _merge_pending_index_entries()
     _save_issues(job, all_issues)
-    job.errors = len(all_issues)
+    job.errors = _error_count(all_issues)
     job.policy_keys = sorted(keys)
     job.diff = _diff(job, keys, all_changes)
-    job.rows_done = job.total_rows = written + len(all_issues)
+    job.rows_done = job.total_rows = written + job.errors
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
     name = _parsed_name(job)
