@@ -287,6 +287,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_MB", default=50) * 2**20
 # An .xlsx is a zip: refuse one that would expand past this size or ratio (a zip bomb).
 IMPORT_MAX_EXPANDED_BYTES = env.int("IMPORT_MAX_EXPANDED_MB", default=600) * 2**20
 IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=100)
+# A workbook's sheet is loaded whole (python-calamine): one whose XML, with the shared strings,
+# unpacks past this is refused before loading, which bounds an import's memory (CSV: no limit).
+IMPORT_MAX_SHEET_BYTES = env.int("IMPORT_MAX_SHEET_MB", default=100) * 2**20
 
 # --- Work queues -----------------------------------------------------------------------------
 

@@ -15,6 +15,9 @@ class ReportKind(models.TextChoices):
 
 class JobStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
+    # The dry run runs in a task: queued, then claimed by the worker running it.
+    CHECK_QUEUED = "check_queued", _("Dry run queued")
+    CHECKING = "checking", _("Dry run running")
     PREVIEWED = "previewed", _("Dry run done")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Importing")
@@ -81,6 +84,9 @@ class ImportJob(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     errors = models.PositiveIntegerField(_("errors"), default=0)
     preview = models.JSONField(_("preview"), default=dict, blank=True)
+    # Read on upload, for the mapping page: {"sheets": [...], "headers": [...], "rows": [...]}
+    # (the file's first rows as text), so the page never parses the file again.
+    sample = models.JSONField(_("first rows"), default=dict, blank=True)
     diff = models.JSONField(_("since the last import"), default=dict, blank=True)
     policy_keys = models.JSONField(default=list, blank=True, editable=False)
     message = models.TextField(_("message"), blank=True)
@@ -100,7 +106,26 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        return int(self.rows_done * 100 / self.total_rows) if self.total_rows else 0
+        return min(int(self.rows_done * 100 / self.total_rows), 100) if self.total_rows else 0
+
+    @property
+    def changed_count(self) -> int:
+        """Policies the import changed (its diff lists the first thousand)."""
+        return self.diff.get("changed_count", len(self.diff.get("changed", {})))
+
+    @property
+    def in_dry_run(self) -> bool:
+        return self.status in (JobStatus.CHECK_QUEUED, JobStatus.CHECKING)
+
+    @property
+    def in_progress(self) -> bool:
+        """A task is (or will be) working on the job: its page shows the progress bar."""
+        return self.status in (
+            JobStatus.CHECK_QUEUED,
+            JobStatus.CHECKING,
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+        )
 
 
 class RowLevel(models.TextChoices):

@@ -1,17 +1,30 @@
-"""Opening an insurer's report: .xlsx, .xls or .csv, checked before parsing.
+"""Opening an insurer's report: .xlsx, .xls or .csv, checked before parsing, read row by row.
 
 The file's content decides what it is, not its name: a renamed program or an archive that
-would expand past the limits is refused before any parser touches it. Workbooks are read with
-python-calamine (formulas come as their last computed value, hidden sheets are skipped, a
-merged header cell keeps its text in its first cell). CSV files are decoded as UTF-8 (with or
-without BOM), GB18030 or Latin-1, whichever the bytes are.
+would expand past the limits is refused before any parser touches it. A report is read from
+bytes, a path or an open binary file, and its rows come as they are consumed:
+
+- CSV files are read with the ``csv`` module over a text wrapper of the file, decoded as UTF-8
+  (with or without BOM), GB18030 or Latin-1, whichever the bytes are: memory stays flat
+  whatever the size of the file.
+- Workbooks are read with python-calamine (formulas come as their last computed value, hidden
+  sheets are skipped, a merged header cell keeps its text in its first cell). Calamine loads a
+  whole sheet before its first row, so a sheet is refused, before it is loaded, when its XML
+  (with the workbook's shared strings) unpacks past IMPORT_MAX_SHEET_BYTES: that bounds the
+  memory of a workbook's import. Any error calamine meets (on opening, loading the sheet or
+  reading its rows) means the file is damaged: a message for the user, never a 500.
 """
 
+import codecs
 import csv
 import io
 import itertools
+import os
+import posixpath
 import zipfile
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
 
 from charset_normalizer import from_bytes
 from django.conf import settings
@@ -23,6 +36,12 @@ from .fields import header_score
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SEARCH_ROWS = 30
+SNIFF_BYTES = 64 * 1024
+# A member smaller than this is not checked for its own ratio (small XML compresses very well).
+RATIO_CHECK_FROM = 2**20
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 class ReportError(ValueError):
@@ -35,14 +54,47 @@ class Table:
     header_row: int  # 1-based row number in the sheet
     headers: list[str]
     rows: list[tuple[int, list]]  # (row number in the sheet, cells)
+    sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets, in order
+    size_hint: int | None = None  # rows below the header, when known without reading them
 
 
-def sniff(data: bytes, name: str) -> str:
-    """'xlsx', 'xls' or 'csv' from the content."""
+# --- Sources: bytes, a path, or an open binary file ------------------------------------------
+
+
+def _path_of(source) -> str | None:
+    return os.fspath(source) if isinstance(source, str | os.PathLike) else None
+
+
+@contextmanager
+def _binary(source):
+    """A seekable binary file for ``source``, at its start."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield io.BytesIO(source)
+    elif _path_of(source) is not None:
+        with open(_path_of(source), "rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+def _head(source, size: int = SNIFF_BYTES) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:size])
+    with _binary(source) as handle:
+        head = handle.read(size)
+        if _path_of(source) is None:
+            handle.seek(0)
+        return head
+
+
+def sniff(source, name: str) -> str:
+    """'xlsx', 'xls' or 'csv' from the content (bytes, a path or an open binary file)."""
+    data = _head(source)
     if not data:
         raise ReportError(_("The file is empty."))
     if data.startswith(ZIP_MAGIC):
-        _check_archive(data)
+        _check_archive(source)
         return "xlsx"
     if data.startswith(OLE_MAGIC):
         return "xls"
@@ -54,78 +106,92 @@ def sniff(data: bytes, name: str) -> str:
     return "csv"
 
 
-def _check_archive(data: bytes) -> None:
-    """An .xlsx is a zip archive: refuse one that would expand too far (a zip bomb)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+# --- Workbooks: the archive check and the sheets' sizes --------------------------------------
+
+
+@contextmanager
+def _zip(source):
+    with _binary(source) as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
+        with archive:
+            yield archive
+
+
+def _check_archive(source) -> None:
+    """An .xlsx is a zip archive: refuse one that would expand too far (a zip bomb). Each
+    member is checked on its own ratio, so members that barely compress (padding) cannot hide
+    one that expands a thousand times, and all together on their expanded size."""
+    with _zip(source) as archive:
         infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
+    limit = settings.IMPORT_MAX_EXPANDED_BYTES
     expanded = sum(info.file_size for info in infos)
-    if expanded > settings.IMPORT_MAX_EXPANDED_BYTES:
+    if expanded > limit:
         raise ReportError(
             _("The workbook would expand to %(mb)d MB, more than the %(limit)d MB allowed.")
-            % {"mb": expanded // 2**20, "limit": settings.IMPORT_MAX_EXPANDED_BYTES // 2**20}
+            % {"mb": expanded // 2**20, "limit": limit // 2**20}
         )
-    if expanded > 10 * 2**20 and expanded / max(len(data), 1) > settings.IMPORT_MAX_RATIO:
-        raise ReportError(
-            _("The workbook is compressed %(ratio)d times, more than a real report ever is.")
-            % {"ratio": expanded // max(len(data), 1)}
-        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= RATIO_CHECK_FROM and ratio > settings.IMPORT_MAX_RATIO:
+            raise ReportError(
+                _("The workbook is compressed %(ratio)d times, more than a real report ever is.")
+                % {"ratio": ratio}
+            )
     if not any(info.filename == "[Content_Types].xml" for info in infos):
         raise ReportError(_("This zip archive is not an Excel workbook."))
 
 
-def decode_text(data: bytes) -> str:
+def _small_xml(archive, member: str):
+    """A small XML member of the workbook (its list of sheets), parsed. No workbook declares a
+    DTD: one that does, or is larger than a workbook's list of sheets ever is, is refused, so
+    the parser never expands entities."""
+    if archive.getinfo(member).file_size > 2**22:
+        raise ValueError(member)
+    data = archive.read(member)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise ValueError(member)
+    return ElementTree.fromstring(data)  # noqa: S314 - small, and without a DTD (see above)
+
+
+def _sheet_sizes(source) -> dict[str, int]:
+    """{sheet name: bytes calamine holds to load it}: the sheet's XML unpacked plus the shared
+    strings (every sheet's strings live there). Sheets whose member cannot be found are left
+    out (calamine then says what is wrong)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data, cp_isolation=["gb18030", "latin_1", "cp1252"]).best()
-    if best is None:
-        return data.decode("latin-1")
-    return str(best)
+        with _zip(source) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            book = _small_xml(archive, "xl/workbook.xml")
+            rels = _small_xml(archive, "xl/_rels/workbook.xml.rels")
+    except (KeyError, ValueError, ElementTree.ParseError, zipfile.BadZipFile, OSError) as exc:
+        raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
+    targets = {
+        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship")
+    }
+    shared = sizes.get("xl/sharedStrings.xml", 0)
+    out = {}
+    for sheet in book.iter(f"{{{_MAIN_NS}}}sheet"):
+        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
+        member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        member = posixpath.normpath(member)
+        if member in sizes:
+            out[sheet.get("name")] = sizes[member] + shared
+    return out
 
 
-def _csv_rows(data: bytes) -> list[list]:
-    text = decode_text(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _find_header(rows, kind: str) -> int | None:
-    """The row (index) with the most cells naming a field, among the first rows; title rows
-    above the header are skipped."""
-    best, best_score = None, 1
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        score = header_score(row, kind)
-        if score > best_score:
-            best, best_score = index, score
-    return best
-
-
-def _sheets(data: bytes, name: str):
-    """(sheet name, row iterator) of each visible sheet, in order; rows come lazily."""
-    if sniff(data, name) == "csv":
-        yield "csv", iter(_csv_rows(data))
-        return
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+def _check_sheet_size(sheet: str, sizes: dict[str, int]) -> None:
+    limit = settings.IMPORT_MAX_SHEET_BYTES
+    if sizes.get(sheet, 0) > limit:
         raise ReportError(
-            _("The workbook cannot be read: %(error)s") % {"error": str(exc)[:200]}
-        ) from exc
-    for meta in workbook.sheets_metadata:
-        if meta.visible != SheetVisibleEnum.Visible:
-            continue
-        try:
-            sheet = workbook.get_sheet_by_name(meta.name)
-        except CalamineError as exc:
-            raise _damaged(meta.name, exc) from exc
-        yield meta.name, _checked_rows(meta.name, sheet.iter_rows())
+            _(
+                "The sheet “%(sheet)s” unpacks to %(mb)d MB, more than the %(limit)d MB Cartera "
+                "reads from one sheet of a workbook. Split it into smaller files, or save it as "
+                "CSV (CSV files are read row by row, with no such limit)."
+            )
+            % {"sheet": sheet, "mb": sizes[sheet] // 2**20, "limit": limit // 2**20}
+        )
 
 
 def _damaged(sheet: str, exc: Exception) -> ReportError:
@@ -144,28 +210,170 @@ def _checked_rows(sheet: str, rows):
         raise _damaged(sheet, exc) from exc
 
 
+def _workbook(source):
+    try:
+        if _path_of(source) is not None:
+            return CalamineWorkbook.from_path(_path_of(source))
+        if isinstance(source, bytes | bytearray | memoryview):
+            return CalamineWorkbook.from_filelike(io.BytesIO(source))
+        source.seek(0)
+        return CalamineWorkbook.from_filelike(source)
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        raise ReportError(
+            _("The workbook is damaged: it cannot be opened (%(error)s).")
+            % {"error": str(exc)[:200]}
+        ) from exc
+
+
+class _Sheet:
+    """A visible sheet, loaded when its rows are asked for (after its size is checked)."""
+
+    def __init__(self, workbook, name: str, sizes: dict[str, int]):
+        self.workbook, self.name, self.sizes = workbook, name, sizes
+        self.first_row, self.height = 1, None
+
+    def rows(self):
+        _check_sheet_size(self.name, self.sizes)
+        try:
+            sheet = self.workbook.get_sheet_by_name(self.name)
+            start = sheet.start
+            self.first_row = (start[0] + 1) if start else 1
+            self.height = sheet.height
+            rows = sheet.iter_rows()
+        except CalamineError as exc:
+            raise _damaged(self.name, exc) from exc
+        return _checked_rows(self.name, rows)
+
+
+def _workbook_sheets(source, kind: str):
+    workbook = _workbook(source)
+    sizes = _sheet_sizes(source) if kind == "xlsx" else {}
+    try:
+        metas = workbook.sheets_metadata
+    except CalamineError as exc:  # pragma: no cover - calamine reads these on opening
+        raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
+    return [_Sheet(workbook, m.name, sizes) for m in metas if m.visible == SheetVisibleEnum.Visible]
+
+
+# --- CSV: decoded as it is read --------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    return data.decode(_encoding_of(data), errors="replace")
+
+
+def _encoding_of(sample: bytes, *, complete: bool = True) -> str:
+    """'utf-8-sig' when ``sample`` is UTF-8 (a sample cut mid-character still is), else the
+    best of GB18030, Latin-1 and cp1252."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8-sig"
+    best = from_bytes(sample, cp_isolation=["gb18030", "latin_1", "cp1252"]).best()
+    return best.encoding if best is not None else "latin-1"
+
+
+def _file_encoding(handle) -> str:
+    """The encoding of a CSV file, decided on its first bytes; a file that starts as UTF-8 is
+    checked to the end (a block at a time), so a Latin-1 or GB18030 byte far down the file is
+    not misread."""
+    head = handle.read(SNIFF_BYTES)
+    encoding = _encoding_of(head, complete=len(head) < SNIFF_BYTES)
+    if encoding != "utf-8-sig" or len(head) < SNIFF_BYTES:
+        return encoding
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder.decode(head)
+    while True:
+        block = handle.read(SNIFF_BYTES)
+        try:
+            decoder.decode(block, final=not block)
+        except UnicodeDecodeError as exc:
+            return _encoding_of(block[max(exc.start - 4096, 0) : exc.start + 4096])
+        if not block:
+            return encoding
+
+
+def _csv_rows(source):
+    """The CSV file's rows, one at a time (a list of strings each)."""
+    with _binary(source) as handle:
+        encoding = _file_encoding(handle)
+        handle.seek(0)
+        text = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="")
+        try:
+            sample = text.read(8192)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+            except csv.Error:
+                dialect = csv.excel
+            text.seek(0)  # the decoder starts again (and drops a BOM again)
+            try:
+                yield from csv.reader(text, dialect)
+            except csv.Error as exc:
+                raise ReportError(
+                    _("The CSV file cannot be read: %(error)s") % {"error": str(exc)[:200]}
+                ) from exc
+        finally:
+            text.detach()
+
+
+# --- The table ------------------------------------------------------------------------------
+
+
+def _find_header(rows, kind: str) -> int | None:
+    """The row (index) with the most cells naming a field, among the first rows; title rows
+    above the header are skipped."""
+    best, best_score = None, 1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score(row, kind)
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
 def _filled(row) -> bool:
     return any(c not in (None, "") and str(c).strip() for c in row)
 
 
-def open_table(data: bytes, name: str, kind: str = "expiry"):
-    """The report's header (a Table without rows) and an iterator of its non-empty data rows
-    as (row number in the sheet, cells), from the first visible sheet that has a header. The
-    rows are read as they are consumed: memory stays flat whatever the size of the report."""
-    for sheet_name, rows in _sheets(data, name):
-        head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
-        header_index = _find_header(head, kind)
-        if header_index is None:
-            continue
-        headers = [str(c).strip() if c not in (None, "") else "" for c in head[header_index]]
-        table = Table(sheet=sheet_name, header_row=header_index + 1, headers=headers, rows=[])
-        rest = itertools.chain(head[header_index + 1 :], rows)
-        numbered = (
-            (header_index + 2 + offset, list(row))
-            for offset, row in enumerate(rest)
-        )  # fmt: skip
-        return table, (pair for pair in numbered if _filled(pair[1]))
-    raise ReportError(
+def _header_text(cell) -> str:
+    if cell in (None, ""):
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return str(cell).strip()
+
+
+def _table_of(sheet_name: str, rows, kind: str, first_row: int = 1):
+    """(Table, numbered rows) of a sheet whose header is among its first rows, else None."""
+    head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+    header_index = _find_header(head, kind)
+    if header_index is None:
+        return None
+    headers = [_header_text(c) for c in head[header_index]]
+    while headers and not headers[-1]:
+        headers.pop()  # trailing empty columns
+    table = Table(
+        sheet=sheet_name, header_row=first_row + header_index, headers=headers, rows=[]
+    )  # fmt: skip
+    rest = itertools.chain(head[header_index + 1 :], rows)
+    numbered = (
+        (table.header_row + 1 + offset, list(row))
+        for offset, row in enumerate(rest)
+    )  # fmt: skip
+    return table, (pair for pair in numbered if _filled(pair[1]))
+
+
+def _no_header(sheet: str | None = None) -> ReportError:
+    if sheet:
+        return ReportError(
+            _(
+                "No header row found in the sheet “%(sheet)s”: its first rows name none of the "
+                "columns Cartera knows (such as “Policy No”, “Póliza”, “保单号”)."
+            )
+            % {"sheet": sheet}
+        )
+    return ReportError(
         _(
             "No header row found: the first rows of the file name none of the columns Cartera "
             "knows (such as “Policy No”, “Póliza”, “保单号”)."
@@ -173,8 +381,41 @@ def open_table(data: bytes, name: str, kind: str = "expiry"):
     )
 
 
-def read_table(data: bytes, name: str, kind: str = "expiry", limit: int | None = None) -> Table:
+def open_table(source, name: str, kind: str = "expiry", sheet: str | None = None):
+    """The report's header (a Table without rows) and an iterator of its non-empty data rows
+    as (row number in the sheet, cells). ``source`` is the file's bytes, its path or an open
+    binary file (kept open by the caller while the rows are read). In a workbook the rows come
+    from ``sheet`` when it is one of its visible sheets, else from the first visible sheet that
+    has a header. The rows are read as they are consumed: a CSV file's memory stays flat
+    whatever its size, a workbook's is bounded by IMPORT_MAX_SHEET_BYTES."""
+    fmt = sniff(source, name)
+    if fmt == "csv":
+        found = _table_of("csv", _csv_rows(source), kind)
+        if found is None:
+            raise _no_header()
+        found[0].sheets = ["csv"]
+        return found
+    sheets = _workbook_sheets(source, fmt)
+    names = [s.name for s in sheets]
+    chosen = [s for s in sheets if s.name == sheet] if sheet in names else sheets
+    for candidate in chosen:
+        rows = candidate.rows()
+        found = _table_of(candidate.name, rows, kind, candidate.first_row)
+        if found is not None:
+            table, data_rows = found
+            table.sheets = names
+            if candidate.height is not None:
+                table.size_hint = max(
+                    candidate.height - (table.header_row - candidate.first_row) - 1, 0
+                )
+            return table, data_rows
+    raise _no_header(sheet if sheet in names and len(names) > 1 else None)
+
+
+def read_table(
+    source, name: str, kind: str = "expiry", limit: int | None = None, sheet: str | None = None
+) -> Table:
     """The header and the data rows (the first ``limit`` of them, or all)."""
-    table, rows = open_table(data, name, kind)
+    table, rows = open_table(source, name, kind, sheet=sheet)
     table.rows = list(itertools.islice(rows, limit) if limit is not None else rows)
     return table

@@ -1,19 +1,27 @@
 """The import engine: upload, map, dry run, commit in chunks.
 
 It knows files, mappings, rows and errors; what a report's rows mean is the report kind's own
-code (``imports.expiry`` for expiry lists; collection reports will add theirs). Rows are parsed
-and validated in memory and written a chunk at a time with bulk statements, never a query per
-row. Each chunk commits in its own transaction together with the job's progress, under a lock
-that serialises imports, so a crash or a killed worker leaves whole chunks only, and running
-the job again (or resuming it) reaches the same result: rows already written read as
-unchanged.
+code (``imports.expiry`` for expiry lists; collection reports will add theirs). Rows are read
+from the stored file as they are consumed, parsed and validated a chunk at a time and written
+with bulk statements, never a query per row; the policy keys seen so far are kept on disk
+(``imports.keys``), so an import's memory does not grow with the file.
+
+The upload only stores the file and reads its first rows (header and a sample for the mapping
+page); the dry run and the commit run in Celery tasks and report their progress on the job.
+The dry run keeps its result as data (counts, row errors, the first rows as mapped); the commit
+reads the file again. Each chunk commits in its own transaction together with the job's
+progress, under a lock that serialises imports, so a crash or a killed worker leaves whole
+chunks only, and running the job again (or resuming it) reaches the same result: rows already
+written read as unchanged.
 """
 
+import datetime
 import hashlib
-import json
-import pickle
+import itertools
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files import File
@@ -28,9 +36,10 @@ from brokerage.celery import enqueue_on_commit, requeue_stale
 from . import expiry
 from .errors import render
 from .fields import FIELDS_BY_KIND, suggest_mapping
+from .keys import KeyStore
 from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError, RowLevel
 from .parsing import json_value
-from .reader import ReportError, open_table
+from .reader import ReportError, open_table, read_table
 
 # What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
 # classify(records, insurer), apply(outcome, by=...), and Issue. Collection reports will
@@ -39,30 +48,110 @@ REPORT_KINDS = {ReportKind.EXPIRY: expiry}
 
 CHUNK = 5000
 PREVIEW_ROWS = 20
+SAMPLE_ROWS = 5  # the file's first rows shown on the mapping page
+CHANGES_KEPT = 1000  # changed policies listed on the job (all are counted)
 LOCK_KEY = 7_203_114  # pg_advisory_xact_lock key shared by every import commit
 
 
-def job_create(*, insurer, by, name: str, data: bytes, kind: str = ReportKind.EXPIRY):
-    """Store an uploaded report as a new job, after checking its size and what it is."""
-    if len(data) > settings.IMPORT_MAX_BYTES:
+@contextmanager
+def _opened(job: ImportJob):
+    """The job's stored file for the reader: its path when the storage has one, else an open
+    binary file. Never its bytes in memory."""
+    try:
+        path = job.file.path
+    except NotImplementedError:
+        with job.file.open("rb") as handle:
+            yield handle
+    else:
+        yield path
+
+
+def _cell_text(value) -> str:
+    """A cell as the mapping page shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime) and not value.time():
+        return value.date().isoformat()
+    if isinstance(value, datetime.date | datetime.time | Decimal):
+        return str(json_value(value))
+    return str(value)
+
+
+def _read_sample(job: ImportJob, sheet: str | None):
+    """Read the header and first rows (all the request reads of the file) into the job."""
+    with _opened(job) as source:
+        table = read_table(source, job.original_name, job.kind, limit=SAMPLE_ROWS, sheet=sheet)
+    job.sheet, job.header_row = table.sheet[:100], table.header_row
+    job.sample = {
+        "sheets": table.sheets,
+        "headers": table.headers,
+        "rows": [[number, [_cell_text(c) for c in cells]] for number, cells in table.rows],
+    }
+    mapping = ColumnMapping.objects.filter(insurer=job.insurer, kind=job.kind).first()
+    columns = _usable(mapping.columns, table.headers) if mapping else {}
+    job.columns = columns or suggest_mapping(table.headers, job.kind)
+    return table
+
+
+def job_create(
+    *, insurer, by, name: str, data: bytes | None = None, file=None, kind: str = ReportKind.EXPIRY
+):
+    """Store an uploaded report (``file``, a Django File such as the upload, or ``data``) as a
+    new job, after checking its size and what it is; only its first rows are read here."""
+    upload = file if file is not None else ContentFile(data or b"")
+    size = upload.size
+    if size > settings.IMPORT_MAX_BYTES:
         raise ReportError(
             _("The file is %(mb)d MB; the limit is %(limit)d MB.")
-            % {"mb": len(data) // 2**20, "limit": settings.IMPORT_MAX_BYTES // 2**20}
+            % {"mb": size // 2**20, "limit": settings.IMPORT_MAX_BYTES // 2**20}
         )
-    table, rows = open_table(data, name, kind)  # refuses what is not a readable report
-    total = sum(1 for _row in rows)
-    mapping = ColumnMapping.objects.filter(insurer=insurer, kind=kind).first()
-    columns = _usable(mapping.columns, table.headers) if mapping else {}
-    if not columns:
-        columns = suggest_mapping(table.headers, kind)
+    digest = hashlib.sha256()
+    for block in upload.chunks():
+        digest.update(block)
     job = ImportJob(
-        kind=kind, insurer=insurer, original_name=name[:255], size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), uploaded_by=by, columns=columns,
-        sheet=table.sheet[:100], header_row=table.header_row, total_rows=total,
+        kind=kind, insurer=insurer, original_name=name[:255], size=size,
+        sha256=digest.hexdigest(), uploaded_by=by,
     )  # fmt: skip
-    job.file.save(name[:100] or "report", ContentFile(data), save=False)
+    job.file.save(name[:100] or "report", upload, save=False)
+    mapping = ColumnMapping.objects.filter(insurer=insurer, kind=kind).first()
+    try:
+        table = _read_sample(job, mapping.sheet if mapping else None)
+    except Exception:
+        job.file.delete(save=False)  # refused (not a readable report): keep nothing
+        raise
     job.save()
     return job, table
+
+
+def sample_load(job: ImportJob) -> ImportJob:
+    """The first rows of a job uploaded before they were kept on upload (read once)."""
+    columns = job.columns
+    _read_sample(job, job.sheet or None)
+    job.columns = columns or job.columns
+    job.save(update_fields=["sheet", "header_row", "sample", "columns"])
+    return job
+
+
+def sheet_choose(*, job: ImportJob, sheet: str) -> ImportJob:
+    """Read the report from another of its workbook's sheets (its header and first rows); the
+    choice is saved for the insurer with the mapping."""
+    if sheet not in job.sample.get("sheets", []):
+        raise ReportError(_("The file has no sheet “%(sheet)s”.") % {"sheet": sheet})
+    _read_sample(job, sheet)
+    if job.sheet != sheet:
+        raise ReportError(
+            _(
+                "No header row found in the sheet “%(sheet)s”: its first rows name none of the "
+                "columns Cartera knows (such as “Policy No”, “Póliza”, “保单号”)."
+            )
+            % {"sheet": sheet}
+        )
+    job.status, job.preview, job.message = JobStatus.UPLOADED, {}, ""
+    job.save(update_fields=["sheet", "header_row", "sample", "columns", "status", "preview",
+                            "message"])  # fmt: skip
+    return job
 
 
 def _usable(columns: dict, headers: list[str]) -> dict:
@@ -77,16 +166,31 @@ def missing_required(columns: dict, kind: str) -> list[str]:
 
 @transaction.atomic
 def mapping_save(*, job: ImportJob, by, columns: dict) -> ImportJob:
-    """The maintainer's mapping for this file, saved for the insurer's next reports."""
+    """The maintainer's mapping for this file, saved for the insurer's next reports (with the
+    sheet, when the workbook has several)."""
     known = {f.name for f in FIELDS_BY_KIND[job.kind]}
     columns = {f: h for f, h in columns.items() if f in known and h}
     job.columns = columns
-    job.status = JobStatus.UPLOADED
-    job.save(update_fields=["columns", "status"])
-    ColumnMapping.objects.update_or_create(
-        insurer=job.insurer, kind=job.kind, defaults={"columns": columns, "updated_by": by}
-    )
+    job.status, job.message = JobStatus.UPLOADED, ""
+    job.save(update_fields=["columns", "status", "message"])
+    defaults = {"columns": columns, "updated_by": by}
+    if len(job.sample.get("sheets", [])) > 1:
+        defaults["sheet"] = job.sheet
+    ColumnMapping.objects.update_or_create(insurer=job.insurer, kind=job.kind, defaults=defaults)
     return job
+
+
+def dry_run_queue(*, job_id: int) -> bool:
+    """Queue the dry run of a mapped job once (uploaded → dry run queued, a conditional
+    update). With the broker down the job stays queued and the sweep sends it later."""
+    from .tasks import import_dry_run_task
+
+    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.UPLOADED).update(
+        status=JobStatus.CHECK_QUEUED, queued_at=timezone.now(), rows_done=0, message=""
+    )
+    if claimed:
+        enqueue_on_commit(import_dry_run_task, job_id)
+    return bool(claimed)
 
 
 def commit_queue(*, job_id: int) -> bool:
@@ -106,15 +210,27 @@ def commit_queue(*, job_id: int) -> bool:
 
 
 def import_requeue_stale() -> int:
-    """Re-enqueue the commit of jobs still queued after TASK_REQUEUE_AFTER_MINUTES (the broker
-    was down when they were queued, or lost their task). Returns how many were sent."""
-    from .tasks import import_commit_task
+    """Re-enqueue the dry runs and commits of jobs still queued after
+    TASK_REQUEUE_AFTER_MINUTES (the broker was down when they were queued, or lost their
+    task). Returns how many were sent."""
+    from .tasks import import_commit_task, import_dry_run_task
 
     return requeue_stale(
+        ImportJob.objects.filter(status=JobStatus.CHECK_QUEUED),
+        import_dry_run_task,
+        created_field="uploaded_at",
+    ) + requeue_stale(
         ImportJob.objects.filter(status=JobStatus.QUEUED),
         import_commit_task,
         created_field="uploaded_at",
     )
+
+
+def _claim(job_id: int, queued: str, running: str, redelivered: bool) -> bool:
+    claimed = ImportJob.objects.filter(pk=job_id, status=queued).update(status=running)
+    if claimed:
+        return True
+    return redelivered and ImportJob.objects.filter(pk=job_id, status=running).exists()
 
 
 def import_claim(*, job_id: int, redelivered: bool = False) -> bool:
@@ -122,55 +238,72 @@ def import_claim(*, job_id: int, redelivered: bool = False) -> bool:
     update), so a task delivered twice, or re-sent by the sweep while the first still runs,
     commits once. A job left running by a worker that died is taken over only by the broker's
     redelivery of that same task (acks late), which resumes after the last chunk written."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
-    )
-    if claimed:
-        return True
-    return redelivered and ImportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).exists()
+    return _claim(job_id, JobStatus.QUEUED, JobStatus.RUNNING, redelivered)
 
 
-def _chunks(job: ImportJob):
-    """The report's rows parsed a chunk at a time: yields (records, issues) and keeps only the
-    policy keys seen (to refuse a duplicate row), so memory does not grow with the file."""
-    with job.file.open("rb") as handle:
-        data = handle.read()
-    table, rows = open_table(data, job.original_name, job.kind)
+def dry_run_claim(*, job_id: int, redelivered: bool = False) -> bool:
+    """The same claim for the dry run's task (dry run queued → running)."""
+    return _claim(job_id, JobStatus.CHECK_QUEUED, JobStatus.CHECKING, redelivered)
+
+
+def _count_rows(job: ImportJob) -> int:
+    """The report's data rows (for the progress bar): a workbook's sheet says, a CSV file is
+    counted row by row."""
+    with _opened(job) as source:
+        table, rows = open_table(source, job.original_name, job.kind, sheet=job.sheet or None)
+        if table.size_hint is not None:
+            return table.size_hint
+        return sum(1 for _row in rows)
+
+
+def _chunks(job: ImportJob, seen: KeyStore):
+    """The report's rows read from the file and parsed a chunk at a time: yields (records,
+    issues, rows read so far). A row repeating the policy of an earlier row is an error; the
+    keys seen are kept in ``seen`` (on disk), so memory does not grow with the file."""
     missing = missing_required(job.columns, job.kind)
     if missing:
         raise ReportError(
             _("Map these columns first: %(fields)s.") % {"fields": ", ".join(missing)}
         )
     kind = REPORT_KINDS[job.kind]
-    index = {h: i for i, h in enumerate(table.headers) if h}
-    positions = {f: index[h] for f, h in job.columns.items() if h in index}
-    seen: dict[str, int] = {}
-    records, issues = [], []
     context = kind.ReadContext.of(job.insurer)
-    for number, cells in rows:
-        raw = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
-        record, row_issues = kind.parse_row(number, raw, job.columns, context)
-        if record is not None and record.warnings:
-            issues.extend(record.warnings)
-        if row_issues:
-            issues.extend(row_issues)
-        elif record.key in seen:
-            issues.append(
-                kind.Issue(number, job.columns["policy_number"], record.policy["number"],
-                           render("duplicate_policy", {"row": seen[record.key]}),
-                           "duplicate_policy", {"row": seen[record.key]})
-            )  # fmt: skip
-        else:
-            seen[record.key] = number
-            records.append(record)
-        if len(records) == CHUNK:
-            yield records, issues
-            records, issues = [], []
-    yield records, issues
+    with _opened(job) as source:
+        table, rows = open_table(source, job.original_name, job.kind, sheet=job.sheet or None)
+        index = {h: i for i, h in enumerate(table.headers) if h}
+        positions = {f: index[h] for f, h in job.columns.items() if h in index}
+        read = 0
+        while batch := list(itertools.islice(rows, CHUNK)):
+            read += len(batch)
+            parsed, issues = [], []
+            for number, cells in batch:
+                raw = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
+                record, row_issues = kind.parse_row(number, raw, job.columns, context)
+                if record is not None and record.warnings:
+                    issues.extend(record.warnings)
+                if row_issues:
+                    issues.extend(row_issues)
+                else:
+                    parsed.append(record)
+            del batch
+            earlier = seen.first_rows({r.key for r in parsed})
+            records, first = [], {}
+            for record in parsed:
+                row = earlier.get(record.key) or first.get(record.key)
+                if row is not None:
+                    issues.append(
+                        kind.Issue(record.row, job.columns["policy_number"],
+                                   record.policy["number"],
+                                   render("duplicate_policy", {"row": row}),
+                                   "duplicate_policy", {"row": row})
+                    )  # fmt: skip
+                else:
+                    first[record.key] = record.row
+                    records.append(record)
+            seen.add(first.items())
+            yield records, issues, read
 
 
 def _save_issues(job: ImportJob, issues) -> None:
-    RowError.objects.filter(job=job).delete()
     RowError.objects.bulk_create(
         [
             RowError(job=job, row=i.row, column=str(i.column)[:255], value=str(i.value)[:255],
@@ -188,61 +321,41 @@ def _error_count(issues) -> int:
     return sum(1 for i in issues if getattr(i, "level", RowLevel.ERROR) == RowLevel.ERROR)
 
 
-def _parsed_name(job: ImportJob) -> str:
-    """Where the dry run keeps the rows it parsed, for the commit of the same file and mapping
-    (a changed mapping gives another name, so the commit parses again)."""
-    digest = hashlib.sha256(
-        (job.sha256 + json.dumps(job.columns, sort_keys=True)).encode()
-    ).hexdigest()[:16]
-    return f"imports/parsed/{job.pk}-{digest}.pickle"
-
-
-def _source(job: ImportJob):
-    """The parsed chunks: those the dry run kept (written by this application, for this file
-    and mapping), else parsed from the file again."""
-    name = _parsed_name(job)
-    if default_storage.exists(name):
-        with default_storage.open(name, "rb") as handle:
-            while True:
-                try:
-                    yield pickle.load(handle)  # noqa: S301 - our own file, see _parsed_name
-                except EOFError:
-                    return
-    yield from _chunks(job)
-
-
-def dry_run(job: ImportJob) -> ImportJob:
+def dry_run(job: ImportJob, *, progress=None) -> ImportJob:
     """What a commit would do, changing nothing but the job: the counts, every error with its
-    row, column, value and reason, and the first rows as mapped. The parsed rows are kept for
-    the commit, which then only classifies and writes."""
+    row, column, value and reason, and the first rows as mapped, kept as data on the job (the
+    commit reads the file again). ``progress(job)`` is called after each chunk."""
     counts: Counter = Counter()
     kind = REPORT_KINDS[job.kind]
-    all_issues, preview = [], []
-    kept = tempfile.TemporaryFile()
-    for records, issues in _chunks(job):
-        pickle.dump((records, issues), kept, protocol=pickle.HIGHEST_PROTOCOL)
-        all_issues.extend(issues)
-        if len(preview) < PREVIEW_ROWS:
-            preview.extend(records[: PREVIEW_ROWS - len(preview)])
-        if records:
-            counts.update(kind.classify(records, job.insurer).verdicts.values())
-    _save_issues(job, all_issues)
+    errors, preview = 0, []
+    RowError.objects.filter(job=job).delete()
+    job.total_rows, job.rows_done = _count_rows(job), 0
+    job.save(update_fields=["total_rows", "rows_done"])
+    with KeyStore() as seen:
+        for records, issues, read in _chunks(job, seen):
+            _save_issues(job, issues)
+            errors += _error_count(issues)
+            if len(preview) < PREVIEW_ROWS:
+                preview.extend(records[: PREVIEW_ROWS - len(preview)])
+            if records:
+                counts.update(kind.classify(records, job.insurer).verdicts.values())
+            job.rows_done = read
+            job.save(update_fields=["rows_done"])
+            if progress:
+                progress(job)
     job.created, job.updated = counts["new"], counts["updated"]
-    job.unchanged, job.errors = counts["unchanged"], _error_count(all_issues)
+    job.unchanged, job.errors = counts["unchanged"], errors
     job.total_rows = sum(counts.values()) + job.errors
     job.preview = {
         "fields": list(job.columns),
+        # How cells that do not say were read (phones' region, currency, clients' language).
+        "read_as": dict(vars(kind.ReadContext.of(job.insurer))),
         "rows": [
             {"row": r.row, **{k: json_value(v) for k, v in {**r.policy, **r.client}.items()}}
             for r in preview
         ],
     }
-    name = _parsed_name(job)
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    kept.seek(0)
-    default_storage.save(name, File(kept))
-    kept.close()
+    job.rows_done = 0  # the commit's progress starts from nothing
     job.status = JobStatus.PREVIEWED
     job.save()
     return job
@@ -270,9 +383,9 @@ def _merge_pending_index_entries() -> None:
 
 
 def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
-    """Write the report, a chunk per transaction (with the job's progress in the same
-    transaction). Resumes after the last chunk written; rows written before read as
-    unchanged, so a re-run reaches the same state."""
+    """Write the report, read again from the file, a chunk per transaction (with the job's
+    progress in the same transaction). Resumes after the last chunk written; rows written
+    before read as unchanged, so a re-run reaches the same state."""
     by = by or job.uploaded_by
     kind = REPORT_KINDS[job.kind]
     resumed = job.status != JobStatus.DONE and job.rows_done > 0
@@ -280,70 +393,97 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     job.save(update_fields=["status", "started_at"])
     counts = Counter(new=job.created, updated=job.updated, unchanged=job.unchanged)
     all_changes = dict(job.diff.get("changed", {})) if resumed else {}
+    changed = job.diff.get("changed_count", len(all_changes)) if resumed else 0
     if not resumed:
         counts, job.rows_done = Counter(), 0
+    if not job.total_rows:  # no dry run before (the shell command): count for the progress
+        job.total_rows = _count_rows(job)
+        job.save(update_fields=["total_rows"])
     already = job.rows_done  # records written by the chunks of an earlier, interrupted run
-    written, keys, all_issues = 0, [], []
-    for records, issues in _source(job):
-        all_issues.extend(issues)
-        keys.extend(r.key for r in records)
-        if written + len(records) <= already:
-            written += len(records)
-            continue
-        with transaction.atomic():
-            _lock()
-            outcome = kind.classify(records, job.insurer)
-            kind.apply(outcome, by=by)
-            counts.update(outcome.verdicts.values())
-            all_changes.update(outcome.changes)
-            written += len(records)
-            job.rows_done = written
-            job.created, job.updated = counts["new"], counts["updated"]
-            job.unchanged = counts["unchanged"]
-            job.diff = {"changed": all_changes}
-            job.save(update_fields=["rows_done", "created", "updated", "unchanged", "diff"])
-        if written == 10 * CHUNK:
-            _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
-        if progress:
-            progress(job)
-    _merge_pending_index_entries()
-    _save_issues(job, all_issues)
-    job.errors = _error_count(all_issues)
-    job.policy_keys = sorted(keys)
-    job.diff = _diff(job, keys, all_changes)
+    written, errors = 0, 0
+    RowError.objects.filter(job=job).delete()
+    with KeyStore() as seen:
+        for records, issues, _read in _chunks(job, seen):
+            _save_issues(job, issues)
+            errors += _error_count(issues)
+            if written + len(records) <= already:
+                written += len(records)
+                continue
+            with transaction.atomic():
+                _lock()
+                outcome = kind.classify(records, job.insurer)
+                kind.apply(outcome, by=by)
+                counts.update(outcome.verdicts.values())
+                changed += len(outcome.changes)
+                for number, fields in outcome.changes.items():
+                    if len(all_changes) < CHANGES_KEPT:
+                        all_changes[number] = fields
+                written += len(records)
+                job.rows_done = written
+                job.created, job.updated = counts["new"], counts["updated"]
+                job.unchanged = counts["unchanged"]
+                job.diff = {"changed": all_changes, "changed_count": changed}
+                job.save(update_fields=["rows_done", "created", "updated", "unchanged", "diff"])
+            if written == 10 * CHUNK:
+                _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
+            if progress:
+                progress(job)
+        _merge_pending_index_entries()
+        job.errors = errors
+        job.diff = {**_diff(job, seen), "changed": all_changes, "changed_count": changed}
+        _save_keys(job, seen)
+    job.policy_keys = []  # kept in the job's keys file (see _keys_name)
     job.rows_done = job.total_rows = written + job.errors
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
-    name = _parsed_name(job)
-    transaction.on_commit(lambda: default_storage.delete(name))
     # Policies entering their ladder get their renewal case and touches: the renewals job
     # runs as its own task once this commit is in.
     enqueue_on_commit(_renewals_task())
     return job
 
 
-def _diff(job: ImportJob, keys: list[str], changes) -> dict:
-    """Since the last import of this insurer: new policies, changed ones, and those that were
-    in the last list and are not in this one."""
+def _keys_name(job_pk: int) -> str:
+    return f"imports/keys/{job_pk}.txt"
+
+
+def _save_keys(job: ImportJob, seen: KeyStore) -> None:
+    """The imported policy keys, one a line in order, for the next import's difference."""
+    name = _keys_name(job.pk)
+    with tempfile.TemporaryFile() as out:
+        for key in seen.sorted_keys():
+            out.write(key.encode() + b"\n")
+        out.seek(0)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        default_storage.save(name, File(out))
+
+
+def _stored_keys(job: ImportJob):
+    """A done job's policy keys: its keys file, or (jobs imported before it) its JSON list."""
+    name = _keys_name(job.pk)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            for line in handle:
+                if line.strip():
+                    yield line.rstrip(b"\n").decode()
+    else:
+        yield from job.policy_keys
+
+
+def _diff(job: ImportJob, seen: KeyStore) -> dict:
+    """Since the last import of this insurer: new policies and those that were in the last
+    list and are not in this one (the first thousand of each, and how many)."""
     previous = (
         ImportJob.objects.filter(
             insurer=job.insurer, kind=job.kind, status=JobStatus.DONE, finished_at__isnull=False
         )
         .exclude(pk=job.pk)
         .order_by("-finished_at")
-        .only("policy_keys")
+        .only("pk", "policy_keys")
         .first()
     )
-    before = set(previous.policy_keys) if previous else set()
-    now = set(keys)
-    return {
-        "previous": previous.pk if previous else None,
-        "new": sorted(now - before)[:1000],
-        "new_count": len(now - before),
-        "changed": changes,
-        "gone": sorted(before - now)[:1000],
-        "gone_count": len(before - now),
-    }
+    seen.load_other(_stored_keys(previous) if previous else ())
+    return {"previous": previous.pk if previous else None, **seen.compare(limit=1000)}
 
 
 def _renewals_task():

@@ -13,7 +13,7 @@ from .errors import render as render_error
 from .fields import FIELDS_BY_KIND
 from .forms import MappingForm, UploadForm
 from .models import ImportJob, JobStatus
-from .reader import ReportError, read_table
+from .reader import ReportError
 
 PERMISSION = "accounts.import_reports"
 
@@ -32,7 +32,7 @@ def import_list(request):
         try:
             job, _table = services.job_create(
                 insurer=form.cleaned_data["insurer"], by=request.user, name=upload.name,
-                data=upload.read(),
+                file=upload,
             )  # fmt: skip
         except ReportError as exc:
             form.add_error("file", str(exc))
@@ -48,29 +48,52 @@ def import_list(request):
 @permission_required(PERMISSION, raise_exception=True)
 def import_mapping(request, pk):
     """Map the file's columns to Cartera's fields (suggested, or the insurer's saved mapping),
-    then see the dry run."""
+    then see the dry run, which runs as a task. The page shows the header and first rows read
+    on upload: it never parses the file again."""
     job = _job(pk)
     if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE):
         return redirect("imports:detail", pk=job.pk)
-    with job.file.open("rb") as handle:
-        table = read_table(handle.read(), job.original_name, job.kind, limit=3)
-    form = MappingForm(request.POST or None, job=job, headers=table.headers)
-    if request.method == "POST" and form.is_valid():
-        services.mapping_save(job=job, by=request.user, columns=form.cleaned_data)
+    if not job.sample:
         try:
-            services.dry_run(job)
+            services.sample_load(job)
         except ReportError as exc:
             messages.error(request, str(exc))
-        else:
-            return redirect("imports:detail", pk=job.pk)
-    shown = [i for i, h in enumerate(table.headers) if h]
-    samples = [[cells[i] if i < len(cells) else "" for i in shown] for _n, cells in table.rows[:3]]
+    sample = job.sample
+    headers = sample.get("headers", [])
+    form = MappingForm(request.POST or None, job=job, headers=headers)
+    if request.method == "POST" and job.in_dry_run:
+        messages.warning(request, _("The dry run is running: change the mapping once it ends."))
+        return redirect("imports:mapping", pk=job.pk)
+    if request.method == "POST" and form.is_valid():
+        services.mapping_save(job=job, by=request.user, columns=form.cleaned_data)
+        services.dry_run_queue(job_id=job.pk)
+        return redirect("imports:detail", pk=job.pk)
+    shown = [i for i, h in enumerate(headers) if h]
+    samples = [
+        [cells[i] if i < len(cells) else "" for i in shown] for _n, cells in sample.get("rows", [])
+    ]
     return render(
         request,
         "imports/import_mapping.html",
-        {"job": job, "form": form, "table": table, "samples": samples,
-         "headers": [table.headers[i] for i in shown]},
+        {"job": job, "form": form, "samples": samples, "sheets": sample.get("sheets", []),
+         "headers": [headers[i] for i in shown]},
     )  # fmt: skip
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def import_sheet(request, pk):
+    """Read the report from another sheet of its workbook (remembered with the mapping)."""
+    job = _job(pk)
+    if job.status not in (JobStatus.UPLOADED, JobStatus.PREVIEWED):
+        messages.warning(request, _("The sheet can be changed only before the import."))
+        return redirect("imports:mapping", pk=job.pk)
+    try:
+        services.sheet_choose(job=job, sheet=request.POST.get("sheet", ""))
+    except ReportError as exc:
+        messages.error(request, str(exc))
+    return redirect("imports:mapping", pk=job.pk)
 
 
 @login_required
@@ -105,7 +128,7 @@ def import_commit(request, pk):
 def import_progress(request, pk):
     """The progress bar's partial; once the job ends the page reloads to show the outcome."""
     job = _job(pk)
-    if job.status in (JobStatus.DONE, JobStatus.FAILED):
+    if not job.in_progress:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response

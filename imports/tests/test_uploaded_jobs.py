@@ -30,13 +30,16 @@ def test_the_list_leads_an_uploaded_job_back_to_its_mapping(client, uploaded):
     assert f'href="/imports/{uploaded.pk}/mapping/" data-testid="map-columns"' in table
 
 
-def test_the_page_of_an_uploaded_job_leads_to_its_mapping_then_the_dry_run(client, uploaded):
+def test_the_page_of_an_uploaded_job_leads_to_its_mapping_then_the_dry_run(
+    client, uploaded, django_capture_on_commit_callbacks
+):
     html = client.get(f"/imports/{uploaded.pk}/").content.decode()
     assert 'data-testid="import-unmapped"' in html
     assert f'href="/imports/{uploaded.pk}/mapping/" data-testid="map-columns"' in html
     form = client.get(f"/imports/{uploaded.pk}/mapping/").context["form"]
     posted = {name: form[name].initial or "" for name in form.fields}
-    response = client.post(f"/imports/{uploaded.pk}/mapping/", posted)
+    with django_capture_on_commit_callbacks(execute=True):  # the dry run's task
+        response = client.post(f"/imports/{uploaded.pk}/mapping/", posted)
     assert response["Location"] == f"/imports/{uploaded.pk}/"
     uploaded.refresh_from_db()
     assert uploaded.status == JobStatus.PREVIEWED and uploaded.created == 2
