@@ -364,6 +364,30 @@ def clients_take_owner(*, owners: dict[int, int], by: User | None = None) -> int
 
 
 @transaction.atomic
+def clients_give_owner(*, owners: dict[int, int], by: User | None = None, reason: str) -> int:
+    """Clients take the agent named for them ({client id: agent id}: an imported report's agent
+    column, filled in by the maintainer to hand out the work), whoever owned them, with
+    history; their running policies and open work follow, as on any reassignment. The clients
+    are not told (an import is no personal introduction). Returns how many changed owner."""
+    clients = list(
+        Client.objects.select_for_update(of=("self",)).filter(pk__in=list(owners)).order_by("pk")
+    )
+    clients = [client for client in clients if client.owner_id != owners[client.pk]]
+    for client in clients:
+        client.owner_id = owners[client.pk]
+    if not clients:
+        return 0
+    bulk_set_with_history(clients, field="owner", by=by, reason=reason)
+    _run_reassign_hooks(clients, by)
+    # An owner is no longer one of the client's co-agents.
+    pairs = Q()
+    for client in clients:
+        pairs |= Q(client_id=client.pk, user_id=client.owner_id)
+    Client.co_agents.through.objects.filter(pairs).delete()
+    return len(clients)
+
+
+@transaction.atomic
 def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) -> Client:
     """Give one client a new owner agent; the client is told who their new agent is."""
     if not to.is_active or not to.is_agent:

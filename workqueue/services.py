@@ -4,18 +4,21 @@ points. Nothing outside ``workqueue/`` writes its tables; a pipeline calls these
 
 The hand-out rule lives here and only here: an item given to an agent is stamped
 ``handed_out_at`` (the 17:00-next-day deadline counts from it) and starts with no first
-contact; an item with no agent waits for the distribution. The item's first contact result
+contact; an item with no agent waits for the distribution. An item is handed out when it
+falls due: now, or the start of its due day when that is still ahead (a report's hand-out
+date), so that no deadline runs on work the agent cannot see yet. The item's first contact result
 since its hand-out (``first_contact_at``/``first_contact_by``, read by agent performance) is
 kept by this module on every result and hand-out: every write goes through it, so no trigger
 is needed."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, F, Func, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,8 +31,34 @@ from .results import CLOSED, CONTACT_FIXED, MAX_FAILED_ATTEMPTS
 _FRESH_CONTACT = {"first_contact_at": None, "first_contact_by": None}
 
 
-def _hand_out_fields(agent_id, now) -> dict:
-    return {"handed_out_at": now if agent_id else None, **_FRESH_CONTACT}
+def _handed_out_when(now: datetime, due_on: date | None) -> datetime:
+    """When an item given to an agent now is handed out: now, or the start of its due day when
+    that is later."""
+    if due_on is None:
+        return now
+    return max(now, timezone.make_aware(datetime.combine(due_on, time.min)))
+
+
+class _DayStart(Func):
+    """The start of a date column's day in the brokerage's time zone."""
+
+    output_field = DateTimeField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        zone = timezone.get_current_timezone_name()
+        return f"(CAST({sql} AS timestamp) AT TIME ZONE %s)", [*params, zone]
+
+
+def _hand_out_fields(agent_id, now, due_on: date | None = None) -> dict:
+    handed = _handed_out_when(now, due_on) if agent_id else None
+    return {"handed_out_at": handed, **_FRESH_CONTACT}
+
+
+def _hand_out_update(agent_id, now) -> dict:
+    """``_hand_out_fields`` for an UPDATE of many items, each by its own due day."""
+    handed = Greatest(Value(now), _DayStart(F("due_on"))) if agent_id else None
+    return {"handed_out_at": handed, **_FRESH_CONTACT}
 
 
 # -- creating items ------------------------------------------------------------------------
@@ -55,7 +84,8 @@ def item_create(
     agent_id = getattr(agent, "pk", agent)
     fields = {
         "title": title[:255], "agent_id": agent_id, "queue": queue, "due_on": due_on,
-        "priority": priority, "status": ItemStatus.OPEN, **_hand_out_fields(agent_id, now),
+        "priority": priority, "status": ItemStatus.OPEN,
+        **_hand_out_fields(agent_id, now, due_on),
     }  # fmt: skip
     item, created = WorkItem.objects.get_or_create(
         kind=kind, subject_id=subject_id, key=key, defaults=fields
@@ -105,12 +135,15 @@ def items_create(*, kind: str, select: QuerySet | tuple[str, list], now=None) ->
     statement = f"""
         INSERT INTO {quote(meta.db_table)} ({target})
         SELECT %s, {", ".join(typed[name] for name in ITEM_SELECT_COLUMNS)}, %s, 0, '', %s,
-               CASE WHEN s.agent_id IS NULL THEN NULL ELSE %s::timestamptz END
+               CASE WHEN s.agent_id IS NULL THEN NULL
+                    ELSE GREATEST(%s::timestamptz, CAST(s.due_on AS timestamp) AT TIME ZONE %s)
+               END
         FROM ({sql}) AS s({alias})
         ON CONFLICT ({unique}) DO NOTHING
     """  # noqa: S608 - names come from the model's _meta, values are placeholders
     with connection.cursor() as cursor:
-        cursor.execute(statement, [kind, ItemStatus.OPEN, now, now, *params])
+        zone = timezone.get_current_timezone_name()
+        cursor.execute(statement, [kind, ItemStatus.OPEN, now, now, zone, *params])
         return max(cursor.rowcount, 0)
 
 
@@ -123,7 +156,7 @@ def items_hand_out(*, assignments: dict[int, list[int]], now=None) -> int:
     handed = 0
     for agent_id, item_ids in assignments.items():
         handed += WorkItem.objects.filter(pk__in=item_ids).update(
-            agent_id=agent_id, **_hand_out_fields(agent_id, now)
+            agent_id=agent_id, **_hand_out_update(agent_id, now)
         )
     return handed
 
@@ -131,9 +164,9 @@ def items_hand_out(*, assignments: dict[int, list[int]], now=None) -> int:
 def items_follow_owner(*, kind: str, owners: dict[int, int | None], now=None) -> int:
     """A reassigned client's open work follows it: the open call-list items of these subjects
     ({subject_id: new owner agent id, or None}) move to the new owner, handed out afresh by
-    the hand-out rule (``handed_out_at`` now, no first contact yet). Items already with that
-    agent are left alone. One UPDATE per receiving agent, whatever the number of subjects;
-    call it inside the reassignment's transaction."""
+    the hand-out rule (handed out now, or on their due day; no first contact yet). Items
+    already with that agent are left alone. One UPDATE per receiving agent, whatever the
+    number of subjects; call it inside the reassignment's transaction."""
     now = now or timezone.now()
     by_agent: dict[int | None, list[int]] = {}
     for subject_id, agent_id in owners.items():
@@ -147,7 +180,7 @@ def items_follow_owner(*, kind: str, owners: dict[int, int | None], now=None) ->
             items = items.exclude(agent_id=agent_id)
         else:
             items = items.exclude(agent_id__isnull=True)
-        moved += items.update(agent_id=agent_id, **_hand_out_fields(agent_id, now))
+        moved += items.update(agent_id=agent_id, **_hand_out_update(agent_id, now))
     return moved
 
 
