@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policies.selectors import active_insurers
 
-from .fields import FIELDS_BY_KIND
+from .fields import COMBINED_COLUMNS, FIELDS_BY_KIND, suggest_columns
 
 
 class UploadForm(forms.Form):
@@ -25,25 +25,54 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One select per Cartera field, offering the file's headers."""
+    """One select per Cartera field, offering the file's headers. The job's columns (the
+    insurer's saved mapping, or the suggestions made with confidence from the headers) come
+    selected; a field left empty says which of the other headers comes closest, if any."""
 
     def __init__(self, *args, job, headers, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kind = job.kind
         choices = [("", _("— not in this file —"))] + [(h, h) for h in headers if h]
+        present = {h for h in headers if h}
+        columns = {f: h for f, h in job.columns.items() if h in present}
+        if not columns:
+            columns = {f: s.header for f, s in suggest_columns(headers, job.kind).items()
+                       if s.confident}  # fmt: skip
+        used = set(columns.values())
+        hints = {
+            f: s
+            for f, s in suggest_columns([h for h in headers if h not in used], job.kind).items()
+            if f not in columns
+        }
         for field in FIELDS_BY_KIND[job.kind]:
+            hint = hints.get(field.name)
             self.fields[field.name] = forms.ChoiceField(
                 label=field.label,
                 choices=choices,
                 required=field.required,
-                initial=job.columns.get(field.name, ""),
+                initial=columns.get(field.name, ""),
+                help_text=(
+                    _("Closest header: “%(header)s” (%(score)d%%).")
+                    % {"header": hint.header, "score": hint.score}
+                    if hint
+                    else ""
+                ),
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
+
+    def _may_share(self, first: str, second: str) -> bool:
+        """Fields one column can fill together (make and model in "品牌车型")."""
+        return any(
+            first in names and second in names for names in COMBINED_COLUMNS.get(self.kind, {})
+        )
 
     def clean(self):
         data = super().clean()
         used: dict[str, str] = {}
         for name, header in list(data.items()):
             if not header:
+                continue
+            if header in used and self._may_share(used[header], name):
                 continue
             if header in used:
                 self.add_error(

@@ -4,9 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from imports import services
-from imports.models import RowError
+from imports.fields import choose_columns
+from imports.models import ColumnMapping, RowError
 from imports.reader import ReportError
-from imports.services import job_create, mapping_save, missing_required
+from imports.services import job_create, mapping_save
 from policies.models import Insurer
 
 
@@ -44,14 +45,21 @@ class Command(BaseCommand):
             f"{file.name}: sheet {table.sheet!r}, header on row {table.header_row}, "
             f"{len(table.rows)} rows"
         )
-        for field, header in job.columns.items():
-            self.stdout.write(f"  {field:<14} ← {header}")
-        missing = missing_required(job.columns, job.kind)
-        if missing:
-            raise CommandError(
-                "No column for: " + ", ".join(missing) + ". Map them once on the import page."
+        saved = ColumnMapping.objects.filter(insurer=insurer_obj, kind=job.kind).first()
+        choice = choose_columns(table.headers, job.kind, saved.columns if saved else None)
+        if choice.missing:
+            raise CommandError(self._no_columns(choice, table.headers))
+        self.stdout.write(
+            "Columns: the insurer's saved mapping"
+            if choice.source == "saved"
+            else "Columns: suggested from the headers"
+        )
+        for field, header in choice.columns.items():
+            hint = choice.suggested.get(field)
+            self.stdout.write(
+                f"  {field:<14} ← {header}" + (f"  (suggested, {hint.score:.0f})" if hint else "")
             )
-        mapping_save(job=job, by=by, columns=job.columns)
+        mapping_save(job=job, by=by, columns=choice.columns)
         try:
             job = services.dry_run(job) if preview_only else services.commit(job, by=by)
         except ReportError as exc:
@@ -65,6 +73,22 @@ class Command(BaseCommand):
             f"created={job.created} updated={job.updated} unchanged={job.unchanged} "
             f"errors={job.errors}"
         )
+
+    def _no_columns(self, choice, headers) -> str:
+        """The required fields without a column, the closest header left for each, and the
+        headers the file has: enough to map it once on the import page."""
+        lines = ["No column for:"]
+        for field in choice.missing:
+            hint = choice.closest.get(field.name)
+            closest = (
+                f"closest: “{_one_line(hint.header)}”, score {hint.score:.0f}"
+                if hint
+                else "nothing close"
+            )
+            lines.append(f"  {field.label} ({closest})")
+        lines.append("Headers in the file: " + ", ".join(f"“{_one_line(h)}”" for h in headers if h))
+        lines.append("Map them once on the import page.")
+        return "\n".join(lines)
 
     def _user(self, username):
         users = get_user_model().objects
@@ -80,3 +104,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError("No administrator to import as: pass --user.")
         return user
+
+
+def _one_line(header: str) -> str:
+    return " ".join(header.split())
