@@ -35,7 +35,9 @@ from policies.services import policy_renewed
 from policies.validators import normalize_vin, validate_vin
 
 from .errors import RowProblem, render
+from .fields import header_currency
 from .parsing import is_blank, json_value, parse_amount, parse_date, parse_phone, parse_text
+from .vehicles import split_make_model
 
 LINE_WORDS = {
     Line.AUTO: ("auto", "autos", "car", "motor", "vehicle", "automóvil", "automovil", "车险",
@@ -144,8 +146,12 @@ def parse_row(
     take("email", _email)
     take("vin", _vin)
     take("plate", lambda v: parse_text(v).upper().replace(" ", "").replace("-", ""))
-    take("make", parse_text)
-    take("model", parse_text)
+    if headers.get("make") and headers.get("make") == headers.get("model"):
+        # One column for both ("品牌车型", "Marca y submarca"): split its cell.
+        values["make"], values["model"] = split_make_model(take("model", parse_text))
+    else:
+        take("make", parse_text)
+        take("model", parse_text)
     take("year", _year)
     if end and not start:  # a report without start dates: a year's term
         start = end - relativedelta(years=1) if end.year > 1 else end
@@ -162,7 +168,8 @@ def parse_row(
     line = values.get("line") or (Line.AUTO if has_vehicle else Line.OTHER)
     policy = {
         "number": number, "start_date": start, "end_date": end, "premium": values["premium"],
-        "currency": values.get("currency") or Currency.MXN, "line": line,
+        "currency": values.get("currency") or header_currency(headers.get("premium"))
+        or Currency.MXN, "line": line,
         "coverage": values.get("coverage") or "",
     }  # fmt: skip
     client = {
