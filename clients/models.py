@@ -79,7 +79,6 @@ class ClientQuerySet(models.QuerySet):
         return live.filter(mine)
 
 
-
 # The characters national and tax IDs are written with that are not part of them ("GODE-561231
 # GR8", "110101 19900307 123X"). Both sides of a comparison are put in the same normal form:
 # typed values by id_key, stored ones by id_key_expression (indexed), whatever wrote them.
@@ -104,6 +103,7 @@ def display_name_of(kind: str, first_name: str, last_name: str, legal_name: str)
     if kind == ClientKind.CORPORATE:
         return legal_name.strip()
     return person_name(first_name, last_name)
+
 
 class Client(models.Model):
     kind = models.CharField(
@@ -141,6 +141,11 @@ class Client(models.Model):
         choices=settings.LANGUAGES,
         default=default_language,
         help_text=_("The language of the messages Cartera sends this client."),
+    )
+    # A number an insurer's report gave that is not a phone number in its region: kept as
+    # written for whoever fixes the contact (shown while the client has no phone).
+    phone_as_written = models.CharField(
+        _("phone as written in a report"), max_length=40, blank=True, editable=False
     )
     contact_inaccurate = models.BooleanField(
         _("contact details inaccurate"),

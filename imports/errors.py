@@ -22,6 +22,22 @@ TEMPLATES = {
     "line_unknown": _("Unknown line of business: %(value)s."),
     "currency_unknown": _("Unknown currency: %(value)s."),
     "year_invalid": _("Not a vehicle year: %(value)s."),
+    "email_invalid": _("Not an e-mail address: %(value)s."),
+    # The same words as the VIN check (policies.validators) and the policy's dates
+    # (policies.models.policy_date_problems), which forms show.
+    "vin_length": _("A VIN has 17 characters; this one has %(count)d."),
+    "vin_letter": _(
+        "Character %(position)d is “%(char)s”: the letters I, O and Q are never used"
+        " in a VIN (did you mean 1 or 0?)."
+    ),
+    "vin_character": _("Character %(position)d is “%(char)s”, which cannot appear in a VIN."),
+    "vin_check_digit": _(
+        "The check digit (9th character) is “%(got)s” but should be “%(expected)s”:"
+        " a character of this VIN is wrong. Check it against the vehicle registration."
+    ),
+    "date_out_of_bounds": _("The date must be between %(first)s and %(last)s."),
+    "end_not_after_start": _("The end date must be after the start date."),
+    "term_too_long": _("A policy cannot run for more than %(years)d years."),
     "missing": _("This value is missing."),
     "duplicate_policy": _("The same policy as row %(row)d."),
 }

@@ -29,7 +29,7 @@ from policies.models import (
     Policy,
     PolicyStatus,
     Vehicle,
-    policy_date_errors,
+    policy_date_problems,
 )
 from policies.services import policy_renewed
 from policies.validators import normalize_vin, validate_vin
@@ -46,6 +46,7 @@ LINE_WORDS = {
     Line.LIFE: ("life", "vida", "寿险", "人寿"),
     Line.PROPERTY: ("property", "home", "hogar", "daños", "danos", "casa", "财产险", "家财"),
 }  # fmt: skip
+PHONE_AS_WRITTEN_MAX = Client._meta.get_field("phone_as_written").max_length
 POLICY_COMPARED = ("start_date", "end_date", "premium", "currency", "line", "coverage")
 VEHICLE_COMPARED = ("make", "model", "year", "plate", "vin")
 
@@ -114,9 +115,10 @@ def parse_row(
     """One report row into a record, or the list of what is wrong with it (errors); what is
     doubtful in a row that is imported all the same goes in ``record.warnings``."""
     issues: list[Issue] = []
+    warnings: list[Issue] = []
     values: dict = {}
 
-    def take(name, parser, required=False):
+    def take(name, parser, required=False, warn=False):
         value = raw.get(name)
         if is_blank(value):
             if required:
@@ -127,9 +129,11 @@ def parse_row(
         except (ValueError, ValidationError) as exc:
             reason = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
             code, params = (exc.code, exc.params) if isinstance(exc, RowProblem) else ("", None)
-            issues.append(
-                Issue(row, headers.get(name, name), parse_text(value)[:255], reason, code, params)
-            )
+            # A warning keeps the row: the value is left out and the row imported all the same.
+            (warnings if warn else issues).append(
+                Issue(row, headers.get(name, name), parse_text(value)[:255], reason, code, params,
+                      level="warning" if warn else "error")
+            )  # fmt: skip
         return values.get(name)
 
     number = take("policy_number", parse_text, required=True)
@@ -142,7 +146,9 @@ def parse_row(
     take("coverage", parse_text)
     take("national_id", lambda v: parse_text(v).upper().replace(" ", ""))
     take("tax_id", lambda v: parse_text(v).upper().replace(" ", ""))
-    take("phone", parse_phone)
+    # A phone that does not read in the insurer's region is kept as written (the client goes
+    # to the contact fixes), never a reason to leave the policy out.
+    phone = take("phone", lambda v: parse_phone(v, context.region), warn=True)
     take("email", _email)
     take("vin", _vin)
     take("plate", lambda v: parse_text(v).upper().replace(" ", "").replace("-", ""))
@@ -156,26 +162,30 @@ def parse_row(
     if end and not start:  # a report without start dates: a year's term
         start = end - relativedelta(years=1) if end.year > 1 else end
     date_issues = {}
-    for name, reason in policy_date_errors(start=start, end=end).items():
+    for name, problem in policy_date_problems(start=start, end=end).items():
         name = name if name in values else "end_date"  # a start not in the report: its end
-        date_issues.setdefault(name, reason)
-    for name, reason in date_issues.items():
-        issues.append(Issue(row, headers.get(name, name), values[name].isoformat(), reason))
+        date_issues.setdefault(name, problem)
+    for name, (code, params) in date_issues.items():
+        reason = render(code, params)
+        issues.append(Issue(row, headers.get(name, name), values[name].isoformat(), reason, code,
+                            params or None))  # fmt: skip
     if issues:
-        return None, issues
+        return None, issues + warnings
     number = " ".join(number.split()).upper()
     has_vehicle = bool(values.get("vin") or values.get("plate"))
     line = values.get("line") or (Line.AUTO if has_vehicle else Line.OTHER)
     policy = {
         "number": number, "start_date": start, "end_date": end, "premium": values["premium"],
         "currency": values.get("currency") or header_currency(headers.get("premium"))
-        or Currency.MXN, "line": line,
+        or context.currency, "line": line,
         "coverage": values.get("coverage") or "",
     }  # fmt: skip
     client = {
         "name": values["holder_name"], "national_id": values.get("national_id", ""),
         "tax_id": values.get("tax_id", ""), "phone": values.get("phone", ""),
-        "email": values.get("email", ""),
+        "email": values.get("email", ""), "language": context.language,
+        "phone_as_written": "" if phone or is_blank(raw.get("phone")) else
+        parse_text(raw["phone"])[:PHONE_AS_WRITTEN_MAX],
     }  # fmt: skip
     vehicle = None
     if has_vehicle:
@@ -184,12 +194,13 @@ def parse_row(
             "make": values.get("make", ""), "model": values.get("model", ""),
             "year": values.get("year"),
         }  # fmt: skip
-    return Record(row, compact(number), policy, client, vehicle), []
+    return Record(row, compact(number), policy, client, vehicle, warnings), []
 
 
 def _currency(value) -> str:
     text = parse_text(value).upper()
-    aliases = {"MN": "MXN", "PESOS": "MXN", "$": "MXN", "DLLS": "USD", "US$": "USD"}
+    aliases = {"MN": "MXN", "PESOS": "MXN", "$": "MXN", "DLLS": "USD", "US$": "USD",
+               "RMB": "CNY", "元": "CNY", "人民币": "CNY", "€": "EUR"}  # fmt: skip
     text = aliases.get(text, text)
     if text not in Currency.values:
         raise RowProblem("currency_unknown", value=value)
@@ -198,13 +209,24 @@ def _currency(value) -> str:
 
 def _email(value) -> str:
     text = parse_text(value).lower()
-    validate_email(text)
+    try:
+        validate_email(text)
+    except ValidationError as exc:
+        raise RowProblem("email_invalid", value=text) from exc
     return text
 
 
 def _vin(value) -> str:
+    """A VIN, its check's error as a code (the letters I, O and Q have their own words)."""
     vin = normalize_vin(parse_text(value))
-    validate_vin(vin)
+    try:
+        validate_vin(vin)
+    except ValidationError as exc:
+        params = exc.params or {}
+        code = exc.code
+        if code == "vin_character" and params.get("char") in ("I", "O", "Q"):
+            code = "vin_letter"
+        raise RowProblem(code, **params) from exc
     return vin
 
 
@@ -235,7 +257,10 @@ def _display_upper(name: str) -> str:
     return " ".join(name.split()).upper()
 
 
-CLIENT_VALUES = ("pk", "owner_id", "display_name", "national_id", "tax_id", "phone_raw", "email")
+CLIENT_VALUES = (
+    "pk", "owner_id", "display_name", "national_id", "tax_id", "phone_raw", "email",
+    "phone_as_written",
+)  # fmt: skip
 
 
 def _clients(**lookup) -> list[dict]:
@@ -419,6 +444,9 @@ def _find_client(data: dict, by_id, by_tax, by_phone, pending, out: Outcome) -> 
         "national_id": data["national_id"],
         "tax_id": data["tax_id"], "phone": data["phone"], "email": data["email"],
         "status": ClientStatus.ACTIVE, "owner_id": None,
+        # The language of the insurer's clients (ReadContext); else the clients' default.
+        **({"language": data["language"]} if data.get("language") else {}),
+        "phone_as_written": data.get("phone_as_written", ""),
     }  # fmt: skip
     pending[pending_key] = row
     out.new_clients.append(row)
@@ -433,6 +461,9 @@ def _fill_blanks(client: dict, data: dict) -> dict:
         if data[name] and not stored.get(name):
             fills[name] = data[name]
             client["phone_raw" if name == "phone" else name] = data[name]
+    written = data.get("phone_as_written")
+    if written and not stored["phone"] and not stored.get("phone_as_written"):
+        fills["phone_as_written"] = client["phone_as_written"] = written
     return fills
 
 

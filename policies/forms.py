@@ -1,12 +1,15 @@
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
 
+from .countries import country_choices, country_name
 from .models import (
     POLICY_FIRST_DAY,
     POLICY_LAST_DAY,
+    Currency,
     Insurer,
     Line,
     PaymentFrequency,
@@ -127,6 +130,35 @@ class FollowUpForm(forms.Form):
 
 
 class InsurerForm(forms.ModelForm):
+    """An insurer, and how its reports are read: each of country, currency and clients'
+    language left blank is the brokerage's own (settings), named in the blank choice."""
+
     class Meta:
         model = Insurer
-        fields = ["name", "code", "preferred", "active"]
+        fields = [
+            "name", "code", "preferred", "active", "country", "currency", "client_language",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        region = settings.PHONENUMBER_DEFAULT_REGION.upper()
+        model_field = Insurer._meta.get_field("country")
+        self.fields["country"] = forms.ChoiceField(
+            label=model_field.verbose_name, help_text=model_field.help_text, required=False,
+            choices=[("", _default(f"{country_name(region)} ({region})")), *country_choices()],
+        )  # fmt: skip
+        currency = settings.DEFAULT_CURRENCY
+        labels = dict(Currency.choices)
+        self.fields["currency"].choices = [
+            ("", _default(f"{currency} · {labels[currency]}" if currency in labels else currency)),
+            *((code, f"{code} · {label}") for code, label in Currency.choices),
+        ]
+        languages = dict(settings.LANGUAGES)
+        self.fields["client_language"].choices = [
+            ("", _default(languages.get(settings.LANGUAGE_CODE, settings.LANGUAGE_CODE))),
+            *settings.LANGUAGES,
+        ]
+
+
+def _default(name) -> str:
+    return _("The brokerage's default (%(name)s)") % {"name": name}

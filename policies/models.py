@@ -221,23 +221,39 @@ POLICY_LAST_DAY = date(2200, 12, 31)
 POLICY_MAX_TERM_YEARS = 10
 
 
+# What can be wrong with a policy's dates: a code and its message (imports store the code and
+# its parameters, imports.errors renders the same words in each reader's language).
+POLICY_DATE_MESSAGES = {
+    "date_out_of_bounds": _("The date must be between %(first)s and %(last)s."),
+    "end_not_after_start": _("The end date must be after the start date."),
+    "term_too_long": _("A policy cannot run for more than %(years)d years."),
+}
+
+
+def policy_date_problems(*, start: date | None, end: date | None) -> dict[str, tuple[str, dict]]:
+    """What is wrong with a policy's start and end dates, by field: (code, params)."""
+    problems = {}
+    for name, day in (("start_date", start), ("end_date", end)):
+        if day is not None and not POLICY_FIRST_DAY <= day <= POLICY_LAST_DAY:
+            problems[name] = (
+                "date_out_of_bounds",
+                {"first": POLICY_FIRST_DAY.isoformat(), "last": POLICY_LAST_DAY.isoformat()},
+            )
+    if problems or start is None or end is None:
+        return problems
+    if end <= start:
+        problems["end_date"] = ("end_not_after_start", {})
+    elif end > start + relativedelta(years=POLICY_MAX_TERM_YEARS):
+        problems["end_date"] = ("term_too_long", {"years": POLICY_MAX_TERM_YEARS})
+    return problems
+
+
 def policy_date_errors(*, start: date | None, end: date | None) -> dict[str, str]:
     """What is wrong with a policy's start and end dates, by field (empty when nothing)."""
     errors = {}
-    for name, day in (("start_date", start), ("end_date", end)):
-        if day is not None and not POLICY_FIRST_DAY <= day <= POLICY_LAST_DAY:
-            errors[name] = _("The date must be between %(first)s and %(last)s.") % {
-                "first": POLICY_FIRST_DAY.isoformat(),
-                "last": POLICY_LAST_DAY.isoformat(),
-            }
-    if errors or start is None or end is None:
-        return errors
-    if end <= start:
-        errors["end_date"] = _("The end date must be after the start date.")
-    elif end > start + relativedelta(years=POLICY_MAX_TERM_YEARS):
-        errors["end_date"] = _("A policy cannot run for more than %(years)d years.") % {
-            "years": POLICY_MAX_TERM_YEARS
-        }
+    for name, (code, params) in policy_date_problems(start=start, end=end).items():
+        message = str(POLICY_DATE_MESSAGES[code])
+        errors[name] = message % params if params else message
     return errors
 
 

@@ -53,12 +53,18 @@ def insurer_save(
     code: str,
     preferred: bool = False,
     active: bool = True,
+    country: str = "",
+    currency: str = "",
+    client_language: str = "",
     insurer: Insurer | None = None,
 ) -> Insurer:
-    """Create or change an insurer. Only one insurer is preferred at a time."""
+    """Create or change an insurer. Only one insurer is preferred at a time. Country, currency
+    and clients' language say how its reports are read (blank: the brokerage's own)."""
     insurer = insurer or Insurer()
     insurer.name, insurer.code = name, code.strip().lower()
     insurer.preferred, insurer.active = preferred, active
+    insurer.country, insurer.currency = country.upper(), currency
+    insurer.client_language = client_language
     insurer.full_clean()
     insurer.save()
     if preferred:

@@ -28,11 +28,14 @@ def vin_check_digit(vin: str) -> str:
 
 
 def validate_vin(value: str) -> None:
+    """A VIN's length, characters and check digit; the error carries its ``params`` (imports
+    store them and render the message in each reader's language)."""
     vin = normalize_vin(value)
     if len(vin) != 17:
         raise ValidationError(
-            _("A VIN has 17 characters; this one has %(count)d.") % {"count": len(vin)},
+            _("A VIN has 17 characters; this one has %(count)d."),
             code="vin_length",
+            params={"count": len(vin)},
         )
     for position, ch in enumerate(vin, start=1):
         if ch in "IOQ":
@@ -40,15 +43,15 @@ def validate_vin(value: str) -> None:
                 _(
                     "Character %(position)d is “%(char)s”: the letters I, O and Q are never used"
                     " in a VIN (did you mean 1 or 0?)."
-                )
-                % {"position": position, "char": ch},
+                ),
                 code="vin_character",
+                params={"position": position, "char": ch},
             )
         if ch not in _VALUES:
             raise ValidationError(
-                _("Character %(position)d is “%(char)s”, which cannot appear in a VIN.")
-                % {"position": position, "char": ch},
+                _("Character %(position)d is “%(char)s”, which cannot appear in a VIN."),
                 code="vin_character",
+                params={"position": position, "char": ch},
             )
     if vin[0] in _CHECK_DIGIT_REGIONS:
         expected = vin_check_digit(vin)
@@ -57,7 +60,7 @@ def validate_vin(value: str) -> None:
                 _(
                     "The check digit (9th character) is “%(got)s” but should be “%(expected)s”:"
                     " a character of this VIN is wrong. Check it against the vehicle registration."
-                )
-                % {"got": vin[8], "expected": expected},
+                ),
                 code="vin_check_digit",
+                params={"got": vin[8], "expected": expected},
             )

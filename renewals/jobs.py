@@ -114,10 +114,13 @@ def _create_items(day: date, now) -> dict[int, int]:
     """One work item per open case and rung that has fallen due. Rungs that fell due while the
     job was down are caught up; of the rungs that had passed before the case opened (a late
     import) only the latest is kept, so the case gets one first touch at the stage it is in.
-    The queue's set-based call writes the items (and owns the hand-out rule)."""
+    The queue's set-based call writes the items (and owns the hand-out rule). A touch of a
+    client with no phone to call goes to the maintainers' "fix contact" queue, not to a call
+    list."""
     created: dict[int, int] = {}
     c, p, cl = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p"), SqlNames(Client, "cl")
     due = _minus_days(p.end_date)
+    callable_ = f"({cl.phone} <> '' OR {cl.phone_other} <> '' OR {cl.whatsapp} <> '')"
     cases = f"""
         FROM {c.from_}
         JOIN {p.from_} ON {p.id} = {c.policy}
@@ -132,15 +135,17 @@ def _create_items(day: date, now) -> dict[int, int]:
             else:
                 entry, entry_params = "1 = 1", []
             select = f"""
-                SELECT {c.id}, %s, {cl.display_name} || ' · ' || {p.number}, {cl.owner}, %s,
-                       {due}, %s
+                SELECT {c.id}, %s, {cl.display_name} || ' · ' || {p.number},
+                       CASE WHEN {callable_} THEN {cl.owner} END,
+                       CASE WHEN {callable_} THEN %s ELSE %s END, {due}, %s
                 {cases}
                 WHERE {c.ladder} = %s AND {c.status} = %s
                   AND {due} <= %s
                   AND ({due} >= {c.opened_on} OR {entry})
             """  # noqa: S608 - names from the models' _meta, values are placeholders
             params = [
-                f"rung-{days}", Queue.AGENT, days, 100 - days, ladder.pk, CaseStatus.OPEN, days,
+                f"rung-{days}", Queue.AGENT, Queue.MAINTAINERS, days, 100 - days, ladder.pk,
+                CaseStatus.OPEN, days,
                 day, days, *entry_params,
             ]  # fmt: skip
             count = items_create(kind=RENEWAL_KIND, select=(select, params), now=now)
