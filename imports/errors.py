@@ -40,6 +40,11 @@ TEMPLATES = {
     "term_too_long": _("A policy cannot run for more than %(years)d years."),
     "missing": _("This value is missing."),
     "duplicate_policy": _("The same policy as row %(row)d."),
+    # Warnings on the agent column: the row is imported and its work waits for the distribution.
+    "agent_unknown": _("No active agent is called “%(value)s”: the distribution hands it out."),
+    "agent_ambiguous": _(
+        "Several active agents are called “%(value)s”: the distribution hands it out."
+    ),
 }
 
 

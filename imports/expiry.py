@@ -8,6 +8,7 @@ alone for the dry run, and ``classify`` then ``apply`` under a lock for the comm
 commit does what the dry run showed.
 """
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,9 +21,11 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from brokerage.accounts.models import User
 from brokerage.core.bulk import insert_rows
 from clients.models import Client, ClientKind, ClientStatus, display_name_of
 from clients.search import compact
+from clients.services import clients_give_owner
 from policies.models import (
     Currency,
     Line,
@@ -99,6 +102,7 @@ class Outcome:
     policy_updates: dict[int, dict] = field(default_factory=dict)
     vehicle_updates: dict[int, dict] = field(default_factory=dict)
     renewals: list[tuple[dict, int]] = field(default_factory=list)  # (new policy's row, old pk)
+    owners: dict[int, int] = field(default_factory=dict)  # client pk → the report's agent
 
 
 def _line(text: str) -> str:
@@ -159,6 +163,8 @@ def parse_row(
         take("make", parse_text)
         take("model", parse_text)
     take("year", _year)
+    agent = take("agent", parse_text)  # who works it, and from when (seed 001)
+    take("handout_date", parse_date)
     if end and not start:  # a report without start dates: a year's term
         start = end - relativedelta(years=1) if end.year > 1 else end
     date_issues = {}
@@ -194,6 +200,14 @@ def parse_row(
             "make": values.get("make", ""), "model": values.get("model", ""),
             "year": values.get("year"),
         }  # fmt: skip
+    client["agent_id"], policy["handout_on"] = None, values.get("handout_date")
+    if agent:
+        client["agent_id"], problem = _agents_of(context).find(agent)
+        if problem:  # the row is imported and waits for the distribution
+            params = {"value": agent[:255]}
+            column = headers.get("agent", "agent")
+            reason = render(problem, params)
+            warnings.append(Issue(row, column, agent[:255], reason, problem, params, "warning"))
     return Record(row, compact(number), policy, client, vehicle, warnings), []
 
 
@@ -324,7 +338,7 @@ def classify(records: list[Record], insurer) -> Outcome:
         p["number_key"]: p
         for p in Policy.objects.filter(
             insurer=insurer, number_key__in=[r.key for r in records]
-        ).values("pk", "number", "number_key", "holder_id", *POLICY_COMPARED)
+        ).values("pk", "number", "number_key", "holder_id", "handout_on", *POLICY_COMPARED)
     }
     holders = {}
     if policies:
@@ -344,6 +358,7 @@ def classify(records: list[Record], insurer) -> Outcome:
         for c in _clients(phone_raw__in=phones):
             by_phone[(c["phone_raw"], _display_upper(c["display_name"]))] = c
     pending: dict[tuple, dict] = {}
+    agents = _active_agent_ids({r.client.get("agent_id") for r in records})
 
     for record in records:
         verdict = "unchanged"
@@ -357,6 +372,8 @@ def classify(records: list[Record], insurer) -> Outcome:
             if fills:
                 out.client_updates.setdefault(holder["pk"], {}).update(fills)
                 verdict = "updated"
+        if _assign_owner(out, holder, record.client.get("agent_id"), agents):
+            verdict = "updated"
         if existing is None:
             policy = {
                 "insurer_id": insurer.pk, "status": PolicyStatus.ACTIVE,
@@ -378,6 +395,9 @@ def classify(records: list[Record], insurer) -> Outcome:
                 continue
             if existing[name] != new_value:
                 changed[name] = [json_value(existing[name]), json_value(new_value)]
+        handout = record.policy.get("handout_on")
+        if handout and existing["handout_on"] != handout:  # a blank cell keeps the date
+            changed["handout_on"] = [json_value(existing["handout_on"]), json_value(handout)]
         if changed:
             out.policy_updates[existing["pk"]] = {k: record.policy[k] for k in changed}
             out.changes[existing["number"]] = changed
@@ -518,3 +538,74 @@ def apply(out: Outcome, *, by) -> None:
             fields.append("updated_at")
         bulk_update_with_history(objects, model, fields, batch_size=500, default_user=by,
                                  default_change_reason="imported")  # fmt: skip
+    if out.owners:
+        # The clients the report's agent column names change owner as on any reassignment:
+        # with history, and their running policies and open work follow.
+        clients_give_owner(owners=out.owners, by=by, reason="imported: agent column")
+
+
+# -- the agent column (seed 001: the maintainer fills in the salesperson before importing) --
+
+
+class AgentDirectory:
+    """The active agents by user name, e-mail and full name ("Ana López", "López Ana",
+    "王伟"), case and spacing ignored: read in one query the first time a report names one."""
+
+    def __init__(self):
+        self._keys: dict[str, set[int]] | None = None
+
+    @staticmethod
+    def key(text: str) -> str:
+        return " ".join(str(text).split()).casefold()
+
+    def _load(self) -> dict[str, set[int]]:
+        keys: dict[str, set[int]] = {}
+        for pk, username, email, first, last in User.objects.active_agents().values_list(
+            "pk", "username", "email", "first_name", "last_name"
+        ):
+            names = {username, email, f"{first} {last}", f"{last} {first}", f"{last}{first}"}
+            for name in filter(None, map(self.key, names)):
+                keys.setdefault(name, set()).add(pk)
+        return keys
+
+    def find(self, name: str) -> tuple[int | None, str]:
+        """(agent id, "") or (None, the warning's code)."""
+        if self._keys is None:
+            self._keys = self._load()
+        found = self._keys.get(self.key(name), set())
+        if len(found) == 1:
+            return next(iter(found)), ""
+        return None, "agent_ambiguous" if found else "agent_unknown"
+
+
+# One directory per read of a report (its ReadContext), dropped with it.
+_DIRECTORIES: dict[int, AgentDirectory] = {}
+
+
+def _agents_of(context: ReadContext) -> AgentDirectory:
+    key = id(context)
+    if key not in _DIRECTORIES:
+        _DIRECTORIES[key] = AgentDirectory()
+        weakref.finalize(context, _DIRECTORIES.pop, key, None)
+    return _DIRECTORIES[key]
+
+
+def _active_agent_ids(ids) -> set[int]:
+    """Of the agents the rows name, those still active (one query; the rows may have been
+    read by a dry run some time before the commit)."""
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return set()
+    return set(User.objects.active_agents().filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _assign_owner(out: Outcome, holder: dict, agent_id: int | None, agents: set[int]) -> bool:
+    """The row's agent owns its client: a new client is created with it, a known client with
+    another owner (or none) changes owner in ``apply``. True when a known client changes."""
+    if agent_id not in agents or holder.get("owner_id") == agent_id:
+        return False
+    holder["owner_id"] = agent_id
+    if "pk" not in holder:
+        return False
+    out.owners[holder["pk"]] = agent_id
+    return True

@@ -315,6 +315,10 @@ class Policy(models.Model):
     # The day the brokerage sold the policy in Cartera (a new sale or a renewal): the date of
     # its written premium. Empty for the book that came from the insurers' reports.
     written_on = models.DateField(_("written on"), null=True, blank=True, editable=False)
+    # The day its renewal work reaches the agent, when the report that brought it said so
+    # (seed 001: the maintainer fills in the hand-out date before importing); empty: the day
+    # each touch falls due.
+    handout_on = models.DateField(_("hand-out date"), null=True, blank=True, editable=False)
     cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

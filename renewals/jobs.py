@@ -76,12 +76,18 @@ def _refresh_statistics() -> None:
         cursor.execute(f"ANALYZE {SqlNames(RenewalCase).table}, {SqlNames(WorkItem).table}")
 
 
-def _open_cases(day: date) -> int:
+def _open_cases(day: date, *, ended: bool = False) -> int:
+    """Open a case for each active policy entering its ladder. With ``ended``, also for those
+    that had already ended when they reached Cartera (an insurer's lapse list, 脱保清单): their
+    case opens at its last rung, and the lapse that follows sends it where every lapse goes."""
     opened = 0
     c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
     for ladder, rule in _rules_by_precedence():
-        conditions = [f"{p.status} = %s", f"{p.end_date} >= %s", f"{p.end_date} <= %s"]
-        params = [PolicyStatus.ACTIVE, day, day + timedelta(days=ladder.max_days)]
+        conditions = [f"{p.status} = %s", f"{p.end_date} <= %s"]
+        params = [PolicyStatus.ACTIVE, day + timedelta(days=ladder.max_days)]
+        if not ended:
+            conditions.append(f"{p.end_date} >= %s")
+            params.append(day)
         if rule is not None and rule.insurer_id:
             conditions.append(f"{p.insurer} = %s")
             params.append(rule.insurer_id)
@@ -114,7 +120,8 @@ def _create_items(day: date, now) -> dict[int, int]:
     """One work item per open case and rung that has fallen due. Rungs that fell due while the
     job was down are caught up; of the rungs that had passed before the case opened (a late
     import) only the latest is kept, so the case gets one first touch at the stage it is in.
-    The queue's set-based call writes the items (and owns the hand-out rule). A touch of a
+    The queue's set-based call writes the items (and owns the hand-out rule); a touch falls
+    due on its rung, or on its policy's later hand-out date (``Policy.handout_on``). A touch of a
     client with no phone to call goes to the maintainers' "fix contact" queue, not to a call
     list."""
     created: dict[int, int] = {}
@@ -137,7 +144,8 @@ def _create_items(day: date, now) -> dict[int, int]:
             select = f"""
                 SELECT {c.id}, %s, {cl.display_name} || ' · ' || {p.number},
                        CASE WHEN {callable_} THEN {cl.owner} END,
-                       CASE WHEN {callable_} THEN %s ELSE %s END, {due}, %s
+                       CASE WHEN {callable_} THEN %s ELSE %s END,
+                       GREATEST({due}, {p.handout_on}), %s
                 {cases}
                 WHERE {c.ladder} = %s AND {c.status} = %s
                   AND {due} <= %s
@@ -236,11 +244,15 @@ def renewals_morning_job(*, day: date | None = None, now=None) -> MorningReport:
 
 @transaction.atomic
 def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningReport:
-    """Open the cases of policies that have entered their ladder and queue their due touches
-    (after an import brought new policies), without the rest of the morning job."""
+    """After an import brought new policies: open the cases of those that have entered their
+    ladder and queue their due touches, without the rest of the morning job. A policy that had
+    already ended (a lapse list) gets its case and its last touch too, then lapses as the
+    morning job lapses every policy not renewed by its end date: the touch stays on the
+    agent's call list and the case reaches the maintainers once lapsed 48 hours."""
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
-    report.cases_opened = _open_cases(day)
+    report.cases_opened = _open_cases(day, ended=True)
     report.items_created = _create_items(day, now)
+    report.policies_lapsed = _lapse(day, now)
     return report

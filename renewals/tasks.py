@@ -23,8 +23,13 @@ def renewals_morning_task() -> dict:
 
 @shared_task(name="renewals.tasks.renewals_open_task")
 def renewals_open_task() -> dict:
-    """After an import: open the cases of policies that entered their ladder and queue their
-    due touches, then hand out the ones nobody owns (both idempotent)."""
+    """After an import: open the cases of policies that entered their ladder (or had already
+    ended: a lapse list) and queue their due touches, lapse those past their end, then hand
+    out the touches nobody owns (all idempotent)."""
     report = renewals_open_and_queue()
     transaction.on_commit(distribution_task.delay)
-    return {"cases_opened": report.cases_opened, "items_created": report.total_items}
+    return {
+        "cases_opened": report.cases_opened,
+        "items_created": report.total_items,
+        "policies_lapsed": report.policies_lapsed,
+    }
