@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from renewals.models import CaseStatus, CompetitorWhy, LostReason
 from renewals.selectors import NOT_SET
@@ -117,8 +118,8 @@ def _reason_table(figures: dict, filters: ReportFilters) -> Table:
     total_premium = sum((d["premium"] for d in by_reason.values()), Decimal("0"))
     total_last = sum(last_year.values())
     columns = [
-        Column("cases", _("Lost"), INT, _("cases lost, policy ending in the period"),
-               chart=True),
+        Column("cases", pgettext("renewal cases counted", "Lost"), INT,
+               _("cases lost, policy ending in the period"), chart=True),
         Column("share", _("Share of lost"), PCT, _("cases ÷ all cases lost")),
         Column("premium", _("Premium lost (%(currency)s)") % {"currency": filters.currency},
                MONEY, _("last year's premium of the cases lost")),

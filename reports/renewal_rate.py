@@ -182,8 +182,9 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
 def _columns(currency: str) -> list[Column]:
     return [
         Column("due", pgettext("renewals due in the period", "Due")),
-        Column("won", _("Won")), Column("lost", _("Lost")),
-        Column("lapsed", _("Lapsed")),
+        Column("won", pgettext("renewal cases counted", "Won")),
+        Column("lost", pgettext("renewal cases counted", "Lost")),
+        Column("lapsed", pgettext("renewal cases counted", "Lapsed")),
         Column("open", _("Still open"), INT, _("before their end date, not counted yet")),
         Column("policy_rate", _("Policies"), PCT,
                _("renewed ÷ (due − still open): decided or ended"), chart=True),
