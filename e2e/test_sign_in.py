@@ -30,7 +30,7 @@ def test_switching_to_chinese_shows_the_chinese_navbar(page):
     page.get_by_test_id("language-menu").click()
     page.get_by_role("button", name="简体中文").click()
     nav = page.get_by_test_id("nav-items")
-    expect(nav.get_by_role("link", name="我的队列")).to_be_visible()
+    expect(nav.get_by_role("link", name="我的待办")).to_be_visible()
     expect(page.get_by_test_id("language-menu")).to_have_text("简体中文")
     agent.refresh_from_db()
     assert agent.language == "zh-hans"

@@ -15,7 +15,7 @@ def test_switching_language_is_kept_on_the_user(client, agent):
     agent.refresh_from_db()
     assert agent.language == "es"
     html = client.get("/queue/").content.decode()
-    assert "Mi cola" in html
+    assert "Mi lista de llamadas" in html
     assert '<html lang="es">' in html
 
 
@@ -23,7 +23,7 @@ def test_the_users_language_wins_over_the_browser(client):
     user = UserFactory(roles=["agent"], language="zh-hans")
     client.force_login(user)
     html = client.get("/queue/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
-    assert "我的队列" in html
+    assert "我的待办" in html
 
 
 def test_an_unknown_language_is_refused_with_a_message(client, agent):
