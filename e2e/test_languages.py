@@ -35,7 +35,7 @@ ENGLISH = re.compile(
     r"Insurers?|Export|Download|Call back|No answer|Dashboard|Team|Edit|Cancel|Show|Queue|"
     r"My queue|Points|Today|Month|None|Sign out|Interested|Renewed|Declined|Ladders?|Imports?|"
     r"Lost|Won|Name|Phone|Vehicle|Quotes?|Quotation|Contact|Distribution|Users|Active|Agents?|"
-    r"Yes|Line|Reason|Date|Notes?|Result|Details|Add|New|Back|Filter|from|to|by|of|the|and)\b"
+    r"Yes|Line|Reason|Date|Notes?|Result|Details|Add|New|Back|Filter|days?|from|to|by|of|the|and)\b"
 )
 # What an untranslated or broken string leaves on a page.
 PLACEHOLDERS = re.compile(r"%\(\w+\)[sd]|%[sd]\b|\{\{|\{%|msgid|msgstr")
