@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.db.models import DateField, IntegerField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
+from brokerage.core.bulk import bulk_set_with_history
 from brokerage.core.sql import SqlNames
 from clients.models import Client
 from policies.models import Policy, PolicyStatus
@@ -184,16 +184,12 @@ def _lapse(day: date, now) -> int:
     """Active policies past their end date that nobody renewed are lapsed, with history; their
     open cases are lapsed too."""
     # Whole rows: the history records copy every field (deferred fields would cost a query
-    # each).
+    # each). One UPDATE … WHERE id IN per batch, not a CASE per row: a lapse list brings
+    # thousands at once.
     stale = list(Policy.objects.filter(status=PolicyStatus.ACTIVE, end_date__lt=day))
     for policy in stale:
         policy.status = PolicyStatus.LAPSED
-        policy.updated_at = now
-    if stale:
-        bulk_update_with_history(
-            stale, Policy, ["status", "updated_at"],
-            default_change_reason="lapsed: not renewed by the end date",
-        )  # fmt: skip
+    bulk_set_with_history(stale, field="status", reason="lapsed: not renewed by the end date")
     RenewalCase.objects.filter(
         status=CaseStatus.OPEN, policy__end_date__lt=day, policy__status=PolicyStatus.LAPSED
     ).update(status=CaseStatus.LAPSED, lapsed_at=now)
