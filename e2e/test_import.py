@@ -1,5 +1,6 @@
 """A maintainer imports an insurer's expiry report in the browser: upload, map, dry run,
-commit, and the progress bar running to the end on a real Celery worker."""
+commit, and the progress bars of the dry run and the commit running to the end on a real
+Celery worker."""
 
 import re
 from pathlib import Path
@@ -42,8 +43,12 @@ def test_a_maintainer_uploads_maps_previews_and_imports_a_report(page, celery_li
     page.locator("#id_policy_number").select_option("Ref")
     page.get_by_test_id("mapping-submit").click()
 
+    # The dry run is queued: the page shows its progress until a worker has run it.
     expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
-    expect(page.get_by_test_id("count-new")).to_have_text("40")
+    expect(page.get_by_test_id("import-progress")).to_be_visible()
+    assert ImportJob.objects.get().status == JobStatus.CHECK_QUEUED
+    with start_worker(celery_live, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        expect(page.get_by_test_id("count-new")).to_have_text("40", timeout=30_000)
     expect(page.get_by_test_id("count-errors")).to_have_text("1")
     expect(page.get_by_test_id("row-errors")).to_contain_text("Not an amount: doce mil.")
     assert not Policy.objects.exists()

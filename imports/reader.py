@@ -258,10 +258,6 @@ def _workbook_sheets(source, kind: str):
 # --- CSV: decoded as it is read --------------------------------------------------------------
 
 
-def decode_text(data: bytes) -> str:
-    return data.decode(_encoding_of(data), errors="replace")
-
-
 def _encoding_of(sample: bytes, *, complete: bool = True) -> str:
     """'utf-8-sig' when ``sample`` is UTF-8 (a sample cut mid-character still is), else the
     best of GB18030, Latin-1 and cp1252."""

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from imports import services
@@ -36,15 +37,13 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown insurer {insurer!r}; known: {codes}") from exc
         by = self._user(user)
         try:
-            job, table = job_create(
-                insurer=insurer_obj, by=by, name=file.name, data=file.read_bytes()
-            )
+            with file.open("rb") as handle:  # stored as it is read, never whole in memory
+                job, table = job_create(
+                    insurer=insurer_obj, by=by, name=file.name, file=File(handle)
+                )
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(
-            f"{file.name}: sheet {table.sheet!r}, header on row {table.header_row}, "
-            f"{len(table.rows)} rows"
-        )
+        self.stdout.write(f"{file.name}: sheet {table.sheet!r}, header on row {table.header_row}")
         saved = ColumnMapping.objects.filter(insurer=insurer_obj, kind=job.kind).first()
         choice = choose_columns(table.headers, job.kind, saved.columns if saved else None)
         if choice.missing:
@@ -61,9 +60,15 @@ class Command(BaseCommand):
             )
         mapping_save(job=job, by=by, columns=choice.columns)
         try:
-            job = services.dry_run(job) if preview_only else services.commit(job, by=by)
+            if preview_only:
+                job = services.dry_run(job, progress=self._progress)
+            else:
+                job = services.commit(job, by=by, progress=self._progress)
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            self._progress_end()
+        self.stdout.write(f"{job.total_rows} rows read")
         for error in RowError.objects.filter(job=job)[:1000]:
             self.stdout.write(
                 f"  row {error.row}, {error.column}: {error.text}"
@@ -89,6 +94,22 @@ class Command(BaseCommand):
         lines.append("Headers in the file: " + ", ".join(f"“{_one_line(h)}”" for h in headers if h))
         lines.append("Map them once on the import page.")
         return "\n".join(lines)
+
+    def _progress(self, job):
+        """After each chunk: one line updated in place on a terminal, else a plain line."""
+        done, total = job.rows_done, job.total_rows
+        line = f"{done:,} of {total:,} rows ({job.percent} %)" if total else f"{done:,} rows"
+        if self.stdout.isatty():
+            self.stdout.write(f"\r  {line}\x1b[K", ending="")
+            self.stdout.flush()
+            self._in_place = True
+        else:
+            self.stdout.write(f"  {line}")
+
+    def _progress_end(self):
+        if getattr(self, "_in_place", False):
+            self.stdout.write("")
+            self._in_place = False
 
     def _user(self, username):
         users = get_user_model().objects
