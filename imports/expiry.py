@@ -467,6 +467,8 @@ def _find_client(data: dict, by_id, by_tax, by_phone, pending, out: Outcome) -> 
         # The language of the insurer's clients (ReadContext); else the clients' default.
         **({"language": data["language"]} if data.get("language") else {}),
         "phone_as_written": data.get("phone_as_written", ""),
+        # A number that does not read: the client is on the maintainers' list of contacts to fix.
+        "contact_inaccurate": bool(data.get("phone_as_written") and not data["phone"]),
     }  # fmt: skip
     pending[pending_key] = row
     out.new_clients.append(row)
@@ -484,6 +486,7 @@ def _fill_blanks(client: dict, data: dict) -> dict:
     written = data.get("phone_as_written")
     if written and not stored["phone"] and not stored.get("phone_as_written"):
         fills["phone_as_written"] = client["phone_as_written"] = written
+        fills["contact_inaccurate"] = True
     return fills
 
 

@@ -113,6 +113,8 @@ def test_the_same_report_for_a_mexican_insurer_imports_with_phone_warnings(
     assert set(Policy.objects.values_list("currency", flat=True)) == {"MXN"}
     written = set(Client.objects.values_list("phone", "phone_as_written"))
     assert written == {("", "13812345678"), ("", "139 1234 5678"), ("", "13712345678")}
+    # The clients are on the list of contacts to fix from the start.
+    assert set(Client.objects.values_list("contact_inaccurate", flat=True)) == {True}
     # Their renewal touches reach the maintainers' "fix contact" queue, not a call list.
     renewals_open_and_queue(day=timezone.localdate())
     items = WorkItem.objects.all()
@@ -141,3 +143,5 @@ def test_a_report_fills_the_number_as_written_of_a_client_without_phone(hdi, mai
     commit(_job(hdi, maint, [row(1, **{"Teléfono": "12"})]))
     holder.refresh_from_db()
     assert (holder.phone, holder.phone_as_written) == ("", "12")
+    assert holder.contact_inaccurate
+    assert holder.history.first().history_change_reason == "imported"
