@@ -18,7 +18,13 @@ class NavEntry:
     prefix: str = ""
     # The page has a search box: the navbar shows one that searches it with this parameter.
     search: str = ""
+    # The roles that open the page now and then rather than work on it every day: for them it
+    # goes in the navbar's "More" menu, so that every role's navbar keeps to one line at 1280 px
+    # in every language. It stays in the bar for anyone who also holds another of its roles.
+    more: frozenset[str] = frozenset()
 
+
+EVERYONE = frozenset(Role.values)
 
 NAV_ENTRIES = [
     NavEntry(_("My queue"), "workqueue:queue", frozenset({Role.AGENT})),
@@ -53,43 +59,55 @@ NAV_ENTRIES = [
         "imports:list",
         frozenset({Role.MAINTAINER, Role.ADMIN}),
         permission="accounts.import_reports",
+        more=frozenset({Role.ADMIN}),
     ),
     NavEntry(
         _("Fix-contact queue"),
         "workqueue:maintainers",
         frozenset({Role.MAINTAINER, Role.ADMIN}),
         permission="accounts.distribute_work",
+        more=frozenset({Role.ADMIN}),
     ),
     NavEntry(
         _("Distribution"),
         "workqueue:distribution",
         frozenset({Role.MAINTAINER, Role.ADMIN}),
         permission="accounts.distribute_work",
+        more=EVERYONE,
     ),
     NavEntry(
         _("Ladders"),
         "renewals:ladders",
         frozenset({Role.MANAGER, Role.ADMIN}),
         permission="renewals.change_ladder",
+        more=EVERYONE,
     ),
     NavEntry(
         _("Reassign clients"),
         "clients:book_reassign",
         frozenset({Role.MANAGER, Role.ADMIN}),
         permission="accounts.manage_team",
+        more=EVERYONE,
     ),
     NavEntry(
         _("Insurers"),
         "policies:insurers",
         frozenset({Role.MAINTAINER, Role.ADMIN}),
         permission="policies.view_insurer",
+        more=EVERYONE,
     ),
-    NavEntry(_("Team"), "accounts:team", frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN})),
+    NavEntry(
+        _("Team"),
+        "accounts:team",
+        frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+        more=frozenset({Role.MAINTAINER}),
+    ),
     NavEntry(
         _("Outbox"),
         "notifications:outbox",
         frozenset({Role.MAINTAINER, Role.ADMIN}),
         permission="accounts.view_outbox",
+        more=EVERYONE,
     ),
 ]
 
@@ -107,9 +125,10 @@ def nav_for(user, current_path: str = "") -> list[dict]:
         if entry.permission and not user.has_perm(entry.permission):
             continue
         url = reverse(entry.url_name)
+        more = bool(entry.more) and roles & entry.roles <= entry.more
         items.append(
             {"label": entry.label, "url": url, "active": False, "prefix": entry.prefix or url,
-             "search": entry.search}
+             "search": entry.search, "more": more}
         )  # fmt: skip
     # The entry with the longest matching prefix is the current page.
     matches = [i for i in items if current_path.startswith(i["prefix"])]
