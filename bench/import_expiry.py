@@ -1,27 +1,31 @@
-"""Importing a 100,000-row expiry report, against the alternatives.
+"""The whole import of a 100,000-row expiry report, against reading the file and the alternatives.
 
 Builds a report of N rows (default 100,000: policy, holder, RFC, phone, dates, premium, line,
-VIN, plate, make, model, year) as .xlsx, then prints in one run:
+VIN, plate, make, model, year) as .xlsx (kept in the temporary directory for the next run of
+the same size), then prints:
 
-- openpyxl's read-only parse of the file (just reading the cells),
-- python-calamine's bare parse,
-- Cartera's dry run and commit into PostgreSQL (history included), and the re-import of the
-  same file (everything unchanged),
+- openpyxl's read-only parse of the file (just reading the cells) and python-calamine's,
+- the whole import as users run it: ``manage.py import_report`` in its own process (store,
+  find the header, map, read, parse, classify, write clients, vehicles, policies and their
+  history, then the renewal cases and their touches: without a broker the renewals task runs
+  inside the command, so it is part of the timed whole), with the commit alone and the
+  renewals job timed inside it, and the import process's peak memory (its max RSS);
 - django-import-export importing the same rows into the same Policy model (on an empty table,
   with its default per-row instance loading and saving), timed on the first --iex-rows rows
-  and scaled, because at full size it runs for many minutes,
-- the peak memory (max RSS) of the process and the ratios.
+  and scaled, because at full size it runs for many minutes;
+- the ratios: whole import / openpyxl parse (target ≤ 1.0) and commit / openpyxl parse.
 
-It uses its own database `cartera_bench_import` (dropped and created each run).
+It uses its own database `cartera_bench_import` (created each run from a migrated template).
+The machine's other load shows in every figure: compare runs made back to back.
 
-    .venv/bin/python bench/import_expiry.py [--rows 100000] [--iex-rows 2000]
+    .venv/bin/python bench/import_expiry.py [--rows 100000] [--iex-rows 2000] [--no-iex]
 """
 
 import argparse
+import hashlib
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,10 +38,20 @@ DB_URL = os.environ.get(
 )
 
 
-def build_report(rows: int) -> bytes:
+def _env() -> dict:
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": DB_URL}
+    env.pop("REDIS_URL", None)  # no broker: the tasks the import queues run in its process
+    env.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+    return env
+
+
+def build_report(rows: int) -> Path:
+    """The report (built once per size, then reused from the temporary directory)."""
+    path = Path(tempfile.gettempdir()) / f"cartera_bench_import_{rows}.xlsx"
+    if path.exists():
+        return path
     from openpyxl import Workbook
 
-    sys.path.insert(0, str(ROOT))
     from policies.tests.factories import make_vin
 
     book = Workbook(write_only=True)
@@ -56,141 +70,143 @@ def build_report(rows: int) -> bytes:
             f"{1 + n % 28:02d}/12/2026", f"${10000 + n % 5000:,}.50", "Autos", make_vin(n),
             f"P{n:06d}", "Nissan", "Versa", 2018 + n % 7,
         ])  # fmt: skip
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    partial = path.with_suffix(".part")
+    book.save(partial)
+    partial.rename(path)
+    return path
+
+
+def _migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for file in sorted(ROOT.glob("*/migrations/*.py")) + sorted(ROOT.glob("*/*/migrations/*.py")):
+        digest.update(str(file.relative_to(ROOT)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def prepare_db() -> None:
+    """The bench database, copied from a template migrated once per state of the migrations
+    (with the insurer and the user who imports)."""
     import psycopg
 
     admin = DB_URL.rsplit("/", 1)[0] + "/postgres"
     name = DB_URL.rsplit("/", 1)[1]
+    template = f"{name}_tpl_{_migrations_digest()}"
     with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
+        if not exists:
+            for (old,) in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{name}_tpl_%"]
+            ).fetchall():
+                conn.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{template}_part"')
+            env = {**_env(), "DATABASE_URL": f"{admin.rsplit('/', 1)[0]}/{template}_part"}
+            manage = [sys.executable, str(ROOT / "manage.py")]
+            subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+            setup = (
+                "from brokerage.accounts.models import User; from policies.models import Insurer; "
+                "Insurer.objects.create(name='HDI Seguros', code='hdi'); "
+                "User.objects.create_superuser('bench', 'bench@example.com', 'x')"
+            )
+            subprocess.run([*manage, "shell", "-c", setup], env=env, check=True, cwd=ROOT,
+                           capture_output=True)  # fmt: skip
+            conn.execute(f'ALTER DATABASE "{template}_part" RENAME TO "{template}"')
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": DB_URL}
-    env.pop("REDIS_URL", None)
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env,
-                   check=True, cwd=ROOT)  # fmt: skip
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
 def timed(label, fn):
     started = time.perf_counter()
     result = fn()
     elapsed = time.perf_counter() - started
-    print(f"  {label:<46} {elapsed:8.2f} s")
+    print(f"  {label:<50} {elapsed:8.2f} s", flush=True)
     return elapsed, result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--iex-rows", type=int, default=2_000)
-    args = parser.parse_args()
-    prepare_db()
-    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL})
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def openpyxl_read(path: Path) -> int:
     from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return sum(1 for _row in book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def calamine_read(path: Path) -> int:
     from python_calamine import CalamineWorkbook
 
-    from policies.models import Insurer
-
-    started = time.perf_counter()
-    data = build_report(args.rows)
-    print(f"report: {args.rows} rows, {len(data) / 2**20:.1f} MB "
-          f"(built in {time.perf_counter() - started:.1f} s)")  # fmt: skip
-
-    def openpyxl_read():
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        return sum(1 for _row in book.worksheets[0].iter_rows(values_only=True))
-
-    def calamine_read():
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return len(book.get_sheet_by_index(0).to_python())
-
-    print("\nparsing the file:")
-    t_openpyxl, _n = timed("openpyxl read-only, values only", openpyxl_read)
-    t_calamine, _n = timed("python-calamine", calamine_read)
-
-    report = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-    report.write_bytes(data)
-    # Cartera's import runs in its own process so that its peak memory is its own.
-    child = subprocess.run(
-        [sys.executable, __file__, "--cartera-only", str(report)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    print(child.stdout.rsplit("\n", 2)[0])
-    figures = json.loads(child.stdout.strip().splitlines()[-1])
-    t_upload, t_dry, t_commit, peak = (
-        figures["upload"],
-        figures["dry_run"],
-        figures["commit"],
-        figures["peak_mb"],
-    )
-    insurer = Insurer.objects.get(code="hdi")
-    print(f"\ndjango-import-export ({args.iex_rows} rows, scaled to {args.rows}):")
-    t_iex = run_import_export(data, insurer, args.iex_rows) * args.rows / args.iex_rows
-    print(f"  {'estimated for the full report':<46} {t_iex:8.2f} s")
-
-    full = t_upload + t_dry + t_commit
-    print("\nfigures:")
-    print(f"  Cartera commit / openpyxl read-only parse     {t_commit / t_openpyxl:6.2f}  "
-          f"(target < 1)")  # fmt: skip
-    print(f"  Cartera upload+dry run+commit / openpyxl read {full / t_openpyxl:6.2f}")
-    print(f"  django-import-export / Cartera commit         {t_iex / t_commit:6.1f}x "
-          f"(target ≥ 10)")  # fmt: skip
-    print(f"  calamine parse / openpyxl parse               {t_calamine / t_openpyxl:6.2f}")
-    print(f"  peak memory of the import (max RSS)           {peak:6.0f} MB (target < 300)")
+    book = CalamineWorkbook.from_path(str(path))
+    return sum(1 for _row in book.get_sheet_by_index(0).iter_rows())
 
 
-def cartera_only(path: str) -> None:
-    """The child process: Cartera's upload, dry run, commit and re-import of the report."""
-    os.environ.update({"DEBUG": "1", "DATABASE_URL": DB_URL})
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+def run_import(path: Path) -> dict:
+    """``import_report`` in a child process: its figures (JSON on its last line) and its own
+    peak memory (wait4's resource usage of that process alone)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out, err = Path(folder) / "out.txt", Path(folder) / "err.txt"
+        started = time.perf_counter()
+        with out.open("w") as stdout, err.open("w") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, __file__, "--child", str(path)],
+                env=_env(), cwd=ROOT, stdout=stdout, stderr=stderr,
+            )  # fmt: skip
+            _pid, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        output, errors = out.read_text(), err.read_text()
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"import_report failed:\n{output[-2000:]}\n{errors[-4000:]}")
+    lines = output.strip().splitlines()
+    figures = json.loads(lines[-1])
+    figures.update(process=wall, peak_mb=usage.ru_maxrss / 1024, output=lines[:-1])
+    return figures
+
+
+def child(path: str) -> None:
+    """The import's own process: ``manage.py import_report`` called in-process, with the
+    commit and the renewals job timed from inside (wrapped, not changed)."""
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    from brokerage.accounts.models import User
+    from django.core.management import call_command
+
+    import renewals.tasks
     from imports import services
-    from policies.models import Insurer, Policy
+    from policies.models import Policy
+    from renewals.models import RenewalCase
 
-    data = Path(path).read_bytes()
-    insurer = Insurer.objects.create(name="HDI Seguros", code="hdi")
-    user = User.objects.create_superuser("bench", "bench@example.com", "x")
-    print("\nCartera (PostgreSQL, history included):")
-    t_upload, (job, _table) = timed(
-        "upload (check, store, find header, map)",
-        lambda: services.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data),
+    spent: dict[str, float] = {}
+
+    def clocked(name, fn):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+
+        return run
+
+    services.commit = clocked("commit", services.commit)
+    # The commit ends by queueing the renewals task; without a broker it runs there and then
+    # (the renewals job, then the distribution): timed apart from the commit's own work.
+    services.enqueue_on_commit = clocked("after_commit", services.enqueue_on_commit)
+    renewals.tasks.renewals_open_and_queue = clocked(
+        "renewals", renewals.tasks.renewals_open_and_queue
     )
-    t_dry, job = timed("dry run", lambda: services.dry_run(job))
-    print(f"    → new={job.created} updated={job.updated} unchanged={job.unchanged} "
-          f"errors={job.errors}")  # fmt: skip
-    # The renewal cases of the imported policies are opened by a task queued after the commit:
-    # timed on its own here.
-    services._renewals_task = lambda: type("Later", (), {"delay": staticmethod(lambda: None)})
-    t_commit, job = timed("commit", lambda: services.commit(job, by=user))
-    print(f"    → {Policy.objects.count()} policies, {Policy.history.count()} history rows")
-    from renewals.jobs import renewals_open_and_queue
-
-    _t, report = timed("then: renewal cases opened (task)", renewals_open_and_queue)
-    print(f"    → {report.cases_opened} cases, {report.total_items} touches")
-    again, _table = services.job_create(insurer=insurer, by=user, name="hdi.xlsx", data=data)
-    t_again, again = timed("re-import of the same file (commit)", lambda: services.commit(again))
-    print(f"    → new={again.created} updated={again.updated} unchanged={again.unchanged}")
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"upload": t_upload, "dry_run": t_dry, "commit": t_commit, "peak_mb": peak}))
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command("import_report", path, insurer="hdi", user="bench", stdout=out)
+    whole = time.perf_counter() - started
+    for line in out.getvalue().strip().splitlines()[-2:]:
+        print(line.split("\r")[-1])
+    print(f"{Policy.objects.count()} policies, {Policy.history.count()} history rows, "
+          f"{RenewalCase.objects.count()} renewal cases")  # fmt: skip
+    print(json.dumps({"whole": whole, **spent}))
 
 
-def run_import_export(data: bytes, insurer, rows: int) -> float:
+def run_import_export(path: Path, rows: int) -> float:
     """django-import-export's ModelResource importing the same rows into Policy (with their
     holders created first, as its per-row save would need them)."""
     import tablib
@@ -198,9 +214,10 @@ def run_import_export(data: bytes, insurer, rows: int) -> float:
     from python_calamine import CalamineWorkbook
 
     from clients.models import Client
-    from policies.models import Policy
+    from policies.models import Insurer, Policy
 
-    table = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    insurer = Insurer.objects.get(code="hdi")
+    table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     body = table[3 : 3 + rows]
     holders = Client.objects.bulk_create(
         [Client(first_name=r[1], display_name=r[1]) for r in body], batch_size=2000
@@ -227,12 +244,70 @@ def run_import_export(data: bytes, insurer, rows: int) -> float:
     result = PolicyResource().import_data(dataset, dry_run=False, raise_errors=True)
     elapsed = time.perf_counter() - started
     assert not result.has_errors(), result
-    print(f"  {'import_data, ' + str(rows) + ' rows':<46} {elapsed:8.2f} s")
+    print(f"  {'import_data, ' + str(rows) + ' rows':<50} {elapsed:8.2f} s")
     return elapsed
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--iex-rows", type=int, default=2_000)
+    parser.add_argument("--no-iex", action="store_true", help="skip django-import-export")
+    args = parser.parse_args()
+    os.environ.update(_env())
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+    started = time.perf_counter()
+    path = build_report(args.rows)
+    print(f"report: {args.rows:,} rows, {path.stat().st_size / 2**20:.1f} MB "
+          f"(ready in {time.perf_counter() - started:.1f} s)", flush=True)  # fmt: skip
+    prepare_db()
+
+    print("\nparsing the file:")
+    t_openpyxl, _n = timed("openpyxl read-only, values only", lambda: openpyxl_read(path))
+    t_calamine, _n = timed("python-calamine, row by row", lambda: calamine_read(path))
+
+    print("\nCartera: manage.py import_report, in its own process (no broker: the renewals")
+    print("task queued by the commit runs inside the command):")
+    figures = run_import(path)
+    for line in figures["output"]:
+        print(f"    {line}")
+    t_whole, t_after = figures["whole"], figures.get("after_commit", 0.0)
+    t_commit = figures["commit"] - t_after
+    t_renewals = figures.get("renewals", 0.0)
+    print(f"  {'whole import (the command)':<50} {t_whole:8.2f} s")
+    print(f"  {'  the commit (read, parse, classify, write)':<50} {t_commit:8.2f} s")
+    print(f"  {'  the renewals job (cases, touches)':<50} {t_renewals:8.2f} s")
+    print(f"  {'  the distribution of the new work':<50} {t_after - t_renewals:8.2f} s")
+    print(f"  {'  the rest (store, header, mapping, output)':<50} "
+          f"{t_whole - t_commit - t_after:8.2f} s")  # fmt: skip
+    print(f"  {'the process, start to exit':<50} {figures['process']:8.2f} s")
+
+    t_iex = None
+    if not args.no_iex:
+        print(f"\ndjango-import-export ({args.iex_rows:,} rows, scaled to {args.rows:,}):")
+        t_iex = run_import_export(path, args.iex_rows) * args.rows / args.iex_rows
+        print(f"  {'estimated for the full report':<50} {t_iex:8.2f} s")
+
+    print("\nfigures:")
+    print(f"  whole import / openpyxl read-only parse       {t_whole / t_openpyxl:6.2f}  "
+          f"(target ≤ 1.0)")  # fmt: skip
+    print(f"  commit only / openpyxl read-only parse        {t_commit / t_openpyxl:6.2f}")
+    print(f"  calamine parse / openpyxl parse               {t_calamine / t_openpyxl:6.2f}")
+    if t_iex is not None:
+        print(f"  django-import-export / whole import           {t_iex / t_whole:6.1f} ×")
+    print(f"  peak memory of the import (max RSS)           {figures['peak_mb']:6.0f} MB "
+          f"(target ≤ 300)")  # fmt: skip
+    print(json.dumps({"openpyxl": t_openpyxl, "calamine": t_calamine, "whole": t_whole,
+                      "commit": t_commit, "renewals": t_renewals, "iex": t_iex,
+                      "peak_mb": figures["peak_mb"]}))  # fmt: skip
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--cartera-only":
-        cartera_only(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
     else:
         main()

@@ -1,31 +1,34 @@
-"""The policy keys of one report, kept on disk while it is read.
+"""The policy keys of one report, kept in PostgreSQL while it is read.
 
 A report may hold millions of rows: the keys seen so far (to refuse a row that repeats a policy
-of an earlier row) and the keys of the whole file (for the difference with the insurer's last
-import) live in a temporary SQLite database, not in a Python set, so an import's memory does
-not grow with the file.
+of an earlier row) and the keys of the insurer's last import (for the difference with it) live
+in two temporary tables of the import's own database session, not in a Python set, so an
+import's memory does not grow with the file. Temporary tables write no WAL, are seen by no
+other session and go with the session if the worker dies; ``close`` drops them when the run
+ends. The keys are compared byte by byte (``COLLATE "C"``), whatever the database's locale.
 """
 
 import itertools
-import os
-import sqlite3
-import tempfile
+import uuid
 
-BATCH = 500  # keys per IN (...) query: under SQLite's limit on bound parameters
+from django.db import DatabaseError, connection
+
+BATCH = 5000  # keys per statement
 
 
 class KeyStore:
-    """{policy key: first row} of the rows read so far, on disk; also holds other key lists
-    (the last import's keys) to compare them in SQL."""
+    """{policy key: first row} of the rows read so far, in a temporary table; also holds
+    another list of keys (the last import's) to compare them in SQL."""
 
     def __init__(self):
-        self._dir = tempfile.TemporaryDirectory(prefix="cartera-import-")
-        self.db = sqlite3.connect(os.path.join(self._dir.name, "keys.sqlite"))
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16000",
-                       "temp_store = FILE"):  # fmt: skip
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
-        self.db.execute("CREATE TABLE other (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        suffix = uuid.uuid4().hex[:12]
+        self.seen, self.other = f"import_seen_{suffix}", f"import_other_{suffix}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'CREATE TEMPORARY TABLE {self.seen} (key text COLLATE "C" PRIMARY KEY, '
+                "row integer NOT NULL)"
+            )
+            cursor.execute(f'CREATE TEMPORARY TABLE {self.other} (key text COLLATE "C")')
 
     def __enter__(self):
         return self
@@ -34,50 +37,81 @@ class KeyStore:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
-        self._dir.cleanup()
+        if connection.connection is None or connection.needs_rollback:
+            return  # the session (and its temporary tables) is gone, or its transaction failed
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.seen}, {self.other}")
+        except DatabaseError:
+            pass  # the session is broken: its temporary tables go with it
 
     def first_rows(self, keys) -> dict[str, int]:
         """The row where each of ``keys`` was first seen, for those seen already."""
-        found = {}
         keys = list(keys)
-        for start in range(0, len(keys), BATCH):
-            batch = keys[start : start + BATCH]
-            marks = ",".join("?" * len(batch))
-            found.update(
-                self.db.execute(f"SELECT key, row FROM seen WHERE key IN ({marks})", batch)  # noqa: S608
-            )
+        found = {}
+        with connection.cursor() as cursor:
+            for start in range(0, len(keys), BATCH):
+                cursor.execute(
+                    f"SELECT key, row FROM {self.seen} WHERE key = ANY(%s::text[])",  # noqa: S608
+                    [keys[start : start + BATCH]],
+                )
+                found.update(cursor.fetchall())
         return found
 
     def add(self, pairs) -> None:
-        """Record (key, row) pairs (keys not seen before)."""
-        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", pairs)
+        """Record (key, row) pairs (keys not seen before: ``first_rows`` said so)."""
+        pairs = list(pairs)
+        if not pairs:
+            return
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY {self.seen} (key, row) FROM STDIN") as copy:
+                for pair in pairs:
+                    copy.write_row(pair)
 
     def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM seen").fetchone()[0]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {self.seen}")  # noqa: S608
+            return cursor.fetchone()[0]
 
     def sorted_keys(self):
-        """Every key seen, in order, read from disk as they are consumed."""
-        cursor = self.db.execute("SELECT key FROM seen ORDER BY key")
-        while rows := cursor.fetchmany(5000):
-            yield from (key for (key,) in rows)
+        """Every key seen, in order, read a page at a time (keyset on the primary key)."""
+        last = None
+        while True:
+            with connection.cursor() as cursor:
+                if last is None:
+                    cursor.execute(f"SELECT key FROM {self.seen} ORDER BY key LIMIT %s", [BATCH])  # noqa: S608
+                else:
+                    cursor.execute(
+                        f"SELECT key FROM {self.seen} WHERE key > %s ORDER BY key LIMIT %s",  # noqa: S608
+                        [last, BATCH],
+                    )
+                page = [key for (key,) in cursor.fetchall()]
+            yield from page
+            if len(page) < BATCH:
+                return
+            last = page[-1]
 
     def load_other(self, keys) -> None:
         """Another list of keys (the last import's), to compare with ``seen``."""
-        self.db.execute("DELETE FROM other")
         keys = iter(keys)
-        while batch := list(itertools.islice(keys, 5000)):
-            self.db.executemany("INSERT OR IGNORE INTO other VALUES (?)", ((k,) for k in batch))
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {self.other}")
+            while batch := list(itertools.islice(keys, BATCH)):
+                with cursor.copy(f"COPY {self.other} (key) FROM STDIN") as copy:
+                    for key in batch:
+                        copy.write_row((key,))
 
     def compare(self, limit: int = 1000) -> dict:
         """Keys seen and not in the other list (new), and the other way round (gone): the
         first ``limit`` of each, in order, and how many."""
 
         def side(query: str) -> tuple[list[str], int]:
-            count = self.db.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]  # noqa: S608
-            first = [k for (k,) in self.db.execute(f"{query} ORDER BY 1 LIMIT ?", [limit])]
-            return first, count
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM ({query}) AS side")  # noqa: S608
+                count = cursor.fetchone()[0]
+                cursor.execute(f"{query} ORDER BY 1 LIMIT %s", [limit])
+                return [k for (k,) in cursor.fetchall()], count
 
-        new, new_count = side("SELECT key FROM seen EXCEPT SELECT key FROM other")
-        gone, gone_count = side("SELECT key FROM other EXCEPT SELECT key FROM seen")
+        new, new_count = side(f"SELECT key FROM {self.seen} EXCEPT SELECT key FROM {self.other}")  # noqa: S608
+        gone, gone_count = side(f"SELECT key FROM {self.other} EXCEPT SELECT key FROM {self.seen}")  # noqa: S608
         return {"new": new, "new_count": new_count, "gone": gone, "gone_count": gone_count}

@@ -3,8 +3,9 @@
 It knows files, mappings, rows and errors; what a report's rows mean is the report kind's own
 code (``imports.expiry`` for expiry lists; collection reports will add theirs). Rows are read
 from the stored file as they are consumed, parsed and validated a chunk at a time and written
-with bulk statements, never a query per row; the policy keys seen so far are kept on disk
-(``imports.keys``), so an import's memory does not grow with the file.
+with bulk statements, never a query per row; the policy keys seen so far are kept in a
+temporary table of the import's database session (``imports.keys``), so an import's memory
+does not grow with the file.
 
 The upload only stores the file and reads its first rows (header and a sample for the mapping
 page); the dry run and the commit run in Celery tasks and report their progress on the job.
@@ -259,7 +260,7 @@ def _count_rows(job: ImportJob) -> int:
 def _chunks(job: ImportJob, seen: KeyStore):
     """The report's rows read from the file and parsed a chunk at a time: yields (records,
     issues, rows read so far). A row repeating the policy of an earlier row is an error; the
-    keys seen are kept in ``seen`` (on disk), so memory does not grow with the file."""
+    keys seen are kept in ``seen`` (a temporary table), so memory does not grow with the file."""
     missing = missing_required(job.columns, job.kind)
     if missing:
         raise ReportError(

@@ -204,7 +204,7 @@ def _write_csv(path, rows: int, *, bad_every: int = 0, repeat_every: int = 0) ->
 
 class _PeakRss:
     """The process's resident memory above where it was at the start, sampled in a thread
-    (it counts what C libraries allocate too: SQLite, the database driver, calamine)."""
+    (it counts what C libraries allocate too: the database driver, calamine)."""
 
     def __enter__(self):
         self.base = self.peak = self._rss()
