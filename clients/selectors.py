@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 import django_filters
 from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy
+from django.urls import reverse
+from django.utils.translation import gettext_lazy, ngettext
 
 from brokerage.accounts.models import User
 from brokerage.core.filters import FlagFilter, ListFilterSet, PkFilter, TextFilter, filter_values
+from workqueue.to_fix import ToFix
 
 from .models import Client, ClientKind, ClientStatus, Interaction, LeadSource
 from .search import search_q
@@ -94,6 +96,24 @@ class ClientFilters:
 def client_list(*, user: User, filters: ClientFilters) -> QuerySet[Client]:
     qs = ClientFilterSet(queryset=Client.objects.visible_to(user)).narrow(filters.values())
     return qs.select_related("owner").prefetch_related("co_agents").order_by("display_name", "pk")
+
+
+def clients_contact_to_fix(*, user: User) -> ToFix:
+    """How many of the clients the user sees have a contact to fix (the client list's
+    "inaccurate contact" filter, to which it links): shown on the maintainers' page, so that
+    a client flagged by an import before any touch falls due is not out of sight."""
+    count = client_list(user=user, filters=ClientFilters(inaccurate=True)).count()
+    return ToFix(
+        key="contact",
+        count=count,
+        text=ngettext(
+            "%(count)d client has a contact to fix",
+            "%(count)d clients have a contact to fix",
+            count,
+        )
+        % {"count": count},
+        url=f"{reverse('clients:list')}?inaccurate=1",
+    )
 
 
 def client_for_user(*, user: User, pk: int) -> Client:

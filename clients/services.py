@@ -90,6 +90,9 @@ def client_update(
     owner_before = _check_assignment_change(client=client, by=by, data=data, co_agents=co_agents)
     for field, value in data.items():
         setattr(client, field, value)
+    if client.phone and client.phone_as_written:
+        # A report's number that did not read is kept only while the client has no phone.
+        client.phone_as_written = ""
     _normalise(client)
     _validate(client)
     client._history_user = by
@@ -189,6 +192,22 @@ def client_log_call_result(
     )  # fmt: skip
     if inaccurate and not client.contact_inaccurate:
         client_update(client=client, by=by, data={"contact_inaccurate": True})
+
+
+@transaction.atomic
+def clients_contact_fixed(*, client_ids, by: User) -> int:
+    """A maintainer fixed these clients' contact (returned their item to the call list): the
+    "contact to fix" flag is cleared, with history (who and when), so that their next touches
+    go to the agents' call lists again. Registered with the work queue in ClientsConfig.ready.
+    Returns how many were flagged."""
+    clients = list(
+        Client.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(client_ids), contact_inaccurate=True)
+        .order_by("pk")
+    )
+    for client in clients:
+        client_update(client=client, by=by, data={"contact_inaccurate": False})
+    return len(clients)
 
 
 ALLOWED_DOCUMENT_TYPES = {

@@ -122,12 +122,17 @@ def _create_items(day: date, now) -> dict[int, int]:
     import) only the latest is kept, so the case gets one first touch at the stage it is in.
     The queue's set-based call writes the items (and owns the hand-out rule); a touch falls
     due on its rung, or on its policy's later hand-out date (``Policy.handout_on``). A touch of a
-    client with no phone to call goes to the maintainers' "fix contact" queue, not to a call
-    list."""
+    client with no usable phone (no phone, other phone or WhatsApp, or a contact marked to fix:
+    three failed attempts, a report's number that does not read) goes to the maintainers' "fix
+    contact" queue, not to a call list. This CASE is the one routing rule of renewal touches:
+    every touch is created here."""
     created: dict[int, int] = {}
     c, p, cl = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p"), SqlNames(Client, "cl")
     due = _minus_days(p.end_date)
-    callable_ = f"({cl.phone} <> '' OR {cl.phone_other} <> '' OR {cl.whatsapp} <> '')"
+    callable_ = (
+        f"(NOT {cl.contact_inaccurate}"
+        f" AND ({cl.phone} <> '' OR {cl.phone_other} <> '' OR {cl.whatsapp} <> ''))"
+    )
     cases = f"""
         FROM {c.from_}
         JOIN {p.from_} ON {p.id} = {c.policy}

@@ -326,11 +326,23 @@ def item_send_to_maintainers(*, item: WorkItem) -> WorkItem:
     return item
 
 
+# Apps above the queue (clients: the client's "contact to fix" flag is cleared) follow a
+# fixed contact through these hooks, called as hook(client_ids=[...], by=user) inside the
+# transaction of ``item_return_to_agents``; the item's kind says whose client it is.
+_CONTACT_FIXED_HOOKS: list = []
+
+
+def on_contact_fixed(hook) -> None:
+    if hook not in _CONTACT_FIXED_HOOKS:
+        _CONTACT_FIXED_HOOKS.append(hook)
+
+
 @transaction.atomic
 def item_return_to_agents(*, item: WorkItem, by) -> WorkItem:
     """The maintainer fixed the contact: the item goes back to the call lists, to the client's
     owner if there is one (else the next distribution hands it out), with a fresh count of
-    attempts."""
+    attempts. The client's contact is no longer to fix (``on_contact_fixed``), so the client's
+    next touches go to the call lists too."""
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
     if item.status != ItemStatus.OPEN or item.queue != Queue.MAINTAINERS:
         raise ValidationError(_("This item is no longer in the maintainers' queue."))
@@ -350,6 +362,10 @@ def item_return_to_agents(*, item: WorkItem, by) -> WorkItem:
     ItemResult.objects.create(
         item=item, result=CONTACT_FIXED, note=_("Contact fixed, back to the call list."), by=by
     )
+    client_ids = list((kind.clients_of([item.subject_id]) if kind.clients_of else {}).values())
+    if client_ids:
+        for hook in _CONTACT_FIXED_HOOKS:
+            hook(client_ids=client_ids, by=by)
     return item
 
 

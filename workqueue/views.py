@@ -29,6 +29,7 @@ from .selectors import (
     queue_for_agent,
     queue_for_maintainers,
 )
+from .to_fix import to_fix_for
 
 PAGE_SIZE = 50
 
@@ -157,14 +158,21 @@ def item_result(request, pk):
 @login_required
 @permission_required("accounts.distribute_work", raise_exception=True)
 def maintainers_queue(request):
-    """Contacts to fix after three failed attempts, and cases lapsed over 48 hours."""
+    """Contacts to fix (three failed attempts, no usable phone), cases lapsed over 48 hours,
+    and how many files have something to fix before any item of theirs falls due."""
     today = timezone.localdate()
     page = Paginator(queue_for_maintainers(day=today), PAGE_SIZE).get_page(request.GET.get("page"))
     items = attach_context(page.object_list)
     return render(
         request,
         "workqueue/maintainers.html",
-        {"page": page, "groups": group_by_kind(items), "today": today, "close_form": CloseForm()},
+        {
+            "page": page,
+            "groups": group_by_kind(items),
+            "today": today,
+            "close_form": CloseForm(),
+            "to_fix": to_fix_for(user=request.user),
+        },
     )
 
 
