@@ -39,7 +39,15 @@ from policies.validators import normalize_vin, validate_vin
 
 from .errors import RowProblem, render
 from .fields import header_currency
-from .parsing import is_blank, json_value, parse_amount, parse_date, parse_phone, parse_text
+from .parsing import (
+    is_blank,
+    json_value,
+    memoised,
+    parse_amount,
+    parse_date,
+    parse_phone,
+    parse_text,
+)
 from .vehicles import split_make_model
 
 LINE_WORDS = {
@@ -142,11 +150,11 @@ def parse_row(
 
     number = take("policy_number", parse_text, required=True)
     take("holder_name", parse_text, required=True)
-    end = take("end_date", parse_date, required=True)
-    start = take("start_date", parse_date)
-    take("premium", parse_amount, required=True)
-    take("currency", _currency)
-    take("line", _line)
+    end = take("end_date", _DATE, required=True)
+    start = take("start_date", _DATE)
+    take("premium", _AMOUNT, required=True)
+    take("currency", _CURRENCY)
+    take("line", _LINE)
     take("coverage", parse_text)
     take("national_id", lambda v: parse_text(v).upper().replace(" ", ""))
     take("tax_id", lambda v: parse_text(v).upper().replace(" ", ""))
@@ -164,7 +172,7 @@ def parse_row(
         take("model", parse_text)
     take("year", _year)
     agent = take("agent", parse_text)  # who works it, and from when (seed 001)
-    take("handout_date", parse_date)
+    take("handout_date", _DATE)
     if end and not start:  # a report without start dates: a year's term
         start = end - relativedelta(years=1) if end.year > 1 else end
     date_issues = {}
@@ -219,6 +227,11 @@ def _currency(value) -> str:
     if text not in Currency.values:
         raise RowProblem("currency_unknown", value=value)
     return text
+
+
+# Read once per distinct cell value: dates, amounts, currencies and lines repeat row after row.
+_DATE, _AMOUNT = memoised(parse_date), memoised(parse_amount)
+_CURRENCY, _LINE = memoised(_currency), memoised(_line)
 
 
 def _email(value) -> str:
@@ -591,6 +604,14 @@ def _agents_of(context: ReadContext) -> AgentDirectory:
         _DIRECTORIES[key] = AgentDirectory()
         weakref.finalize(context, _DIRECTORIES.pop, key, None)
     return _DIRECTORIES[key]
+
+
+def prepare_read(context: ReadContext, columns: dict) -> None:
+    """Read what parsing the rows needs from the database before they are parsed (possibly in
+    a parser process that touches no database): the agents, when the report names them."""
+    directory = _agents_of(context)
+    if columns.get("agent") and directory._keys is None:
+        directory._keys = directory._load()
 
 
 def _active_agent_ids(ids) -> set[int]:

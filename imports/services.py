@@ -19,7 +19,10 @@ written read as unchanged.
 import datetime
 import hashlib
 import itertools
+import multiprocessing
+import pickle
 import tempfile
+import traceback
 from collections import Counter
 from contextlib import contextmanager
 from decimal import Decimal
@@ -28,7 +31,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +51,9 @@ from .reader import ReportError, open_table, read_table
 REPORT_KINDS = {ReportKind.EXPIRY: expiry}
 
 CHUNK = 5000
+# Reports of more rows than this are parsed in a second process while this one writes.
+PARSE_IN_CHILD = True
+PARSE_IN_CHILD_FROM = 2 * CHUNK
 PREVIEW_ROWS = 20
 SAMPLE_ROWS = 5  # the file's first rows shown on the mapping page
 CHANGES_KEPT = 1000  # changed policies listed on the job (all are counted)
@@ -247,6 +253,17 @@ def dry_run_claim(*, job_id: int, redelivered: bool = False) -> bool:
     return _claim(job_id, JobStatus.CHECK_QUEUED, JobStatus.CHECKING, redelivered)
 
 
+def _size_saver(job: ImportJob):
+    """``on_size`` for ``_chunks``: the job's row count for its progress bar, from the
+    workbook's sheet (already loaded to read it), else counted in the file."""
+
+    def save(size_hint: int | None) -> None:
+        job.total_rows = size_hint if size_hint is not None else _count_rows(job)
+        job.save(update_fields=["total_rows", "rows_done"])
+
+    return save
+
+
 def _count_rows(job: ImportJob) -> int:
     """The report's data rows (for the progress bar): a workbook's sheet says, a CSV file is
     counted row by row."""
@@ -257,28 +274,24 @@ def _count_rows(job: ImportJob) -> int:
         return sum(1 for _row in rows)
 
 
-def _chunks(job: ImportJob, seen: KeyStore):
-    """The report's rows read from the file and parsed a chunk at a time: yields (records,
-    issues, rows read so far). A row repeating the policy of an earlier row is an error; the
-    keys seen are kept in ``seen`` (a temporary table), so memory does not grow with the file."""
-    missing = missing_required(job.columns, job.kind)
-    if missing:
-        raise ReportError(
-            _("Map these columns first: %(fields)s.") % {"fields": ", ".join(missing)}
-        )
-    kind = REPORT_KINDS[job.kind]
-    context = kind.ReadContext.of(job.insurer)
+def _parsed(job: ImportJob, kind, context):
+    """Read the report and parse it a chunk at a time: yields ("table", size hint) once, then
+    ("chunk", records, issues, rows read so far) per chunk. Touches no database (it may run
+    in the parser process, see ``_parsed_chunks``)."""
     with _opened(job) as source:
         table, rows = open_table(source, job.original_name, job.kind, sheet=job.sheet or None)
+        yield "table", table.size_hint
         index = {h: i for i, h in enumerate(table.headers) if h}
-        positions = {f: index[h] for f, h in job.columns.items() if h in index}
+        positions = [(f, index[h]) for f, h in job.columns.items() if h in index]
+        parse_row, columns = kind.parse_row, job.columns
         read = 0
         while batch := list(itertools.islice(rows, CHUNK)):
             read += len(batch)
             parsed, issues = [], []
             for number, cells in batch:
-                raw = {f: (cells[i] if i < len(cells) else None) for f, i in positions.items()}
-                record, row_issues = kind.parse_row(number, raw, job.columns, context)
+                width = len(cells)
+                raw = {f: (cells[i] if i < width else None) for f, i in positions}
+                record, row_issues = parse_row(number, raw, columns, context)
                 if record is not None and record.warnings:
                     issues.extend(record.warnings)
                 if row_issues:
@@ -286,22 +299,118 @@ def _chunks(job: ImportJob, seen: KeyStore):
                 else:
                     parsed.append(record)
             del batch
-            earlier = seen.first_rows({r.key for r in parsed})
-            records, first = [], {}
-            for record in parsed:
-                row = earlier.get(record.key) or first.get(record.key)
-                if row is not None:
-                    issues.append(
-                        kind.Issue(record.row, job.columns["policy_number"],
-                                   record.policy["number"],
-                                   render("duplicate_policy", {"row": row}),
-                                   "duplicate_policy", {"row": row})
-                    )  # fmt: skip
-                else:
-                    first[record.key] = record.row
-                    records.append(record)
-            seen.add(first.items())
-            yield records, issues, read
+            yield "chunk", parsed, issues, read
+
+
+class ParserDied(RuntimeError):
+    """The parser process ended without saying why (killed), or with an error that could
+    not be sent as it was (its text is the message)."""
+
+
+def _parser_process(job: ImportJob, kind, context, out) -> None:
+    """The parser process (forked). Its database connections are the parent's: never used
+    here, and dropped without closing them (psycopg leaves alone a connection opened by
+    another process). An error is sent to the parent, which raises it."""
+    for alias in connections:
+        connections[alias].connection = None
+    try:
+        for message in _parsed(job, kind, context):
+            out.send(message)
+        out.send(("end",))
+    except BaseException as exc:  # noqa: BLE001 - every error goes to the parent
+        try:
+            pickle.dumps(exc)
+        except Exception:  # noqa: BLE001 - an error that cannot travel goes as its text
+            exc = ParserDied("".join(traceback.format_exception(exc)))
+        out.send(("error", exc))
+    finally:
+        out.close()
+
+
+def _forking():
+    """The fork context when a parser process may be started here, else None (a platform
+    without fork, or a daemonic process, which may have no children)."""
+    if not PARSE_IN_CHILD or multiprocessing.current_process().daemon:
+        return None
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - a platform without fork
+        return None
+
+
+def _parsed_chunks(job: ImportJob, kind, context):
+    """The messages of ``_parsed``, produced in a second process while this one classifies
+    and writes the chunks before (parsing is half the work of an import). The pipe holds one
+    message at a time (the parser waits for this process to take it), so memory stays
+    bounded; an error in the parser is raised here. Reports of a couple of chunks or less
+    are parsed in this process."""
+    forking = _forking()
+    small = len(job.sample.get("rows") or []) < SAMPLE_ROWS  # all of it fits the sample
+    if forking is None or small or (job.total_rows and job.total_rows <= PARSE_IN_CHILD_FROM):
+        yield from _parsed(job, kind, context)
+        return
+    receive, send = forking.Pipe(duplex=False)
+    process = forking.Process(
+        target=_parser_process, args=(job, kind, context, send), name=f"import-{job.pk}-parse"
+    )
+    process.start()
+    send.close()
+    try:
+        while True:
+            try:
+                message = receive.recv()
+            except EOFError as exc:
+                raise ParserDied(
+                    f"The parser process ended (exit code {process.exitcode})."
+                ) from exc
+            if message[0] == "error":
+                raise message[1]
+            if message[0] == "end":
+                return
+            yield message
+    finally:
+        receive.close()
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _chunks(job: ImportJob, seen: KeyStore, on_size=None):
+    """The report's rows read from the file and parsed a chunk at a time: yields (records,
+    issues, rows read so far). A row repeating the policy of an earlier row is an error; the
+    keys seen are kept in ``seen`` (a temporary table), so memory does not grow with the file.
+    ``on_size(rows)`` is called once the report is open, with its size when known."""
+    missing = missing_required(job.columns, job.kind)
+    if missing:
+        raise ReportError(
+            _("Map these columns first: %(fields)s.") % {"fields": ", ".join(missing)}
+        )
+    kind = REPORT_KINDS[job.kind]
+    context = kind.ReadContext.of(job.insurer)
+    if hasattr(kind, "prepare_read"):
+        kind.prepare_read(context, job.columns)  # what parsing reads from the database
+    for message in _parsed_chunks(job, kind, context):
+        if message[0] == "table":
+            if on_size is not None:
+                on_size(message[1])
+            continue
+        _chunk, parsed, issues, read = message
+        earlier = seen.first_rows({r.key for r in parsed})
+        records, first = [], {}
+        for record in parsed:
+            row = earlier.get(record.key) or first.get(record.key)
+            if row is not None:
+                issues.append(
+                    kind.Issue(record.row, job.columns["policy_number"],
+                               record.policy["number"],
+                               render("duplicate_policy", {"row": row}),
+                               "duplicate_policy", {"row": row})
+                )  # fmt: skip
+            else:
+                first[record.key] = record.row
+                records.append(record)
+        seen.add(first.items())
+        yield records, issues, read
 
 
 def _save_issues(job: ImportJob, issues) -> None:
@@ -330,10 +439,9 @@ def dry_run(job: ImportJob, *, progress=None) -> ImportJob:
     kind = REPORT_KINDS[job.kind]
     errors, preview = 0, []
     RowError.objects.filter(job=job).delete()
-    job.total_rows, job.rows_done = _count_rows(job), 0
-    job.save(update_fields=["total_rows", "rows_done"])
+    job.rows_done = 0
     with KeyStore() as seen:
-        for records, issues, read in _chunks(job, seen):
+        for records, issues, read in _chunks(job, seen, on_size=_size_saver(job)):
             _save_issues(job, issues)
             errors += _error_count(issues)
             if len(preview) < PREVIEW_ROWS:
@@ -397,14 +505,13 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     changed = job.diff.get("changed_count", len(all_changes)) if resumed else 0
     if not resumed:
         counts, job.rows_done = Counter(), 0
-    if not job.total_rows:  # no dry run before (the shell command): count for the progress
-        job.total_rows = _count_rows(job)
-        job.save(update_fields=["total_rows"])
+    # No dry run before (the shell command): the rows are counted for the progress.
+    on_size = None if job.total_rows else _size_saver(job)
     already = job.rows_done  # records written by the chunks of an earlier, interrupted run
     written, errors = 0, 0
     RowError.objects.filter(job=job).delete()
     with KeyStore() as seen:
-        for records, issues, _read in _chunks(job, seen):
+        for records, issues, _read in _chunks(job, seen, on_size=on_size):
             _save_issues(job, issues)
             errors += _error_count(issues)
             if written + len(records) <= already:
