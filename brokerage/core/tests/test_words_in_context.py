@@ -22,7 +22,7 @@ def _label(html: str, for_id: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("language", "to", "by"), [("zh-hans", "至", "分组方式"), ("es", "a", "Agrupar por")]
+    ("language", "to", "by"), [("zh-hans", "至", "分组方式"), ("es", "hasta", "Agrupar por")]
 )
 def test_it_says_the_date_range_and_grouping_in_their_sense(client, language, to, by):
     manager = UserFactory(roles=["manager"], language=language)
