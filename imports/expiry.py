@@ -219,6 +219,53 @@ def parse_row(
     return Record(row, compact(number), policy, client, vehicle, warnings), []
 
 
+# The words a totals row at the bottom of a report starts with (its policy number or holder
+# cell), compared without case, spaces or a trailing colon.
+TOTAL_WORDS = ("total", "totals", "totales", "total general", "gran total", "grand total",
+               "suma", "sum", "合计", "总计", "合計", "總計")  # fmt: skip
+
+
+def _total_word(value) -> bool:
+    text = parse_text(value).casefold().rstrip(" :：.").strip()
+    return text in TOTAL_WORDS or text.startswith(("total ", "totales "))
+
+
+class Totals:
+    """Recognises a report's totals row, so that it is skipped rather than reported as a row
+    without a policy: its policy number (or holder) cell says "Total", "Totales", "合计"…, or
+    it has no policy number, holder nor end date and its premium is the sum of the premiums
+    above it. The rows are shown to it in order (``skip(raw)``)."""
+
+    def __init__(self):
+        self.premiums = Decimal(0)
+
+    def skip(self, raw: dict) -> bool:
+        number = raw.get("policy_number")
+        if is_blank(number) or _total_word(number):
+            if _total_word(number) or _total_word(raw.get("holder_name")):
+                return True
+            amount = self._premium(raw)
+            if (
+                is_blank(raw.get("holder_name")) and is_blank(raw.get("end_date"))
+                and amount is not None and self.premiums > 0 and amount == self.premiums
+            ):  # fmt: skip
+                return True
+        amount = self._premium(raw)
+        if amount is not None:
+            self.premiums += amount
+        return False
+
+    @staticmethod
+    def _premium(raw: dict) -> Decimal | None:
+        value = raw.get("premium")
+        if is_blank(value):
+            return None
+        try:
+            return _AMOUNT(value)
+        except ValueError:
+            return None
+
+
 def _currency(value) -> str:
     text = parse_text(value).upper()
     aliases = {"MN": "MXN", "PESOS": "MXN", "$": "MXN", "DLLS": "USD", "US$": "USD",

@@ -46,7 +46,8 @@ from .parsing import json_value
 from .reader import ReportError, open_table, read_table
 
 # What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
-# classify(records, insurer), apply(outcome, by=...), and Issue. Collection reports will
+# classify(records, insurer), apply(outcome, by=...), and Issue; optionally Totals (which
+# rows are the report's totals, skipped) and prepare_read(context, columns). Collection reports will
 # register theirs.
 REPORT_KINDS = {ReportKind.EXPIRY: expiry}
 
@@ -284,6 +285,7 @@ def _parsed(job: ImportJob, kind, context):
         index = {h: i for i, h in enumerate(table.headers) if h}
         positions = [(f, index[h]) for f, h in job.columns.items() if h in index]
         parse_row, columns = kind.parse_row, job.columns
+        totals = kind.Totals() if hasattr(kind, "Totals") else None  # a totals row is skipped
         read = 0
         while batch := list(itertools.islice(rows, CHUNK)):
             read += len(batch)
@@ -291,6 +293,8 @@ def _parsed(job: ImportJob, kind, context):
             for number, cells in batch:
                 width = len(cells)
                 raw = {f: (cells[i] if i < width else None) for f, i in positions}
+                if totals is not None and totals.skip(raw):
+                    continue
                 record, row_issues = parse_row(number, raw, columns, context)
                 if record is not None and record.warnings:
                     issues.extend(record.warnings)
