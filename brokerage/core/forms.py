@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import pgettext
 
 
 def form_errors_text(form) -> str:
@@ -12,8 +13,14 @@ def form_errors_text(form) -> str:
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
         text = " ".join(errors)
-        parts.append(f"{label}: {text}" if label else text)
-    return "; ".join(parts)
+        # One sentence per field, so that Chinese joins them with full-width punctuation.
+        if label:
+            text = pgettext("a form field and its errors", "%(field)s: %(errors)s") % {
+                "field": label,
+                "errors": text,
+            }
+        parts.append(text)
+    return pgettext("between the errors of two form fields", "; ").join(parts)
 
 
 def run_posted_form(

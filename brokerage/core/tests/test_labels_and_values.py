@@ -5,9 +5,12 @@ ending today says so rather than "0 days left"."""
 import datetime
 
 import pytest
-from django.utils import timezone
+from django import forms
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.tests.factories import TeamFactory, UserFactory
+from brokerage.core.forms import form_errors_text
 from clients.tests.factories import ClientFactory
 from policies.tests.factories import PolicyFactory, VehicleFactory
 from renewals.tests.factories import RenewalCaseFactory
@@ -63,3 +66,16 @@ def test_a_policy_ending_today_says_so(client, language, today, wrong):
         html = _page(client, user, path)
         assert today in html, path
         assert wrong not in html, path
+
+
+def test_a_forms_errors_name_their_field_in_the_readers_punctuation():
+    class Form(forms.Form):
+        name = forms.CharField(label=gettext_lazy("Name"))
+        phone = forms.CharField(label=gettext_lazy("Phone"))
+
+    with translation.override("zh-hans"):
+        text = form_errors_text(Form(data={}))
+        assert text.startswith("姓名：") and "电话：" in text
+        assert ": " not in text and "；" not in text
+    with translation.override("es"):
+        assert form_errors_text(Form(data={})).startswith("Nombre: ")
