@@ -8,6 +8,7 @@ alone for the dry run, and ``classify`` then ``apply`` under a lock for the comm
 commit does what the dry run showed.
 """
 
+import re
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import CharField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -311,15 +313,17 @@ def _year(value) -> int:
     return year
 
 
+_CORPORATE = re.compile(
+    "|".join(map(re.escape, (" S.A.", " SA DE CV", " S. DE R.L.", " S.L.", "有限公司", "公司")))
+)
+_BEFORE_CJK = re.compile("[\\x00-\\u2e7f]")  # any character before the CJK blocks
+
+
 def _split_name(name: str) -> tuple[str, str, str, str]:
     """(kind, first name, last name, legal name): companies by their legal suffix."""
-    upper = name.upper()
-    corporate = any(
-        word in upper for word in (" S.A.", " SA DE CV", " S. DE R.L.", " S.L.", "有限公司", "公司")
-    )
-    if corporate:
+    if _CORPORATE.search(name.upper()):
         return ClientKind.CORPORATE, "", "", name
-    if all(ord(ch) > 0x2E7F for ch in name.replace(" ", "")):
+    if not _BEFORE_CJK.search(name.replace(" ", "")):
         # A Chinese name: family name first, one character (two for the common compound ones).
         family = 2 if name[:2] in {"欧阳", "司马", "上官", "诸葛", "东方"} else 1
         return ClientKind.INDIVIDUAL, name[family:], name[:family], ""
@@ -335,6 +339,12 @@ CLIENT_VALUES = (
     "pk", "owner_id", "display_name", "national_id", "tax_id", "phone_raw", "email",
     "phone_as_written",
 )  # fmt: skip
+
+
+def _among(values, sql_type: str = "text") -> RawSQL:
+    """``field__in=_among(values)``: the values as one array parameter (``IN (SELECT
+    unnest(%s))``), not thousands of placeholders to build and parse per chunk."""
+    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", (list(values),))  # noqa: S611
 
 
 def _clients(**lookup) -> list[dict]:
@@ -397,25 +407,28 @@ def classify(records: list[Record], insurer) -> Outcome:
     policies = {
         p["number_key"]: p
         for p in Policy.objects.filter(
-            insurer=insurer, number_key__in=[r.key for r in records]
+            insurer=insurer, number_key__in=_among(r.key for r in records)
         ).values("pk", "number", "number_key", "holder_id", "handout_on", *POLICY_COMPARED)
     }
     holders = {}
     if policies:
-        holders = {c["pk"]: c for c in _clients(pk__in={p["holder_id"] for p in policies.values()})}
+        holders = {
+            c["pk"]: c
+            for c in _clients(pk__in=_among({p["holder_id"] for p in policies.values()}, "bigint"))
+        }
     vehicles: dict[int, list[dict]] = {}
-    for v in Vehicle.objects.filter(policy_id__in=[p["pk"] for p in policies.values()]).values(
-        "pk", "policy_id", *VEHICLE_COMPARED
-    ):
+    for v in Vehicle.objects.filter(
+        policy_id__in=_among((p["pk"] for p in policies.values()), "bigint")
+    ).values("pk", "policy_id", *VEHICLE_COMPARED):
         vehicles.setdefault(v["policy_id"], []).append(v)
     ids = {r.client["national_id"] for r in records if r.client["national_id"]}
     taxes = {r.client["tax_id"] for r in records if r.client["tax_id"]}
     phones = {r.client["phone"] for r in records if r.client["phone"]}
-    by_id = {c["national_id"]: c for c in _clients(national_id__in=ids)} if ids else {}
-    by_tax = {c["tax_id"]: c for c in _clients(tax_id__in=taxes)} if taxes else {}
+    by_id = {c["national_id"]: c for c in _clients(national_id__in=_among(ids))} if ids else {}
+    by_tax = {c["tax_id"]: c for c in _clients(tax_id__in=_among(taxes))} if taxes else {}
     by_phone = {}
     if phones:
-        for c in _clients(phone_raw__in=phones):
+        for c in _clients(phone_raw__in=_among(phones)):
             by_phone[(c["phone_raw"], _display_upper(c["display_name"]))] = c
     pending: dict[tuple, dict] = {}
     agents = _active_agent_ids({r.client.get("agent_id") for r in records})

@@ -68,24 +68,27 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
             "history_change_reason": reason or None,
             "history_user_id": by.pk if by is not None else None,
         }  # fmt: skip
-        copy_rows(
-            history.model, [{**{k: row[k] for k in tracked}, **extra} for row in rows],
-            now, complete=False,
-        )  # fmt: skip
+        # The history rows as tuples straight from the rows (no dict per row).
+        pick = itemgetter(*tracked)
+        tail = tuple(extra.values())
+        copy_values(history.model, [*tracked, *extra], (pick(row) + tail for row in rows),
+                    len(rows))  # fmt: skip
 
 
 def _complete(model, rows: list[dict], now) -> None:
     """Fields a row leaves out take their default (``auto_now`` ones: now), so that the
     history row copies the same values."""
     pk = model._meta.pk
+    defaults = {}
     for field in model._meta.concrete_fields:
         if field is pk:
             continue
         auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        default = now if auto else field.get_default()
-        for row in rows:
-            if field.attname not in row:
-                row[field.attname] = default
+        defaults[field.attname] = now if auto else field.get_default()
+    names = defaults.keys()
+    for row in rows:
+        for name in names - row.keys():
+            row[name] = defaults[name]
 
 
 def copy_rows(model, rows: list[dict], now=None, *, complete: bool = True) -> None:
@@ -98,17 +101,36 @@ def copy_rows(model, rows: list[dict], now=None, *, complete: bool = True) -> No
     if complete:
         _complete(model, rows, now)
     fields = [f for f in meta.concrete_fields if f is not pk]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in [pk.column, *(f.column for f in fields)])
     names = [f.attname for f in fields]
+    values = itemgetter(pk.attname, *names)
+    for row, value in zip(rows, _next_ids(model, len(rows)), strict=True):
+        row[pk.attname] = value
+    copy_values(model, [pk.attname, *names], (values(row) for row in rows), len(rows))
+
+
+def _next_ids(model, count: int) -> list[int]:
+    meta = model._meta
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk.column, len(rows)],
+            [meta.db_table, meta.pk.column, count],
         )
-        for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
-            row[pk.attname] = value
-        values = itemgetter(pk.attname, *names)
+        return [value for (value,) in cursor.fetchall()]
+
+
+def copy_values(model, attnames: list[str], tuples, count: int) -> None:
+    """COPY ``tuples`` (values in the order of ``attnames``, primary key included) into the
+    model's table. ``count``: how many, for the history's ids drawn from its sequence when
+    its primary key is not among ``attnames``."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    if meta.pk.attname not in attnames:
+        ids = iter(_next_ids(model, count))
+        attnames = [meta.pk.attname, *attnames]
+        tuples = ((next(ids), *values) for values in tuples)
+    columns = ", ".join(quote(by_attname[name].column) for name in attnames)
+    with connection.cursor() as cursor:
         with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(values(row))
+            for values in tuples:
+                copy.write_row(values)
