@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import phonenumbers
 from django.conf import settings
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumber
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 from .errors import RowProblem
 
@@ -167,15 +167,40 @@ def _phone(text: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# The kinds of number the library's validity check accepts (a number is valid when the
+# region's general pattern and one of these match it), in its order.
+_NUMBER_KINDS = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+                 "uan", "voicemail", "fixed_line", "mobile")  # fmt: skip
+
+
+def _desc_fits(desc, length: int) -> bool:
+    if desc is None or not desc.national_number_pattern:
+        return False
+    return not desc.possible_length or length in desc.possible_length
+
+
 @functools.lru_cache(maxsize=256)
 def _region_rules(region: str):
-    """(country code, what a national prefix looks like) of a region whose country code no
-    other region shares, else None (the full parse decides)."""
+    """(country code, what a national prefix looks like, {length: (general pattern, pattern of
+    every kind of number of that length)}) of a region whose country code no other region
+    shares, else None (the full parse decides). The same patterns and lengths the library
+    checks one kind at a time, joined into one expression per length."""
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None or len(COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())) != 1:
         return None
     prefix = metadata.national_prefix_for_parsing or metadata.national_prefix
-    return metadata.country_code, re.compile(prefix) if prefix else None
+    by_length = {}
+    for length in range(4, 16):
+        if not _desc_fits(metadata.general_desc, length):
+            continue
+        kinds = [getattr(metadata, kind) for kind in _NUMBER_KINDS]
+        patterns = [d.national_number_pattern for d in kinds if _desc_fits(d, length)]
+        if patterns:
+            by_length[length] = (
+                re.compile(metadata.general_desc.national_number_pattern),
+                re.compile("|".join(f"(?:{p})" for p in patterns)),
+            )
+    return metadata.country_code, re.compile(prefix) if prefix else None, by_length
 
 
 def _national_e164(text: str, region: str) -> str | None:
@@ -189,11 +214,11 @@ def _national_e164(text: str, region: str) -> str | None:
     rules = _region_rules(region)
     if rules is None:
         return None
-    country_code, prefix = rules
+    country_code, prefix, by_length = rules
     if prefix is not None and prefix.match(digits):
         return None
-    number = PhoneNumber(country_code=country_code, national_number=int(digits))
-    if not phonenumbers.is_valid_number_for_region(number, region):
+    patterns = by_length.get(len(digits))
+    if patterns is None or not (patterns[0].fullmatch(digits) and patterns[1].fullmatch(digits)):
         return None
     return f"+{country_code}{digits}"
 
