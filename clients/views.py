@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from brokerage.core.exports import csv_response, export_record, xlsx_response
@@ -430,7 +431,12 @@ def client_merge_confirm(request):
             return redirect("clients:list")
         return redirect(reverse("clients:merge", args=[survivor.pk]) + f"?other={merged.pk}")
     if moved:
-        what = ", ".join(f"{label}: {count}" for label, count in moved if count)
+        what = pgettext("list separator", ", ").join(
+            pgettext("what was moved and how many", "%(what)s: %(count)d")
+            % {"what": label, "count": count}
+            for label, count in moved
+            if count
+        )
         messages.success(
             request,
             _("%(merged)s (no. %(merged_pk)d) was merged into this file. Moved: %(what)s.")
@@ -443,4 +449,3 @@ def client_merge_confirm(request):
     else:
         messages.info(request, _("These files had already been merged: nothing changed."))
     return redirect("clients:detail", pk=survivor.pk)
-

@@ -114,6 +114,23 @@ class ImportJob(models.Model):
         return self.diff.get("changed_count", len(self.diff.get("changed", {})))
 
     @property
+    def changed_policies(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """The first 50 changed policies as (number, [(field's label, before, after)]), the
+        labels in the reader's language (the diff stores the fields' names)."""
+        from policies.models import Policy
+
+        def label(name: str) -> str:
+            try:
+                return str(Policy._meta.get_field(name).verbose_name)
+            except Exception:  # noqa: BLE001 - a name from an older diff: shown as stored
+                return name
+
+        return [
+            (number, [(label(name), pair[0], pair[1]) for name, pair in fields.items()])
+            for number, fields in list(self.diff.get("changed", {}).items())[:50]
+        ]
+
+    @property
     def in_dry_run(self) -> bool:
         return self.status in (JobStatus.CHECK_QUEUED, JobStatus.CHECKING)
 
