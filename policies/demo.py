@@ -422,11 +422,22 @@ class _PolicyMaker:
                     previous["_vehicle"] = data
 
 
+# The Chinese insurers' reports list mobiles without +86 and amounts in yuan, for clients who
+# read Chinese; the others are read with the brokerage's defaults (Mexico).
+CHINESE_INSURERS = {"picc", "taiping", "pingan", "cpic", "chinalife-pc", "dadi"}
+
+
+def _country(code: str) -> dict:
+    if code in CHINESE_INSURERS:
+        return {"country": "CN", "currency": Currency.CNY, "client_language": "zh-hans"}
+    return {}
+
+
 def seed_insurers(ctx: DemoContext) -> dict[str, Insurer]:
     existing = {i.code: i for i in Insurer.objects.filter(code__in=[c for c, _, _ in INSURERS])}
     Insurer.objects.bulk_create(
         [
-            Insurer(code=code, name=name, preferred=preferred)
+            Insurer(code=code, name=name, preferred=preferred, **_country(code))
             for code, name, preferred in INSURERS
             if code not in existing
         ]
@@ -438,7 +449,7 @@ def seed_insurers(ctx: DemoContext) -> dict[str, Insurer]:
     )
     Insurer.objects.bulk_create(
         [
-            Insurer(code=code, name=name, contracted=False)
+            Insurer(code=code, name=name, contracted=False, **_country(code))
             for code, name in MARKET_INSURERS
             if code not in market
         ]

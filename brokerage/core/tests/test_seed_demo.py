@@ -128,6 +128,21 @@ def test_it_creates_clients_with_display_names_in_spanish_and_chinese():
     assert not Client.history.exists()  # the initial load is not a change
 
 
+def test_its_chinese_insurers_read_their_reports_as_chinese_and_the_others_as_the_brokerage():
+    from policies.models import Currency, Insurer, Policy
+
+    _seed(clients=100, seed=5)
+    chinese = Insurer.objects.filter(code__in=["picc", "taiping", "pingan"])
+    assert {(i.phone_region, i.report_currency, i.report_language) for i in chinese} == {
+        ("CN", Currency.CNY, "zh-hans")
+    }
+    hdi = Insurer.objects.get(code="hdi")
+    assert (hdi.country, hdi.currency, hdi.client_language) == ("", "", "")
+    # The demo's own policies agree with their insurer's currency.
+    yuan = set(Policy.objects.filter(insurer__in=chinese).values_list("currency", flat=True))
+    assert yuan <= {Currency.CNY}
+
+
 def test_it_gives_every_auto_policy_a_vehicle_with_a_valid_vin():
     from policies.models import Line, Policy, Vehicle
     from policies.validators import validate_vin
