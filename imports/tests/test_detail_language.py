@@ -47,3 +47,17 @@ def test_a_stopped_import_says_why_in_one_sentence(client, hdi, language, expect
     client.force_login(reader)
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert expected in page
+
+
+def test_the_dry_runs_first_rows_write_amounts_as_the_reader_writes_them(client, hdi):
+    reader = UserFactory(roles=["maintainer"], language="zh-hans")
+    job = _job(hdi, reader, workbook([row(1, **{"Prima Total": "1250000.5"})]))
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.PREVIEWED,
+        preview={"fields": [], "rows": [{"row": 4, "number": "HDI-1", "premium": "1250000.50",
+                                         "currency": "CNY"}]},
+    )  # fmt: skip
+    client.force_login(reader)
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    rows = page.split('data-testid="preview-rows"', 1)[1].split("</table>", 1)[0]
+    assert "1,250,000.50 CNY" in rows
