@@ -12,7 +12,7 @@ from . import services
 from .errors import render as render_error
 from .fields import FIELDS_BY_KIND
 from .forms import MappingForm, UploadForm
-from .models import ImportJob, JobStatus
+from .models import ImportJob, JobStatus, RowLevel
 from .reader import ReportError
 
 PERMISSION = "accounts.import_reports"
@@ -103,11 +103,13 @@ def import_detail(request, pk):
     progress and what changed since the last import of this insurer."""
     job = _job(pk)
     errors = Paginator(job.row_errors.all(), 100).get_page(request.GET.get("page"))
+    warnings = job.row_errors.filter(level=RowLevel.WARNING).exists()
     return render(
         request,
         "imports/import_detail.html",
-        {"job": job, "errors": errors, "page": errors, "fields": FIELDS_BY_KIND[job.kind]},
-    )
+        {"job": job, "errors": errors, "page": errors, "fields": FIELDS_BY_KIND[job.kind],
+         "warnings": warnings},
+    )  # fmt: skip
 
 
 @login_required

@@ -61,3 +61,18 @@ def test_the_dry_runs_first_rows_write_amounts_as_the_reader_writes_them(client,
     page = client.get(f"/imports/{job.pk}/").content.decode()
     rows = page.split('data-testid="preview-rows"', 1)[1].split("</table>", 1)[0]
     assert "1,250,000.50 CNY" in rows
+
+
+def test_a_list_of_errors_and_warnings_says_which_rows_were_imported(client, hdi):
+    from imports.models import RowError, RowLevel
+
+    reader = UserFactory(roles=["maintainer"])
+    job = _job(hdi, reader, workbook([row(1)]))
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.PREVIEWED, errors=1)
+    RowError.objects.create(job=job, row=4, reason="x", code="amount_empty")
+    client.force_login(reader)
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Rows with errors<" in page
+    RowError.objects.create(job=job, row=5, reason="y", code="phone_empty", level=RowLevel.WARNING)
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Rows with errors (left out) or warnings (imported)" in page
