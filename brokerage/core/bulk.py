@@ -71,8 +71,7 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
         # The history rows as tuples straight from the rows (no dict per row).
         pick = itemgetter(*tracked)
         tail = tuple(extra.values())
-        copy_values(history.model, [*tracked, *extra], (pick(row) + tail for row in rows),
-                    len(rows))  # fmt: skip
+        copy_values(history.model, [*tracked, *extra], (pick(row) + tail for row in rows))
 
 
 def _complete(model, rows: list[dict], now) -> None:
@@ -105,30 +104,26 @@ def copy_rows(model, rows: list[dict], now=None, *, complete: bool = True) -> No
     values = itemgetter(pk.attname, *names)
     for row, value in zip(rows, _next_ids(model, len(rows)), strict=True):
         row[pk.attname] = value
-    copy_values(model, [pk.attname, *names], (values(row) for row in rows), len(rows))
+    copy_values(model, [pk.attname, *names], (values(row) for row in rows))
 
 
 def _next_ids(model, count: int) -> list[int]:
     meta = model._meta
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        cursor.execute(  # one array, not a row per id
+            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, count],
         )
-        return [value for (value,) in cursor.fetchall()]
+        return cursor.fetchone()[0]
 
 
-def copy_values(model, attnames: list[str], tuples, count: int) -> None:
-    """COPY ``tuples`` (values in the order of ``attnames``, primary key included) into the
-    model's table. ``count``: how many, for the history's ids drawn from its sequence when
-    its primary key is not among ``attnames``."""
+def copy_values(model, attnames: list[str], tuples) -> None:
+    """COPY ``tuples`` (values in the order of ``attnames``) into the model's table; a primary
+    key left out of ``attnames`` is drawn by the table's own default (nobody needs the ids of
+    history rows)."""
     meta = model._meta
     quote = connection.ops.quote_name
     by_attname = {f.attname: f for f in meta.concrete_fields}
-    if meta.pk.attname not in attnames:
-        ids = iter(_next_ids(model, count))
-        attnames = [meta.pk.attname, *attnames]
-        tuples = ((next(ids), *values) for values in tuples)
     columns = ", ".join(quote(by_attname[name].column) for name in attnames)
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
