@@ -34,6 +34,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 from .fields import header_score
 
 ZIP_MAGIC = b"PK\x03\x04"
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SEARCH_ROWS = 30
 SNIFF_BYTES = 64 * 1024
@@ -99,6 +100,8 @@ def sniff(source, name: str) -> str:
     if data.startswith(OLE_MAGIC):
         return "xls"
     head = data[:4096]
+    if head.startswith(UTF16_BOMS):
+        return "csv"  # Excel's "Unicode text": UTF-16, where every other byte may be NUL
     if b"\x00" in head or head.startswith(b"MZ") or head.startswith(b"\x7fELF"):
         raise ReportError(
             _("%(name)s is not a spreadsheet: upload an .xlsx, .xls or .csv file.") % {"name": name}
@@ -274,8 +277,10 @@ def _encoding_of(sample: bytes, *, complete: bool = True) -> str:
 def _file_encoding(handle) -> str:
     """The encoding of a CSV file, decided on its first bytes; a file that starts as UTF-8 is
     checked to the end (a block at a time), so a Latin-1 or GB18030 byte far down the file is
-    not misread."""
+    not misread. A UTF-16 file says so by its byte-order mark."""
     head = handle.read(SNIFF_BYTES)
+    if head.startswith(UTF16_BOMS):
+        return "utf-16"
     encoding = _encoding_of(head, complete=len(head) < SNIFF_BYTES)
     if encoding != "utf-8-sig" or len(head) < SNIFF_BYTES:
         return encoding
@@ -305,7 +310,10 @@ def _csv_rows(source):
                 dialect = csv.excel
             text.seek(0)  # the decoder starts again (and drops a BOM again)
             try:
-                yield from csv.reader(text, dialect)
+                # A NUL byte in a cell (a damaged export) is dropped: PostgreSQL's text cannot
+                # hold one, and the rest of the cell is what the insurer wrote.
+                lines = (line.replace("\x00", "") if "\x00" in line else line for line in text)
+                yield from csv.reader(lines, dialect)
             except csv.Error as exc:
                 raise ReportError(
                     _("The CSV file cannot be read: %(error)s") % {"error": str(exc)[:200]}
