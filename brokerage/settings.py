@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "policies",
     "renewals",
     "imports",
+    "billing",
     "reports",
     "phonenumber_field",
 ]

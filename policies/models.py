@@ -68,6 +68,14 @@ class Insurer(models.Model):
         _("clients' language"), max_length=10, choices=settings.LANGUAGES, blank=True,
         help_text=_("The language of the new clients its reports bring."),
     )  # fmt: skip
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"), default=30,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "An instalment unpaid this many days after it falls due puts the policy at risk of "
+            "cancellation for non-payment."
+        ),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("insurer")
