@@ -139,3 +139,6 @@ class Allocation(models.Model):
             models.UniqueConstraint(fields=["payment", "instalment"], name="allocation_once"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
         ]
+
+    def __str__(self):
+        return f"{self.amount} → {self.instalment_id}"
