@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -214,4 +215,30 @@ def payment_allocations(*, payment: Payment) -> list[Allocation]:
         payment.allocations.select_related("instalment__policy__insurer").order_by(
             "instalment__due_on", "instalment__policy_id", "instalment__number"
         )
+    )
+
+
+def payments_visible_to(user: User):
+    """Payments of the clients the user may see (clients.Client.objects.visible_to)."""
+    return Payment.objects.filter(client__in=Client.objects.visible_to(user).values("pk"))
+
+
+def payment_for_user(*, user: User, pk: int) -> Payment:
+    """The payment, or 404 if the user may not see its client."""
+    return get_object_or_404(
+        payments_visible_to(user).select_related("client", "recorded_by"), pk=pk
+    )
+
+
+def policy_instalments(*, policy) -> list[Instalment]:
+    """The policy's instalments in order (one query), for its page."""
+    return list(Instalment.objects.filter(policy=policy).order_by("number", "pk"))
+
+
+def policy_payments(*, policy) -> list[Payment]:
+    """The payments that settled any of the policy's instalments, newest first (one query)."""
+    return list(
+        Payment.objects.filter(
+            pk__in=Allocation.objects.filter(instalment__policy=policy).values("payment_id")
+        ).select_related("recorded_by")
     )

@@ -47,6 +47,7 @@ urlpatterns = [
     path("renewals/", include("renewals.urls")),
     path("imports/", include("imports.urls")),
     path("reports/", include("reports.urls")),
+    path("billing/", include("billing.urls")),
     path("", include("policies.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "cartera/favicon.svg")),

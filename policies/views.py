@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.payments import policy_instalments, policy_payments
 from brokerage.core.exports import export_record
 from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
@@ -118,6 +119,8 @@ def policy_detail(request, pk):
             "vehicle_history": vehicle_history(policy=policy) if policy.line == Line.AUTO else [],
             "cancel_form": CancelForm() if policy.status == PolicyStatus.ACTIVE else None,
             "vehicle_form": VehicleForm() if policy.line == Line.AUTO else None,
+            "instalments": policy_instalments(policy=policy),
+            "payments": policy_payments(policy=policy),
         },
     )
 
