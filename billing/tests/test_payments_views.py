@@ -214,3 +214,8 @@ def test_receipt_html_names_what_it_settled(holder, plan, agent, monkeypatch):
     assert str(agent.get_full_name()) in html or agent.username in html
     assert "1 of 3" in html or "1 de 3" in html
     assert "2 of 3" in html or "2 de 3" in html
+
+
+def test_the_client_page_links_to_record_a_payment(signed_in, holder):
+    page = signed_in.get(reverse("clients:detail", args=[holder.pk]))
+    assert reverse("billing:payment_create", args=[holder.pk]) in page.content.decode()
