@@ -8,3 +8,16 @@ class BillingConfig(AppConfig):
 
     name = "billing"
     verbose_name = _("Collections")
+
+    def ready(self):
+        from policies import hooks
+        from policies.renewing import on_policy_renewed
+
+        from . import services
+
+        # Policies know no instalment: billing plans a policy when it is written, renewed or
+        # its terms change, and cancels its future instalments with it.
+        hooks.on_policy_created(services.policy_created_hook)
+        hooks.on_policy_terms_changed(services.policy_terms_changed_hook)
+        hooks.on_policy_cancelled(services.policy_cancelled_hook)
+        on_policy_renewed(services.policy_renewed_hook)

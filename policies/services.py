@@ -21,6 +21,7 @@ from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close
 
+from . import hooks
 from .kind import QUOTE_FOLLOW_UP
 from .models import (
     Insurer,
@@ -188,6 +189,7 @@ def policy_create(
         holder.status = ClientStatus.ACTIVE
         holder._history_user = by
         holder.save(update_fields=["status", "updated_at"])
+    hooks.run_created(policy=policy, by=by)
     if previous_policy is not None:
         policy_renewed(old=previous_policy, new=policy, by=by)
     return policy
@@ -215,11 +217,14 @@ def policy_update(*, policy: Policy, by: User, data: dict) -> Policy:
     unknown = set(data) - POLICY_FIELDS
     if unknown:
         raise ValueError(f"policy_update got unknown fields: {sorted(unknown)}")
+    before = {field: getattr(policy, field) for field in hooks.TERM_FIELDS}
     for field, value in data.items():
         setattr(policy, field, value)
     _validate_policy(policy)
     policy._history_user = by
     _save_policy(policy)
+    changed = {field for field, value in before.items() if getattr(policy, field) != value}
+    hooks.run_terms_changed(policy=policy, by=by, changed=changed)
     return policy
 
 
@@ -264,6 +269,7 @@ def policy_cancel(*, policy: Policy, by: User, reason: str, on: date) -> Policy:
     policy._history_user = by
     policy._change_reason = "cancelled"
     policy.save(update_fields=["status", "cancelled_on", "cancel_reason", "updated_at"])
+    hooks.run_cancelled(policy=policy, by=by, on=on)
     return policy
 
 

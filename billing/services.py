@@ -1,0 +1,226 @@
+"""Writes to instalments: a policy's plan, re-planned when the policy changes, and cancelled
+with it. (Payments and their allocations are written by ``billing.payments``.)
+
+A settled instalment (anything paid on it, or paid or waived) is never touched: a re-plan
+spreads what is left of the premium over the other periods. ``instalments_plan_missing`` is the
+set-based twin of ``instalments_plan`` for imports, the demo and the morning catch-up: one
+statement plans every policy that has no instalment, whatever their number.
+"""
+
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from policies.models import (
+    POLICY_FIRST_DAY,
+    POLICY_LAST_DAY,
+    POLICY_MAX_TERM_YEARS,
+    Policy,
+    PolicyStatus,
+    policy_date_problems,
+)
+
+from .models import Instalment, InstalmentStatus
+from .planning import replan
+
+# Statuses a re-plan may rewrite or drop when nothing is paid on them.
+REPLANNABLE = (
+    InstalmentStatus.PENDING,
+    InstalmentStatus.OVERDUE,
+    InstalmentStatus.CANCELLED,
+)
+
+
+def _settled(instalment: Instalment) -> bool:
+    return instalment.paid_amount > 0 or instalment.status not in REPLANNABLE
+
+
+@transaction.atomic
+def instalments_plan(policy: Policy, by=None, *, reason: str = "planned") -> list[Instalment]:
+    """Write the policy's instalments from its premium, frequency and dates: the first plan, or
+    a re-plan after a change. Settled instalments keep their number, date and amounts; the
+    others are rewritten in place (same row, history of the change), added or dropped. A
+    cancelled policy or one with dates out of bounds is left as it is. Returns the policy's
+    instalments, in order."""
+    existing = list(Instalment.objects.select_for_update().filter(policy=policy).order_by("number"))
+    cancelled = policy.status == PolicyStatus.CANCELLED
+    if (cancelled and existing) or policy_date_problems(
+        start=policy.start_date, end=policy.end_date
+    ):
+        return existing
+    settled = {i.number: i for i in existing if _settled(i)}
+    open_by_number = {i.number: i for i in existing if i.number not in settled}
+    planned, count = replan(
+        premium=policy.premium,
+        frequency=policy.payment_frequency,
+        start=policy.start_date,
+        end=policy.end_date,
+        kept={n: (i.due_on, i.amount) for n, i in settled.items()},
+    )
+    now = timezone.now()
+    new, changed = [], []
+    for period in planned:
+        instalment = open_by_number.pop(period.number, None)
+        if instalment is None:
+            new.append(
+                Instalment(
+                    policy=policy,
+                    number=period.number,
+                    count=count,
+                    due_on=period.due_on,
+                    amount=period.amount,
+                    currency=policy.currency,
+                )  # fmt: skip
+            )
+            continue
+        values = {
+            "count": count, "due_on": period.due_on, "amount": period.amount,
+            "currency": policy.currency, "status": InstalmentStatus.PENDING,
+        }  # fmt: skip
+        if any(getattr(instalment, k) != v for k, v in values.items()):
+            for field, value in values.items():
+                setattr(instalment, field, value)
+            changed.append(instalment)
+    # Settled ones keep their money and dates; only the plan's size they are part of follows.
+    recount = [i for i in settled.values() if i.count != count]
+    for instalment in recount:
+        instalment.count = count
+    for instalment in open_by_number.values():  # periods the new plan no longer has
+        instalment._history_user = by
+        instalment._change_reason = reason
+        instalment.delete()
+    if changed:
+        bulk_update_with_history(
+            changed, Instalment, ["count", "due_on", "amount", "currency", "status"],
+            default_user=by, default_change_reason=reason, default_date=now,
+        )  # fmt: skip
+    if recount:
+        bulk_update_with_history(
+            recount, Instalment, ["count"], default_user=by, default_change_reason=reason,
+            default_date=now,
+        )  # fmt: skip
+    if new:
+        bulk_create_with_history(
+            new, Instalment, default_user=by, default_change_reason=reason, default_date=now
+        )
+    if cancelled and policy.cancelled_on is not None:  # planned late: as the SQL plan does
+        instalments_cancel_future(policy, policy.cancelled_on, by=by)
+    return list(Instalment.objects.filter(policy=policy).order_by("number"))
+
+
+@transaction.atomic
+def instalments_cancel_future(policy: Policy, on: date, by=None) -> int:
+    """The policy is cancelled from ``on``: its open instalments due after that day are
+    cancelled (those already paid, in part or in full, stay as they are). Returns how many."""
+    cancelled = list(
+        Instalment.objects.select_for_update()
+        .filter(policy=policy, due_on__gt=on, paid_amount=0)
+        .filter(Q(status=InstalmentStatus.PENDING) | Q(status=InstalmentStatus.OVERDUE))
+    )
+    for instalment in cancelled:
+        instalment.status = InstalmentStatus.CANCELLED
+    if cancelled:
+        bulk_update_with_history(
+            cancelled, Instalment, ["status"], default_user=by,
+            default_change_reason="policy cancelled", default_date=timezone.now(),
+        )  # fmt: skip
+    return len(cancelled)
+
+
+# --- Set-based ----------------------------------------------------------------------------
+
+# Months between due dates, as SQL.
+_STEP = """CASE p.payment_frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3
+           WHEN 'semiannual' THEN 6 ELSE 12 END"""
+
+_PLAN_MISSING = f"""
+WITH policy AS (
+    SELECT p.id, p.premium, p.currency, p.status, p.cancelled_on, p.start_date, p.end_date,
+           {_STEP} AS step,
+           (EXTRACT(YEAR FROM p.end_date) - EXTRACT(YEAR FROM p.start_date))::int * 12
+           + EXTRACT(MONTH FROM p.end_date)::int - EXTRACT(MONTH FROM p.start_date)::int
+               AS months
+    FROM policies_policy p
+    WHERE p.premium > 0
+      AND p.start_date >= %(first)s AND p.end_date <= %(last)s
+      AND p.end_date > p.start_date
+      AND p.end_date <= p.start_date + make_interval(years => %(years)s)
+      AND NOT EXISTS (SELECT 1 FROM billing_instalment i WHERE i.policy_id = p.id)
+),
+due AS (
+    -- Each due date from the start (PostgreSQL's date + months clamps to the month's end, as
+    -- relativedelta does), only those before the end.
+    SELECT policy.*, d.due_on
+    FROM policy
+    CROSS JOIN LATERAL generate_series(0, policy.months, policy.step) AS k(months_on)
+    CROSS JOIN LATERAL (
+        SELECT (policy.start_date + make_interval(months => k.months_on))::date AS due_on
+    ) d
+    WHERE d.due_on < policy.end_date
+),
+numbered AS (
+    SELECT due.*,
+           row_number() OVER (PARTITION BY due.id ORDER BY due.due_on) AS number,
+           count(*) OVER (PARTITION BY due.id) AS count
+    FROM due
+),
+inserted AS (
+    INSERT INTO billing_instalment
+        (policy_id, number, count, due_on, amount, currency, status, paid_amount, paid_on)
+    SELECT n.id, n.number, n.count, n.due_on,
+           CASE WHEN n.number = 1
+                THEN n.premium - trunc(n.premium / n.count, 2) * (n.count - 1)
+                ELSE trunc(n.premium / n.count, 2) END,
+           n.currency,
+           CASE WHEN n.status = 'cancelled' AND n.due_on > n.cancelled_on
+                THEN 'cancelled' ELSE 'pending' END,
+           0, NULL
+    FROM numbered n
+    ON CONFLICT (policy_id, number) DO NOTHING
+    RETURNING *
+)
+INSERT INTO billing_historicalinstalment
+    ({{columns}}, history_date, history_type, history_change_reason, history_user_id)
+SELECT {{columns}}, %(now)s, '+', %(reason)s, %(user)s FROM inserted
+"""
+
+
+def instalments_plan_missing(*, by=None, reason: str = "planned") -> int:
+    """Plan, in one statement, every policy that has no instalment (imported ones, the demo's,
+    any a failed hook missed): the same plan as ``instalments_plan``, with a history row each.
+    Policies with no premium or dates out of bounds are left out. Safe to run twice, or twice
+    at once. Returns the number of instalments written."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in Instalment._meta.concrete_fields)
+    sql = _PLAN_MISSING.replace("{columns}", columns)
+    params = {
+        "first": POLICY_FIRST_DAY, "last": POLICY_LAST_DAY, "years": POLICY_MAX_TERM_YEARS,
+        "now": timezone.now(), "reason": reason, "user": by.pk if by is not None else None,
+    }  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# --- What billing hears of policies (registered in BillingConfig.ready) ---------------------
+
+
+def policy_created_hook(*, policy: Policy, by) -> None:
+    instalments_plan(policy, by)
+
+
+def policy_terms_changed_hook(*, policy: Policy, by, changed: set[str]) -> None:
+    instalments_plan(policy, by, reason="re-planned")
+
+
+def policy_renewed_hook(*, old: Policy, new: Policy, by) -> None:
+    """The new term has its own plan (already there when the renewal was written here: the
+    re-plan then changes nothing; an imported term gets it now)."""
+    instalments_plan(new, by)
+
+
+def policy_cancelled_hook(*, policy: Policy, by, on: date) -> None:
+    instalments_cancel_future(policy, on, by=by)
