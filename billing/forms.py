@@ -68,3 +68,7 @@ class PaymentForm(forms.Form):
                 % {"date": date_format(EARLIEST_PAYMENT, "DATE_FORMAT")}
             )
         return day
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it voided?"), max_length=100)

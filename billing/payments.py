@@ -183,6 +183,37 @@ def payment_record(
     return payment
 
 
+@transaction.atomic
+def payment_void(*, payment: Payment, by: User | None, reason: str) -> None:
+    """Undo a payment recorded by mistake: what it allocated is taken off its instalments (their
+    status and paid date follow what is left paid) and the payment is deleted. Its history keeps
+    it, with who voided it and why; a cancelled or waived instalment keeps its status."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the payment is voided.")})
+    allocations = {a.instalment_id: a.amount for a in payment.allocations.all()}
+    locked = Instalment.objects.select_for_update().filter(pk__in=allocations).order_by("pk")
+    for instalment in locked:
+        instalment.paid_amount = max(instalment.paid_amount - allocations[instalment.pk], ZERO)
+        if instalment.status in OPEN_STATUSES or instalment.status == InstalmentStatus.PAID:
+            if instalment.paid_amount >= instalment.amount:
+                instalment.status = InstalmentStatus.PAID
+            elif instalment.status == InstalmentStatus.OVERDUE:
+                pass
+            elif instalment.paid_amount > 0:
+                instalment.status = InstalmentStatus.PARTLY_PAID
+            else:
+                instalment.status = InstalmentStatus.PENDING
+        if instalment.status != InstalmentStatus.PAID:
+            instalment.paid_on = None
+        instalment._history_user = by
+        instalment._change_reason = reason[:100]
+        instalment.save(update_fields=["paid_amount", "status", "paid_on"])
+    payment._history_user = by
+    payment._change_reason = reason[:100]
+    payment.delete()
+
+
 def _lock_targets(*, client: Client, currency: str, chosen: list[int] | None) -> list:
     """The instalments to pay, locked in primary-key order, then in the order they are paid."""
     qs = Instalment.objects.filter(policy__holder=client, status__in=OPEN_STATUSES)

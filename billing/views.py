@@ -7,13 +7,20 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from brokerage.core.exports import export_record
 from brokerage.core.forms import apply_service_errors
 from clients.selectors import client_for_user
 
-from .forms import PaymentForm
-from .payments import open_instalments, payment_allocations, payment_for_user, payment_record
+from .forms import PaymentForm, VoidForm
+from .payments import (
+    open_instalments,
+    payment_allocations,
+    payment_for_user,
+    payment_record,
+    payment_void,
+)
 from .receipt import receipt_pdf
 
 
@@ -65,7 +72,35 @@ def payment_detail(request, pk):
     return render(
         request,
         "billing/payment_detail.html",
-        {"payment": payment, "allocations": payment_allocations(payment=payment)},
+        {
+            "payment": payment,
+            "allocations": payment_allocations(payment=payment),
+            "void_form": VoidForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def payment_void_view(request, pk):
+    payment = payment_for_user(user=request.user, pk=pk)
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        try:
+            payment_void(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("The payment was voided."))
+            return redirect("clients:detail", pk=payment.client_id)
+    return render(
+        request,
+        "billing/payment_detail.html",
+        {
+            "payment": payment,
+            "allocations": payment_allocations(payment=payment),
+            "void_form": form,
+        },
     )
 
 

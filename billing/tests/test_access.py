@@ -151,3 +151,18 @@ def test_an_agent_cannot_reach_another_agents_payment_through_their_own_client(c
     assert response.status_code == 200
     assert "instalments" in response.context["form"].errors
     assert Instalment.objects.get(pk=world.plan[1].pk).paid_amount == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_void_payment(client, world, role):
+    response = as_user(client, world.users[role]).post(
+        reverse("billing:payment_void", args=[world.payment.pk]), {"reason": "Wrong client"}
+    )
+    exists = Payment.objects.filter(pk=world.payment.pk).exists()
+    if role in SEES_THE_CLIENT:
+        assert response.status_code == 302
+        assert not exists
+        assert Instalment.objects.get(pk=world.plan[0].pk).paid_amount == 0
+    else:
+        assert_denied(response, role)
+        assert exists

@@ -274,3 +274,27 @@ def test_the_same_token_twice_at_once_records_once():
         thread.join()
     assert len(results) == 2 and len(set(results)) == 1
     assert Instalment.objects.get(pk=only.pk).paid_amount == D("100.00")
+
+
+def test_void_takes_the_payment_off_its_instalments(client_, agent):
+    first, second = instalment_plan(PolicyFactory(holder=client_), count=2)
+    kept = record(client_, agent, "300.00", instalments=[first])
+    mistake = record(client_, agent, "1200.00")
+    mistake_pk = mistake.pk
+    payments.payment_void(payment=mistake, by=agent, reason="Typed twice")
+    first, second = fresh([first, second])
+    assert (first.status, first.paid_amount, first.paid_on) == (
+        InstalmentStatus.PARTLY_PAID, D("300.00"), None,
+    )  # fmt: skip
+    assert (second.status, second.paid_amount) == (InstalmentStatus.PENDING, D("0.00"))
+    assert list(Payment.objects.all()) == [kept]
+    deleted = Payment.history.filter(id=mistake_pk, history_type="-").get()
+    assert (deleted.history_user, deleted.history_change_reason) == (agent, "Typed twice")
+
+
+def test_void_needs_a_reason(client_, agent):
+    instalment_plan(PolicyFactory(holder=client_), count=1)
+    payment = record(client_, agent, "10.00")
+    with pytest.raises(ValidationError):
+        payments.payment_void(payment=payment, by=agent, reason="  ")
+    assert Payment.objects.filter(pk=payment.pk).exists()

@@ -219,3 +219,15 @@ def test_receipt_html_names_what_it_settled(holder, plan, agent, monkeypatch):
 def test_the_client_page_links_to_record_a_payment(signed_in, holder):
     page = signed_in.get(reverse("clients:detail", args=[holder.pk]))
     assert reverse("billing:payment_create", args=[holder.pk]) in page.content.decode()
+
+
+def test_void_without_a_reason_is_a_field_error(signed_in, holder, plan, agent):
+    payment = payment_record(
+        client=holder, by=agent, amount=D("10.00"), currency="MXN",
+        method=PaymentMethod.CASH, paid_on=timezone.localdate(),
+    )  # fmt: skip
+    response = signed_in.post(reverse("billing:payment_void", args=[payment.pk]), {"reason": ""})
+    assert response.status_code == 200
+    assert "reason" in response.context["void_form"].errors
+    assert Payment.objects.filter(pk=payment.pk).exists()
+    assert signed_in.get(reverse("billing:payment_void", args=[payment.pk])).status_code == 405
