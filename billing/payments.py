@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from brokerage.accounts.models import User
@@ -155,7 +155,10 @@ def payment_record(
                     "an overpayment is not recorded. Record the amount owed or choose more "
                     "instalments."
                 )
-                % {"owed": outstanding, "currency": currency}
+                % {
+                    "owed": number_format(outstanding, 2, force_grouping=True),
+                    "currency": currency,
+                }
             }
         )
 

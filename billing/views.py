@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -56,7 +57,10 @@ def payment_create(request, client_pk):
             messages.success(
                 request,
                 _("Payment of %(amount)s %(currency)s recorded.")
-                % {"amount": payment.amount, "currency": payment.currency},
+                % {
+                    "amount": number_format(payment.amount, 2, force_grouping=True),
+                    "currency": payment.currency,
+                },
             )
             return redirect("billing:payment_detail", pk=payment.pk)
     return render(

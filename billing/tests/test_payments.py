@@ -114,7 +114,7 @@ def test_overpayment_is_refused_and_nothing_is_recorded(client_, agent):
     with pytest.raises(ValidationError) as exc:
         record(client_, agent, "1000.01", instalments=[first])
     assert "amount" in exc.value.error_dict
-    assert "1000.00" in str(exc.value)
+    assert "1,000.00" in str(exc.value)
     with pytest.raises(ValidationError):
         record(client_, agent, "2000.01")
     assert not Payment.objects.exists()
