@@ -11,13 +11,13 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from policies import hooks
-        from policies.renewing import on_policy_renewed
 
         from . import services
 
-        # Policies know no instalment: billing plans a policy when it is written, renewed or
-        # its terms change, and cancels its future instalments with it.
+        # Policies know no instalment: billing plans a policy when it is written (a renewal
+        # written here too), re-plans it when its terms change and cancels its future
+        # instalments with it. Imported policies, renewals included, are planned set-based
+        # after the import (renewals.tasks.renewals_open_task), not one by one.
         hooks.on_policy_created(services.policy_created_hook)
         hooks.on_policy_terms_changed(services.policy_terms_changed_hook)
         hooks.on_policy_cancelled(services.policy_cancelled_hook)
-        on_policy_renewed(services.policy_renewed_hook)

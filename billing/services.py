@@ -216,11 +216,5 @@ def policy_terms_changed_hook(*, policy: Policy, by, changed: set[str]) -> None:
     instalments_plan(policy, by, reason="re-planned")
 
 
-def policy_renewed_hook(*, old: Policy, new: Policy, by) -> None:
-    """The new term has its own plan (already there when the renewal was written here: the
-    re-plan then changes nothing; an imported term gets it now)."""
-    instalments_plan(new, by)
-
-
 def policy_cancelled_hook(*, policy: Policy, by, on: date) -> None:
     instalments_cancel_future(policy, on, by=by)

@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 from brokerage.core.pdf import pdf_from_html
 
 from .models import Policy, policy_date_errors
-from .schedule import instalment_schedule
+from .schedule import policy_schedule
 
 
 class PolicyNotPrintable(Exception):
@@ -23,12 +23,7 @@ def policy_pdf(*, policy: Policy, language: str, base_url: str) -> bytes:
             {
                 "policy": policy,
                 "vehicles": list(policy.vehicles.all()),
-                "instalments": instalment_schedule(
-                    premium=policy.premium,
-                    frequency=policy.payment_frequency,
-                    start=policy.start_date,
-                    end=policy.end_date,
-                ),
+                "instalments": policy_schedule(policy),
                 "printed": timezone.now(),
             },
         )

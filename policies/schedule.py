@@ -50,3 +50,50 @@ def instalment_schedule(
         Instalment(number=i + 1, due_on=d, amount=first if i == 0 else share)
         for i, d in enumerate(dues)
     ]
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    """One line of the instalment table a policy prints: a written instalment with its status,
+    or, for a policy not yet planned, the computed one (no status)."""
+
+    number: int
+    count: int
+    due_on: date
+    amount: Decimal
+    currency: str
+    status: str = ""  # the status's label, in the reader's language
+    paid_amount: Decimal | None = None
+
+
+def policy_schedule(policy) -> list[ScheduleLine]:
+    """The policy's instalments as written (by billing, which policies does not import: the
+    reverse relation ``policy.instalments`` is enough), else its computed plan. One query."""
+    written = list(policy.instalments.order_by("number"))
+    if written:
+        return [
+            ScheduleLine(
+                number=i.number,
+                count=i.count,
+                due_on=i.due_on,
+                amount=i.amount,
+                currency=i.currency,
+                status=i.get_status_display(),
+                paid_amount=i.paid_amount,
+            )  # fmt: skip
+            for i in written
+        ]
+    computed = instalment_schedule(
+        premium=policy.premium, frequency=policy.payment_frequency,
+        start=policy.start_date, end=policy.end_date,
+    )  # fmt: skip
+    return [
+        ScheduleLine(
+            number=i.number,
+            count=len(computed),
+            due_on=i.due_on,
+            amount=i.amount,
+            currency=policy.currency,
+        )  # fmt: skip
+        for i in computed
+    ]

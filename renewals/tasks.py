@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.db import transaction
 
+from billing.services import instalments_plan_missing
 from workqueue.tasks import distribution_task
 
 from .jobs import renewals_morning_job, renewals_open_and_queue
@@ -10,9 +11,11 @@ from .jobs import renewals_morning_job, renewals_open_and_queue
 def renewals_morning_task() -> dict:
     """The morning job, then the hand-out of the items nobody owns."""
     report = renewals_morning_job()
+    planned = instalments_plan_missing()  # catch-up: any policy still without instalments
     transaction.on_commit(distribution_task.delay)
     return {
         "day": report.day.isoformat(),
+        "instalments_planned": planned,
         "cases_opened": report.cases_opened,
         "items_created": report.total_items,
         "policies_lapsed": report.policies_lapsed,
@@ -27,8 +30,10 @@ def renewals_open_task() -> dict:
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
     out the touches nobody owns (all idempotent)."""
     report = renewals_open_and_queue()
+    planned = instalments_plan_missing()  # the imported policies' instalments, set-based
     transaction.on_commit(distribution_task.delay)
     return {
+        "instalments_planned": planned,
         "cases_opened": report.cases_opened,
         "items_created": report.total_items,
         "policies_lapsed": report.policies_lapsed,

@@ -18,6 +18,7 @@ from clients.tests.factories import ClientFactory
 from policies.models import Line, PaymentFrequency, PolicyStatus
 from policies.services import policy_cancel, policy_create, policy_renewed, policy_update
 from policies.tests.factories import InsurerFactory, PolicyFactory
+from renewals.tasks import renewals_open_task
 
 pytestmark = pytest.mark.django_db
 
@@ -151,15 +152,27 @@ def test_cancelling_the_policy_cancels_its_future_instalments(agent):
     assert instalments_cancel_future(policy, date(2026, 5, 1)) == 0
 
 
-def test_a_renewal_plans_the_new_term(agent):
+def test_a_renewal_written_here_plans_the_new_term(agent):
+    old = _create(agent)
+    new = _create(
+        agent, number="AUT-1002", previous_policy=old, premium=Decimal("999.99"),
+        payment_frequency=PaymentFrequency.ANNUAL,
+        start_date=date(2027, 1, 31), end_date=date(2028, 1, 31),
+    )  # fmt: skip
+    assert _rows(new) == [(1, date(2027, 1, 31), Decimal("999.99"))]
+    assert len(_rows(old)) == 4  # the old term keeps its own
+
+
+def test_an_imported_renewal_is_planned_after_the_import(agent):
     old = _create(agent)
     new = PolicyFactory(
         holder=old.holder, insurer=old.insurer, premium=Decimal("999.99"),
         payment_frequency=PaymentFrequency.ANNUAL,
         start_date=date(2027, 1, 31), end_date=date(2028, 1, 31),
     )  # fmt: skip
-    assert not new.instalments.exists()  # written straight, as an import does
-    policy_renewed(old=old, new=new, by=agent)
+    policy_renewed(old=old, new=new, by=agent)  # as imports.expiry does, row by row
+    assert not new.instalments.exists()
+    renewals_open_task()  # the task every import commit ends with
     assert _rows(new) == [(1, date(2027, 1, 31), Decimal("999.99"))]
 
 

@@ -19,6 +19,7 @@ STEPS = [
     "clients.demo.seed_clients",
     "policies.demo.seed_policies",
     "renewals.demo.seed_renewal_history",
+    "billing.demo.seed_instalments",
 ]
 
 

@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.services import instalments_plan_missing
 from renewals.jobs import renewals_morning_job
 from workqueue.distribution import distribution_run
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  work items created: {report.total_items}")
         self.stdout.write(f"  renewal reminders queued for clients: {report.messages_queued}")
         self.stdout.write(f"  lapsed cases sent to the maintainers: {report.cases_handed_over}")
+        self.stdout.write(f"  policies' instalments planned: {instalments_plan_missing()}")
         plan = distribution_run()
         self.stdout.write(
             f"distribution (seed {plan.seed}): {len(plan.lines)} items handed out, "
