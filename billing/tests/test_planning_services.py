@@ -1,10 +1,14 @@
 """Instalments written for a policy: planned when it is written, re-planned when its terms
 change (settled ones untouched), cancelled with it, and planned set-based for the rest."""
 
+import threading
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import Instalment, InstalmentStatus
@@ -18,7 +22,7 @@ from clients.tests.factories import ClientFactory
 from policies.models import Line, PaymentFrequency, PolicyStatus
 from policies.services import policy_cancel, policy_create, policy_renewed, policy_update
 from policies.tests.factories import InsurerFactory, PolicyFactory
-from renewals.tasks import renewals_open_task
+from renewals.tasks import renewals_morning_task, renewals_open_task
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +239,42 @@ def test_the_sql_plan_cancels_a_cancelled_policy_s_instalments_after_its_date():
     instalments_plan_missing()
     statuses = list(policy.instalments.order_by("number").values_list("status", flat=True))
     assert statuses == ["pending", "pending", "cancelled", "cancelled"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sql_plan_run_twice_at_once_writes_each_instalment_once():
+    policies = [PolicyFactory(payment_frequency="monthly") for _ in range(5)]
+    barrier = threading.Barrier(2)
+    written, errors = [], []
+
+    def run():
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                written.append(instalments_plan_missing())
+        except Exception as exc:  # noqa: BLE001 - reported below: the test fails with it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(written) == [0, 60]
+    for policy in policies:
+        assert policy.instalments.count() == 12
+    assert Instalment.history.count() == 60
+
+
+def test_the_morning_run_plans_what_is_missing(agent):
+    policy = PolicyFactory(payment_frequency="semiannual")
+    out = StringIO()
+    call_command("run_morning_jobs", stdout=out)
+    assert policy.instalments.count() == 2
+    assert "policies' instalments planned: 2" in out.getvalue()
+    other = PolicyFactory(payment_frequency="annual")
+    assert renewals_morning_task()["instalments_planned"] == 1
+    assert other.instalments.count() == 1
