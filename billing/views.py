@@ -3,7 +3,7 @@ the user's visible clients (billing.payments.payments_visible_to): others answer
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
@@ -70,6 +70,12 @@ def payment_create(request, client_pk):
     )
 
 
+def can_void(user) -> bool:
+    """Voiding undoes money received: a manager or a CRM maintainer does it, not the agent who
+    recorded the payment (who asks one of them)."""
+    return user.has_perm("accounts.manage_team") or user.has_perm("accounts.distribute_work")
+
+
 @login_required
 def payment_detail(request, pk):
     payment = payment_for_user(user=request.user, pk=pk)
@@ -79,7 +85,7 @@ def payment_detail(request, pk):
         {
             "payment": payment,
             "allocations": payment_allocations(payment=payment),
-            "void_form": VoidForm(),
+            "void_form": VoidForm() if can_void(request.user) else None,
         },
     )
 
@@ -88,6 +94,8 @@ def payment_detail(request, pk):
 @require_POST
 def payment_void_view(request, pk):
     payment = payment_for_user(user=request.user, pk=pk)
+    if not can_void(request.user):
+        raise PermissionDenied
     form = VoidForm(request.POST)
     if form.is_valid():
         try:

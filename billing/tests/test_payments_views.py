@@ -221,11 +221,13 @@ def test_the_client_page_links_to_record_a_payment(signed_in, holder):
     assert reverse("billing:payment_create", args=[holder.pk]) in page.content.decode()
 
 
-def test_void_without_a_reason_is_a_field_error(signed_in, holder, plan, agent):
+def test_void_without_a_reason_is_a_field_error(client, holder, plan, agent):
     payment = payment_record(
         client=holder, by=agent, amount=D("10.00"), currency="MXN",
         method=PaymentMethod.CASH, paid_on=timezone.localdate(),
     )  # fmt: skip
+    signed_in = client
+    client.force_login(UserFactory(roles=["maintainer"]))
     response = signed_in.post(reverse("billing:payment_void", args=[payment.pk]), {"reason": ""})
     assert response.status_code == 200
     assert "reason" in response.context["void_form"].errors
