@@ -1,12 +1,14 @@
 """Instalments written for a policy: planned when it is written, re-planned when its terms
 change (settled ones untouched), cancelled with it, and planned set-based for the rest."""
 
+import random
 import threading
 from datetime import date
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
@@ -278,3 +280,26 @@ def test_the_morning_run_plans_what_is_missing(agent):
     other = PolicyFactory(payment_frequency="annual")
     assert renewals_morning_task()["instalments_planned"] == 1
     assert other.instalments.count() == 1
+
+
+def test_the_sql_plan_matches_the_python_plan_on_many_odd_policies():
+    rng = random.Random(15)
+    month_ends = [date(2024, m, 28) + relativedelta(day=31) for m in range(1, 13)]
+    terms = []
+    for _ in range(150):
+        start = (
+            rng.choice(month_ends)
+            if rng.random() < 0.5
+            else date(rng.randint(1900, 2189), rng.randint(1, 12), rng.randint(1, 28))
+        )
+        end = min(start + relativedelta(days=rng.randint(1, 3700)), start + relativedelta(years=10))
+        premium = Decimal(rng.randint(0, 10_000_000)) / 100
+        terms.append((premium, rng.choice(list(PaymentFrequency)), start, end))
+    policies = [
+        PolicyFactory(premium=p, payment_frequency=f, start_date=s, end_date=e)
+        for p, f, s, e in terms
+    ]
+    instalments_plan_missing()
+    for policy, (premium, frequency, start, end) in zip(policies, terms, strict=True):
+        expected = plan(premium, policy.currency, frequency, start, end) if premium else []
+        assert _rows(policy) == expected, (premium, frequency, start, end)
