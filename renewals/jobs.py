@@ -76,6 +76,19 @@ def _refresh_statistics() -> None:
         cursor.execute(f"ANALYZE {SqlNames(RenewalCase).table}, {SqlNames(WorkItem).table}")
 
 
+def _stage_at(ladder: Ladder, end_date: str, day: date) -> tuple[str, list]:
+    """SQL (and its parameters) for the stage a case of ``ladder`` is in on ``day``: the stage
+    of its latest rung that has fallen due ('' before the first), as ``_create_items`` sets it.
+    A case opens at that stage, so the job does not write each new case a second time."""
+    whens, params = [], []
+    for rung in sorted(ladder.rungs, key=lambda r: r["days"]):
+        whens.append(f"WHEN {_minus_days(end_date)} <= %s THEN CAST(%s AS varchar)")
+        params += [rung["days"], day, rung["stage"]]
+    if not whens:
+        return "''", []
+    return f"CASE {' '.join(whens)} ELSE '' END", params
+
+
 def _open_cases(day: date, *, ended: bool = False) -> int:
     """Open a case for each active policy entering its ladder. With ``ended``, also for those
     that had already ended when they reached Cartera (an insurer's lapse list, 脱保清单): their
@@ -102,16 +115,17 @@ def _open_cases(day: date, *, ended: bool = False) -> int:
                          "outcome_reason", "lost_why", "outcome_note", "end_date",
                          "last_premium", "opened_on")
         )  # fmt: skip
+        stage, stage_params = _stage_at(ladder, p.end_date, day)
         sql = f"""
             INSERT INTO {c.table} ({columns})
-            SELECT {p.id}, %s, '', '', '', %s, '', '', '', {p.end_date}, {p.premium}, %s
+            SELECT {p.id}, %s, {stage}, '', '', %s, '', '', '', {p.end_date}, {p.premium}, %s
             FROM {p.from_}
             WHERE {" AND ".join(conditions)}
               AND NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})
             ON CONFLICT ({c.policy}) DO NOTHING
         """  # noqa: S608 - names from the models' _meta, values are placeholders
         with connection.cursor() as cursor:
-            cursor.execute(sql, [ladder.pk, CaseStatus.OPEN, day, *params])
+            cursor.execute(sql, [ladder.pk, *stage_params, CaseStatus.OPEN, day, *params])
             opened += max(cursor.rowcount, 0)
     return opened
 
@@ -217,7 +231,12 @@ def _hand_over(now) -> int:
             item_due_on=Value(timezone.localdate(now), output_field=DateField()),
             item_priority=Value(50),
         ).values_list(
-            "pk", "item_key", "item_title", "item_agent", "item_queue", "item_due_on",
+            "pk",
+            "item_key",
+            "item_title",
+            "item_agent",
+            "item_queue",
+            "item_due_on",
             "item_priority",
         ),
         now=now,

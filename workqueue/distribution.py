@@ -217,6 +217,11 @@ def plan_distribution(
         for pk, n in sorted(unworked.items(), key=lambda kv: plan.agents[kv[0]])
     ]
     eligible = {pk for pk in agents if pk not in unworked}
+    if not agents:
+        # Nobody to hand anything to (no owner, previous or shared agent can be an active
+        # agent): the whole pool waits, without asking the kinds about 100,000 subjects.
+        plan.unassigned = len(pool)
+        return plan
 
     # All of one client's items travel together: each step below decides for a group (a
     # client, or an item of a kind that knows no clients), never for one item of a client.
