@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -74,12 +74,22 @@ def open_instalments(*, client: Client):
 
 
 def _status_after(instalment: Instalment) -> str:
+    """An open or paid instalment's status from what is paid on it (a payment recorded or
+    voided)."""
     if instalment.paid_amount >= instalment.amount:
         return InstalmentStatus.PAID
     # An overdue instalment paid in part is still overdue: its paid amount shows the part.
     if instalment.status == InstalmentStatus.OVERDUE:
         return InstalmentStatus.OVERDUE
-    return InstalmentStatus.PARTLY_PAID
+    return InstalmentStatus.PARTLY_PAID if instalment.paid_amount > 0 else InstalmentStatus.PENDING
+
+
+def can_void_payments(user) -> bool:
+    """Voiding undoes money received: a manager or a CRM maintainer does it, not the agent who
+    recorded the payment (who asks one of them)."""
+    return user is not None and (
+        user.has_perm("accounts.manage_team") or user.has_perm("accounts.distribute_work")
+    )
 
 
 @transaction.atomic
@@ -191,6 +201,8 @@ def payment_void(*, payment: Payment, by: User | None, reason: str) -> None:
     """Undo a payment recorded by mistake: what it allocated is taken off its instalments (their
     status and paid date follow what is left paid) and the payment is deleted. Its history keeps
     it, with who voided it and why; a cancelled or waived instalment keeps its status."""
+    if not can_void_payments(by):
+        raise PermissionDenied(_("A manager or a CRM maintainer voids payments."))
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the payment is voided.")})
@@ -199,14 +211,7 @@ def payment_void(*, payment: Payment, by: User | None, reason: str) -> None:
     for instalment in locked:
         instalment.paid_amount = max(instalment.paid_amount - allocations[instalment.pk], ZERO)
         if instalment.status in OPEN_STATUSES or instalment.status == InstalmentStatus.PAID:
-            if instalment.paid_amount >= instalment.amount:
-                instalment.status = InstalmentStatus.PAID
-            elif instalment.status == InstalmentStatus.OVERDUE:
-                pass
-            elif instalment.paid_amount > 0:
-                instalment.status = InstalmentStatus.PARTLY_PAID
-            else:
-                instalment.status = InstalmentStatus.PENDING
+            instalment.status = _status_after(instalment)
         if instalment.status != InstalmentStatus.PAID:
             instalment.paid_on = None
         instalment._history_user = by

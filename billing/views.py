@@ -16,6 +16,7 @@ from clients.selectors import client_for_user
 
 from .forms import PaymentForm, VoidForm
 from .payments import (
+    can_void_payments,
     open_instalments,
     payment_allocations,
     payment_for_user,
@@ -70,12 +71,6 @@ def payment_create(request, client_pk):
     )
 
 
-def can_void(user) -> bool:
-    """Voiding undoes money received: a manager or a CRM maintainer does it, not the agent who
-    recorded the payment (who asks one of them)."""
-    return user.has_perm("accounts.manage_team") or user.has_perm("accounts.distribute_work")
-
-
 @login_required
 def payment_detail(request, pk):
     payment = payment_for_user(user=request.user, pk=pk)
@@ -85,7 +80,7 @@ def payment_detail(request, pk):
         {
             "payment": payment,
             "allocations": payment_allocations(payment=payment),
-            "void_form": VoidForm() if can_void(request.user) else None,
+            "void_form": VoidForm() if can_void_payments(request.user) else None,
         },
     )
 
@@ -94,7 +89,7 @@ def payment_detail(request, pk):
 @require_POST
 def payment_void_view(request, pk):
     payment = payment_for_user(user=request.user, pk=pk)
-    if not can_void(request.user):
+    if not can_void_payments(request.user):
         raise PermissionDenied
     form = VoidForm(request.POST)
     if form.is_valid():
