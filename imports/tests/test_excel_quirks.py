@@ -146,3 +146,16 @@ def test_a_sheet_without_a_header_is_refused_with_its_name(client, hdi):
     assert "No header row found in the sheet “Resumen”" in response.content.decode()
     job.refresh_from_db()
     assert job.sheet == "Autos"
+
+
+@pytest.mark.parametrize("sheet", ["²", "Autos\x00", "9999-12-31", "", "x" * 5000])
+def test_a_sheet_the_file_does_not_have_is_a_message_and_changes_nothing(client, hdi, sheet):
+    client.force_login(UserFactory(roles=["maintainer"]))
+    upload = SimpleUploadedFile("r.xlsx", _three_sheets(), XLSX)
+    client.post("/imports/", {"insurer": hdi.pk, "file": upload})
+    job = ImportJob.objects.get()
+    response = client.post(f"/imports/{job.pk}/sheet/", {"sheet": sheet}, follow=True)
+    assert response.status_code == 200
+    assert "The file has no sheet" in response.content.decode()
+    job.refresh_from_db()
+    assert job.sheet == "Autos"
