@@ -142,3 +142,164 @@ class Allocation(models.Model):
 
     def __str__(self):
         return f"{self.amount} → {self.instalment_id}"
+
+
+# --- The payment-due ladder, promises and the at-risk list ----------------------------------
+
+
+class RungAction(models.TextChoices):
+    MESSAGE = "message", _("Reminder to the client")
+    CALL = "call", _("Call")
+    BOTH = "both", _("Reminder and call")
+
+
+class CollectionRung(models.Model):
+    """One rung of the payment-due ladder: ``days`` from an instalment's due date (negative
+    before it, 0 on the day, positive overdue) and what happens then. A maintainer edits the
+    ladder on its page; the defaults are seed 000's (7 and 1 day before: a reminder; the due
+    date: a call; 3 and 15 days overdue: a call, higher priority). An instalment unpaid past its
+    insurer's grace period goes to the managers' at-risk list whatever the rungs."""
+
+    days = models.SmallIntegerField(_("days from the due date"), unique=True)
+    action = models.CharField(_("action"), max_length=8, choices=RungAction.choices)
+    priority = models.SmallIntegerField(_("priority"), default=50)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("payment-due rung")
+        verbose_name_plural = _("payment-due ladder")
+        ordering = ["days"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days__gte=-90) & Q(days__lte=365), name="collection_rung_days"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.days:+d}"
+
+    @property
+    def calls(self) -> bool:
+        return self.action in (RungAction.CALL, RungAction.BOTH)
+
+    @property
+    def messages(self) -> bool:
+        return self.action in (RungAction.MESSAGE, RungAction.BOTH)
+
+
+class InstalmentReminder(models.Model):
+    """A reminder queued for an instalment at a rung: inserted ``ON CONFLICT DO NOTHING``
+    before the message is queued, so that an instalment is reminded once per rung, whatever
+    the number of runs."""
+
+    instalment = models.ForeignKey(
+        Instalment, on_delete=models.CASCADE, related_name="reminders"
+    )
+    days = models.SmallIntegerField(_("days from the due date"))
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    queued_at = models.DateTimeField(_("queued at"))
+    message = models.ForeignKey(
+        "notifications.Message", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("instalment reminder")
+        verbose_name_plural = _("instalment reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["instalment", "days"], name="reminder_once_per_rung")
+        ]
+
+    def __str__(self):
+        return f"{self.instalment_id} {self.days:+d}"
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("promise", "Open")
+    KEPT = "kept", pgettext_lazy("promise", "Kept")
+    BROKEN = "broken", pgettext_lazy("promise", "Broken")
+
+
+class PaymentPromise(models.Model):
+    """A client's promise to pay an instalment by a date, logged on a payment-due item. Kept
+    when the instalment is paid by then; broken otherwise, and the morning run brings the
+    item back the day after."""
+
+    instalment = models.ForeignKey(Instalment, on_delete=models.CASCADE, related_name="promises")
+    promised_on = models.DateField(_("promised for"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=PromiseStatus.choices, default=PromiseStatus.OPEN
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.PROTECT,
+        null=True, related_name="+",
+    )  # fmt: skip
+    made_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    settled_on = models.DateField(_("settled on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["-promised_on", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["promised_on"], name="promise_open_due",
+                condition=Q(status="open"),
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"{self.instalment_id} → {self.promised_on}"
+
+
+class RiskSource(models.TextChoices):
+    GRACE = "grace", _("Unpaid past the grace period")
+    AGENT = "agent", _("Agent: policy to cancel")
+
+
+class RiskStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("at risk", "Open")
+    CANCELLED = "cancelled", pgettext_lazy("at risk", "Policy cancelled")
+    KEPT = "kept", pgettext_lazy("at risk", "Kept in force")
+    PAID = "paid", pgettext_lazy("at risk", "Paid")
+
+
+class CancellationRisk(models.Model):
+    """A policy at risk of cancellation for non-payment: an instalment unpaid past its
+    insurer's grace period (the morning run), or an agent's "policy to cancel". At most one
+    open per policy. The manager decides: cancel the policy (its future instalments are
+    cancelled with it) or keep it in force; a payment that settles the instalment closes it."""
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="risks"
+    )
+    instalment = models.ForeignKey(
+        Instalment, verbose_name=_("instalment"), on_delete=models.CASCADE, related_name="risks"
+    )
+    source = models.CharField(_("why"), max_length=8, choices=RiskSource.choices)
+    opened_on = models.DateField(_("since"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RiskStatus.choices, default=RiskStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("policy at risk of cancellation")
+        verbose_name_plural = _("policies at risk of cancellation")
+        ordering = ["opened_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(status="open"), name="risk_one_open_per_policy"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "opened_on"], name="risk_status")]
+
+    def __str__(self):
+        return f"{self.policy_id} ({self.get_status_display()})"

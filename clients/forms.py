@@ -26,7 +26,8 @@ IDENTIFYING_FIELDS = [
 ]  # fmt: skip
 COMMON_FIELDS = [
     "address", "postal_code", "phone", "phone_other", "fax", "email", "whatsapp", "language",
-    "lead_source", "vip_tier", "membership_card", "is_key", "status", "contact_inaccurate",
+    "preferred_channel", "lead_source", "vip_tier", "membership_card", "is_key", "status",
+    "contact_inaccurate",
     "notes",
 ]  # fmt: skip
 

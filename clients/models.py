@@ -142,6 +142,14 @@ class Client(models.Model):
         default=default_language,
         help_text=_("The language of the messages Cartera sends this client."),
     )
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=16, blank=True,
+        choices=[("email", _("E-mail")), ("whatsapp", _("WhatsApp")), ("sms", _("SMS"))],
+        help_text=_(
+            "How the client wants reminders. Empty: WhatsApp if they have it, else e-mail, "
+            "else SMS."
+        ),
+    )  # fmt: skip
     # A number an insurer's report gave that is not a phone number in its region: kept as
     # written for whoever fixes the contact (shown while the client has no phone).
     phone_as_written = models.CharField(

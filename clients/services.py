@@ -33,7 +33,7 @@ CLIENT_FIELDS = {
     "legal_representative", "tax_id", "registered_capital", "business_scope", "address",
     "postal_code", "phone", "phone_other", "fax", "email", "whatsapp", "contact_inaccurate",
     "lead_source", "vip_tier", "membership_card", "is_key", "status", "owner", "notes",
-    "language",
+    "language", "preferred_channel",
 }  # fmt: skip
 
 
