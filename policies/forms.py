@@ -137,6 +137,7 @@ class InsurerForm(forms.ModelForm):
         model = Insurer
         fields = [
             "name", "code", "preferred", "active", "country", "currency", "client_language",
+            "grace_days", "payment_instructions",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):

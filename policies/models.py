@@ -76,6 +76,13 @@ class Insurer(models.Model):
             "cancellation for non-payment."
         ),
     )  # fmt: skip
+    payment_instructions = models.TextField(
+        _("how to pay"), blank=True, max_length=1000,
+        help_text=_(
+            "Told to clients in payment reminders: bank, account or CLABE, where to pay, and "
+            "that the policy number is the reference to quote."
+        ),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("insurer")
