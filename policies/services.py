@@ -57,15 +57,21 @@ def insurer_save(
     country: str = "",
     currency: str = "",
     client_language: str = "",
+    grace_days: int | None = None,
+    payment_instructions: str = "",
     insurer: Insurer | None = None,
 ) -> Insurer:
     """Create or change an insurer. Only one insurer is preferred at a time. Country, currency
-    and clients' language say how its reports are read (blank: the brokerage's own)."""
+    and clients' language say how its reports are read (blank: the brokerage's own); the grace
+    period and how to pay serve collections (None keeps the grace period as it is)."""
     insurer = insurer or Insurer()
     insurer.name, insurer.code = name, code.strip().lower()
     insurer.preferred, insurer.active = preferred, active
     insurer.country, insurer.currency = country.upper(), currency
     insurer.client_language = client_language
+    if grace_days is not None:
+        insurer.grace_days = grace_days
+    insurer.payment_instructions = payment_instructions.strip()
     insurer.full_clean()
     insurer.save()
     if preferred:

@@ -44,7 +44,7 @@ def test_a_maintainer_sets_how_an_insurer_reports_read_and_clears_it(client, set
     page = client.get(f"/insurers/{insurer.pk}/edit/").content.decode()
     assert "The brokerage&#x27;s default (Mexico (MX))" in page
     data = {"name": "Ping An", "code": "pingan", "active": "on", "country": "CN",
-            "currency": "CNY", "client_language": "zh-hans"}  # fmt: skip
+            "currency": "CNY", "client_language": "zh-hans", "grace_days": "30"}  # fmt: skip
     response = client.post(f"/insurers/{insurer.pk}/edit/", data)
     assert response.status_code == 302
     insurer.refresh_from_db()
@@ -64,3 +64,18 @@ def test_a_country_that_is_not_one_is_refused(client):
         "/insurers/new/", {"name": "X", "code": "x", "active": "on", "country": "ZZ"}
     )
     assert response.status_code == 200 and not Insurer.objects.filter(code="x").exists()
+
+
+def test_a_maintainer_sets_the_grace_period_and_how_to_pay(client):
+    client.force_login(UserFactory(roles=["maintainer"]))
+    insurer = InsurerFactory(name="GNP", code="gnp")
+    data = {"name": "GNP", "code": "gnp", "active": "on", "grace_days": "15",
+            "payment_instructions": "CLABE 0121 8000 1234 5678 90, ref.: póliza"}  # fmt: skip
+    assert client.post(f"/insurers/{insurer.pk}/edit/", data).status_code == 302
+    insurer.refresh_from_db()
+    assert insurer.grace_days == 15
+    assert insurer.payment_instructions.startswith("CLABE 0121")
+    data["grace_days"] = "9999"
+    page = client.post(f"/insurers/{insurer.pk}/edit/", data).content.decode()
+    insurer.refresh_from_db()
+    assert insurer.grace_days == 15 and "365" in page
