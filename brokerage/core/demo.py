@@ -20,6 +20,7 @@ STEPS = [
     "policies.demo.seed_policies",
     "renewals.demo.seed_renewal_history",
     "billing.demo.seed_instalments",
+    "billing.demo.seed_payment_history",
 ]
 
 
