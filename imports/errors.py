@@ -40,6 +40,44 @@ TEMPLATES = {
     "term_too_long": _("A policy cannot run for more than %(years)d years."),
     "missing": _("This value is missing."),
     "duplicate_policy": _("The same policy as row %(row)d."),
+    # Collection reports (imports.collections): a row that cannot be read, or that does not
+    # agree with the instalments Cartera holds (reported, never applied).
+    "duplicate_instalment": _("The same instalment as row %(row)d."),
+    "instalment_or_due_missing": _("Neither the instalment number nor its due date is given."),
+    "instalment_invalid": _("Not an instalment number: %(value)s."),
+    "status_unknown": _("Not a payment status: %(value)s (use paid or unpaid)."),
+    "paid_on_future": _("The payment date %(value)s is in the future."),
+    "paid_without_amount": _("The row says paid but the amount paid is zero."),
+    "policy_unknown": _("No policy %(number)s of this insurer in Cartera."),
+    "instalment_unknown": _("Policy %(number)s has no instalment %(instalment)s."),
+    "instalment_due_mismatch": _(
+        "Instalment %(instalment)s of policy %(number)s falls due on %(expected)s, not on "
+        "%(value)s."
+    ),
+    "due_ambiguous": _("Policy %(number)s has several instalments due on %(value)s."),
+    "amount_not_outstanding": _(
+        "Paid %(paid)s but instalment %(instalment)s of policy %(number)s owes %(owed)s: "
+        "not recorded."
+    ),
+    "already_paid_other": _(
+        "Instalment %(instalment)s of policy %(number)s is already paid with %(recorded)s, "
+        "not %(paid)s: not recorded."
+    ),
+    "currency_mismatch": _(
+        "The row is in %(value)s but instalment %(instalment)s of policy %(number)s is owed in "
+        "%(expected)s: not recorded."
+    ),
+    "instalment_cancelled": _(
+        "Instalment %(instalment)s of policy %(number)s is cancelled: the payment is not recorded."
+    ),
+    "instalment_waived": _(
+        "Instalment %(instalment)s of policy %(number)s is waived: the payment is not recorded."
+    ),
+    "unpaid_but_paid": _(
+        "The insurer says instalment %(instalment)s of policy %(number)s is unpaid; Cartera has "
+        "it paid (%(recorded)s)."
+    ),
+    "payment_refused": _("The payment was not recorded: %(reason)s"),
     # Warnings on the agent column: the row is imported and its work waits for the distribution.
     "agent_unknown": _("No active agent is called “%(value)s”: the distribution hands it out."),
     "agent_ambiguous": _(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
@@ -125,7 +126,64 @@ EXPIRY_FIELDS = [
     )),
 ]  # fmt: skip
 
-FIELDS_BY_KIND = {"expiry": EXPIRY_FIELDS}
+# An insurer's collection (paid/unpaid) report: one row per instalment of a policy, found by
+# its number ("Recibo 2/4", "第2期") or its due date; a row says the instalment was paid (how
+# much, when, the insurer's reference) or is still unpaid.
+COLLECTION_FIELDS = [
+    Field("policy_number", _("Policy number"), "text", True, EXPIRY_FIELDS[0].synonyms),
+    Field("instalment", _("Instalment number"), "text", False, (
+        "instalment", "instalment number", "instalment no", "installment", "installment number",
+        "installment no", "instalment #", "installment #", "payment number", "period",
+        "receipt number", "parcialidad", "número de parcialidad", "numero de parcialidad",
+        "no. de parcialidad", "recibo", "número de recibo", "numero de recibo",
+        "no. de recibo", "no de recibo", "num recibo", "exhibición", "número de exhibición",
+        "pago número", "número de pago", "期数", "期次", "缴费期次", "分期期数", "缴费期数",
+        "第几期", "期别",
+    )),
+    Field("due_date", _("Due date"), "date", False, (
+        "due date", "due on", "date due", "payment due date", "due", "fecha de vencimiento",
+        "vencimiento", "fecha vencimiento", "vencimiento del recibo", "fecha límite de pago",
+        "fecha limite de pago", "fecha de exigibilidad", "fecha programada de pago",
+        "应缴日期", "应缴费日期", "应收日期", "缴费截止日期", "应缴时间", "应收时间",
+    )),
+    Field("amount_paid", _("Amount paid"), "amount", False, (
+        "amount paid", "paid amount", "payment amount", "amount", "collected amount",
+        "amount collected", "importe pagado", "monto pagado", "importe cobrado",
+        "monto cobrado", "prima pagada", "prima cobrada", "pago", "importe del pago",
+        "monto del pago", "实缴金额", "实收金额", "已缴金额", "缴费金额", "实收保费",
+        "实缴保费", "收款金额", "支付金额",
+    )),
+    Field("paid_on", _("Paid on"), "date", False, (
+        "paid on", "payment date", "date paid", "date of payment", "collection date",
+        "fecha de pago", "fecha pago", "fecha de cobro", "fecha cobro", "fecha de aplicación",
+        "fecha de aplicacion", "缴费日期", "实缴日期", "收费日期", "支付日期",
+        "到账日期", "收款日期", "缴费时间",
+    )),
+    Field("status", _("Payment status"), "text", False, (
+        "status", "payment status", "paid status", "paid yes no", "estatus", "estatus del pago",
+        "estatus de pago", "estado del pago", "estado de pago", "estado del recibo",
+        "estatus del recibo", "situación", "pagado", "cobrado", "状态", "缴费状态",
+        "支付状态", "收费状态", "是否缴费", "是否已缴", "是否已缴费",
+    )),
+    Field("reference", _("Payment reference"), "text", False, (
+        "reference", "payment reference", "receipt", "transaction", "transaction id",
+        "transaction number", "confirmation", "referencia", "referencia de pago",
+        "referencia bancaria", "folio de pago", "folio", "comprobante",
+        "número de operación", "numero de operacion", "autorización", "número de autorización",
+        "交易流水号", "流水号", "收据号", "缴费凭证号", "凭证号", "交易号",
+    )),
+    Field("currency", _("Currency"), "text", False, EXPIRY_FIELDS[4].synonyms),
+    Field("payer", _("Payer"), "text", False, (
+        "payer", "payer name", "paying party", "pagador", "nombre del pagador",
+        "quien paga", "contratante", "缴费人", "付款人", "交款人",
+    )),
+]  # fmt: skip
+
+FIELDS_BY_KIND = {"expiry": EXPIRY_FIELDS, "collections": COLLECTION_FIELDS}
+
+# Fields of which a report needs at least one: a collection row finds its instalment by number
+# or by due date.
+REQUIRED_ONE_OF = {"collections": (("instalment", "due_date"),)}
 
 # Columns that name two fields at once: their cells are split (imports.vehicles).
 COMBINED_COLUMNS = {
@@ -172,6 +230,18 @@ OTHER_COLUMNS = (
     "状态", "保单状态", "上年保单号", "批单号", "缴费方式", "折扣", "车船税", "新车购置价",
     "排量", "吨位", "初次登记日期",
 )  # fmt: skip
+
+# Columns of one kind of report that Cartera does not import from it, though another kind
+# does: a collection report's amount due is the instalment's, never read from the report.
+OTHER_COLUMNS_BY_KIND = {
+    "collections": (
+        "premium", "total premium", "amount due", "instalment amount", "installment amount",
+        "prima", "prima total", "prima neta", "importe del recibo", "monto del recibo",
+        "importe a pagar", "monto a pagar", "saldo", "saldo pendiente", "end date",
+        "fin de vigencia", "inicio de vigencia", "应缴金额", "应收保费", "应缴保费",
+        "应收金额", "保费", "insured", "asegurado", "被保险人", "phone", "teléfono", "电话",
+    ),
+}  # fmt: skip
 
 # A suggestion at or above this score is taken without asking (the shell command imports with
 # it; the mapping page pre-selects it). Tuned on imports/tests/test_headers.py: a header with
@@ -249,6 +319,7 @@ def _names(kind: str) -> _Names:
     for fields, names in COMBINED_COLUMNS.get(kind, {}).items():
         pairs.extend((name, fields) for name in names)
     pairs.extend((name, (OTHER,)) for name in OTHER_COLUMNS)
+    pairs.extend((name, (OTHER,)) for name in OTHER_COLUMNS_BY_KIND.get(kind, ()))
     keys, targets, exact = [], [], {}
     for name, target in pairs:
         key = _key(name)
@@ -479,13 +550,26 @@ def choose_columns(headers, kind: str = "expiry", saved: dict | None = None) -> 
     without a column, with the closest header left for each in ``closest``."""
     present = {h for h in headers if isinstance(h, str) and h}
     columns = {f: h for f, h in (saved or {}).items() if h in present}
-    required = [f for f in FIELDS_BY_KIND[kind] if f.required]
-    if columns and all(f.name in columns for f in required):
+    if columns and not missing_fields(columns, kind):
         return ColumnChoice(columns, "saved", {}, [], {})
     used = set(columns.values())
     suggestions = suggest_columns([h for h in headers if h not in used], kind)
     suggested = {name: s for name, s in suggestions.items() if s.confident and name not in columns}
     columns.update({name: s.header for name, s in suggested.items()})
-    missing = [f for f in required if f.name not in columns]
+    missing = missing_fields(columns, kind)
     closest = {f.name: suggestions[f.name] for f in missing if f.name in suggestions}
     return ColumnChoice(columns, "" if missing else "suggested", suggested, missing, closest)
+
+
+def missing_fields(columns: dict, kind: str) -> list[Field]:
+    """The required fields without a column, and for each group of which one is needed
+    (REQUIRED_ONE_OF) with none, a field standing for the group ("Instalment number or Due
+    date"), named after its first field."""
+    fields = {f.name: f for f in FIELDS_BY_KIND[kind]}
+    missing = [f for f in fields.values() if f.required and f.name not in columns]
+    for group in REQUIRED_ONE_OF.get(kind, ()):
+        if not any(name in columns for name in group):
+            first, second = fields[group[0]], fields[group[1]]
+            label = format_lazy(_("{first} or {second}"), first=first.label, second=second.label)
+            missing.append(Field(first.name, label, first.kind, True, first.synonyms))
+    return missing

@@ -11,6 +11,7 @@ from .errors import render as render_error
 
 class ReportKind(models.TextChoices):
     EXPIRY = "expiry", _("Expiry report")
+    COLLECTIONS = "collections", _("Collection report")
 
 
 class JobStatus(models.TextChoices):
@@ -174,3 +175,28 @@ class RowError(models.Model):
     def text(self) -> str:
         """The reason in the reader's language (rows stored before codes: as stored)."""
         return render_error(self.code, self.params, fallback=self.reason)
+
+
+class CollectionLine(models.Model):
+    """An instalment a committed collection report named, and what it said of it: the next
+    report of the insurer is compared with these (newly paid, still unpaid, newly overdue)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="collection_lines")
+    instalment = models.ForeignKey(
+        "billing.Instalment", verbose_name=_("instalment"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    row = models.PositiveIntegerField(_("row"))
+    paid = models.BooleanField(_("paid"))
+    # Unpaid and past its due date on the day the report was imported.
+    overdue = models.BooleanField(_("overdue"), default=False)
+
+    class Meta:
+        verbose_name = _("collection report line")
+        verbose_name_plural = _("collection report lines")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "instalment"], name="collection_line_once")
+        ]
+
+    def __str__(self):
+        return f"{self.job_id} · {self.instalment_id}"

@@ -37,19 +37,24 @@ from django.utils.translation import gettext as _
 
 from brokerage.celery import enqueue_on_commit, requeue_stale
 
-from . import expiry
+from . import collections, expiry
 from .errors import render
-from .fields import FIELDS_BY_KIND, suggest_mapping
+from .fields import FIELDS_BY_KIND, missing_fields, suggest_mapping
 from .keys import KeyStore
 from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError, RowLevel
 from .parsing import json_value
 from .reader import ReportError, open_table, read_table
 
 # What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
-# classify(records, insurer), apply(outcome, by=...), and Issue; optionally Totals (which
-# rows are the report's totals, skipped) and prepare_read(context, columns). Collection reports will
-# register theirs.
-REPORT_KINDS = {ReportKind.EXPIRY: expiry}
+# classify(records, insurer), apply(outcome, by=..., job=...), and Issue; optionally Totals
+# (which rows are the report's totals, skipped), prepare_read(context, columns),
+# duplicate_issue(record, first row, columns) (a row repeating an earlier row's key),
+# preview_row(record) (a dry run's first rows), COUNTS (the kind's verdicts → the job's
+# created/updated/unchanged) and finish(job) (the job's summary once committed, instead of the
+# expiry list's difference of policies). A classified outcome may carry ``issues``: rows that
+# contradict what Cartera holds, reported and not applied.
+REPORT_KINDS = {ReportKind.EXPIRY: expiry, ReportKind.COLLECTIONS: collections}
+EXPIRY_COUNTS = {"new": "created", "updated": "updated", "unchanged": "unchanged"}
 
 CHUNK = 5000
 # Reports of more rows than this are parsed in a second process while this one writes.
@@ -169,7 +174,7 @@ def _usable(columns: dict, headers: list[str]) -> dict:
 
 
 def missing_required(columns: dict, kind: str) -> list[str]:
-    return [str(f.label) for f in FIELDS_BY_KIND[kind] if f.required and f.name not in columns]
+    return [str(f.label) for f in missing_fields(columns, kind)]
 
 
 @transaction.atomic
@@ -403,7 +408,9 @@ def _chunks(job: ImportJob, seen: KeyStore, on_size=None):
         records, first = [], {}
         for record in parsed:
             row = earlier.get(record.key) or first.get(record.key)
-            if row is not None:
+            if row is not None and hasattr(kind, "duplicate_issue"):
+                issues.append(kind.duplicate_issue(record, row, job.columns))
+            elif row is not None:
                 issues.append(
                     kind.Issue(record.row, job.columns["policy_number"],
                                record.policy["number"],
@@ -452,27 +459,46 @@ def dry_run(job: ImportJob, *, progress=None) -> ImportJob:
             if len(preview) < PREVIEW_ROWS:
                 preview.extend(records[: PREVIEW_ROWS - len(preview)])
             if records:
-                counts.update(kind.classify(records, job.insurer).verdicts.values())
+                outcome = kind.classify(records, job.insurer)
+                counts.update(outcome.verdicts.values())
+                conflicts = getattr(outcome, "issues", ())
+                _save_issues(job, conflicts)
+                errors += _error_count(conflicts)
             job.rows_done = read
             job.save(update_fields=["rows_done"])
             if progress:
                 progress(job)
-    job.created, job.updated = counts["new"], counts["updated"]
-    job.unchanged, job.errors = counts["unchanged"], errors
+    _set_counts(job, kind, counts)
+    job.errors = errors
     job.total_rows = sum(counts.values()) + job.errors
     job.preview = {
         "fields": list(job.columns),
         # How cells that do not say were read (phones' region, currency, clients' language).
         "read_as": dict(vars(kind.ReadContext.of(job.insurer))),
-        "rows": [
-            {"row": r.row, **{k: json_value(v) for k, v in {**r.policy, **r.client}.items()}}
-            for r in preview
-        ],
+        "rows": [_preview_row(kind, r) for r in preview],
+        "counts": dict(counts),
     }
     job.rows_done = 0  # the commit's progress starts from nothing
     job.status = JobStatus.PREVIEWED
     job.save()
     return job
+
+
+def _counts_of(kind) -> dict[str, str]:
+    """The kind's verdicts → the job's counters."""
+    return getattr(kind, "COUNTS", EXPIRY_COUNTS)
+
+
+def _set_counts(job: ImportJob, kind, counts: Counter) -> None:
+    for verdict, name in _counts_of(kind).items():
+        setattr(job, name, counts[verdict])
+
+
+def _preview_row(kind, record) -> dict:
+    if hasattr(kind, "preview_row"):
+        return kind.preview_row(record)
+    fields = {**record.policy, **record.client}
+    return {"row": record.row, **{k: json_value(v) for k, v in fields.items()}}
 
 
 def _lock() -> None:
@@ -510,7 +536,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     resumed = job.status != JobStatus.DONE and job.rows_done > 0
     job.status, job.started_at = JobStatus.RUNNING, job.started_at or timezone.now()
     job.save(update_fields=["status", "started_at"])
-    counts = Counter(new=job.created, updated=job.updated, unchanged=job.unchanged)
+    counts = Counter({verdict: getattr(job, name) for verdict, name in _counts_of(kind).items()})
     all_changes = dict(job.diff.get("changed", {})) if resumed else {}
     changed = job.diff.get("changed_count", len(all_changes)) if resumed else 0
     if not resumed:
@@ -526,11 +552,19 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
             errors += _error_count(issues)
             if written + len(records) <= already:
                 written += len(records)
+                if hasattr(kind, "finish") and records:
+                    # Written by the interrupted run: its conflicts are reported again.
+                    conflicts = kind.classify(records, job.insurer).issues
+                    _save_issues(job, conflicts)
+                    errors += _error_count(conflicts)
                 continue
             with transaction.atomic():
                 _lock()
                 outcome = kind.classify(records, job.insurer)
-                kind.apply(outcome, by=by)
+                kind.apply(outcome, by=by, job=job)
+                conflicts = getattr(outcome, "issues", ())
+                _save_issues(job, conflicts)
+                errors += _error_count(conflicts)
                 counts.update(outcome.verdicts.values())
                 changed += len(outcome.changes)
                 for number, fields in outcome.changes.items():
@@ -538,25 +572,31 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
                         all_changes[number] = fields
                 written += len(records)
                 job.rows_done = written
-                job.created, job.updated = counts["new"], counts["updated"]
-                job.unchanged = counts["unchanged"]
+                _set_counts(job, kind, counts)
                 job.diff = {"changed": all_changes, "changed_count": changed}
                 job.save(update_fields=["rows_done", "created", "updated", "unchanged", "diff"])
-            if written == 10 * CHUNK:
+            if written == 10 * CHUNK and not hasattr(kind, "finish"):
                 _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
             if progress:
                 progress(job)
-        _merge_pending_index_entries()
         job.errors = errors
-        job.diff = {**_diff(job, seen), "changed": all_changes, "changed_count": changed}
-        _save_keys(job, seen)
+        if hasattr(kind, "finish"):
+            job.finished_at = timezone.now()
+            job.diff = {**kind.finish(job), "counts": dict(counts)}
+        else:
+            _merge_pending_index_entries()
+            job.diff = {**_diff(job, seen), "changed": all_changes, "changed_count": changed}
+            _save_keys(job, seen)
     job.policy_keys = []  # kept in the job's keys file (see _keys_name)
-    job.rows_done = job.total_rows = written + job.errors
-    job.status, job.finished_at = JobStatus.DONE, timezone.now()
+    # Every row once: a collection report's conflicts are records read and not applied.
+    applied = sum(counts.values()) if hasattr(kind, "finish") else written
+    job.rows_done = job.total_rows = applied + job.errors
+    job.status, job.finished_at = JobStatus.DONE, job.finished_at or timezone.now()
     job.save()
-    # Policies entering their ladder get their renewal case and touches: the renewals job
-    # runs as its own task once this commit is in.
-    enqueue_on_commit(_renewals_task())
+    if not hasattr(kind, "finish"):
+        # Policies entering their ladder get their renewal case and touches: the renewals job
+        # runs as its own task once this commit is in.
+        enqueue_on_commit(_renewals_task())
     return job
 
 

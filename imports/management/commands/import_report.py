@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from imports import services
 from imports.fields import choose_columns
-from imports.models import ColumnMapping, RowError
+from imports.models import ColumnMapping, ReportKind, RowError
 from imports.reader import ReportError
 from imports.services import job_create, mapping_save
 from policies.models import Insurer
@@ -16,17 +16,24 @@ class Command(BaseCommand):
     help = (
         "Import an insurer's expiry report (.xlsx, .xls, .csv) with the insurer's saved column "
         "mapping (or the one Cartera suggests from the headers). Ends with one line: "
-        "created=N updated=N unchanged=N errors=N."
+        "created=N updated=N unchanged=N errors=N. With --kind collections, the insurer's "
+        "collection (paid/unpaid) report: paid=N unpaid=N already=N errors=N, then what "
+        "changed since the insurer's previous collection report."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--insurer", required=True, help="The insurer's code.")
         parser.add_argument("--dry-run", action="store_true", help="Say what would change.")
+        parser.add_argument(
+            "--kind", choices=ReportKind.values, default=ReportKind.EXPIRY,
+            help="The report: expiry (default) or collections.",
+        )  # fmt: skip
         parser.add_argument("--user", help="Who imports (user name); default the first admin.")
 
     def handle(self, path, insurer, user=None, **options):
         preview_only = options.get("dry_run", False)
+        kind = options.get("kind") or ReportKind.EXPIRY
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
@@ -39,7 +46,7 @@ class Command(BaseCommand):
         try:
             with file.open("rb") as handle:  # stored as it is read, never whole in memory
                 job, table = job_create(
-                    insurer=insurer_obj, by=by, name=file.name, file=File(handle)
+                    insurer=insurer_obj, by=by, name=file.name, file=File(handle), kind=kind
                 )
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
@@ -74,10 +81,33 @@ class Command(BaseCommand):
                 f"  row {error.row}, {error.column}: {error.text}"
                 + (f" ({error.value})" if error.value else "")
             )
+        if job.kind == ReportKind.COLLECTIONS:
+            self.stdout.write(
+                f"paid={job.created} unpaid={job.updated} already={job.unchanged} "
+                f"errors={job.errors}"
+            )
+            if not preview_only:
+                self._since_previous(job.diff)
+            return
         self.stdout.write(
             f"created={job.created} updated={job.updated} unchanged={job.unchanged} "
             f"errors={job.errors}"
         )
+
+    def _since_previous(self, diff: dict) -> None:
+        """A collection report's summary against the insurer's previous one."""
+        if not diff.get("previous"):
+            self.stdout.write("First collection report of this insurer.")
+            return
+        self.stdout.write(f"Since the previous report ({diff.get('previous_name', '')}):")
+        for name, label in (
+            ("newly_paid", "newly paid"),
+            ("still_unpaid", "still unpaid"),
+            ("newly_overdue", "newly overdue"),
+        ):
+            listed = ", ".join(diff.get(name, [])[:20])
+            self.stdout.write(f"  {label}={diff.get(f'{name}_count', 0)}" +
+                              (f"  ({listed})" if listed else ""))  # fmt: skip
 
     def _no_columns(self, choice, headers) -> str:
         """The required fields without a column, the closest header left for each, and the
