@@ -145,6 +145,7 @@ def _method_sql(draw_usual: str, draw_other: str) -> str:
 
 
 _DROP = "DROP TABLE IF EXISTS demo_payment_outcome, demo_payment_part"
+_ANALYZE_TEMP = "ANALYZE demo_payment_outcome, demo_payment_part"
 
 # One row per instalment paid or owed: who holds it, how its holder pays and what happened.
 _OUTCOMES = """
@@ -397,6 +398,7 @@ def _statements() -> list[str]:
     return [
         outcomes,
         parts,
+        _ANALYZE_TEMP,  # temporary tables have no statistics until told; the joins need them
         _PAYMENTS.format(reference=_REFERENCE, columns=_columns(Payment)),
         _ALLOCATIONS,
         _INSTALMENTS.format(columns=_columns(Instalment)),
