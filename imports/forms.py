@@ -4,15 +4,29 @@ from django.utils.translation import gettext_lazy as _
 
 from policies.selectors import active_insurers
 
-from .fields import COMBINED_COLUMNS, FIELDS_BY_KIND, suggest_columns
+from .fields import COMBINED_COLUMNS, FIELDS_BY_KIND, REQUIRED_ONE_OF, suggest_columns
+from .models import ReportKind
 
 
 class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Report"),
+        choices=ReportKind.choices,
+        initial=ReportKind.EXPIRY,
+        required=False,  # an upload that does not say is an expiry report, as before
+        help_text=_(
+            "An expiry report lists policies about to expire; a collection report says which "
+            "instalments the insurer received (paid) or not (unpaid)."
+        ),
+    )
     insurer = forms.ModelChoiceField(label=_("Insurer"), queryset=active_insurers())
     file = forms.FileField(
-        label=_("Report"),
+        label=_("File"),
         help_text=_("An .xlsx, .xls or .csv file exported from the insurer's system."),
     )
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or ReportKind.EXPIRY
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -68,6 +82,14 @@ class MappingForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for group in REQUIRED_ONE_OF.get(self.kind, ()):
+            if not any(data.get(name) for name in group):
+                first, second = (self.fields[name].label for name in group)
+                self.add_error(
+                    group[0],
+                    _("Choose a column for “%(first)s” or for “%(second)s”.")
+                    % {"first": first, "second": second},
+                )
         used: dict[str, str] = {}
         for name, header in list(data.items()):
             if not header:

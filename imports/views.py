@@ -32,7 +32,7 @@ def import_list(request):
         try:
             job, _table = services.job_create(
                 insurer=form.cleaned_data["insurer"], by=request.user, name=upload.name,
-                file=upload,
+                file=upload, kind=form.cleaned_data["kind"],
             )  # fmt: skip
         except ReportError as exc:
             form.add_error("file", str(exc))

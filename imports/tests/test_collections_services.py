@@ -304,3 +304,21 @@ def test_the_shell_command_still_imports_expiry_reports_by_default(hdi, maint, t
     call_command("import_report", str(path), insurer="hdi", user=maint.username, stdout=out)
     assert "created=1 updated=0 unchanged=0 errors=0" in out.getvalue()
     assert ImportJob.objects.get().kind == ReportKind.EXPIRY
+
+
+def test_a_paid_row_closes_the_instalments_open_payment_items(hdi, maint, book):
+    from workqueue.models import ItemStatus
+    from workqueue.services import item_create
+
+    first, second = book["a"][0], book["a"][1]
+    items = [
+        item_create(kind="payment_due", subject_id=i.pk, title=str(i), due_on=i.due_on)
+        for i in (first, second)
+    ]
+    run(report([
+        ["HDI-A1", "1", "", "1000", today(), "Pagado", "F-1"],
+        ["HDI-A1", "2", "", "", "", "Pendiente", ""],
+    ]), hdi, maint)  # fmt: skip
+    for item in items:
+        item.refresh_from_db()
+    assert [item.status for item in items] == [ItemStatus.DONE, ItemStatus.OPEN]
