@@ -12,7 +12,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from policies import hooks
 
-        from . import services
+        from . import kind, payments, services, work
 
         # Policies know no instalment: billing plans a policy when it is written (a renewal
         # written here too), re-plans it when its terms change and cancels its future
@@ -21,3 +21,6 @@ class BillingConfig(AppConfig):
         hooks.on_policy_created(services.policy_created_hook)
         hooks.on_policy_terms_changed(services.policy_terms_changed_hook)
         hooks.on_policy_cancelled(services.policy_cancelled_hook)
+        # The payment-due kind of work, and what a payment closes of it.
+        kind.register_kinds()
+        payments.register_paid_hook(work.payment_paid_hook)

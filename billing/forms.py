@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.forms import DateInput
 from policies.models import Currency
 
-from .models import CENT, PaymentMethod
+from .models import CENT, PaymentMethod, RungAction
 from .payments import EARLIEST_PAYMENT
 
 
@@ -72,3 +72,65 @@ class PaymentForm(forms.Form):
 
 class VoidForm(forms.Form):
     reason = forms.CharField(label=_("Why is it voided?"), max_length=100)
+
+
+class PromiseForm(forms.Form):
+    promised_on = forms.DateField(label=_("Promised to pay by"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].initial = uuid.uuid4()
+        today = timezone.localdate()
+        self.fields["promised_on"].widget.attrs.update({"min": today.isoformat()})
+
+
+class RefuseForm(forms.Form):
+    note = forms.CharField(label=_("Why does the client refuse to pay?"), max_length=255)
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].initial = uuid.uuid4()
+
+
+class RiskDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("cancel", _("Cancel the policy")), ("keep", _("Keep it in force"))],
+        widget=forms.RadioSelect,
+    )
+    on = forms.DateField(
+        label=_("Cancelled from"), required=False, widget=DateInput(),
+        help_text=_("When cancelling: the day the cancellation takes effect (default today)."),
+    )  # fmt: skip
+    note = forms.CharField(
+        label=_("Why"), max_length=255, required=False,
+        help_text=_("Required to keep the policy in force."),
+    )  # fmt: skip
+
+
+_SMALL = "form-control form-control-sm"
+
+
+class RungForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("Days from the due date"), min_value=-90, max_value=365,
+        widget=forms.NumberInput(attrs={"class": _SMALL, "style": "width: 7rem"}),
+    )  # fmt: skip
+    action = forms.ChoiceField(
+        label=_("Action"), choices=RungAction.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )  # fmt: skip
+    priority = forms.IntegerField(
+        label=_("Priority"), min_value=0, max_value=100, initial=50,
+        widget=forms.NumberInput(attrs={"class": _SMALL, "style": "width: 6rem"}),
+    )  # fmt: skip
+    active = forms.BooleanField(
+        label=_("Active"), required=False, initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )  # fmt: skip
+
+
+RungFormSet = forms.formset_factory(RungForm, extra=1, can_delete=True, max_num=20)

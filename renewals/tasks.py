@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.db import transaction
 
+from billing.jobs import collections_morning_job
 from billing.services import instalments_plan_missing
 from workqueue.tasks import distribution_task
 
@@ -9,9 +10,11 @@ from .jobs import renewals_morning_job, renewals_open_and_queue
 
 @shared_task(name="renewals.tasks.renewals_morning_task")
 def renewals_morning_task() -> dict:
-    """The morning job, then the hand-out of the items nobody owns."""
+    """The morning run: renewals, then payments due, then the hand-out of the items nobody
+    owns (one beat schedule for both pipelines)."""
     report = renewals_morning_job()
     planned = instalments_plan_missing()  # catch-up: any policy still without instalments
+    payments = collections_morning_job(day=report.day)
     transaction.on_commit(distribution_task.delay)
     return {
         "day": report.day.isoformat(),
@@ -21,6 +24,11 @@ def renewals_morning_task() -> dict:
         "policies_lapsed": report.policies_lapsed,
         "cases_handed_over": report.cases_handed_over,
         "messages_queued": report.messages_queued,
+        "instalments_overdue": payments.marked_overdue,
+        "payment_items_created": payments.total_items,
+        "payment_reminders_queued": payments.reminders_queued,
+        "promises_broken": payments.promises_broken,
+        "policies_at_risk": payments.risks_opened,
     }
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, F, Func, QuerySet, Value
+from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -206,6 +206,21 @@ def items_close(
     return WorkItem.objects.filter(
         kind=kind, subject_id__in=list(subject_ids), status=ItemStatus.OPEN
     ).update(**changes)
+
+
+def items_supersede(*, kind: str, created_since, now=None) -> int:
+    """A newer item of a subject replaces its older open ones, in one statement: the open
+    items of ``kind`` created before ``created_since`` whose subject has an open item created
+    since then are cancelled (a payment's overdue call replaces its due-date call)."""
+    newer = WorkItem.objects.filter(
+        kind=kind, subject_id=OuterRef("subject_id"), status=ItemStatus.OPEN,
+        created_at__gte=created_since,
+    )  # fmt: skip
+    return (
+        WorkItem.objects.filter(kind=kind, status=ItemStatus.OPEN, created_at__lt=created_since)
+        .filter(Exists(newer))
+        .update(status=ItemStatus.CANCELLED, done_at=now or timezone.now())
+    )
 
 
 # -- results -------------------------------------------------------------------------------

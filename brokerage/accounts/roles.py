@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.export_data",
         "renewals.view_renewalcase",
         "renewals.change_ladder",
+        "billing.change_collectionrung",
     ],
     Role.ADMIN: [
         "accounts.manage_users",
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.change_insurer",
         "renewals.view_renewalcase",
         "renewals.change_ladder",
+        "billing.change_collectionrung",
         "accounts.distribute_work",
         "accounts.import_reports",
     ],

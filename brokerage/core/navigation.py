@@ -83,6 +83,20 @@ NAV_ENTRIES = [
         more=EVERYONE,
     ),
     NavEntry(
+        _("Payment-due ladder"),
+        "billing:ladder",
+        frozenset({Role.MANAGER, Role.ADMIN}),
+        permission="billing.change_collectionrung",
+        more=EVERYONE,
+    ),
+    NavEntry(
+        _("At risk of cancellation"),
+        "billing:risks",
+        frozenset({Role.MANAGER, Role.ADMIN}),
+        permission="accounts.manage_team",
+        more=EVERYONE,
+    ),
+    NavEntry(
         _("Reassign clients"),
         "clients:book_reassign",
         frozenset({Role.MANAGER, Role.ADMIN}),

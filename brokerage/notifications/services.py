@@ -86,6 +86,46 @@ def notification_send(
     return message
 
 
+def notifications_send_many(messages: list[dict], created_by=None) -> list[Message | None]:
+    """``notification_send`` for a morning's worth of messages: each dict holds channel, to,
+    template, context and language. All are validated and rendered, stored in one INSERT, and
+    sent by one task per ``BATCH`` once the transaction commits. A message whose recipient is
+    not valid is not stored: its place in the returned list is None."""
+    built: list[Message] = []
+    places: list[int] = []
+    for index, spec in enumerate(messages):
+        language = spec.get("language") or settings.LANGUAGE_CODE
+        try:
+            _validate_recipient(spec["channel"], spec["to"])
+        except ValidationError:
+            continue
+        subject, body, html = _render(spec["channel"], spec["template"], spec["context"], language)
+        built.append(
+            Message(
+                channel=spec["channel"], to=spec["to"], template=spec["template"],
+                context=spec["context"], language=language, subject=subject[:255], body=body,
+                html_body=html, created_by=created_by,
+            )  # fmt: skip
+        )
+        places.append(index)
+    Message.objects.bulk_create(built, batch_size=1000)
+    from brokerage.celery import enqueue_on_commit
+
+    from .tasks import notification_deliver_many_task
+
+    ids = [m.pk for m in built]
+    for start in range(0, len(ids), BATCH):
+        enqueue_on_commit(notification_deliver_many_task, ids[start : start + BATCH])
+    result: list[Message | None] = [None] * len(messages)
+    for index, message in zip(places, built, strict=True):
+        result[index] = message
+    return result
+
+
+# Messages sent by one task of notifications_send_many.
+BATCH = 200
+
+
 def _enqueue(message_id: int) -> None:
     from brokerage.celery import enqueue_on_commit
 

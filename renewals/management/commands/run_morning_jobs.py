@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.jobs import collections_morning_job
 from billing.services import instalments_plan_missing
 from renewals.jobs import renewals_morning_job
 from workqueue.distribution import distribution_run
@@ -11,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Run the morning jobs now (the same work as the 06:00 beat task): open renewal cases, "
         "queue the touches that fall due, lapse unrenewed policies, hand over lapsed cases, "
-        "then hand out the items nobody owns."
+        "queue the payment-due calls and reminders, put unpaid policies at risk, then hand "
+        "out the items nobody owns."
     )
 
     def add_arguments(self, parser):
@@ -34,6 +36,15 @@ class Command(BaseCommand):
         self.stdout.write(f"  renewal reminders queued for clients: {report.messages_queued}")
         self.stdout.write(f"  lapsed cases sent to the maintainers: {report.cases_handed_over}")
         self.stdout.write(f"  policies' instalments planned: {instalments_plan_missing()}")
+        payments = collections_morning_job(day=report.day)
+        self.stdout.write(f"  instalments now overdue: {payments.marked_overdue}")
+        self.stdout.write(f"  promises to pay broken: {payments.promises_broken}")
+        for days, count in sorted(payments.items_created.items()):
+            self.stdout.write(f"  payment calls at {days:+d} days from due: {count}")
+        self.stdout.write(f"  payment calls after broken promises: {payments.promise_items}")
+        self.stdout.write(f"  older payment calls superseded: {payments.items_superseded}")
+        self.stdout.write(f"  payment reminders queued for clients: {payments.reminders_queued}")
+        self.stdout.write(f"  policies put at risk of cancellation: {payments.risks_opened}")
         plan = distribution_run()
         self.stdout.write(
             f"distribution (seed {plan.seed}): {len(plan.lines)} items handed out, "

@@ -1,0 +1,233 @@
+"""The payment-due kind of work: a call about one instalment (issue 15). Its subject is the
+instalment; its results are a collections call's (paid, promised to pay, will pay at the
+insurer or bank, refuses to pay, policy to cancel) beside the failed attempts and the call-back
+every kind shares. Registered in BillingConfig.ready; the queue knows none of these words."""
+
+from collections import defaultdict
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from clients.links import whatsapp_url
+from clients.models import Client
+from clients.services import clients_take_owner
+from workqueue import kinds
+from workqueue.models import ItemResult
+from workqueue.results import GENERIC
+
+from .models import Instalment, InstalmentStatus, PaymentPromise
+
+PAYMENT_KIND = "payment_due"
+
+# Recorded with the payment itself (amount, method, date, reference) on the payment form.
+PAID = kinds.Result("paid", _("Paid"), final=True, page="pay_url", style="success")
+# Recorded with the date promised on a page of its own; a broken promise brings the item back.
+PROMISED = kinds.Result(
+    "promised", _("Promised to pay"), final=True, page="promise_url", style="outline-primary"
+)
+AT_INSURER = kinds.Result("pays_at_insurer", _("Will pay at the insurer or bank"), final=True)
+# Recorded with the reason on a page of its own.
+REFUSES = kinds.Result(
+    "refuses", _("Refuses to pay"), final=True, page="refuse_url", style="outline-danger"
+)
+# The policy goes to the managers' at-risk list.
+TO_CANCEL = kinds.Result(
+    "policy_to_cancel", _("Policy to cancel"), final=True, style="outline-danger"
+)
+PAYMENT_RESULTS = (*GENERIC, PAID, PROMISED, AT_INSURER, REFUSES, TO_CANCEL)
+
+
+def payment_owners(subject_ids) -> dict[int, int]:
+    """Instalment id → the owner agent of its policy holder, for those whose client has one."""
+    return dict(
+        Instalment.objects.filter(
+            pk__in=list(subject_ids), policy__holder__owner__isnull=False
+        ).values_list("pk", "policy__holder__owner_id")
+    )
+
+
+def payment_clients_of(subject_ids) -> dict[int, int]:
+    return dict(
+        Instalment.objects.filter(pk__in=list(subject_ids)).values_list("pk", "policy__holder_id")
+    )
+
+
+def payment_subjects_of_clients(client_ids) -> dict[int, list[int]]:
+    """Client id → the instalments still owed on their policies (those a payment-due item can
+    be about)."""
+    subjects: dict[int, list[int]] = defaultdict(list)
+    for pk, holder_id in Instalment.objects.filter(
+        policy__holder_id__in=list(client_ids)
+    ).values_list("pk", "policy__holder_id"):
+        subjects[holder_id].append(pk)
+    return dict(subjects)
+
+
+def payment_visible_to(user, subject_ids) -> set[int]:
+    return set(
+        Instalment.objects.filter(
+            pk__in=list(subject_ids),
+            policy__holder__in=Client.objects.visible_to(user).values("pk"),
+        ).values_list("pk", flat=True)
+    )
+
+
+def payment_handed_out(*, assignments: dict[int, int], by=None) -> None:
+    """A shared payment item makes its agent the owner of a client who has none, so that the
+    agent can open the client file and record the payment."""
+    owners = {
+        holder_id: assignments[pk]
+        for pk, holder_id in Instalment.objects.filter(pk__in=list(assignments)).values_list(
+            "pk", "policy__holder_id"
+        )
+    }
+    clients_take_owner(owners=owners, by=by)
+
+
+def punctuality(instalment: dict, today) -> str:
+    """How an instalment was paid, for the policy's payment history: on time, late, missed
+    (due and still owed), or not yet due."""
+    if instalment["status"] in (InstalmentStatus.CANCELLED, InstalmentStatus.WAIVED):
+        return instalment["status"]
+    if instalment["status"] == InstalmentStatus.PAID:
+        paid_on = instalment["paid_on"]
+        return "late" if paid_on and paid_on > instalment["due_on"] else "on_time"
+    if instalment["due_on"] < today:
+        return "missed"
+    return "not_due"
+
+
+HISTORY_LABELS = {
+    "on_time": _("on time"),
+    "late": _("late"),
+    "missed": _("missed"),
+    "not_due": _("not yet due"),
+    InstalmentStatus.CANCELLED: InstalmentStatus.CANCELLED.label,
+    InstalmentStatus.WAIVED: InstalmentStatus.WAIVED.label,
+}
+
+
+def payment_context(items) -> dict[int, dict]:
+    """Four queries for any number of items: the instalments with policy, client and insurer;
+    every instalment of their policies (the payment history); the results logged on any
+    payment item of these instalments; their promises."""
+    subject_ids = {item.subject_id for item in items}
+    instalments = Instalment.objects.select_related(
+        "policy__holder", "policy__insurer", "policy__agent"
+    ).in_bulk(subject_ids)
+    policy_ids = {i.policy_id for i in instalments.values()}
+    today = timezone.localdate()
+    history = defaultdict(list)
+    for row in (
+        Instalment.objects.filter(policy_id__in=policy_ids)
+        .values("policy_id", "number", "due_on", "status", "paid_on", "amount", "paid_amount")
+        .order_by("policy_id", "number")
+    ):
+        row["punctuality"] = punctuality(row, today)
+        row["punctuality_label"] = HISTORY_LABELS[row["punctuality"]]
+        history[row["policy_id"]].append(row)
+    results = defaultdict(list)
+    for row in (
+        ItemResult.objects.filter(item__kind=PAYMENT_KIND, item__subject_id__in=subject_ids)
+        .values("item__subject_id", "result", "note", "callback_at", "at", "by__first_name",
+                "by__last_name", "by__username")
+        .order_by("at", "pk")
+    ):  # fmt: skip
+        label = kinds.result_label(row["result"], kind=PAYMENT_KIND)
+        results[row["item__subject_id"]].append({**row, "label": label})
+    promises = defaultdict(list)
+    for promise in PaymentPromise.objects.filter(instalment_id__in=subject_ids).order_by(
+        "-promised_on", "-pk"
+    ):
+        promises[promise.instalment_id].append(promise)
+    back = urlencode({"next": reverse("workqueue:queue")})
+    context = {}
+    for item in items:
+        instalment = instalments.get(item.subject_id)
+        if instalment is None:
+            continue
+        policy = instalment.policy
+        client = policy.holder
+        open_ = instalment.status in (
+            InstalmentStatus.PENDING, InstalmentStatus.PARTLY_PAID, InstalmentStatus.OVERDUE
+        )  # fmt: skip
+        past = [h for h in history[policy.pk] if h["due_on"] < today]
+        context[item.pk] = {
+            "instalment": instalment,
+            "policy": policy,
+            "client": client,
+            "days_from_due": (today - instalment.due_on).days,
+            "days_to_due": (instalment.due_on - today).days,
+            "phone": client.phone,
+            "whatsapp_url": whatsapp_url(client.whatsapp or client.phone),
+            "previous": results.get(instalment.pk, []),
+            "history": history[policy.pk],
+            "on_time": sum(1 for h in past if h["punctuality"] == "on_time"),
+            "late": sum(1 for h in past if h["punctuality"] == "late"),
+            "missed": sum(1 for h in past if h["punctuality"] == "missed"),
+            "promises": promises.get(instalment.pk, []),
+            "pay_url": (
+                f"{reverse('billing:payment_create', args=[client.pk])}"
+                f"?policy={policy.pk}&instalment={instalment.pk}&item={item.pk}&{back}"
+                if open_
+                else None
+            ),
+            "promise_url": (
+                f"{reverse('billing:item_promise', args=[item.pk])}?{back}" if open_ else None
+            ),
+            "refuse_url": f"{reverse('billing:item_refuse', args=[item.pk])}?{back}",
+        }
+    return context
+
+
+def _ctx(name):
+    return lambda item: item.ctx.get(name)
+
+
+def _instalment(name):
+    return lambda item: getattr(item.ctx["instalment"], name) if "instalment" in item.ctx else None
+
+
+EXPORT_COLUMNS = (
+    kinds.ExportColumn(
+        "client", _("Client"), lambda i: i.ctx["client"].display_name if "client" in i.ctx else ""
+    ),
+    kinds.ExportColumn("phone", _("Phone"), lambda i: str(i.ctx.get("phone") or "")),
+    kinds.ExportColumn(
+        "policy", _("Policy"), lambda i: i.ctx["policy"].number if "policy" in i.ctx else ""
+    ),
+    kinds.ExportColumn(
+        "instalment",
+        _("Instalment"),
+        lambda i: str(i.ctx["instalment"]).split(" ", 1)[-1] if "instalment" in i.ctx else "",
+    ),  # fmt: skip
+    kinds.ExportColumn("due_on", _("Due on"), _instalment("due_on")),
+    kinds.ExportColumn("amount_due", _("Amount owed"), _instalment("outstanding")),
+    kinds.ExportColumn("currency", _("Currency"), _instalment("currency")),
+    kinds.ExportColumn("days_from_due", _("Days after due"), _ctx("days_from_due")),
+)
+
+
+def register_kinds() -> None:
+    from .work import payment_handle_result
+
+    kinds.register(
+        kinds.WorkKind(
+            name=PAYMENT_KIND,
+            label=_("Payments due"),
+            order=20,
+            results=PAYMENT_RESULTS,
+            result_handler=payment_handle_result,
+            owners=payment_owners,
+            handed_out=payment_handed_out,
+            clients_of=payment_clients_of,
+            subjects_of_clients=payment_subjects_of_clients,
+            visible_to=payment_visible_to,
+            context=payment_context,
+            card_template="billing/_call_item.html",
+            maintainer_template="billing/_maintainer_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )

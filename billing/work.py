@@ -1,0 +1,162 @@
+"""What a payment-due result means for the instalment, and what a payment means for the
+payment-due work (issue 15):
+
+- "promised to pay" records a ``PaymentPromise``; a promise not kept by its date is broken by
+  the morning run, which brings the item back the day after (``billing.jobs``);
+- "policy to cancel" puts the policy on the managers' at-risk list (one open entry per policy);
+- a payment that settles an instalment closes its open payment items, keeps its open promises
+  (or marks them broken when paid after the date promised) and takes its policy off the at-risk
+  list; registered with ``billing.payments.register_paid_hook`` in BillingConfig.ready;
+- a manager decides an at-risk policy: cancel it (its future instalments are cancelled with
+  it) or keep it in force.
+
+Only ``workqueue.services`` writes work items: this module calls it.
+"""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from policies.models import PolicyStatus
+from policies.services import policy_cancel
+from workqueue.services import items_close
+
+from .kind import PAID, PAYMENT_KIND, PROMISED, REFUSES, TO_CANCEL
+from .models import (
+    OPEN_STATUSES,
+    CancellationRisk,
+    Instalment,
+    InstalmentStatus,
+    PaymentPromise,
+    PromiseStatus,
+    RiskSource,
+    RiskStatus,
+)
+
+# How far ahead a promise to pay may be.
+PROMISE_MAX_DAYS = 60
+
+
+def promise_date_problem(promised_on: date | None, today: date) -> str:
+    if promised_on is None:
+        return _("Give the date the client promised to pay by.")
+    if promised_on < today:
+        return _("The promised date cannot be in the past.")
+    if promised_on > today + timedelta(days=PROMISE_MAX_DAYS):
+        return _("A promise to pay can be at most %(days)d days ahead.") % {
+            "days": PROMISE_MAX_DAYS
+        }
+    return ""
+
+
+def payment_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
+    """Runs inside the result's transaction (workqueue.services.item_record_result)."""
+    if result == PROMISED.code:
+        instalment = Instalment.objects.get(pk=item.subject_id)
+        problem = promise_date_problem(details.get("promised_on"), timezone.localdate())
+        if problem:
+            raise ValidationError({"promised_on": problem})
+        PaymentPromise.objects.create(
+            instalment=instalment, promised_on=details["promised_on"], made_by=by, note=note[:255]
+        )
+    elif result == REFUSES.code:
+        if not note.strip():
+            raise ValidationError({"note": _("Say why the client refuses to pay.")})
+    elif result == TO_CANCEL.code:
+        instalment = Instalment.objects.select_related("policy").get(pk=item.subject_id)
+        risk_open(instalment=instalment, source=RiskSource.AGENT, by=by, note=note)
+
+
+def risk_open(*, instalment: Instalment, source: str, by=None, note: str = "") -> CancellationRisk:
+    """Put the instalment's policy on the at-risk list, unless it is there already (then that
+    entry is returned)."""
+    existing = CancellationRisk.objects.filter(
+        policy_id=instalment.policy_id, status=RiskStatus.OPEN
+    ).first()
+    if existing is not None:
+        return existing
+    risk = CancellationRisk(
+        policy_id=instalment.policy_id, instalment=instalment, source=source,
+        opened_on=timezone.localdate(), note=note[:255],
+    )  # fmt: skip
+    risk._history_user = by
+    try:
+        with transaction.atomic():
+            risk.save()
+    except IntegrityError:
+        # Opened at the same moment by someone else (or the morning run): that one it is.
+        return CancellationRisk.objects.get(policy_id=instalment.policy_id, status=RiskStatus.OPEN)
+    return risk
+
+
+def payment_paid_hook(*, payment, instalments) -> None:
+    """Close what a payment settles (see the module's docstring)."""
+    paid = [i.pk for i in instalments if i.status == InstalmentStatus.PAID]
+    if not paid:
+        return
+    items_close(kind=PAYMENT_KIND, subject_ids=paid, result=PAID.code)
+    promises = PaymentPromise.objects.filter(instalment_id__in=paid, status=PromiseStatus.OPEN)
+    promises.filter(promised_on__gte=payment.paid_on).update(
+        status=PromiseStatus.KEPT, settled_on=payment.paid_on
+    )
+    promises.update(status=PromiseStatus.BROKEN, settled_on=payment.paid_on)
+    now = timezone.now()
+    for risk in CancellationRisk.objects.filter(instalment_id__in=paid, status=RiskStatus.OPEN):
+        risk.status, risk.decided_at = RiskStatus.PAID, now
+        risk.decided_by = payment.recorded_by
+        risk._history_user = payment.recorded_by
+        risk.save(update_fields=["status", "decided_at", "decided_by"])
+
+
+# --- The managers' decision -----------------------------------------------------------------
+
+
+@transaction.atomic
+def risk_decide(
+    *, risk: CancellationRisk, by, decision: str, note: str = "", on: date | None = None
+) -> CancellationRisk:
+    """Cancel the policy (``decision="cancel"``, effective ``on``; its future instalments are
+    cancelled with it) or keep it in force (``"keep"``, with why). Decided once: a second
+    decision, or one on a policy no longer active, is refused."""
+    risk = CancellationRisk.objects.select_for_update().select_related("policy").get(pk=risk.pk)
+    if risk.status != RiskStatus.OPEN:
+        raise ValidationError(
+            _("This policy was already decided: %(status)s.")
+            % {"status": risk.get_status_display().lower()}
+        )
+    note = (note or "").strip()
+    if decision == "cancel":
+        if risk.policy.status != PolicyStatus.ACTIVE:
+            raise ValidationError(
+                _("The policy is no longer active (%(status)s): there is nothing to cancel.")
+                % {"status": risk.policy.get_status_display().lower()}
+            )
+        policy_cancel(
+            policy=risk.policy, by=by, on=on or timezone.localdate(),
+            reason=note or _("Not paid: instalment due on %(due)s.") % {
+                "due": date_format(risk.instalment.due_on, "SHORT_DATE_FORMAT")
+            },
+        )  # fmt: skip
+        risk.status = RiskStatus.CANCELLED
+        items_close(
+            kind=PAYMENT_KIND,
+            subject_ids=Instalment.objects.filter(
+                policy=risk.policy, status__in=OPEN_STATUSES
+            ).values_list("pk", flat=True),
+            result=TO_CANCEL.code,
+        )
+    elif decision == "keep":
+        if not note:
+            raise ValidationError({"note": _("Say why the policy is kept in force.")})
+        risk.status = RiskStatus.KEPT
+    else:
+        raise ValidationError(_("Choose to cancel the policy or to keep it."))
+    risk.decided_by, risk.decided_at = by, timezone.now()
+    risk.note = note[:255]
+    risk._history_user = by
+    risk.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    return risk
