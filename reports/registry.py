@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from .analytic import analytic
+from .collections import collections_tables
 from .filters import ReportFilters
 from .lost import lost_tables
 from .performance import performance_tables
@@ -104,6 +105,23 @@ REPORTS = (
         description=gettext_lazy(
             "The work handed out to each agent in the period, how much was worked by the "
             "cutoff, the results, renewals won, premium and points."
+        ),
+    ),
+    Report(
+        "collections",
+        gettext_lazy("Collections"),
+        collections_tables,
+        groupings=(
+            ("agent", gettext_lazy("Agent")),
+            ("team", gettext_lazy("Team")),
+            ("insurer", gettext_lazy("Insurer")),
+            ("line", gettext_lazy("Line of business")),
+        ),
+        range_label=gettext_lazy("Instalments due from"),
+        description=gettext_lazy(
+            "Of the instalments due in the period, how many and how much were collected; what "
+            "is still owed, by days overdue; promises to pay kept and broken; the policies at "
+            "risk of cancellation for non-payment."
         ),
     ),
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import collections_views, views
 
 app_name = "reports"
 
@@ -11,5 +11,6 @@ urlpatterns = [
     path("prints/<int:pk>/progress/", views.print_progress_view, name="print_progress"),
     path("prints/<int:pk>/download/", views.print_download_view, name="print_download"),
     path("mine/", views.my_figures_view, name="mine"),
+    path("collections/list/", collections_views.collections_list_view, name="collections_list"),
     path("<slug:slug>/", views.report_view, name="report"),
 ]
