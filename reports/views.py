@@ -2,6 +2,7 @@
 agent performance), each a set of tables with a chart, filters kept in the URL, an .xlsx
 export of the view and a PDF of the whole dashboard; and each agent's own page."""
 
+from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -158,13 +159,21 @@ def print_download_view(request, pk):
                         content_type="application/pdf")  # fmt: skip
 
 
-OWN_REPORTS = ("agents", "premium", "renewals")
+OWN_REPORTS = ("agents", "premium", "renewals", "collections")
+# Own views that open on this month (not this year) unless a range is asked for; their tab
+# links leave the range out.
+OWN_MONTHLY = ("collections",)
+
+
+def _this_month(today) -> tuple:
+    first = today.replace(day=1)
+    return first, first + relativedelta(months=1) - relativedelta(days=1)
 
 
 @login_required
 def my_figures_view(request):
-    """An agent's own figures: their performance, premium and renewal rate, nobody else's
-    (the figures are built as the agent sees the book, filtered to the agent)."""
+    """An agent's own figures: their performance, premium, renewal rate and collections,
+    nobody else's (the figures are built as the agent sees the book, filtered to the agent)."""
     user = request.user
     slug = request.GET.get("view") or OWN_REPORTS[0]
     if slug not in OWN_REPORTS:
@@ -173,6 +182,9 @@ def my_figures_view(request):
     params = request.GET.copy()
     for name in ("agent", "team"):
         params.pop(name, None)
+    if slug in OWN_MONTHLY and not params.get("start") and not params.get("end"):
+        start, end = _this_month(timezone.localdate())
+        params["start"], params["end"] = start.isoformat(), end.isoformat()
     own_groupings = [g for g in report.groupings if g[0] in ("month", "day")]
     filters = ReportFilters.from_query(
         params, user=user, groupings=tuple(g for g, _l in own_groupings)
@@ -185,4 +197,5 @@ def my_figures_view(request):
         return _xlsx(request, report, filters, tables, owner=f"-{user.username}")
     own = [BY_SLUG[s] for s in OWN_REPORTS]
     return _page(request, report, filters, tables, base_url=request.path, own_page=True,
-                 extra={"reports": own, "groupings": own_groupings})  # fmt: skip
+                 extra={"reports": own, "groupings": own_groupings,
+                        "monthly_tabs": OWN_MONTHLY})  # fmt: skip
