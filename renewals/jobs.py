@@ -19,7 +19,7 @@ from workqueue.models import Queue, WorkItem
 from workqueue.services import items_create
 
 from .kind import LAPSED_KIND, RENEWAL_KIND
-from .models import CaseStatus, Ladder, LadderRule, RenewalCase
+from .models import DIMENSIONS, CaseStatus, Ladder, LadderRule, RenewalCase
 from .reminders import renewal_rung_messages
 
 HAND_OVER_AFTER = timedelta(hours=48)
@@ -107,18 +107,22 @@ def _open_cases(day: date, *, ended: bool = False) -> int:
         if rule is not None and rule.line:
             conditions.append(f"{p.line} = %s")
             params.append(rule.line)
-        # The copied report columns (agent, insurer, line, currency, holder, renewed premium)
-        # are filled by the case's trigger (RenewalCase.Meta.triggers).
+        # The report dimensions (agent, insurer, line, currency, holder) are copied from the
+        # policy here, so the case's insert trigger skips these rows (RenewalCase.Meta.triggers:
+        # it fires only for rows with no holder); a new case renews nothing yet (no renewed
+        # premium, no renewed currency).
         columns = ", ".join(
             getattr(c, name)
             for name in ("policy", "ladder", "stage", "grade", "client_type", "status",
                          "outcome_reason", "lost_why", "outcome_note", "end_date",
-                         "last_premium", "opened_on")
+                         "last_premium", "opened_on", *DIMENSIONS, "renewed_currency")
         )  # fmt: skip
+        dimensions = ", ".join(getattr(p, name) for name in DIMENSIONS)
         stage, stage_params = _stage_at(ladder, p.end_date, day)
         sql = f"""
             INSERT INTO {c.table} ({columns})
-            SELECT {p.id}, %s, {stage}, '', '', %s, '', '', '', {p.end_date}, {p.premium}, %s
+            SELECT {p.id}, %s, {stage}, '', '', %s, '', '', '', {p.end_date}, {p.premium}, %s,
+                   {dimensions}, ''
             FROM {p.from_}
             WHERE {" AND ".join(conditions)}
               AND NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})

@@ -175,6 +175,14 @@ def _copy_from_policies(case_model) -> str:
         RETURN NEW;"""
 
 
+class _InsertTrigger(pgtrigger.Trigger):
+    """A trigger whose ``func`` is a function of its model (as ``ModelTrigger``'s), for an
+    operation that names no columns."""
+
+    def get_func(self, model) -> str:
+        return self.func(model)
+
+
 class RenewalCase(models.Model):
     """One policy approaching its end date, worked along its ladder until won or lost.
 
@@ -182,14 +190,16 @@ class RenewalCase(models.Model):
     client: ``agent``, ``insurer``, ``line``, ``currency``, ``holder``) and of its renewing
     policy's premium (``renewed_premium``, ``renewed_currency``), so that a dashboard over a
     year of a million-policy book aggregates this one table instead of joining the policies
-    twice. The database keeps them, with two triggers declared here (django-pgtrigger): one on
-    this table (on every insert, and on every update that names the policy, the renewing
-    policy or a copy, so that a stale copy in memory is never written back) and one on the
-    policies' table, declared on the proxy ``PolicyFollowedByCases`` (on a change of a
-    dimension or a premium). A trigger rather than a service because rows are written outside
-    the ORM: cases inserted set-based in SQL by the morning job, policies COPYed and updated in
-    bulk by imports, a departing agent's book moved with one UPDATE. The application never
-    writes the copies.
+    twice. The database keeps them, with triggers declared here (django-pgtrigger): two on
+    this table (on every insert that does not bring the copies, and on every update that names
+    the policy, the renewing policy or a copy, so that a stale copy in memory is never written
+    back) and one on the policies' table, declared on the proxy ``PolicyFollowedByCases`` (on a
+    change of a dimension or a premium). A trigger rather than a service because rows are
+    written outside the ORM: policies COPYed and updated in bulk by imports, a departing
+    agent's book moved with one UPDATE. The application never writes the copies; the one
+    writer that brings them is the morning job's set-based insert (``renewals.jobs``), which
+    selects them from the policies it opens cases for, in the same statement, instead of
+    calling the trigger's function once per row.
     """
 
     policy = models.OneToOneField(Policy, on_delete=models.PROTECT, related_name="renewal_case")
@@ -280,9 +290,20 @@ class RenewalCase(models.Model):
         ]  # fmt: skip
         triggers = [
             ModelTrigger(
-                name="case_dimensions", when=pgtrigger.Before, also=pgtrigger.Insert,
+                name="case_dimensions", when=pgtrigger.Before,
                 update_of=("policy", "new_policy", *DIMENSIONS, "renewed_premium",
                            "renewed_currency"),
+                func=_copy_from_policies,
+            ),
+            # On insert, only for rows that do not bring their copies: a case always has a
+            # holder once copied (a policy has one), so a row with none was written by the
+            # application (one case, by the ORM); the job's set-based insert copies the
+            # dimensions from the policies it selects and skips the per-row function.
+            _InsertTrigger(
+                name="case_dimensions_insert", when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                condition=pgtrigger.Q(new__holder__isnull=True)
+                | pgtrigger.Q(new__new_policy__isnull=False),
                 func=_copy_from_policies,
             ),
         ]  # fmt: skip

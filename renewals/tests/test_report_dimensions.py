@@ -10,7 +10,9 @@ from brokerage.accounts.tests.factories import UserFactory
 from clients.tests.factories import ClientFactory
 from policies.models import Currency, Line, Policy
 from policies.tests.factories import InsurerFactory, PolicyFactory
+from renewals.jobs import renewals_morning_job
 from renewals.models import CaseStatus, RenewalCase
+from renewals.tests.conftest import TODAY, policy_ending
 
 from .factories import RenewalCaseFactory
 
@@ -88,4 +90,30 @@ def test_a_case_moved_to_another_policy_copies_that_policy(ladders):
     RenewalCase.objects.filter(pk=case.pk).update(policy=other)
     assert _copied(case)[:5] == (
         other.agent_id, other.insurer_id, "health", other.currency, other.holder_id,
+    )  # fmt: skip
+
+
+def test_the_morning_job_opens_cases_with_their_policys_copies(ladders):
+    """The job's set-based insert selects the copies itself (the insert trigger skips rows
+    that bring a holder): every dimension is the policy's, no renewed premium yet."""
+    agent = UserFactory(roles=["agent"])
+    policy = policy_ending(20, agent=agent, line=Line.HEALTH, currency=Currency.CNY)
+    no_agent = policy_ending(10, agent=None, currency=Currency.USD)
+    renewals_morning_job(day=TODAY)
+    case = RenewalCase.objects.get(policy=policy)
+    assert _copied(case) == (agent.pk, policy.insurer_id, "health", "CNY", policy.holder_id,
+                             None, "")  # fmt: skip
+    assert _copied(RenewalCase.objects.get(policy=no_agent)) == (
+        None, no_agent.insurer_id, no_agent.line, "USD", no_agent.holder_id, None, "",
+    )  # fmt: skip
+
+
+def test_a_case_created_with_its_renewing_policy_copies_both(ladders):
+    """The insert trigger runs for a row that names a renewing policy, holder or not."""
+    old = PolicyFactory(line=Line.LIFE)
+    renewal = PolicyFactory(premium=Decimal("900.10"), currency=Currency.USD, holder=old.holder)
+    case = RenewalCaseFactory(policy=old, new_policy=renewal, status=CaseStatus.WON)
+    assert _copied(case) == (
+        old.agent_id, old.insurer_id, "life", old.currency, old.holder_id, Decimal("900.10"),
+        "USD",
     )  # fmt: skip
