@@ -21,7 +21,7 @@ from billing.services import (
     instalments_plan_missing,
 )
 from clients.tests.factories import ClientFactory
-from policies.models import Line, PaymentFrequency, PolicyStatus
+from policies.models import Line, PaymentFrequency, Policy, PolicyStatus
 from policies.services import policy_cancel, policy_create, policy_renewed, policy_update
 from policies.tests.factories import InsurerFactory, PolicyFactory
 from renewals.tasks import renewals_morning_task, renewals_open_task
@@ -303,3 +303,27 @@ def test_the_sql_plan_matches_the_python_plan_on_many_odd_policies():
     for policy, (premium, frequency, start, end) in zip(policies, terms, strict=True):
         expected = plan(premium, policy.currency, frequency, start, end) if premium else []
         assert _rows(policy) == expected, (premium, frequency, start, end)
+
+
+def test_the_sql_plan_bounded_to_the_policies_just_written_leaves_the_others(agent):
+    """An import knows its first policy id; a catch-up knows when it last ran: each bound
+    leaves the policies outside it unplanned (and unread)."""
+    older = PolicyFactory(payment_frequency="quarterly")
+    newer = PolicyFactory(payment_frequency="semiannual")
+    assert instalments_plan_missing(policy_id_from=newer.pk) == 2
+    assert not older.instalments.exists() and newer.instalments.count() == 2
+    assert instalments_plan_missing(created_since=timezone.now()) == 0
+    Policy.objects.filter(pk=older.pk).update(created_at=timezone.now() - relativedelta(days=3))
+    assert instalments_plan_missing(created_since=timezone.now() - relativedelta(days=2)) == 0
+    assert instalments_plan_missing(created_since=timezone.now() - relativedelta(days=4)) == 4
+    assert older.instalments.count() == 4
+
+
+def test_the_sql_plan_leaves_jit_as_it_was():
+    """The statement turns PostgreSQL's JIT off for itself only."""
+    PolicyFactory()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = on")
+        assert instalments_plan_missing() == 1
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "on"
