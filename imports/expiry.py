@@ -577,7 +577,7 @@ def _end_renewals(out: Outcome, *, by) -> None:
         policy_renewed(old=olds[old], new=news[row["id"]], by=by)
 
 
-def apply(out: Outcome, *, by, job=None) -> None:
+def apply(out: Outcome, *, by) -> None:
     """Write a classified chunk: COPY (or bulk) inserts with their history rows, and the few
     updates through the ORM with history."""
     now = timezone.now()

@@ -46,13 +46,13 @@ from .parsing import json_value
 from .reader import ReportError, open_table, read_table
 
 # What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
-# classify(records, insurer), apply(outcome, by=..., job=...), and Issue; optionally Totals
+# classify(records, insurer), apply(outcome, by=...), and Issue; optionally Totals
 # (which rows are the report's totals, skipped), prepare_read(context, columns),
 # duplicate_issue(record, first row, columns) (a row repeating an earlier row's key),
 # preview_row(record) (a dry run's first rows), COUNTS (the kind's verdicts → the job's
 # created/updated/unchanged) and finish(job) (the job's summary once committed, instead of the
-# expiry list's difference of policies). A classified outcome may carry ``issues``: rows that
-# contradict what Cartera holds, reported and not applied.
+# expiry list's difference of policies; its apply then takes job=). A classified outcome may
+# carry ``issues``: rows that contradict what Cartera holds, reported and not applied.
 REPORT_KINDS = {ReportKind.EXPIRY: expiry, ReportKind.COLLECTIONS: collections}
 EXPIRY_COUNTS = {"new": "created", "updated": "updated", "unchanged": "unchanged"}
 
@@ -561,7 +561,8 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
             with transaction.atomic():
                 _lock()
                 outcome = kind.classify(records, job.insurer)
-                kind.apply(outcome, by=by, job=job)
+                # A kind that sums the job up at the end (finish) keeps what it applied per job.
+                kind.apply(outcome, by=by, **({"job": job} if hasattr(kind, "finish") else {}))
                 conflicts = getattr(outcome, "issues", ())
                 _save_issues(job, conflicts)
                 errors += _error_count(conflicts)
