@@ -128,25 +128,27 @@ UNPAID_WORDS = frozenset("""
 
 def _status(value) -> tuple[bool, Decimal | None]:
     """(paid or not, the amount when the cell is one): a word in English, Spanish or
-    Chinese, a yes/no, or a number (an amount above zero is paid)."""
+    Chinese, a yes/no, a 1/0 flag, or an amount (above zero: paid with it)."""
     if isinstance(value, bool):
         return value, None
-    if isinstance(value, int | float | Decimal):
-        amount = parse_amount(value)
-        return amount > 0, (amount if amount > 0 else None)
-    text = " ".join(parse_text(value).casefold().strip(" .:;!¡?¿").split())
-    if text in PAID_WORDS:
-        return True, None
-    if text in UNPAID_WORDS:
-        return False, None
+    if not isinstance(value, int | float | Decimal):
+        text = " ".join(parse_text(value).casefold().strip(" .:;!¡?¿").split())
+        if text in PAID_WORDS:
+            return True, None
+        if text in UNPAID_WORDS:
+            return False, None
+        value = text
     try:
-        amount = parse_amount(text)
+        amount = parse_amount(value)
     except ValueError:
         raise RowProblem("status_unknown", value=parse_text(value)[:100]) from None
-    return amount > 0, (amount if amount > 0 else None)
+    if amount in (0, 1):  # a flag, not an amount
+        return amount == 1, None
+    return True, amount
 
 
 _FIRST_NUMBER = re.compile(r"\d+")
+_DATE, _AMOUNT = memoised(parse_date), memoised(parse_amount)
 
 
 def _instalment(value) -> int:
@@ -162,7 +164,7 @@ def _instalment(value) -> int:
 
 
 def _paid_on(value) -> date:
-    paid_on = parse_date(value)
+    paid_on = _DATE(value)
     if paid_on > timezone.localdate():
         raise RowProblem("paid_on_future", value=paid_on.isoformat())
     if paid_on < EARLIEST:
@@ -173,8 +175,7 @@ def _paid_on(value) -> date:
     return paid_on
 
 
-_DATE, _AMOUNT, _STATUS = memoised(parse_date), memoised(parse_amount), memoised(_status)
-_INSTALMENT = memoised(_instalment)
+_STATUS, _INSTALMENT = memoised(_status), memoised(_instalment)
 
 
 def parse_row(row: int, raw: dict, headers: dict, context: ReadContext):
@@ -238,13 +239,16 @@ def parse_row(row: int, raw: dict, headers: dict, context: ReadContext):
 
 class Totals:
     """A totals row at the bottom of the report ("Total", "Totales", "合计" where the policy
-    number goes, or a row with an amount and no policy nor instalment) is skipped."""
+    number goes, or a row with amounts only: no policy, instalment, due date, payment date
+    nor reference) is skipped."""
+
+    NAMING = ("policy_number", "instalment", "due_date", "paid_on", "reference")
 
     def skip(self, raw: dict) -> bool:
         number = raw.get("policy_number")
         if not is_blank(number):
             return _total_word(number)
-        return is_blank(raw.get("instalment")) and is_blank(raw.get("due_date"))
+        return all(is_blank(raw.get(name)) for name in self.NAMING)
 
 
 def duplicate_issue(record: Record, first_row: int, columns: dict) -> Issue:

@@ -322,3 +322,32 @@ def test_a_paid_row_closes_the_instalments_open_payment_items(hdi, maint, book):
     for item in items:
         item.refresh_from_db()
     assert [item.status for item in items] == [ItemStatus.DONE, ItemStatus.OPEN]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Pagado", (True, None)), ("PENDIENTE", (False, None)), ("已缴费", (True, None)),
+        ("未缴", (False, None)), ("Sí", (True, None)), ("no", (False, None)), (1, (True, None)),
+        ("0", (False, None)), ("1,250.00", (True, D("1250.00"))), (980.5, (True, D("980.50"))),
+        ("Paid in full", (True, None)), ("No pagado", (False, None)),
+    ],
+)  # fmt: skip
+def test_a_status_cell_reads_in_english_spanish_chinese_or_as_a_flag_or_amount(cell, expected):
+    from imports.collections import _status
+
+    assert _status(cell) == expected
+
+
+def test_a_totals_row_at_the_bottom_is_skipped_and_a_row_without_a_policy_is_an_error(
+    hdi, maint, book
+):
+    rows = [
+        ["HDI-A1", "1", "", "1000", today(), "Pagado", "F-1"],
+        ["", "2", "", "1000", today(), "Pagado", "F-2"],  # 4: no policy number
+        ["Total", "", "", "2000", "", "", ""],
+        ["", "", "", "2000", "", "", ""],
+    ]
+    job = run(report(rows), hdi, maint, commit=False)
+    assert errors_of(job) == {4: "missing"}
+    assert (job.created, job.errors, job.total_rows) == (1, 1, 2)
