@@ -3,8 +3,11 @@ item on the agent's call list and its one-click results, the "promised to pay" a
 pay" pages, paying from the item, the managers' at-risk list and decision, and the ladder."""
 
 import datetime
+import html
+import re
 import uuid
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -889,3 +892,124 @@ def test_a_failed_attempt_through_htmx_keeps_the_card_with_its_attempt(signed_in
     assert PAYMENT_CARD in body and ">2 of 4<" in body
     item.refresh_from_db()
     assert (item.status, item.attempts) == (ItemStatus.OPEN, 1)
+
+
+class _FormFields(HTMLParser):
+    """What a browser posts for the form ``data-testid=testid`` of a page: every input's value
+    (checkboxes and radios when checked), every select's selected option or else its first."""
+
+    def __init__(self, testid: str):
+        super().__init__()
+        self.testid = testid
+        self.data: list[tuple[str, str]] = []
+        self.in_form = self.done = False
+        self.select = None  # [name, first option, selected option]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if self.done:
+            return
+        if tag == "form" and attrs.get("data-testid") == self.testid:
+            self.in_form = True
+        elif not self.in_form or "name" not in attrs and tag != "option":
+            return
+        elif tag == "input":
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if attrs.get("type") not in ("submit", "button"):
+                default = "on" if attrs.get("type") == "checkbox" else ""
+                self.data.append((attrs["name"], attrs.get("value", default)))
+        elif tag == "select":
+            self.select = [attrs["name"], None, None]
+        if tag == "option" and self.select is not None:
+            value = attrs.get("value", "")
+            if self.select[1] is None:
+                self.select[1] = value
+            if "selected" in attrs:
+                self.select[2] = value
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self.select is not None:
+            name, first, chosen = self.select
+            self.data.append((name, chosen if chosen is not None else first or ""))
+            self.select = None
+        elif tag == "form" and self.in_form:
+            self.in_form, self.done = False, True
+
+
+def browser_post(body: str, testid: str) -> dict:
+    parser = _FormFields(testid)
+    parser.feed(body)
+    data: dict = {}
+    for name, value in parser.data:
+        data.setdefault(name, []).append(value)
+    return {k: v if len(v) > 1 else v[0] for k, v in data.items() if k != "csrfmiddlewaretoken"}
+
+
+@pytest.mark.xfail(
+    reason="billing/forms.py RungForm.action is a ChoiceField without a blank choice or an "
+    "initial: the browser posts the blank row for a new rung with its select on the first action "
+    "(\"message\"), so the row counts as changed, is validated, and 'days' is required: the "
+    "ladder page cannot be saved unless the manager fills in the blank row",
+    strict=True,
+)
+def test_the_ladder_page_saved_as_it_comes_keeps_the_ladder(client, manager):
+    """A manager who changes nothing, or one rung, and saves: the blank row for a new rung is
+    posted as the browser fills it (its select on the first action) and must be ignored."""
+    client.force_login(manager)
+    data = browser_post(client.get(reverse("billing:ladder")).content.decode(), "ladder-form")
+    assert data["rungs-TOTAL_FORMS"] == "6" and data["rungs-5-days"] == ""
+    response = client.post(reverse("billing:ladder"), data)
+    assert response.status_code == 302, response.context["formset"].errors
+    assert rungs() == [tuple(r.values()) for r in DEFAULT]
+
+
+def link(body: str, result: str) -> str:
+    """The address of a card's link that records ``result`` on its own page."""
+    found = re.search(rf'href="([^"]+)" data-result="{result}"', body)
+    assert found, f"no link for {result}"
+    return html.unescape(found.group(1))
+
+
+def test_paid_from_the_card_as_the_browser_does(signed_in, agent):
+    """The agent follows the card's "Paid", leaves the form as it comes and saves."""
+    item = payment_item(agent, due=-3, paid_amount=D("400.00"), status="partly_paid")
+    url = link(card(signed_in.get(queue_url()).content.decode(), item), "paid")
+    form = signed_in.get(url).content.decode()
+    assert 'data-testid="from-item"' in form
+    data = browser_post(form, "payment-form") | {"method": PaymentMethod.CASH}
+    response = signed_in.post(url, data)
+    assert response.status_code == 302 and response.url == queue_url()
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.currency) == (D("1100.00"), "MXN")
+    instalment = instalment_of(item)
+    assert (instalment.status, instalment.paid_amount) == (InstalmentStatus.PAID, D("1500.00"))
+    item.refresh_from_db()
+    assert (item.status, item.result) == (ItemStatus.DONE, "paid")
+
+
+@pytest.mark.parametrize("result", ["promised", "refuses"])
+def test_promised_and_refuses_from_the_card_as_the_browser_does(signed_in, agent, result):
+    item = payment_item(agent, due=-3)
+    url = link(card(signed_in.get(queue_url()).content.decode(), item), result)
+    testid = {"promised": "promise-form", "refuses": "refuse-form"}[result]
+    data = browser_post(signed_in.get(url).content.decode(), testid)
+    assert data["next"] == queue_url()
+    data |= {"promised_on": days(10).isoformat()} if result == "promised" else {"note": "No"}
+    response = signed_in.post(url, data)
+    assert response.status_code == 302 and response.url == queue_url()
+    item.refresh_from_db()
+    assert (item.status, item.result) == (ItemStatus.DONE, result)
+    assert PaymentPromise.objects.count() == (result == "promised")
+
+
+def test_a_decision_on_the_risk_page_as_the_browser_does(client, agent, manager):
+    risk = at_risk(agent)
+    client.force_login(manager)
+    url = reverse("billing:risk_detail", args=[risk.pk])
+    data = browser_post(client.get(url).content.decode(), "risk-form")
+    assert "decision" not in data  # nothing chosen yet
+    response = client.post(url, data | {"decision": "keep", "note": "Pays next week"})
+    assert response.status_code == 302
+    risk.refresh_from_db()
+    assert risk.status == RiskStatus.KEPT
