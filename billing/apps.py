@@ -12,7 +12,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from policies import hooks
 
-        from . import kind, payments, services, work
+        from . import kind, payments, services, timeline, work
 
         # Policies know no instalment: billing plans a policy when it is written (a renewal
         # written here too), re-plans it when its terms change and cancels its future
@@ -24,3 +24,4 @@ class BillingConfig(AppConfig):
         # The payment-due kind of work, and what a payment closes of it.
         kind.register_kinds()
         payments.register_paid_hook(work.payment_paid_hook)
+        timeline.register_messages()

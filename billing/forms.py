@@ -119,8 +119,10 @@ class RungForm(forms.Form):
         label=_("Days from the due date"), min_value=-90, max_value=365,
         widget=forms.NumberInput(attrs={"class": _SMALL, "style": "width: 7rem"}),
     )  # fmt: skip
+    # An initial, so that the blank row for a new rung, posted as the browser fills it, is
+    # unchanged and ignored.
     action = forms.ChoiceField(
-        label=_("Action"), choices=RungAction.choices,
+        label=_("Action"), choices=RungAction.choices, initial=RungAction.CALL,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )  # fmt: skip
     priority = forms.IntegerField(

@@ -21,10 +21,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from clients.services import client_log_call_result
 from policies.models import PolicyStatus
 from policies.services import policy_cancel
+from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import items_close
 
+from . import timeline
 from .kind import PAID, PAYMENT_KIND, PROMISED, REFUSES, TO_CANCEL
 from .models import (
     OPEN_STATUSES,
@@ -54,9 +57,13 @@ def promise_date_problem(promised_on: date | None, today: date) -> str:
 
 
 def payment_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
-    """Runs inside the result's transaction (workqueue.services.item_record_result)."""
+    """Runs inside the result's transaction (workqueue.services.item_record_result). Every
+    result goes on the client's timeline; the last allowed failed attempt marks the client's
+    contact inaccurate, as for renewals."""
+    instalment = Instalment.objects.select_related("policy__holder", "policy__insurer").get(
+        pk=item.subject_id
+    )
     if result == PROMISED.code:
-        instalment = Instalment.objects.get(pk=item.subject_id)
         problem = promise_date_problem(details.get("promised_on"), timezone.localdate())
         if problem:
             raise ValidationError({"promised_on": problem})
@@ -67,8 +74,16 @@ def payment_handle_result(*, item, result, by, note, details, failed_attempts) -
         if not note.strip():
             raise ValidationError({"note": _("Say why the client refuses to pay.")})
     elif result == TO_CANCEL.code:
-        instalment = Instalment.objects.select_related("policy").get(pk=item.subject_id)
         risk_open(instalment=instalment, source=RiskSource.AGENT, by=by, note=note)
+    policy = instalment.policy
+    client_log_call_result(
+        client=policy.holder, by=by, message=timeline.RESULT,
+        params={
+            "policy": f"{policy.insurer} {policy.number}", "result": result,
+            "instalment": f"{instalment.number}/{instalment.count}", "note": note or "",
+        },
+        inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
+    )  # fmt: skip
 
 
 def risk_open(*, instalment: Instalment, source: str, by=None, note: str = "") -> CancellationRisk:
@@ -130,6 +145,12 @@ def risk_decide(
         )
     note = (note or "").strip()
     if decision == "cancel":
+        # Read before the cancellation cancels the instalments due after its date.
+        owed = list(
+            Instalment.objects.filter(
+                policy=risk.policy, status__in=OPEN_STATUSES
+            ).values_list("pk", flat=True)
+        )
         if risk.policy.status != PolicyStatus.ACTIVE:
             raise ValidationError(
                 _("The policy is no longer active (%(status)s): there is nothing to cancel.")
@@ -142,13 +163,7 @@ def risk_decide(
             },
         )  # fmt: skip
         risk.status = RiskStatus.CANCELLED
-        items_close(
-            kind=PAYMENT_KIND,
-            subject_ids=Instalment.objects.filter(
-                policy=risk.policy, status__in=OPEN_STATUSES
-            ).values_list("pk", flat=True),
-            result=TO_CANCEL.code,
-        )
+        items_close(kind=PAYMENT_KIND, subject_ids=owed, result=TO_CANCEL.code)
     elif decision == "keep":
         if not note:
             raise ValidationError({"note": _("Say why the policy is kept in force.")})

@@ -5,11 +5,14 @@ pay" pages, paying from the item, the managers' at-risk list and decision, and t
 import datetime
 import html
 import re
+import threading
 import uuid
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -242,13 +245,6 @@ def test_three_failed_attempts_send_the_item_to_the_maintainers(signed_in, agent
     assert "instalment 2 of 4, 1,500.00 MXN" in maintainers
 
 
-@pytest.mark.xfail(
-    reason="billing.work.payment_handle_result ignores failed_attempts and logs nothing on the "
-    "client's timeline: unlike renewals (renewals.services.renewal_handle_result) it never calls "
-    "clients.services.client_log_call_result, so three failed attempts do not mark the client's "
-    "contact inaccurate and the calls are not on the client's timeline",
-    strict=True,
-)
 def test_three_failed_attempts_mark_the_contact_inaccurate_as_for_renewals(signed_in, agent):
     item = payment_item(agent, due=-3)
     for result in ("no_answer", "switched_off", "wrong_number"):
@@ -649,14 +645,6 @@ def test_cancelling_cancels_the_policy_its_future_instalments_and_its_open_payme
     assert f'id="item-{later_item.pk}"' not in client.get(queue_url()).content.decode()
 
 
-@pytest.mark.xfail(
-    reason="billing.work.risk_decide closes the payment items of the policy's instalments still "
-    "open *after* policy_cancel has cancelled those due after the cancellation date "
-    "(billing.services.instalments_cancel_future): cancelled from a past date, the overdue "
-    "instalments due after it are cancelled and their payment items stay open on the agent's "
-    "call list",
-    strict=True,
-)
 def test_cancelling_from_a_past_date_closes_the_payment_items_of_what_it_cancels(
     client, agent, manager
 ):
@@ -687,13 +675,6 @@ def test_a_cancellation_date_outside_the_policy_is_a_field_error(client, agent, 
     assert CancellationRisk.objects.get().status == RiskStatus.OPEN
 
 
-@pytest.mark.xfail(
-    reason="billing/views_work.py risk_detail: a second decision is refused by risk_decide "
-    "(ValidationError 'This policy was already decided') and put on the form, but "
-    "templates/billing/risk_detail.html renders the form (and its errors) only while the risk "
-    "is open, so the refusal is never shown: the page answers 200 with the old decision",
-    strict=True,
-)
 def test_deciding_twice_is_refused_with_a_message(client, agent, manager):
     risk = at_risk(agent)
     client.force_login(manager)
@@ -946,13 +927,6 @@ def browser_post(body: str, testid: str) -> dict:
     return {k: v if len(v) > 1 else v[0] for k, v in data.items() if k != "csrfmiddlewaretoken"}
 
 
-@pytest.mark.xfail(
-    reason="billing/forms.py RungForm.action is a ChoiceField without a blank choice or an "
-    "initial: the browser posts the blank row for a new rung with its select on the first action "
-    "(\"message\"), so the row counts as changed, is validated, and 'days' is required: the "
-    "ladder page cannot be saved unless the manager fills in the blank row",
-    strict=True,
-)
 def test_the_ladder_page_saved_as_it_comes_keeps_the_ladder(client, manager):
     """A manager who changes nothing, or one rung, and saves: the blank row for a new rung is
     posted as the browser fills it (its select on the first action) and must be ignored."""
@@ -1013,3 +987,68 @@ def test_a_decision_on_the_risk_page_as_the_browser_does(client, agent, manager)
     assert response.status_code == 302
     risk.refresh_from_db()
     assert risk.status == RiskStatus.KEPT
+
+
+# --- The same form posted at the same moment ----------------------------------------------------
+
+
+def post_at_once(*, user, url, data: list[dict]) -> list[int]:
+    """Post each of ``data`` to ``url`` from its own browser, all at the same moment."""
+    barrier = threading.Barrier(len(data))
+    statuses, errors = [], []
+
+    def post(body):
+        try:
+            browser = Client()
+            browser.force_login(user)
+            barrier.wait(timeout=10)
+            statuses.append(browser.post(url, body).status_code)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(body,)) for body in data]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_token", [True, False], ids=["double-click", "two-tabs"])
+def test_a_promise_posted_twice_at_once_is_recorded_once(same_token):
+    agent = UserFactory(roles=["agent"])
+    item = payment_item(agent, due=-3)
+    token = str(uuid.uuid4())
+    data = [
+        {"promised_on": days(7).isoformat(), "token": token if same_token else str(uuid.uuid4())}
+        for _ in range(3)
+    ]
+    statuses = post_at_once(user=agent, url=promise_url(item), data=data)
+    assert 302 in statuses and set(statuses) <= {200, 302}
+    assert PaymentPromise.objects.count() == 1
+    assert ItemResult.objects.filter(item=item).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_token", [True, False], ids=["double-click", "two-tabs"])
+def test_a_payment_from_the_item_posted_twice_at_once_is_recorded_once(same_token):
+    agent = UserFactory(roles=["agent"])
+    item = payment_item(agent, due=-3)
+    token = str(uuid.uuid4())
+    data = [
+        pay_data(
+            amount="500.00",
+            instalments=[item.subject_id],
+            token=token if same_token else str(uuid.uuid4()),
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    statuses = post_at_once(user=agent, url=pay_url(item), data=data)
+    assert 302 in statuses and set(statuses) <= {200, 302}
+    assert Payment.objects.count() == 1
+    assert instalment_of(item).paid_amount == D("500.00")
+    assert ItemResult.objects.filter(item=item).count() == 1
