@@ -11,7 +11,7 @@ from django.db.models import DateField, IntegerField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from brokerage.core.bulk import bulk_set_with_history
+from brokerage.core.bulk import update_with_history
 from brokerage.core.sql import SqlNames
 from clients.models import Client
 from policies.models import Policy, PolicyStatus
@@ -205,18 +205,18 @@ def _create_items(day: date, now) -> dict[int, int]:
 
 def _lapse(day: date, now) -> int:
     """Active policies past their end date that nobody renewed are lapsed, with history; their
-    open cases are lapsed too."""
-    # Whole rows: the history records copy every field (deferred fields would cost a query
-    # each). One UPDATE … WHERE id IN per batch, not a CASE per row: a lapse list brings
-    # thousands at once.
-    stale = list(Policy.objects.filter(status=PolicyStatus.ACTIVE, end_date__lt=day))
-    for policy in stale:
-        policy.status = PolicyStatus.LAPSED
-    bulk_set_with_history(stale, field="status", reason="lapsed: not renewed by the end date")
+    open cases are lapsed too. One statement writes the policies and their history rows
+    (``update_with_history``): a lapse list brings thousands at once, none loaded into memory."""
+    p = SqlNames(Policy)
+    lapsed = update_with_history(
+        Policy, values={"status": PolicyStatus.LAPSED},
+        where=f"{p.status} = %s AND {p.end_date} < %s", params=[PolicyStatus.ACTIVE, day],
+        reason="lapsed: not renewed by the end date",
+    )  # fmt: skip
     RenewalCase.objects.filter(
         status=CaseStatus.OPEN, policy__end_date__lt=day, policy__status=PolicyStatus.LAPSED
     ).update(status=CaseStatus.LAPSED, lapsed_at=now)
-    return len(stale)
+    return lapsed
 
 
 def _hand_over(now) -> int:

@@ -4,7 +4,8 @@ Django's ``bulk_update`` writes one ``CASE WHEN id = … THEN …`` per row; bui
 seconds for a few thousand rows. When the rows take only a handful of distinct values (a new
 owner agent, a status), one ``UPDATE … WHERE id IN (…)`` per value is far cheaper. The
 history rows come from django-simple-history's ``bulk_history_create``, so bulk paths stay in
-the history like single saves.
+the history like single saves. ``update_with_history`` does the same for rows chosen by a
+condition, in one statement, without loading them.
 """
 
 from collections import defaultdict
@@ -45,6 +46,46 @@ def bulk_set_with_history(
         default_date=now,
     )  # fmt: skip
     return len(objects)
+
+
+def update_with_history(
+    model, *, values: dict, where: str, params: list, by=None, reason: str = "",
+    touch: str | None = "updated_at",
+) -> int:  # fmt: skip
+    """Set ``values`` (attnames → values) on the rows of ``model`` matching ``where`` (SQL over
+    the model's unaliased table, with ``params``) and record one history row each, in one
+    statement: ``UPDATE … RETURNING`` the new rows straight into the historical table, so that
+    no row is loaded into Python however many change. ``touch`` names a timestamp field to stamp
+    with now (None for none). Returns the number of rows changed."""
+    history = model.history.model
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    changes = {**values, **({touch: now} if touch else {})}
+    assignments = ", ".join(f"{quote(by_attname[name].column)} = %s" for name in changes)
+    extra = ("history_id", "history_date", "history_type", "history_change_reason",
+             "history_user_id")  # fmt: skip
+    tracked = [f.column for f in history._meta.concrete_fields if f.attname not in extra]
+    unknown = {f.attname for f in history._meta.concrete_fields} - {*extra, *tracked}
+    if unknown:  # a history field this statement would not know how to fill
+        raise ValueError(
+            f"{history.__name__} has fields update_with_history cannot fill: {unknown}"
+        )
+    columns = ", ".join(quote(column) for column in tracked)
+    sql = f"""
+        WITH changed AS (
+            UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}
+            RETURNING {columns}
+        )
+        INSERT INTO {quote(history._meta.db_table)}
+            ({columns}, history_date, history_type, history_change_reason, history_user_id)
+        SELECT {columns}, %s, '~', %s, %s FROM changed
+    """  # noqa: S608 - names from the models' _meta, values are placeholders
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [*changes.values(), *params, now, reason or None, by.pk if by else None]
+        )
+        return max(cursor.rowcount, 0)
 
 
 def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:

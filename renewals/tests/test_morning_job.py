@@ -132,6 +132,29 @@ def test_it_lapses_unrenewed_policies_after_the_end_date(ladders, agent, manager
     assert record.status == PolicyStatus.LAPSED and "lapsed" in record.history_change_reason
 
 
+def test_a_lapse_writes_each_policy_and_one_full_history_row_in_sql(ladders, agent):
+    """The lapse is one statement (the policies' UPDATE returning into their history): every
+    lapsed policy gets one update row copying all its fields; the others get none."""
+    ended = [policy_ending(-n, owner=agent, premium=1000 + n) for n in (1, 2, 3)]
+    running = policy_ending(5, owner=agent)
+    rows = {p.pk: p.history.count() for p in (*ended, running)}
+    report = renewals_morning_job(day=TODAY)
+    assert report.policies_lapsed == 3
+    for policy in ended:
+        old_updated_at = policy.updated_at
+        policy.refresh_from_db()
+        assert policy.status == PolicyStatus.LAPSED and policy.updated_at > old_updated_at
+        assert policy.history.count() == rows[policy.pk] + 1
+        record = policy.history.first()
+        assert record.history_type == "~" and record.history_user_id is None
+        assert record.history_change_reason == "lapsed: not renewed by the end date"
+        assert (record.number, record.premium, record.holder_id, record.end_date) == (
+            policy.number, policy.premium, policy.holder_id, policy.end_date,
+        )  # fmt: skip
+    assert running.history.count() == rows[running.pk]
+    assert renewals_morning_job(day=TODAY).policies_lapsed == 0
+
+
 def test_it_hands_cases_lapsed_over_48_hours_to_the_maintainers(ladders, agent):
     policy = policy_ending(1, owner=agent)
     renewals_morning_job(day=TODAY)
