@@ -537,7 +537,9 @@ class Drill:
             detail = str(PromiseStatus(self.promise).label)
         elif self.show == "at_risk" and self.source:
             detail = str(RiskSource(self.source).label)
-        return f"{title}: {detail}" if detail else title
+        if not detail:
+            return title
+        return _("%(list)s: %(detail)s") % {"list": title, "detail": detail}
 
     def as_query(self) -> dict:
         values = {"show": self.show, "bucket": self.bucket, "promise": self.promise,

@@ -146,8 +146,13 @@ def test_each_aging_boundary_falls_in_its_bucket(client, teams, overdue, bucket)
     values = table.totals.values
     assert {b: values[b] for b in AGING[:5] if values[b]} == {bucket: Decimal("123.45")}
     # The bucket's link lists exactly that instalment.
-    listed = client.get(table.rows[0].links[bucket]).context["page"].object_list
-    assert [i.amount for i in listed] == [Decimal("123.45")]
+    response = client.get(table.rows[0].links[bucket])
+    assert [i.amount for i in response.context["page"].object_list] == [Decimal("123.45")]
+    title = {"current": "Instalments still owed: Not yet due",
+             "d1_30": "Instalments still owed: 1–30 days overdue",
+             "d91": "Instalments still owed: Over 90 days overdue"}.get(bucket)  # fmt: skip
+    if title:
+        assert f'data-testid="drill-title">{title}<' in response.content.decode()
 
 
 def test_promises_kept_against_broken(client, book):
