@@ -1052,3 +1052,76 @@ def test_a_payment_from_the_item_posted_twice_at_once_is_recorded_once(same_toke
     assert Payment.objects.count() == 1
     assert instalment_of(item).paid_amount == D("500.00")
     assert ItemResult.objects.filter(item=item).count() == 1
+
+
+# --- The calls of a policy changed elsewhere --------------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="billing/services.py policy_cancelled_hook cancels the policy's future instalments "
+    "(instalments_cancel_future) but leaves their open payment-due items open: only "
+    "billing.work.risk_decide closes them. Cancelled on the policy's own page (policies:cancel), "
+    "the call about an instalment it cancelled stays on the agent's list",
+    strict=True,
+)
+def test_a_policy_cancelled_on_its_own_page_takes_the_calls_of_its_cancelled_instalments_off_the_list(  # noqa: E501
+    signed_in, agent
+):
+    item = payment_item(agent, due=0)
+    instalment = instalment_of(item)
+    response = signed_in.post(
+        reverse("policies:cancel", args=[instalment.policy_id]),
+        {"reason": "Sold the car", "on": days(-1).isoformat()},
+    )
+    assert response.status_code == 302
+    assert Instalment.objects.get(pk=instalment.pk).status == InstalmentStatus.CANCELLED
+    item.refresh_from_db()
+    assert item.status != ItemStatus.OPEN
+    assert f'id="item-{item.pk}"' not in signed_in.get(queue_url()).content.decode()
+
+
+@pytest.mark.xfail(
+    reason="billing/services.py policy_cancelled_hook leaves the policy's open CancellationRisk "
+    "open: cancelled on its own page, the policy stays 'To decide' on the managers' at-risk list, "
+    "where 'cancel' is refused (risk_decide: no longer active) and 'keep it in force' is untrue",
+    strict=True,
+)
+def test_a_policy_cancelled_on_its_own_page_leaves_the_at_risk_list(client, agent, manager):
+    risk = at_risk(agent)
+    client.force_login(agent)
+    client.post(
+        reverse("policies:cancel", args=[risk.policy_id]),
+        {"reason": "Sold the car", "on": days(-1).isoformat()},
+    )
+    risk.policy.refresh_from_db()
+    assert risk.policy.status == PolicyStatus.CANCELLED
+    client.force_login(manager)
+    to_decide = client.get(reverse("billing:risks"))
+    assert list(to_decide.context["page"].object_list) == []
+
+
+@pytest.mark.xfail(
+    reason="billing/services.py instalments_plan deletes the open instalments a new plan no "
+    "longer has (instalment.delete()) and leaves their payment-due items open: the card shows "
+    "the title only and every result is refused by item_refuse_if_client_hidden ('This item's "
+    "client is no longer yours', payment_visible_to finds no instalment): the call is stuck",
+    strict=True,
+)
+def test_a_re_plan_that_drops_an_instalment_takes_its_call_off_the_list(signed_in, agent, manager):
+    """Monthly to annual: the plan keeps instalment 1 only; the call about instalment 3 must not
+    stay on the list where every result is refused."""
+    from billing.services import instalments_plan
+    from policies.services import policy_update
+
+    client = ClientFactory(owner=agent)
+    policy = PolicyFactory(
+        holder=client, payment_frequency="monthly", start_date=days(-75), end_date=days(290)
+    )
+    plan = instalments_plan(policy, agent)
+    third = next(i for i in plan if i.number == 3)
+    item = WorkItemFactory(kind=PAYMENT_KIND, subject_id=third.pk, key="due+0", agent=agent)
+    policy_update(policy=policy, by=manager, data={"payment_frequency": "annual"})
+    assert not Instalment.objects.filter(pk=third.pk).exists()
+    item.refresh_from_db()
+    assert item.status != ItemStatus.OPEN
+    assert f'id="item-{item.pk}"' not in signed_in.get(queue_url()).content.decode()
