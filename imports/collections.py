@@ -59,6 +59,10 @@ TOKENS = uuid.UUID("5f0c3c2e-6d7a-4c57-9b8e-1c0ad7c1e915")  # the namespace of p
 
 # What the engine's three counters hold for this kind (shown with the kind's own words).
 COUNTS = {"paid": "created", "unpaid": "updated", "already": "unchanged"}
+# Rows per chunk (a transaction, under the imports' lock, and a step of the progress bar): a
+# payment is recorded by payment_record, some twenty queries, so a chunk holds fewer rows than
+# an expiry list's.
+CHUNK = 500
 
 
 @dataclass
@@ -450,6 +454,8 @@ def apply(out: Outcome, *, by, job) -> None:
     clients = Client.objects.in_bulk({p["client_id"] for p in out.payments})
     refused: set[int] = set()
     for plan in out.payments:
+        # A savepoint per row within the chunk's transaction: a row refused is rolled back
+        # whole (its payment, allocations, instalment and what the hooks closed) and alone.
         try:
             with transaction.atomic():
                 payment_record(

@@ -292,7 +292,8 @@ def _parsed(job: ImportJob, kind, context):
         parse_row, columns = kind.parse_row, job.columns
         totals = kind.Totals() if hasattr(kind, "Totals") else None  # a totals row is skipped
         read = 0
-        while batch := list(itertools.islice(rows, CHUNK)):
+        size = getattr(kind, "CHUNK", CHUNK)  # a kind whose rows cost more reads fewer at once
+        while batch := list(itertools.islice(rows, size)):
             read += len(batch)
             parsed, issues = [], []
             for number, cells in batch:

@@ -211,7 +211,7 @@ def test_the_same_report_imported_twice_changes_nothing_the_second_time(hdi, mai
 
 def test_a_resumed_commit_records_each_payment_once(hdi, maint, book, monkeypatch):
     rows = [["HDI-A1", str(n), "", "1000", today(), "Pagado", f"F-{n}"] for n in (1, 2, 3)]
-    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(services.collections, "CHUNK", 2)
     job, _table = services.job_create(
         insurer=hdi, by=maint, name="c.xlsx", data=report(rows), kind=ReportKind.COLLECTIONS
     )
@@ -351,3 +351,31 @@ def test_a_totals_row_at_the_bottom_is_skipped_and_a_row_without_a_policy_is_an_
     job = run(report(rows), hdi, maint, commit=False)
     assert errors_of(job) == {4: "missing"}
     assert (job.created, job.errors, job.total_rows) == (1, 1, 2)
+
+
+def test_a_payment_refused_at_commit_is_a_row_error_and_the_other_rows_are_recorded(
+    hdi, maint, book, monkeypatch
+):
+    from django.core.exceptions import ValidationError
+
+    from imports import collections
+
+    original = collections.payment_record
+
+    def refuse_f2(**kwargs):
+        payment = original(**kwargs)  # written, then refused: its savepoint is rolled back
+        if kwargs["reference"] == "F-2":
+            raise ValidationError({"amount": "The instalment changed."})
+        return payment
+
+    monkeypatch.setattr(collections, "payment_record", refuse_f2)
+    rows = [["HDI-A1", str(n), "", "1000", today(), "Pagado", f"F-{n}"] for n in (1, 2, 3)]
+    job = run(report(rows), hdi, maint)
+    assert errors_of(job) == {4: "payment_refused"}
+    assert "The instalment changed." in job.row_errors.get().text
+    assert (job.created, job.errors) == (2, 1)
+    assert sorted(Payment.objects.values_list("reference", flat=True)) == ["F-1", "F-3"]
+    assert [status(i)[0] for i in book["a"]] == [
+        InstalmentStatus.PAID, InstalmentStatus.PENDING, InstalmentStatus.PAID,
+    ]  # fmt: skip
+    assert sorted(CollectionLine.objects.values_list("row", flat=True)) == [3, 5]
