@@ -5,11 +5,13 @@ knows none of these words."""
 
 from collections import defaultdict
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from brokerage.core.bulk import AnyOf
 from clients.links import whatsapp_url
 from clients.models import Client
 from clients.services import clients_take_owner
@@ -44,7 +46,7 @@ def renewal_owners(subject_ids) -> dict[int, int]:
     """Case id → the owner agent of its policy holder, for the cases whose client has one."""
     return dict(
         RenewalCase.objects.filter(
-            pk__in=subject_ids, policy__holder__owner__isnull=False
+            AnyOf(F("pk"), subject_ids), policy__holder__owner__isnull=False
         ).values_list("pk", "policy__holder__owner_id")
     )
 
@@ -52,7 +54,9 @@ def renewal_owners(subject_ids) -> dict[int, int]:
 def renewal_clients_of(subject_ids) -> dict[int, int]:
     """Case id → its policy holder (one query)."""
     return dict(
-        RenewalCase.objects.filter(pk__in=list(subject_ids)).values_list("pk", "policy__holder_id")
+        RenewalCase.objects.filter(AnyOf(F("pk"), subject_ids)).values_list(
+            "pk", "policy__holder_id"
+        )
     )
 
 
@@ -60,7 +64,7 @@ def renewal_subjects_of_clients(client_ids) -> dict[int, list[int]]:
     """Client id → the cases of its policies (one query)."""
     subjects: dict[int, list[int]] = defaultdict(list)
     for case_id, holder_id in RenewalCase.objects.filter(
-        policy__holder_id__in=list(client_ids)
+        AnyOf(F("policy__holder_id"), client_ids)
     ).values_list("pk", "policy__holder_id"):
         subjects[holder_id].append(case_id)
     return dict(subjects)
@@ -70,7 +74,7 @@ def renewal_visible_to(user, subject_ids) -> set[int]:
     """The cases whose policy holder the user may open."""
     return set(
         RenewalCase.objects.filter(
-            pk__in=list(subject_ids),
+            AnyOf(F("pk"), subject_ids),
             policy__holder__in=Client.objects.visible_to(user).values("pk"),
         ).values_list("pk", flat=True)
     )

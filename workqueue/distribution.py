@@ -27,8 +27,10 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
+
+from brokerage.core.bulk import AnyOf
 
 from . import kinds
 from .models import (
@@ -175,8 +177,9 @@ def _previous_agents(pool, eligible: set[int]) -> dict[int, tuple]:
     latest: dict[tuple[str, int], tuple] = {}
     for kind, subjects in by_kind.items():
         for subject_id, agent_id, at, pk in WorkItem.objects.filter(
-            kind=kind, subject_id__in=subjects, agent_id__in=eligible, handed_out_at__isnull=False
-        ).values_list("subject_id", "agent_id", "handed_out_at", "pk"):
+            AnyOf(F("subject_id"), subjects), AnyOf(F("agent_id"), eligible),
+            kind=kind, handed_out_at__isnull=False,
+        ).values_list("subject_id", "agent_id", "handed_out_at", "pk"):  # fmt: skip
             if pk in pool_ids:
                 continue
             key = (kind, subject_id)

@@ -13,9 +13,27 @@ from collections.abc import Iterable
 from operator import itemgetter
 
 from django.db import connection
+from django.db.models import Lookup
 from django.utils import timezone
 
 BATCH = 5000
+
+
+class AnyOf(Lookup):
+    """``column = ANY(ids)``, written ``.filter(AnyOf(F("pk"), ids))``: the ids as one array,
+    not a placeholder per id. The distribution asks the work kinds about 100,000 subjects
+    after a big import: an ``IN`` list of 100,000 placeholders takes seconds to build and plan,
+    and ``IN (SELECT unnest(…))`` probes an index per id, while PostgreSQL matches a constant
+    array (Django binds parameters on the client) with a hash in one scan."""
+
+    lookup_name = "any_of"
+
+    def get_prep_lookup(self):
+        return [int(pk) for pk in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
 
 
 def bulk_set_with_history(
