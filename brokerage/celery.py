@@ -93,6 +93,12 @@ app.conf.beat_schedule = {
         "task": "renewals.tasks.renewals_morning_task",
         "schedule": _morning(),
     },
+    # Claims whose client was not contacted within 10 minutes (the task scheduled at report
+    # time escalates them; this sweep catches any it missed). Escalated at most once.
+    "claims-escalate-due": {
+        "task": "claims.tasks.claims_escalate_due_task",
+        "schedule": crontab(minute="*"),
+    },
     "policies-expire-quotes": {
         "task": "policies.tasks.quotes_expire_task",
         "schedule": crontab(hour=0, minute=30),

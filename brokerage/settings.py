@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "renewals",
     "imports",
     "billing",
+    "claims",
     "reports",
     "phonenumber_field",
 ]

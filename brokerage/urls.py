@@ -48,6 +48,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),
+    path("claims/", include("claims.urls")),
     path("", include("policies.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "cartera/favicon.svg")),

@@ -1,0 +1,161 @@
+from datetime import datetime
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from brokerage.core.filters import DayFilter, FlagFilter, ListFilterSet, PkFilter, TextFilter
+from brokerage.core.filters import TextField as SearchField
+from clients.models import Client
+from clients.search import compact, search_q
+
+from .models import Claim, ClaimKind, ClaimStatus
+
+LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "required": False}
+YES, NO = "yes", "no"
+
+
+class MomentField(forms.DateTimeField):
+    """A date and time as the browser's datetime-local input sends it, in a sane range."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=LOCAL_INPUT_FORMATS, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not FIRST_YEAR <= timezone.localtime(value).year <= LAST_YEAR:
+            raise forms.ValidationError(_("Give a real date and time."), code="out_of_range")
+
+
+class PolicySearchForm(forms.Form):
+    q = SearchField(
+        length=60, collapse=True, label=_("Client name, plate, VIN or policy number"),
+        required=False,
+    )  # fmt: skip
+
+
+class ClaimFieldsForm(forms.Form):
+    occurred_at = MomentField(label=_("When it happened"))
+    place = forms.CharField(label=_("Where"), max_length=255)
+    kind = forms.ChoiceField(label=_("What happened"), choices=ClaimKind.choices)
+    injured = forms.TypedChoiceField(
+        label=_("Anyone injured?"), choices=[(NO, _("No")), (YES, _("Yes"))],
+        coerce=lambda value: value == YES, widget=forms.RadioSelect, initial=NO,
+    )  # fmt: skip
+    description = forms.CharField(
+        label=_("What happened, in a few words"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    reporter_name = forms.CharField(label=_("Reported by"), max_length=150)
+    reporter_phone = PhoneNumberField(label=_("Their phone"), required=False)
+    reporter_email = forms.EmailField(label=_("Their e-mail"), required=False)
+    insurer_claim_number = forms.CharField(
+        label=_("Insurer's claim number"), max_length=60, required=False,
+        help_text=_("Often known later: it can be added on the claim's page."),
+    )  # fmt: skip
+    adjuster = forms.CharField(label=_("Adjuster"), max_length=150, required=False)
+    amount_claimed = forms.DecimalField(label=_("Amount claimed"), **AMOUNT)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("reporter_phone") and not data.get("reporter_email"):
+            if "reporter_phone" not in self.errors and "reporter_email" not in self.errors:
+                self.add_error(
+                    "reporter_phone", _("Give a phone number or an e-mail address to reach them.")
+                )
+        return data
+
+
+class ClaimReportForm(ClaimFieldsForm):
+    pass
+
+
+class ClaimUpdateForm(ClaimFieldsForm):
+    amount_assessed = forms.DecimalField(label=_("Amount assessed"), **AMOUNT)
+    amount_settled = forms.DecimalField(label=_("Amount settled"), **AMOUNT)
+
+    @classmethod
+    def for_claim(cls, claim: Claim, data=None) -> "ClaimUpdateForm":
+        initial = {name: getattr(claim, name) for name in cls.base_fields}
+        initial["injured"] = YES if claim.injured else NO
+        initial["occurred_at"] = timezone.localtime(claim.occurred_at).replace(tzinfo=None)
+        return cls(data, initial=initial)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=())
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    amount_settled = forms.DecimalField(label=_("Amount settled"), **AMOUNT)
+
+    def __init__(self, *args, claim: Claim, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (status, ClaimStatus(status).label) for status in claim.allowed_statuses
+        ]
+
+
+class ClaimFilterSet(ListFilterSet):
+    """The claims list's URL parameters."""
+
+    q = TextFilter(
+        length=60, label=_("client, policy, plate, VIN or claim number"), method="by_text"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ClaimStatus.choices, label=_("status"), method="by_field"
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=ClaimKind.choices, label=_("what happened"), method="by_field"
+    )
+    agent = PkFilter(field_name="agent_id", label=_("agent"), method="by_field")
+    reported_from = DayFilter(label=_("reported from"), method="reported_from_day")
+    reported_to = DayFilter(label=_("reported to"), method="reported_to_day")
+    escalated = FlagFilter(label=_("escalated"), method="by_escalated")
+    open = FlagFilter(label=_("open claims only"), method="by_open")
+
+    class Meta:
+        model = Claim
+        fields = []
+
+    def by_text(self, qs, name, value):
+        from django.db.models import Q
+
+        from policies.models import Vehicle
+
+        code = compact(value)
+        holders = Client.objects.filter(search_q(value, matchers=False)).values("pk")
+        condition = Q(policy__holder__in=holders)
+        if code:
+            vehicles = Vehicle.objects.filter(Q(vin=code) | Q(plate=code)).values("policy_id")
+            condition |= (
+                Q(policy__number_key=code) | Q(policy_id__in=vehicles)
+                | Q(insurer_claim_number__iexact=value.strip())
+            )  # fmt: skip
+        digits = value.strip().lstrip("#")
+        if digits.isascii() and digits.isdigit() and len(digits) < 18:
+            condition |= Q(pk=int(digits))
+        return qs.filter(condition)
+
+    def by_field(self, qs, name, value):
+        return qs.filter(**{name: value})
+
+    def reported_from_day(self, qs, name, value):
+        start = timezone.make_aware(datetime.combine(value, datetime.min.time()))
+        return qs.filter(reported_at__gte=start)
+
+    def reported_to_day(self, qs, name, value):
+        end = timezone.make_aware(datetime.combine(value, datetime.max.time()))
+        return qs.filter(reported_at__lte=end)
+
+    def by_escalated(self, qs, name, value):
+        return qs.filter(escalated_at__isnull=False) if value else qs
+
+    def by_open(self, qs, name, value):
+        from .models import FINISHED
+
+        return qs.exclude(status__in=FINISHED) if value else qs

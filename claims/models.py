@@ -1,0 +1,216 @@
+"""Claims (issue 16): the claim file of a policy, its status with the date each was reached,
+the amounts, and the 10-minute first contact (``contact_due_at``, ``first_contact_at``,
+``escalated_at``). Written only by ``claims.services``."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+from policies.models import Currency, Policy
+
+# The client hears from us within this time of the report (seed 004: 10 minutes).
+CONTACT_WITHIN = timedelta(minutes=10)
+
+
+class ClaimKind(models.TextChoices):
+    COLLISION = "collision", _("Collision")
+    THEFT = "theft", _("Theft")
+    GLASS = "glass", _("Glass")
+    FIRE_FLOOD = "fire_flood", _("Fire or flood")
+    INJURY = "injury", _("Injury")
+    THIRD_PARTY = "third_party", _("Third-party liability")
+    OTHER = "other", _("Other")
+
+
+class ClaimStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    FIRST_CONTACT = "first_contact", _("First contact made")
+    IN_ASSESSMENT = "in_assessment", _("In assessment")
+    DOCUMENTS_COMPLETE = "documents_complete", _("Documents complete")
+    WITH_INSURER = "with_insurer", _("With the insurer")
+    APPROVED = "approved", _("Approved")
+    PARTLY_APPROVED = "partly_approved", _("Partly approved")
+    DENIED = "denied", _("Denied")
+    IN_REPAIR = "in_repair", _("In repair")
+    SETTLED = "settled", _("Settled")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Where a claim may go from each status (claims.services.claim_set_status refuses the rest).
+# Any claim still open may be withdrawn by the client.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ClaimStatus.REPORTED: (ClaimStatus.FIRST_CONTACT, ClaimStatus.WITHDRAWN),
+    ClaimStatus.FIRST_CONTACT: (ClaimStatus.IN_ASSESSMENT, ClaimStatus.WITHDRAWN),
+    ClaimStatus.IN_ASSESSMENT: (ClaimStatus.DOCUMENTS_COMPLETE, ClaimStatus.WITHDRAWN),
+    ClaimStatus.DOCUMENTS_COMPLETE: (ClaimStatus.WITH_INSURER, ClaimStatus.WITHDRAWN),
+    ClaimStatus.WITH_INSURER: (
+        ClaimStatus.APPROVED,
+        ClaimStatus.PARTLY_APPROVED,
+        ClaimStatus.DENIED,
+        ClaimStatus.WITHDRAWN,
+    ),  # fmt: skip
+    ClaimStatus.APPROVED: (ClaimStatus.IN_REPAIR, ClaimStatus.SETTLED),
+    ClaimStatus.PARTLY_APPROVED: (ClaimStatus.IN_REPAIR, ClaimStatus.SETTLED),
+    ClaimStatus.DENIED: (ClaimStatus.CLOSED,),
+    ClaimStatus.IN_REPAIR: (ClaimStatus.SETTLED,),
+    ClaimStatus.SETTLED: (ClaimStatus.CLOSED,),
+    ClaimStatus.CLOSED: (),
+    ClaimStatus.WITHDRAWN: (),
+}
+# The path a claim normally takes, for the status-with-dates list of its page.
+MAIN_PATH = (
+    ClaimStatus.REPORTED, ClaimStatus.FIRST_CONTACT, ClaimStatus.IN_ASSESSMENT,
+    ClaimStatus.DOCUMENTS_COMPLETE, ClaimStatus.WITH_INSURER,
+)  # fmt: skip
+FINISHED = (ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN)
+
+
+class ClaimQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Claims of the policies the user may see (Policy.objects.visible_to, which follows
+        Client.objects.visible_to): an agent their own clients', a manager their teams',
+        maintainers and administrators all."""
+        if Policy.objects.sees_all(user):
+            return self.all()
+        return self.filter(policy__in=Policy.objects.visible_to(user).values("pk"))
+
+
+class Claim(models.Model):
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="claims",
+        db_index=False,  # covered by the (policy, reported_at) index
+    )  # fmt: skip
+    # The agent given the 10-minute contact (the policy's agent or the client's owner); empty
+    # when neither could take it and it went to the maintainers' queue.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    reported_at = models.DateTimeField(_("reported at"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    occurred_at = models.DateTimeField(_("occurred at"))
+    place = models.CharField(_("place"), max_length=255)
+    kind = models.CharField(_("what happened"), max_length=16, choices=ClaimKind.choices)
+    injured = models.BooleanField(_("people injured"), default=False)
+    description = models.TextField(_("description"), blank=True)
+    reporter_name = models.CharField(_("reported by (name)"), max_length=150)
+    reporter_phone = PhoneNumberField(_("reporter's phone"), blank=True)
+    reporter_email = models.EmailField(_("reporter's e-mail"), blank=True)
+    insurer_claim_number = models.CharField(_("insurer's claim number"), max_length=60, blank=True)
+    adjuster = models.CharField(_("adjuster"), max_length=150, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.REPORTED
+    )
+    status_changed_at = models.DateTimeField(_("status since"))
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.MXN
+    )
+    amount_claimed = models.DecimalField(
+        _("amount claimed"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_assessed = models.DecimalField(
+        _("amount assessed"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_settled = models.DecimalField(
+        _("amount settled"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("settled by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    # The 10-minute contact: due at report time plus CONTACT_WITHIN; the first contact with
+    # the client (and who made it); escalated once when it was not made in time.
+    contact_due_at = models.DateTimeField(_("contact due by"))
+    first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
+    first_contact_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("first contact by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    history = HistoricalRecords(
+        no_db_index=["policy", "agent", "reported_by", "settled_by", "first_contact_by"]
+    )
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-reported_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_claimed__gte=0)
+                & Q(amount_assessed__gte=0)
+                & Q(amount_settled__gte=0),
+                name="claim_amounts_not_negative",
+            ),  # fmt: skip
+        ]
+        indexes = [
+            models.Index(fields=["policy", "-reported_at"], name="claim_policy_reported"),
+            models.Index(fields=["-reported_at", "-id"], name="claim_reported"),
+            models.Index(fields=["status", "-reported_at"], name="claim_status_reported"),
+            # The escalation sweep: claims still waiting for their first contact.
+            models.Index(
+                fields=["contact_due_at"],
+                name="claim_awaiting_contact",
+                condition=Q(first_contact_at__isnull=True, escalated_at__isnull=True),
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def time_to_first_contact(self) -> timedelta | None:
+        if self.first_contact_at is None:
+            return None
+        return self.first_contact_at - self.reported_at
+
+    @property
+    def contacted_in_time(self) -> bool | None:
+        if self.first_contact_at is None:
+            return None
+        return self.first_contact_at <= self.contact_due_at
+
+    @property
+    def allowed_statuses(self) -> list[str]:
+        return list(TRANSITIONS.get(self.status, ()))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in FINISHED
+
+
+class ClaimStatusChange(models.Model):
+    """Each status a claim reached, when, by whom and why: the claim page's status with its
+    dates."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("status"), max_length=20, choices=ClaimStatus.choices)
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("claim status change")
+        verbose_name_plural = _("claim status changes")
+        ordering = ["claim", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.claim_id}: {self.status}"

@@ -1,0 +1,363 @@
+"""Every write to a claim (issue 16): the report, the first contact, status changes, the
+file's details, and the escalation of a claim whose client was not contacted within 10
+minutes. Each change is kept in the claim's history (django-simple-history) and the report,
+the contact and every status on the client's timeline.
+
+The 10-minute contact: the report puts an urgent ``claim_contact`` item at the top of the
+responsible agent's call list (the policy's agent, else the client's owner: the first who is an
+active agent and can open the client). When neither can take it (deactivated, no longer an
+agent, no agent at all) the item goes to the on-duty list, which is **the maintainers' queue**:
+maintainers see every client and record the contact from the claim page. The report also
+schedules ``claims.tasks.claim_escalate_task`` ten minutes ahead; a beat sweep every minute
+(``claims_escalate_due``) is the safety net. Either escalates a claim at most once: the
+conditional UPDATE … WHERE escalated_at IS NULL decides.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from brokerage.notifications.services import notification_send
+from clients.models import Channel, Client
+from clients.services import client_log_call_result, interaction_log
+from policies.models import Policy, PolicyStatus
+from workqueue.models import Queue
+from workqueue.results import MAX_FAILED_ATTEMPTS
+from workqueue.services import item_create, items_close
+
+from . import timeline
+from .kind import CLAIM_KIND, CLAIM_PRIORITY, CONTACTED, ESCALATION_KIND
+from .models import (
+    CONTACT_WITHIN,
+    FINISHED,
+    TRANSITIONS,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ClaimStatusChange,
+)
+
+# What a report may set; the rest (status, contact, escalation) is the services' own.
+REPORT_FIELDS = {
+    "occurred_at", "place", "kind", "injured", "description", "reporter_name",
+    "reporter_phone", "reporter_email", "insurer_claim_number", "adjuster", "amount_claimed",
+}  # fmt: skip
+# What the claim page's form may change afterwards.
+UPDATE_FIELDS = {
+    "occurred_at", "place", "kind", "injured", "description", "reporter_name",
+    "reporter_phone", "reporter_email", "insurer_claim_number", "adjuster", "amount_claimed",
+    "amount_assessed", "amount_settled",
+}  # fmt: skip
+AMOUNT_FIELDS = ("amount_claimed", "amount_assessed", "amount_settled")
+AMOUNT_MAX = Decimal("9999999999.99")
+
+
+def responsible_agent(policy: Policy):
+    """Who takes the 10-minute contact: the policy's agent, else the holder's owner; the first
+    of them who is an active agent and can open the client. None: the on-duty list."""
+    users = get_user_model().objects
+    seen = set()
+    for candidate_id in (policy.agent_id, policy.holder.owner_id):
+        if candidate_id is None or candidate_id in seen:
+            continue
+        seen.add(candidate_id)
+        user = users.active_agents().filter(pk=candidate_id).first()
+        if (
+            user is not None
+            and Client.objects.visible_to(user).filter(pk=policy.holder_id).exists()
+        ):
+            return user
+    return None
+
+
+def _check(claim: Claim, policy: Policy, now: datetime) -> None:
+    errors = {}
+    occurred = claim.occurred_at
+    if occurred is None:
+        errors["occurred_at"] = _("Say when it happened.")
+    elif occurred > now:
+        errors["occurred_at"] = _("It cannot have happened in the future.")
+    else:
+        day = timezone.localdate(occurred)
+        last = policy.end_date
+        if policy.status == PolicyStatus.CANCELLED and policy.cancelled_on:
+            last = min(last, policy.cancelled_on)
+        if not policy.start_date <= day <= last:
+            errors["occurred_at"] = _(
+                "The policy was not in force on that day: it covers %(start)s to %(end)s."
+            ) % {
+                "start": date_format(policy.start_date, "SHORT_DATE_FORMAT"),
+                "end": date_format(last, "SHORT_DATE_FORMAT"),
+            }
+    if claim.kind not in ClaimKind.values:
+        errors["kind"] = _("Choose what happened.")
+    if not (claim.place or "").strip():
+        errors["place"] = _("Say where it happened.")
+    if not (claim.reporter_name or "").strip():
+        errors["reporter_name"] = _("Say who reported it.")
+    if not claim.reporter_phone and not claim.reporter_email:
+        errors["reporter_phone"] = _("Give a phone number or an e-mail address to reach them.")
+    for name in AMOUNT_FIELDS:
+        value = getattr(claim, name)
+        if value is not None and not Decimal("0") <= value <= AMOUNT_MAX:
+            errors[name] = _("The amount must be between 0 and %(max)s.") % {"max": AMOUNT_MAX}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _log(claim: Claim, *, by, message: str, **params) -> None:
+    interaction_log(
+        client=claim.policy.holder, by=by, channel=Channel.CALL, message=message,
+        params={"claim": claim.reference, **params},
+    )  # fmt: skip
+
+
+def _status_reached(claim: Claim, *, status: str, by, at: datetime, note: str = "") -> None:
+    ClaimStatusChange.objects.create(claim=claim, status=status, at=at, by=by, note=note[:255])
+    _log(claim, by=by, message=timeline.STATUS, status=status, note=note)
+
+
+@transaction.atomic
+def claim_report(*, policy: Policy, by, data: dict, now: datetime | None = None) -> Claim:
+    """Report a claim (first notice of loss) against a policy the caller may see. In the same
+    transaction: the claim (reported now, to the second), its first status, the client's
+    timeline, and the urgent first-contact item on the responsible agent's call list (or the
+    maintainers' queue); the escalation check is scheduled once the transaction commits."""
+    unknown = set(data) - REPORT_FIELDS
+    if unknown:
+        raise ValueError(f"Not report fields: {sorted(unknown)}")
+    now = (now or timezone.now()).replace(microsecond=0)
+    policy = Policy.objects.select_related("holder", "insurer").get(pk=policy.pk)
+    agent = responsible_agent(policy)
+    claim = Claim(
+        policy=policy, agent=agent, reported_at=now, reported_by=by, status_changed_at=now,
+        contact_due_at=now + CONTACT_WITHIN, currency=policy.currency, **data,
+    )  # fmt: skip
+    for name in ("place", "reporter_name", "description", "insurer_claim_number", "adjuster"):
+        setattr(claim, name, (getattr(claim, name) or "").strip())
+    _check(claim, policy, now)
+    claim._history_user = by
+    claim.save()
+    ClaimStatusChange.objects.create(claim=claim, status=ClaimStatus.REPORTED, at=now, by=by)
+    _log(claim, by=by, message=timeline.REPORTED, policy=str(policy), kind=claim.kind)
+    item_create(
+        kind=CLAIM_KIND, subject_id=claim.pk,
+        title=_("Claim %(claim)s: %(client)s, %(policy)s")
+        % {"claim": claim.reference, "client": policy.holder.display_name, "policy": policy},
+        due_on=timezone.localdate(now), agent=agent,
+        queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS, priority=CLAIM_PRIORITY,
+    )  # fmt: skip
+    from .tasks import escalation_schedule
+
+    escalation_schedule(claim.pk)
+    return claim
+
+
+@transaction.atomic
+def claim_record_contact(*, claim: Claim, by, at: datetime | None = None) -> Claim:
+    """The client was reached: the claim's first contact (once: a second one changes nothing),
+    "first contact made" when it was still "reported", and its open contact and escalation
+    items closed."""
+    at = at or timezone.now()
+    claim = Claim.objects.select_for_update().select_related("policy__holder").get(pk=claim.pk)
+    if claim.first_contact_at is not None:
+        return claim
+    if claim.status in FINISHED:
+        raise ValidationError(
+            _("This claim is %(status)s.") % {"status": claim.get_status_display().lower()}
+        )
+    claim.first_contact_at, claim.first_contact_by = at, by
+    fields = ["first_contact_at", "first_contact_by"]
+    if claim.status == ClaimStatus.REPORTED:
+        claim.status, claim.status_changed_at = ClaimStatus.FIRST_CONTACT, at
+        fields += ["status", "status_changed_at"]
+    claim._history_user = by
+    claim.save(update_fields=fields)
+    if "status" in fields:
+        _status_reached(claim, status=ClaimStatus.FIRST_CONTACT, by=by, at=at)
+    items_close(kind=CLAIM_KIND, subject_ids=[claim.pk], result=CONTACTED.code, now=at)
+    items_close(kind=ESCALATION_KIND, subject_ids=[claim.pk], result=CONTACTED.code, now=at)
+    return claim
+
+
+def claim_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
+    """A result logged on a claim's contact item (inside workqueue's transaction): on the
+    client's timeline; "client contacted" records the claim's first contact."""
+    claim = Claim.objects.select_related("policy__holder").get(pk=item.subject_id)
+    client_log_call_result(
+        client=claim.policy.holder, by=by, message=timeline.RESULT,
+        params={"claim": claim.reference, "result": result, "note": note or ""},
+        inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
+    )  # fmt: skip
+    if result == CONTACTED.code:
+        claim_record_contact(claim=claim, by=by)
+
+
+@transaction.atomic
+def claim_set_status(
+    *, claim: Claim, by, status: str, note: str = "", amount_settled: Decimal | None = None
+) -> Claim:
+    """Move the claim to ``status`` if its current status allows it (``TRANSITIONS``); the
+    date it was reached, who and why are kept. "First contact made" records the first
+    contact; "settled" needs the amount settled (given here or already on the claim) and
+    records who settled it."""
+    claim = Claim.objects.select_for_update().select_related("policy__holder").get(pk=claim.pk)
+    if status not in ClaimStatus.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    if status not in TRANSITIONS.get(claim.status, ()):
+        raise ValidationError(
+            {
+                "status": _("A claim that is %(current)s cannot become %(new)s.")
+                % {
+                    "current": claim.get_status_display().lower(),
+                    "new": ClaimStatus(status).label.lower(),
+                }
+            }
+        )
+    if status == ClaimStatus.FIRST_CONTACT:
+        claim_record_contact(claim=claim, by=by)
+        claim.refresh_from_db()
+        if note.strip():
+            ClaimStatusChange.objects.filter(claim=claim, status=ClaimStatus.FIRST_CONTACT).update(
+                note=note.strip()[:255]
+            )
+        return claim
+    now = timezone.now()
+    fields = ["status", "status_changed_at"]
+    if status == ClaimStatus.SETTLED:
+        if amount_settled is not None:
+            if not Decimal("0") <= amount_settled <= AMOUNT_MAX:
+                raise ValidationError(
+                    {"amount_settled": _("The amount must be between 0 and %(max)s.")
+                     % {"max": AMOUNT_MAX}}
+                )  # fmt: skip
+            claim.amount_settled = amount_settled
+            fields.append("amount_settled")
+        if claim.amount_settled is None:
+            raise ValidationError({"amount_settled": _("Give the amount settled.")})
+        claim.settled_by = by
+        fields.append("settled_by")
+    claim.status, claim.status_changed_at = status, now
+    claim._history_user = by
+    claim.save(update_fields=fields)
+    _status_reached(claim, status=status, by=by, at=now, note=note.strip())
+    if status in FINISHED:
+        # Nothing left to contact the client about.
+        items_close(kind=CLAIM_KIND, subject_ids=[claim.pk], result=status, now=now)
+        items_close(kind=ESCALATION_KIND, subject_ids=[claim.pk], result=status, now=now)
+    return claim
+
+
+@transaction.atomic
+def claim_update(*, claim: Claim, by, data: dict) -> Claim:
+    """Change the claim's details (the insurer's claim number and adjuster, known later; the
+    amounts; corrections to the report). Status and contact are not changed here."""
+    unknown = set(data) - UPDATE_FIELDS
+    if unknown:
+        raise ValueError(f"Not claim fields: {sorted(unknown)}")
+    claim = Claim.objects.select_for_update().select_related("policy").get(pk=claim.pk)
+    for name, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(claim, name, value)
+    _check(claim, claim.policy, timezone.now())
+    claim._history_user = by
+    claim.save(update_fields=sorted(data))
+    return claim
+
+
+# --- escalation -----------------------------------------------------------------------------
+
+
+def claim_escalate(*, claim_id: int, now: datetime | None = None) -> bool:
+    """Escalate the claim if its client was still not contacted when the 10 minutes ran out:
+    a flag on the claim (``escalated_at``), an item in the maintainers' queue and an e-mail to
+    the agent's manager. At most once, whoever calls it and however often: the conditional
+    UPDATE decides. Returns whether this call escalated it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        won = (
+            Claim.objects.filter(
+                pk=claim_id,
+                escalated_at__isnull=True,
+                first_contact_at__isnull=True,
+                contact_due_at__lte=now,
+            )  # fmt: skip
+            .exclude(status__in=FINISHED)
+            .update(escalated_at=now)
+        )
+        if not won:
+            return False
+        claim = Claim.objects.select_related(
+            "policy__holder__owner__team__manager", "policy__insurer",
+            "policy__agent__team__manager", "agent__team__manager",
+        ).get(pk=claim_id)  # fmt: skip
+        # The UPDATE above bypasses save(): this records the escalation in the history.
+        claim._history_user = None
+        claim.save(update_fields=["escalated_at"])
+        item_create(
+            kind=ESCALATION_KIND, subject_id=claim.pk,
+            title=_("Claim %(claim)s: not contacted within 10 minutes")
+            % {"claim": claim.reference},
+            due_on=timezone.localdate(now), queue=Queue.MAINTAINERS, priority=CLAIM_PRIORITY,
+        )  # fmt: skip
+        _notify_manager(claim)
+    return True
+
+
+def claim_manager(claim: Claim):
+    """The manager of the claim's agent (or, when it went to the on-duty list, of the policy's
+    agent or the client's owner): an active manager, or None."""
+    policy = claim.policy
+    for agent in (claim.agent, policy.agent, policy.holder.owner):
+        team = getattr(agent, "team", None) if agent is not None else None
+        manager = getattr(team, "manager", None) if team is not None else None
+        if manager is not None and manager.is_active and manager.deactivated_at is None:
+            return manager
+    return None
+
+
+def _notify_manager(claim: Claim) -> None:
+    manager = claim_manager(claim)
+    if manager is None or not manager.email:
+        return
+    policy = claim.policy
+    agent = claim.agent or policy.agent or policy.holder.owner
+    notification_send(
+        channel="email", to=manager.email, template="claim_escalated",
+        context={
+            "manager": str(manager), "claim": claim.reference, "client": policy.holder.display_name,
+            "policy": str(policy), "agent": str(agent) if agent else "",
+            "reported_at": timezone.localtime(claim.reported_at).strftime("%Y-%m-%d %H:%M"),
+            "kind": _in_language(ClaimKind(claim.kind).label, manager.language),
+            "injured": claim.injured,
+            "phone": str(policy.holder.phone or claim.reporter_phone or ""),
+        },
+        language=manager.language,
+    )  # fmt: skip
+
+
+def _in_language(text, language: str) -> str:
+    with translation.override(language):
+        return str(text)
+
+
+def claims_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat sweep: escalate every claim whose 10 minutes ran out with no contact (those
+    the scheduled task missed: a broker down, a worker lost). Returns how many it escalated."""
+    now = now or timezone.now()
+    due = list(
+        Claim.objects.filter(
+            first_contact_at__isnull=True, escalated_at__isnull=True, contact_due_at__lte=now
+        )
+        .exclude(status__in=FINISHED)
+        .order_by("contact_due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(claim_escalate(claim_id=pk, now=now) for pk in due)

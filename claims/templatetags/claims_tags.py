@@ -1,0 +1,46 @@
+"""The claims of a client or a policy on their pages (one query each), without their views
+knowing claims."""
+
+from django import template
+
+from claims.selectors import claims_of_client, claims_of_policy
+
+register = template.Library()
+
+
+@register.simple_tag
+def client_claims(client):
+    return claims_of_client(client=client)
+
+
+@register.simple_tag
+def policy_claims(policy):
+    return claims_of_policy(policy=policy)
+
+
+@register.inclusion_tag("claims/_countdown.html", takes_context=True)
+def contact_countdown(context, claim):
+    """The time left to contact the client (or how late it is), rendered by the server and
+    kept ticking by a few lines of script on the page."""
+    from django.utils import timezone
+
+    waiting = claim.first_contact_at is None and claim.is_open
+    left = int((claim.contact_due_at - timezone.now()).total_seconds())
+    late = left < 0
+    minutes, seconds = divmod(abs(left), 60)
+    return {
+        "claim": claim, "waiting": waiting, "late": late,
+        "clock": f"{minutes}:{seconds:02d}", "deadline": claim.contact_due_at.isoformat(),
+        "csp_nonce": context.get("csp_nonce") or getattr(context.get("request"), "csp_nonce", ""),
+    }  # fmt: skip
+
+
+@register.filter
+def clock(value) -> str:
+    """A duration as hours:minutes:seconds (``0:03:21``; ``26:00:05`` past a day)."""
+    if value is None:
+        return ""
+    total = max(int(value.total_seconds()), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"

@@ -1,0 +1,33 @@
+"""The claims entries of the client's timeline (registered in ClaimsConfig.ready)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from clients import timeline
+from workqueue import kinds
+
+from .kind import CLAIM_KIND
+from .models import ClaimKind, ClaimStatus
+
+REPORTED = "claims.reported"
+STATUS = "claims.status"
+RESULT = "claims.result"
+
+
+def _kind_label(params: dict) -> dict:
+    return {"kind": ClaimKind(params["kind"]).label}
+
+
+def _status_label(params: dict) -> dict:
+    return {"status": ClaimStatus(params["status"]).label}
+
+
+def _result_label(params: dict) -> dict:
+    return {"result": kinds.result_label(params["result"], kind=CLAIM_KIND)}
+
+
+def register_messages() -> None:
+    timeline.register(REPORTED, _("Claim %(claim)s reported on %(policy)s: %(kind)s."), _kind_label)
+    timeline.register(STATUS, _("Claim %(claim)s: %(status)s."), _status_label)
+    timeline.register(
+        RESULT, _("First-contact call on claim %(claim)s: %(result)s."), _result_label
+    )

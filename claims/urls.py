@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "claims"
+
+urlpatterns = [
+    path("", views.claims_list, name="list"),
+    path("report/", views.report, name="report"),
+    path("report/policy/<int:policy_pk>/", views.report_for, name="report_for"),
+    path("<int:pk>/", views.claim_detail, name="detail"),
+    path("<int:pk>/edit/", views.claim_edit, name="edit"),
+    path("<int:pk>/status/", views.claim_status, name="status"),
+    path("<int:pk>/contact/", views.claim_contact, name="contact"),
+]
