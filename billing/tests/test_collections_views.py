@@ -1059,13 +1059,6 @@ def test_a_payment_from_the_item_posted_twice_at_once_is_recorded_once(same_toke
 # --- The calls of a policy changed elsewhere --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="billing/services.py policy_cancelled_hook cancels the policy's future instalments "
-    "(instalments_cancel_future) but leaves their open payment-due items open: only "
-    "billing.work.risk_decide closes them. Cancelled on the policy's own page (policies:cancel), "
-    "the call about an instalment it cancelled stays on the agent's list",
-    strict=True,
-)
 def test_a_policy_cancelled_on_its_own_page_takes_the_calls_of_its_cancelled_instalments_off_the_list(  # noqa: E501
     signed_in, agent
 ):
@@ -1082,12 +1075,6 @@ def test_a_policy_cancelled_on_its_own_page_takes_the_calls_of_its_cancelled_ins
     assert f'id="item-{item.pk}"' not in signed_in.get(queue_url()).content.decode()
 
 
-@pytest.mark.xfail(
-    reason="billing/services.py policy_cancelled_hook leaves the policy's open CancellationRisk "
-    "open: cancelled on its own page, the policy stays 'To decide' on the managers' at-risk list, "
-    "where 'cancel' is refused (risk_decide: no longer active) and 'keep it in force' is untrue",
-    strict=True,
-)
 def test_a_policy_cancelled_on_its_own_page_leaves_the_at_risk_list(client, agent, manager):
     risk = at_risk(agent)
     client.force_login(agent)
@@ -1102,13 +1089,6 @@ def test_a_policy_cancelled_on_its_own_page_leaves_the_at_risk_list(client, agen
     assert list(to_decide.context["page"].object_list) == []
 
 
-@pytest.mark.xfail(
-    reason="billing/services.py instalments_plan deletes the open instalments a new plan no "
-    "longer has (instalment.delete()) and leaves their payment-due items open: the card shows "
-    "the title only and every result is refused by item_refuse_if_client_hidden ('This item's "
-    "client is no longer yours', payment_visible_to finds no instalment): the call is stuck",
-    strict=True,
-)
 def test_a_re_plan_that_drops_an_instalment_takes_its_call_off_the_list(signed_in, agent, manager):
     """Monthly to annual: the plan keeps instalment 1 only; the call about instalment 3 must not
     stay on the list where every result is refused."""
@@ -1162,12 +1142,6 @@ def test_the_call_list_export_has_the_payment_columns(client, agent, manager):
     assert got["Due on"].date() == days(-3)
 
 
-@pytest.mark.xfail(
-    reason="billing/kind.py EXPORT_COLUMNS 'instalment' is str(instalment).split(' ', 1)[-1], "
-    "i.e. Instalment.__str__ ('<policy number> n/N') cut at the first space: a policy number "
-    "with a space ('GNP 12 345') exports '12 345 2/4' instead of '2/4'",
-    strict=True,
-)
 def test_the_exported_instalment_is_n_of_n_whatever_the_policy_number(client, agent, manager):
     got = export_row(client, agent, manager, number="GNP 12 345")
     assert got["Policy"] == "GNP 12 345"
@@ -1220,3 +1194,44 @@ def test_a_call_back_on_a_payment_item_is_on_the_call_backs_page(signed_in, agen
     assert (item.status, item.due_on) == (ItemStatus.OPEN, when.date())
     body = signed_in.get(reverse("workqueue:callbacks")).content.decode()
     assert item.title in body and "After 6" in body
+
+
+def test_a_reassigned_clients_payment_call_goes_with_the_client(client, agent, manager, team):
+    item = payment_item(agent, due=-3)
+    holder = instalment_of(item).policy.holder
+    teammate = UserFactory(roles=["agent"], team=team)
+    client.force_login(manager)
+    response = client.post(reverse("clients:reassign", args=[holder.pk]), {"agent": teammate.pk})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.agent, item.status) == (teammate, ItemStatus.OPEN)
+    client.force_login(agent)
+    assert f'id="item-{item.pk}"' not in client.get(queue_url()).content.decode()
+    assert client.get(promise_url(item)).status_code == 404
+    assert client.get(pay_url(item)).status_code == 404
+    client.force_login(teammate)
+    assert ">2 of 4<" in card(client.get(queue_url()).content.decode(), item)
+    assert client.get(pay_url(item)).status_code == 200
+
+
+def test_the_decided_tab_takes_a_fixed_number_of_queries(
+    client, agent, manager, django_assert_max_num_queries
+):
+    from billing.work import risk_decide
+
+    def decided():
+        risk_decide(risk=at_risk(agent), by=manager, decision="keep", note="Good client")
+
+    decided()
+    client.force_login(manager)
+    url = reverse("billing:risks")
+    with django_assert_max_num_queries(40) as one:
+        first = client.get(url, {"show": "decided"})
+    assert first.content.decode().count('data-testid="risk-row"') == 1
+    for _ in range(19):
+        decided()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(url, {"show": "decided"})
+    body = page.content.decode()
+    assert body.count('data-testid="risk-row"') == 20 and body.count("Good client") == 20
+    assert list(client.get(url).context["page"].object_list) == []
