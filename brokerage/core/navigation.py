@@ -42,6 +42,12 @@ NAV_ENTRIES = [
         frozenset({Role.AGENT, Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
     ),
     NavEntry(
+        _("Claims"),
+        "claims:list",
+        frozenset({Role.AGENT, Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+        more=frozenset({Role.ADMIN}),
+    ),
+    NavEntry(
         _("Renewals"),
         "renewals:list",
         frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
