@@ -139,7 +139,7 @@ def _method_sql(draw_usual: str, draw_other: str) -> str:
         f"ELSE {picks[Currency.MXN]} END"
     )
     return (
-        f"CASE WHEN {_u('o.key', 5)} < {USUAL_METHOD_SHARE!r} THEN {by_currency(usual)} "
+        f"CASE WHEN o.u_which < {USUAL_METHOD_SHARE!r} THEN {by_currency(usual)} "
         f"ELSE {by_currency(other)} END"
     )
 
@@ -150,9 +150,10 @@ _ANALYZE_TEMP = "ANALYZE demo_payment_outcome, demo_payment_part"
 # One row per instalment paid or owed: who holds it, how its holder pays and what happened.
 _OUTCOMES = """
 CREATE TEMPORARY TABLE demo_payment_outcome AS
-SELECT o.*, {outcome} AS drawn
+SELECT o.*, {outcome} AS drawn, {method} AS method
 FROM (
-    SELECT o.*, {u_payer} AS u_payer, {u_outcome} AS u_outcome
+    SELECT o.*, {u_payer} AS u_payer, {u_outcome} AS u_outcome, {u_usual} AS u_usual,
+           {u_other} AS u_other, {u_which} AS u_which
     FROM (
         SELECT i.id, i.policy_id, i.number, i.due_on, i.amount, i.currency,
                p.holder_id, p.agent_id, p.number AS policy_number, p.status AS policy_status,
@@ -174,7 +175,8 @@ FROM (
 # are left out (that money is still owed today).
 _PARTS = """
 CREATE TEMPORARY TABLE demo_payment_part AS
-SELECT nextval(pg_get_serial_sequence('billing_payment', 'id')) AS payment_id, q.*
+SELECT nextval((SELECT pg_get_serial_sequence('billing_payment', 'id')::regclass)) AS payment_id,
+       q.*
 FROM (
     SELECT x.*
     FROM (
@@ -187,7 +189,6 @@ FROM (
             SELECT o.*,
                    CASE WHEN o.drawn = 'missed' AND o.due_on < %(missed_since)s THEN 'late_long'
                         ELSE o.drawn END AS kind,
-                   {method} AS method,
                    GREATEST(0.01, LEAST(o.amount - 0.01,
                        round(o.amount * (0.3 + 0.4 * {u_share})::numeric, 2))) AS share,
                    {u_days} AS u_days, {u_days2} AS u_days2
@@ -384,11 +385,11 @@ def _statements() -> list[str]:
         "u_minutes": _u("o.key * 2 + k.part", 9),
     }
     outcomes = _OUTCOMES.format(
-        outcome=_outcome_sql(), u_outcome=_u("o.key", 1), u_payer=_u("o.payer_key", 0)
-    )
-    method = _method_sql(_u("o.payer_key", 10), _u("o.key", 11))
+        outcome=_outcome_sql(), method=_method_sql("o.u_usual", "o.u_other"),
+        u_outcome=_u("o.key", 1), u_payer=_u("o.payer_key", 0), u_usual=_u("o.payer_key", 10),
+        u_other=_u("o.key", 11), u_which=_u("o.key", 5),
+    )  # fmt: skip
     parts = _PARTS.format(
-        method=method,
         **{k: draws[k] for k in ("u_share", "u_days", "u_days2", "u_ref", "u_card", "u_minutes")},
     )
     promises = _PROMISES.format(
