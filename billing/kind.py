@@ -201,7 +201,11 @@ EXPORT_COLUMNS = (
     kinds.ExportColumn(
         "instalment",
         _("Instalment"),
-        lambda i: str(i.ctx["instalment"]).split(" ", 1)[-1] if "instalment" in i.ctx else "",
+        lambda i: (
+            f"{i.ctx['instalment'].number}/{i.ctx['instalment'].count}"
+            if "instalment" in i.ctx
+            else ""
+        ),
     ),  # fmt: skip
     kinds.ExportColumn("due_on", _("Due on"), _instalment("due_on")),
     kinds.ExportColumn("amount_due", _("Amount owed"), _instalment("outstanding")),

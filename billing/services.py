@@ -25,6 +25,7 @@ from policies.models import (
 
 from .models import Instalment, InstalmentStatus
 from .planning import replan
+from .work import instalments_calls_close, policy_cancelled
 
 # Statuses a re-plan may rewrite or drop when nothing is paid on them.
 REPLANNABLE = (
@@ -88,6 +89,8 @@ def instalments_plan(policy: Policy, by=None, *, reason: str = "planned") -> lis
     recount = [i for i in settled.values() if i.count != count]
     for instalment in recount:
         instalment.count = count
+    if open_by_number:  # their calls go with them
+        instalments_calls_close(instalment_ids=[i.pk for i in open_by_number.values()])
     for instalment in open_by_number.values():  # periods the new plan no longer has
         instalment._history_user = by
         instalment._change_reason = reason
@@ -244,3 +247,4 @@ def policy_terms_changed_hook(*, policy: Policy, by, changed: set[str]) -> None:
 
 def policy_cancelled_hook(*, policy: Policy, by, on: date) -> None:
     instalments_cancel_future(policy, on, by=by)
+    policy_cancelled(policy=policy, by=by)

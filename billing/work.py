@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from clients.services import client_log_call_result
 from policies.models import PolicyStatus
 from policies.services import policy_cancel
+from workqueue.models import ItemStatus
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import items_close
 
@@ -127,6 +128,27 @@ def payment_paid_hook(*, payment, instalments) -> None:
         risk.save(update_fields=["status", "decided_at", "decided_by"])
 
 
+def instalments_calls_close(*, instalment_ids) -> int:
+    """Close the open payment calls of instalments that are no longer owed (cancelled with
+    their policy, or dropped by a re-plan)."""
+    return items_close(
+        kind=PAYMENT_KIND, subject_ids=list(instalment_ids), status=ItemStatus.CANCELLED
+    )
+
+
+def policy_cancelled(*, policy, by) -> None:
+    """A policy cancelled (on its page, or by a manager from the at-risk list): no more calls
+    about its instalments, and it leaves the at-risk list."""
+    instalments_calls_close(
+        instalment_ids=Instalment.objects.filter(policy=policy).values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    for risk in CancellationRisk.objects.filter(policy=policy, status=RiskStatus.OPEN):
+        risk.status, risk.decided_by, risk.decided_at = RiskStatus.CANCELLED, by, now
+        risk._history_user = by
+        risk.save(update_fields=["status", "decided_by", "decided_at"])
+
+
 # --- The managers' decision -----------------------------------------------------------------
 
 
@@ -147,15 +169,17 @@ def risk_decide(
     if decision == "cancel":
         # Read before the cancellation cancels the instalments due after its date.
         owed = list(
-            Instalment.objects.filter(
-                policy=risk.policy, status__in=OPEN_STATUSES
-            ).values_list("pk", flat=True)
+            Instalment.objects.filter(policy=risk.policy, status__in=OPEN_STATUSES).values_list(
+                "pk", flat=True
+            )
         )
         if risk.policy.status != PolicyStatus.ACTIVE:
             raise ValidationError(
                 _("The policy is no longer active (%(status)s): there is nothing to cancel.")
                 % {"status": risk.policy.get_status_display().lower()}
             )
+        # The calls end as the manager's decision, before the cancellation's hooks run.
+        items_close(kind=PAYMENT_KIND, subject_ids=owed, result=TO_CANCEL.code)
         policy_cancel(
             policy=risk.policy, by=by, on=on or timezone.localdate(),
             reason=note or _("Not paid: instalment due on %(due)s.") % {
@@ -163,7 +187,6 @@ def risk_decide(
             },
         )  # fmt: skip
         risk.status = RiskStatus.CANCELLED
-        items_close(kind=PAYMENT_KIND, subject_ids=owed, result=TO_CANCEL.code)
     elif decision == "keep":
         if not note:
             raise ValidationError({"note": _("Say why the policy is kept in force.")})
