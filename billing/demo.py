@@ -167,7 +167,9 @@ FROM (
         WHERE i.status = 'pending' AND i.paid_amount = 0 AND i.amount > 0
           AND i.due_on <= %(early)s
           AND NOT EXISTS (SELECT 1 FROM billing_allocation a WHERE a.instalment_id = i.id)
+        OFFSET 0
     ) o
+    OFFSET 0  -- each draw hashed once: the subqueries are not flattened into the CASEs
 ) o
 """
 
@@ -193,6 +195,7 @@ FROM (
                        round(o.amount * (0.3 + 0.4 * {u_share})::numeric, 2))) AS share,
                    {u_days} AS u_days, {u_days2} AS u_days2
             FROM demo_payment_outcome o
+            OFFSET 0
         ) o
         CROSS JOIN LATERAL (
             VALUES
