@@ -1235,3 +1235,26 @@ def test_the_decided_tab_takes_a_fixed_number_of_queries(
     body = page.content.decode()
     assert body.count('data-testid="risk-row"') == 20 and body.count("Good client") == 20
     assert list(client.get(url).context["page"].object_list) == []
+
+
+def test_a_maintainer_who_fixes_the_contact_returns_the_call_to_the_clients_agent(
+    client, agent, maintainer
+):
+    item = payment_item(agent, due=-3)
+    client.force_login(agent)
+    for result in ("no_answer", "switched_off", "wrong_number"):
+        post_result(client, item, result)
+    holder = instalment_of(item).policy.holder
+    holder.refresh_from_db()
+    assert holder.contact_inaccurate is True
+    client.force_login(maintainer)
+    response = client.post(
+        reverse("workqueue:maintainers_close", args=[item.pk]), {"action": "return"}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.queue, item.agent, item.attempts) == (Queue.AGENT, agent, 0)
+    holder.refresh_from_db()
+    assert holder.contact_inaccurate is False
+    client.force_login(agent)
+    assert ">2 of 4<" in card(client.get(queue_url()).content.decode(), item)
