@@ -178,3 +178,38 @@ def test_the_client_and_policy_pages_list_their_claims_in_one_query(
     )
     with django_assert_num_queries(1):
         template.render(Context({"client": policy.holder}))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "lost", "kind": "²", "agent": "²", "page": "abc"},
+        {"reported_from": "9999-99-99", "reported_to": "²", "q": "x\x00y"},
+        {"agent": str(2**70), "escalated": "yes", "open": "\x00"},
+    ],
+)
+def test_the_list_sets_bad_filters_aside_with_a_message(client, world, params):
+    users, policy, claim = world
+    client.force_login(users["owner"])
+    response = client.get(reverse("claims:list"), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-claim="{claim.pk}"' in html
+    if set(params) - {"page", "escalated", "open"}:
+        assert "were not understood and were ignored" in html
+
+
+def test_the_policy_search_answers_a_nul_byte_with_a_message(client, world):
+    users, policy, claim = world
+    client.force_login(users["owner"])
+    response = client.get(reverse("claims:report"), {"q": "Lu\x00"})
+    assert response.status_code == 200
+    assert "That search was not understood" in response.content.decode()
+
+
+def test_a_claim_that_does_not_exist_is_a_404(client, world):
+    users, policy, claim = world
+    client.force_login(users["maintainer"])
+    for pk in (claim.pk + 1000, 2**70):
+        assert client.get(reverse("claims:detail", args=[pk])).status_code == 404
+        assert client.post(reverse("claims:status", args=[pk]), {}).status_code == 404
