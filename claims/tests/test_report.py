@@ -62,7 +62,8 @@ def test_it_puts_the_claim_first_in_the_agents_call_list_in_the_same_request(cli
     assert (first.kind, first.subject_id, first.priority) == (CLAIM_KIND, claim.pk, CLAIM_PRIORITY)
     assert first.due_on == timezone.localdate() and first.handed_out_at is not None
     # And the call list shows it first, with the client's phone, WhatsApp and the countdown.
-    html = client.get(reverse("workqueue:queue")).content.decode()
+    response = client.get(reverse("workqueue:queue"))
+    html = response.content.decode()
     items = re.findall(r'data-testid="call-item" data-kind="([a-z_]+)"', html)
     assert items[0] == CLAIM_KIND
     card = html[html.index('data-kind="claim_contact"') :]
@@ -70,6 +71,10 @@ def test_it_puts_the_claim_first_in_the_agents_call_list_in_the_same_request(cli
     assert f"https://wa.me/{policy.holder.phone.as_e164.lstrip('+')}" in card
     assert 'data-testid="claim-countdown"' in card
     assert claim.contact_due_at.isoformat() in card
+    # The countdown's few lines of script carry the page's CSP nonce (no inline script runs
+    # without it).
+    nonce = re.search(r"<script nonce=\"([^\"]+)\">\s*\(function", card).group(1)
+    assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
 
 
 def test_it_records_the_claim_to_the_second_with_its_first_status_and_timeline(agent, policy):
