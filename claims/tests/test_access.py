@@ -213,3 +213,13 @@ def test_a_claim_that_does_not_exist_is_a_404(client, world):
     for pk in (claim.pk + 1000, 2**70):
         assert client.get(reverse("claims:detail", args=[pk])).status_code == 404
         assert client.post(reverse("claims:status", args=[pk]), {}).status_code == 404
+
+
+def test_the_admin_shows_a_claim_for_staff_repairs_without_delete(client, world):
+    users, policy, claim = world
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    response = client.get(reverse("admin:claims_claim_change", args=[claim.pk]))
+    assert response.status_code == 200
+    assert reverse("admin:claims_claim_delete", args=[claim.pk]) not in response.content.decode()
+    assert client.get(reverse("admin:claims_claim_changelist")).status_code == 200
