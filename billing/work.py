@@ -17,10 +17,12 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from brokerage.core.bulk import AnyOf, update_with_history
 from clients.services import client_log_call_result
 from policies.models import PolicyStatus
 from policies.services import policy_cancel
@@ -198,3 +200,34 @@ def risk_decide(
     risk._history_user = by
     risk.save(update_fields=["status", "decided_by", "decided_at", "note"])
     return risk
+
+
+def payments_paid_hook(*, payments, instalments) -> None:
+    """``payment_paid_hook`` for a batch of payments (``billing.payments.payments_record_many``,
+    one recorder), set-based: the instalments now paid get their payment items closed, their
+    open promises kept (paid by the date promised) or broken, and their open at-risk entry
+    closed as paid, each with its history row."""
+    paid = [i.pk for i in instalments if i.status == InstalmentStatus.PAID]
+    if not paid:
+        return
+    by = payments[0].recorded_by if payments else None
+    items_close(kind=PAYMENT_KIND, subject_ids=paid, result=PAID.code)
+    paid_on = Subquery(Instalment.objects.filter(pk=OuterRef("instalment_id")).values("paid_on"))
+    PaymentPromise.objects.filter(
+        AnyOf(F("instalment_id"), paid), status=PromiseStatus.OPEN
+    ).update(
+        status=Case(
+            When(promised_on__gte=paid_on, then=Value(PromiseStatus.KEPT)),
+            default=Value(PromiseStatus.BROKEN),
+        ),
+        settled_on=paid_on,
+    )
+    update_with_history(
+        CancellationRisk,
+        values={
+            "status": RiskStatus.PAID, "decided_at": timezone.now(),
+            "decided_by_id": by.pk if by is not None else None,
+        },
+        where="instalment_id = ANY(%s::bigint[]) AND status = %s",
+        params=[paid, RiskStatus.OPEN], by=by, touch=None,
+    )  # fmt: skip

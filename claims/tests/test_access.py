@@ -170,6 +170,7 @@ def test_the_client_and_policy_pages_list_their_claims_in_one_query(
         section = html[html.index('id="claims"') :]
         for claim in claims:
             assert reverse("claims:detail", args=[claim.pk]) in section
+        assert 'data-testid="report-claim"' in section
     from django.template import Context, Template
 
     template = Template(
