@@ -10,6 +10,7 @@ Amounts are ``Decimal`` in cents; an instalment's status follows from what is al
 
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -18,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from brokerage.core.sql import SqlNames
+from brokerage.core.triggers import ModelTrigger
 from policies.models import Currency, Policy
 
 CENT = Decimal("0.01")
@@ -36,7 +39,45 @@ class InstalmentStatus(models.TextChoices):
 OPEN_STATUSES = (InstalmentStatus.PENDING, InstalmentStatus.PARTLY_PAID, InstalmentStatus.OVERDUE)
 
 
+def _copy(model, verbose_name):
+    """A reference copied from the policy by the triggers: no constraint or index of its own
+    (the policy's own reference holds the constraint)."""
+    return models.ForeignKey(
+        model, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False, null=True, editable=False, related_name="+",
+    )  # fmt: skip
+
+
+# The report dimensions an instalment copies from its policy: fields of the same name on both.
+DIMENSIONS = ("agent", "insurer", "line", "holder")
+
+
+def _copy_from_policy(instalment_model) -> str:
+    """The instalment's trigger: its policy's dimensions."""
+    i, p = SqlNames(instalment_model), SqlNames(Policy, "p")
+    return f"""
+        SELECT {", ".join(getattr(p, f) for f in DIMENSIONS)}
+          INTO {", ".join(f"NEW.{getattr(i, f)}" for f in DIMENSIONS)}
+          FROM {p.from_} WHERE {p.id} = NEW.{i.policy};
+        RETURN NEW;"""
+
+
+class _InsertTrigger(pgtrigger.Trigger):
+    """A trigger whose ``func`` is a function of its model, for an operation naming no
+    column."""
+
+    def get_func(self, model) -> str:
+        return self.func(model)
+
+
 class Instalment(models.Model):
+    """One period's share of a policy's premium. It carries copies of its policy's report
+    dimensions (agent, insurer, line, client), kept by the database (triggers declared here and
+    on ``PolicyFollowedByInstalments``), so that the collections dashboard over millions of
+    instalments reads this one table and its covering index instead of joining the policies.
+    The application never writes the copies: a row inserted without them (the ORM, a bulk
+    create) gets them from its trigger, and the set-based plan may select them itself."""
+
     policy = models.ForeignKey(
         Policy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="instalments"
     )
@@ -55,6 +96,13 @@ class Instalment(models.Model):
         _("amount paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    # The dashboards' dimensions, kept by the triggers (see the docstring).
+    agent = _copy(settings.AUTH_USER_MODEL, _("agent"))
+    insurer = _copy("policies.Insurer", _("insurer"))
+    line = models.CharField(
+        _("line of business"), max_length=16, default="", db_default="", editable=False
+    )
+    holder = _copy("clients.Client", _("client"))
     history = HistoricalRecords()
 
     class Meta:
@@ -70,10 +118,30 @@ class Instalment(models.Model):
         indexes = [
             # The morning run's scan: open instalments by due date.
             models.Index(
-                fields=["due_on"], name="instalment_open_due",
+                fields=["due_on"],
+                name="instalment_open_due",
                 condition=Q(status__in=["pending", "partly_paid", "overdue"]),
             ),  # fmt: skip
+            # The collections dashboard: a period of instalments in one currency read from the
+            # index alone.
+            models.Index(
+                fields=["currency", "due_on"],
+                name="instalment_report",
+                include=["status", "agent", "insurer", "line", "holder", "amount", "paid_amount"],
+            ),  # fmt: skip
+            models.Index(fields=["agent", "due_on"], name="instalment_agent_due"),
         ]
+        triggers = [
+            _InsertTrigger(
+                name="instalment_dimensions_insert", when=pgtrigger.Before,
+                operation=pgtrigger.Insert, condition=pgtrigger.Q(new__holder__isnull=True),
+                func=_copy_from_policy,
+            ),
+            ModelTrigger(
+                name="instalment_dimensions", when=pgtrigger.Before,
+                update_of=("policy", *DIMENSIONS), func=_copy_from_policy,
+            ),
+        ]  # fmt: skip
 
     def __str__(self):
         return f"{self.policy.number} {self.number}/{self.count}"
@@ -127,9 +195,7 @@ class Payment(models.Model):
 
 class Allocation(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
-    instalment = models.ForeignKey(
-        Instalment, on_delete=models.PROTECT, related_name="allocations"
-    )
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, related_name="allocations")
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
 
     class Meta:
@@ -192,9 +258,7 @@ class InstalmentReminder(models.Model):
     before the message is queued, so that an instalment is reminded once per rung, whatever
     the number of runs."""
 
-    instalment = models.ForeignKey(
-        Instalment, on_delete=models.CASCADE, related_name="reminders"
-    )
+    instalment = models.ForeignKey(Instalment, on_delete=models.CASCADE, related_name="reminders")
     days = models.SmallIntegerField(_("days from the due date"))
     channel = models.CharField(_("channel"), max_length=16, blank=True)
     queued_at = models.DateTimeField(_("queued at"))
@@ -244,7 +308,8 @@ class PaymentPromise(models.Model):
         ordering = ["-promised_on", "-pk"]
         indexes = [
             models.Index(
-                fields=["promised_on"], name="promise_open_due",
+                fields=["promised_on"],
+                name="promise_open_due",
                 condition=Q(status="open"),
             ),  # fmt: skip
         ]
@@ -303,3 +368,35 @@ class CancellationRisk(models.Model):
 
     def __str__(self):
         return f"{self.policy_id} ({self.get_status_display()})"
+
+
+def _follow_into_instalments(policy_model) -> str:
+    """The policy's trigger: a changed dimension into its instalments."""
+    p, i = SqlNames(policy_model), SqlNames(Instalment)
+    changed = " OR ".join(
+        f"OLD.{column} IS DISTINCT FROM NEW.{column}"
+        for column in (getattr(p, f) for f in DIMENSIONS)
+    )
+    copies = ", ".join(f"{getattr(i, f)} = NEW.{getattr(p, f)}" for f in DIMENSIONS)
+    return f"""
+        IF {changed} THEN
+            UPDATE {i.table} SET {copies} WHERE {i.policy} = NEW.{p.id};
+        END IF;
+        RETURN NULL;"""
+
+
+class PolicyFollowedByInstalments(Policy):
+    """Policies as billing sees them: the trigger that carries a policy's changed dimensions
+    into its instalments fires on the policies' table but belongs to billing, which sits above
+    policies, so it is declared on this proxy (its migration is billing's)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        triggers = [
+            ModelTrigger(
+                name="policy_into_instalments", when=pgtrigger.After,
+                update_of=DIMENSIONS, condition=pgtrigger.AnyChange(*DIMENSIONS),
+                func=_follow_into_instalments,
+            ),
+        ]  # fmt: skip

@@ -32,6 +32,7 @@ from .payments import (
 )
 from .receipt import receipt_pdf
 from .views_work import _next_url, payment_item_for_agent
+from .work import payment_balance_call
 
 
 def _pk(value) -> int | None:
@@ -86,6 +87,8 @@ def payment_create(request, client_pk):
                     instalments=list(data["instalments"]) or None,
                     token=data["token"],
                 )
+                if item is not None:
+                    payment_balance_call(item=item, payment=payment)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

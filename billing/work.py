@@ -28,7 +28,7 @@ from policies.models import PolicyStatus
 from policies.services import policy_cancel
 from workqueue.models import ItemStatus
 from workqueue.results import MAX_FAILED_ATTEMPTS
-from workqueue.services import items_close
+from workqueue.services import item_create, items_close
 
 from . import timeline
 from .kind import PAID, PAYMENT_KIND, PROMISED, REFUSES, TO_CANCEL
@@ -149,6 +149,20 @@ def policy_cancelled(*, policy, by) -> None:
         risk.status, risk.decided_by, risk.decided_at = RiskStatus.CANCELLED, by, now
         risk._history_user = by
         risk.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+def payment_balance_call(*, item, payment) -> None:
+    """A payment logged from a call that leaves the call's instalment still owing (a part
+    payment, or money that went to an older instalment first): the call is done ("paid"), and
+    the balance gets a call of its own the next day, on the same agent's list."""
+    instalment = Instalment.objects.select_related("policy__holder").get(pk=item.subject_id)
+    if instalment.status not in OPEN_STATUSES:
+        return
+    item_create(
+        kind=PAYMENT_KIND, subject_id=instalment.pk, key=f"balance-{payment.pk}",
+        title=item.title, due_on=timezone.localdate() + timedelta(days=1), agent=item.agent_id,
+        queue=item.queue, priority=item.priority,
+    )  # fmt: skip
 
 
 # --- The managers' decision -----------------------------------------------------------------

@@ -42,8 +42,8 @@ from .filters import ReportFilters
 from .selectors import ZERO, group_labels
 from .tables import INT, MONEY, PCT, Column, Row, Table, pct
 
-# Each grouping's field on the policy (the names of agents, teams and insurers are read apart,
-# once for the four tables: group_labels).
+# Each grouping's field on the policy, and on the instalment's copies of it (the names of
+# agents, teams and insurers are read apart, once for the four tables: group_labels).
 GROUP_FIELDS = {
     "agent": "agent_id", "team": "agent__team_id", "insurer": "insurer_id", "line": "line",
 }  # fmt: skip
@@ -109,31 +109,33 @@ class _Scope:
             None if Policy.objects.sees_all(user) else Client.objects.visible_to(user).values("pk")
         )
 
-    def narrow(self, qs, *, policy: str, currency: str):
-        """``qs`` reaching its policy through ``policy`` and its currency at ``currency``."""
+    def narrow(self, qs, *, dims: str, currency: str):
+        """``qs`` reaching the report's dimensions (holder, agent, insurer, line) at the
+        prefix ``dims`` ("" on an instalment, which carries copies of its policy's; "policy__"
+        …) and its currency at ``currency``."""
         if self.clients is not None:
-            qs = qs.filter(**{f"{policy}__holder__in": self.clients})
+            qs = qs.filter(**{f"{dims}holder__in": self.clients})
         f = self.filters
         for name, value in (("agent__team", f.team), ("agent", f.agent), ("insurer", f.insurer),
                             ("line", f.line)):  # fmt: skip
             if value:
-                qs = qs.filter(**{f"{policy}__{name}": value})
+                qs = qs.filter(**{f"{dims}{name}": value})
         if f.currency:
             qs = qs.filter(**{currency: f.currency})
         return qs
 
     def instalments(self):
-        return self.narrow(Instalment.objects.all(), policy="policy", currency="currency")
+        return self.narrow(Instalment.objects.all(), dims="", currency="currency")
 
     def promises(self):
         return self.narrow(
-            PaymentPromise.objects.all(), policy="instalment__policy",
+            PaymentPromise.objects.all(), dims="instalment__",
             currency="instalment__currency",
         )  # fmt: skip
 
     def risks(self):
         return self.narrow(
-            CancellationRisk.objects.filter(status=RiskStatus.OPEN), policy="policy",
+            CancellationRisk.objects.filter(status=RiskStatus.OPEN), dims="policy__",
             currency="instalment__currency",
         )  # fmt: skip
 
@@ -178,7 +180,7 @@ def collection_figures(*, user, filters: ReportFilters, today: date | None = Non
     paid = Q(status=InstalmentStatus.PAID)
     rate = (
         _due_in_period(scope)
-        .values(f"policy__{key}")
+        .values(key)
         .annotate(
             due=Count("pk", filter=fell_due),
             paid=Count("pk", filter=fell_due & paid),
@@ -193,11 +195,11 @@ def collection_figures(*, user, filters: ReportFilters, today: date | None = Non
     for bucket in BUCKETS:
         buckets[bucket.key] = Coalesce(Sum(OWED, filter=bucket.q(today)), ZERO)
         buckets[f"{bucket.key}_n"] = Count("pk", filter=bucket.q(today))
-    aging = _owed_now(scope).values(f"policy__{key}").annotate(**buckets).order_by()
+    aging = _owed_now(scope).values(key).annotate(**buckets).order_by()
     promises = (
         scope.promises()
         .filter(promised_on__gte=filters.start, promised_on__lte=filters.end)
-        .values(f"instalment__policy__{key}")
+        .values(f"instalment__{key}")
         .annotate(
             made=Count("pk"),
             kept=Count("pk", filter=Q(status=PromiseStatus.KEPT)),
@@ -222,9 +224,9 @@ def collection_figures(*, user, filters: ReportFilters, today: date | None = Non
         return {row.pop(field): row for row in rows}
 
     figures = {
-        "rate": keyed(list(rate), f"policy__{key}"),
-        "aging": keyed(list(aging), f"policy__{key}"),
-        "promises": keyed(list(promises), f"instalment__policy__{key}"),
+        "rate": keyed(list(rate), key),
+        "aging": keyed(list(aging), key),
+        "promises": keyed(list(promises), f"instalment__{key}"),
         "risks": keyed(list(risks), f"policy__{key}"),
     }
     keys = set().union(*(set(part) for part in figures.values()))

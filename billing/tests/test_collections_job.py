@@ -292,3 +292,27 @@ def test_run_morning_jobs_runs_both_pipelines(agent):
     text = out.getvalue()
     assert "payment calls at +0 days from due: 1" in text
     assert items().count() == 1
+
+
+def test_a_part_payment_from_a_call_books_a_call_for_the_balance_the_next_day(agent):
+    from billing.work import payment_balance_call
+
+    due = instalment_due(0, owner=agent)
+    collections_morning_job(day=TODAY)
+    item = items().get()
+    payment = payment_record(
+        client=due.policy.holder, by=agent, amount=D("500.00"), currency=due.currency,
+        method=PaymentMethod.CASH, paid_on=TODAY, instalments=[due],
+    )  # fmt: skip
+    payment_balance_call(item=item, payment=payment)
+    balance = items(key=f"balance-{payment.pk}").get()
+    assert (balance.agent, balance.status, balance.subject_id) == (agent, "open", due.pk)
+    assert balance.due_on > datetime.date.today() - datetime.timedelta(days=1)
+    full = payment_record(
+        client=due.policy.holder, by=agent, amount=D("1000.00"), currency=due.currency,
+        method=PaymentMethod.CASH, paid_on=TODAY, instalments=[due],
+    )  # fmt: skip
+    payment_balance_call(item=item, payment=full)
+    assert not items(key=f"balance-{full.pk}").exists()
+    balance.refresh_from_db()
+    assert balance.status == ItemStatus.DONE  # the full payment closed it
