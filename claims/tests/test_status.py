@@ -163,3 +163,19 @@ def test_an_update_cannot_move_the_claim_into_the_future(claim, agent):
             data={"occurred_at": timezone.now() + datetime.timedelta(days=1)},
         )  # fmt: skip
     assert "occurred_at" in error.value.error_dict
+
+
+def test_the_card_answers_htmx_in_place(claim, agent, client):
+    item = WorkItem.objects.get(kind=CLAIM_KIND, subject_id=claim.pk)
+    client.force_login(agent)
+    url = reverse("workqueue:result", args=[item.pk])
+    response = client.post(url, {"result": "no_answer"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-kind="claim_contact"' in html and 'data-testid="claim-countdown"' in html
+    assert 'data-testid="item-feedback"' in html
+    response = client.post(url, {"result": CONTACTED.code}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert 'data-testid="claim-countdown"' not in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.FIRST_CONTACT
