@@ -9,7 +9,11 @@ class ClaimsConfig(AppConfig):
     verbose_name = _("Claims")
 
     def ready(self):
-        from . import kind, timeline
+        from clients.services import on_clients_reassigned
+
+        from . import kind, services, timeline
 
         kind.register_kinds()
         timeline.register_messages()
+        # A reassigned client's open claims go with it to the new owner.
+        on_clients_reassigned(services.claims_follow_owner)

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from brokerage.notifications.services import notification_send
 from clients.models import Channel, Client
@@ -270,6 +271,31 @@ def claim_update(*, claim: Claim, by, data: dict) -> Claim:
     claim._history_user = by
     claim.save(update_fields=sorted(data))
     return claim
+
+
+def claims_follow_owner(*, clients, by) -> int:
+    """A reassigned client's open claims follow it: their agent becomes the client's new owner
+    (their open first-contact items follow through the kind's ``subjects_of_clients``).
+    Registered with clients.services.on_clients_reassigned; one query to read, one to write,
+    with history."""
+    owner_of = {client.pk: client.owner_id for client in clients}
+    claims = list(
+        Claim.objects.filter(policy__holder_id__in=list(owner_of))
+        .exclude(status__in=FINISHED)
+        .select_related("policy")
+        .order_by("pk")
+    )
+    changed = []
+    for claim in claims:
+        owner_id = owner_of[claim.policy.holder_id]
+        if owner_id is not None and claim.agent_id != owner_id:
+            claim.agent_id = owner_id
+            changed.append(claim)
+    if changed:
+        bulk_update_with_history(
+            changed, Claim, ["agent"], default_user=by, default_change_reason="reassigned"
+        )
+    return len(changed)
 
 
 # --- escalation -----------------------------------------------------------------------------

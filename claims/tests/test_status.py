@@ -179,3 +179,21 @@ def test_the_card_answers_htmx_in_place(claim, agent, client):
     assert 'data-testid="claim-countdown"' not in response.content.decode()
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.FIRST_CONTACT
+
+
+def test_a_reassigned_clients_open_claims_and_contact_follow_it(claim, agent, manager):
+    from brokerage.accounts.tests.factories import TeamFactory, UserFactory
+    from clients.services import client_reassign
+
+    team = TeamFactory(manager=manager)
+    type(agent).objects.filter(pk=agent.pk).update(team=team)
+    successor = UserFactory(roles=["agent"], team=team)
+    closed = report(policy=claim.policy, by=agent)
+    claim_set_status(claim=closed, by=agent, status=ClaimStatus.WITHDRAWN)
+    client_reassign(client=claim.policy.holder, to=successor, by=manager, notify=False)
+    claim.refresh_from_db()
+    closed.refresh_from_db()
+    assert claim.agent == successor and closed.agent == agent
+    assert claim.history.first().history_user == manager
+    item = WorkItem.objects.get(kind=CLAIM_KIND, subject_id=claim.pk)
+    assert item.agent == successor and item.status == ItemStatus.OPEN
