@@ -89,8 +89,9 @@ def claims_list(request):
     )
     if ignored:
         messages.warning(request, ignored_message(ignored))
+    # The filters in the pagination's links, as the URL writes them (flags off left out).
     query = {k: (v.isoformat() if hasattr(v, "isoformat") else ("1" if v is True else v))
-             for k, v in values.items()}  # fmt: skip
+             for k, v in values.items() if v is not False}  # fmt: skip
     return render(
         request, "claims/claim_list.html",
         {

@@ -224,3 +224,18 @@ def test_the_admin_shows_a_claim_for_staff_repairs_without_delete(client, world)
     assert response.status_code == 200
     assert reverse("admin:claims_claim_delete", args=[claim.pk]) not in response.content.decode()
     assert client.get(reverse("admin:claims_claim_changelist")).status_code == 200
+
+
+def test_the_list_pages_with_its_filters(client, agent):
+    policy = PolicyFactory(holder=ClientFactory(owner=agent), agent=agent)
+    for _ in range(51):
+        ClaimFactory(policy=policy)
+    client.force_login(agent)
+    html = client.get(reverse("claims:list"), {"kind": "collision", "open": "1"}).content.decode()
+    assert html.count('data-testid="claim-row"') == 50
+    assert (
+        "?kind=collision&amp;open=1&amp;page=2" in html
+        and "escalated" not in html.split("pagination")[-1].split("</nav>")[0]
+    )
+    html = client.get(reverse("claims:list"), {"kind": "collision", "page": "2"}).content.decode()
+    assert html.count('data-testid="claim-row"') == 1
