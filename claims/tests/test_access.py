@@ -233,9 +233,7 @@ def test_the_list_pages_with_its_filters(client, agent):
     client.force_login(agent)
     html = client.get(reverse("claims:list"), {"kind": "collision", "open": "1"}).content.decode()
     assert html.count('data-testid="claim-row"') == 50
-    assert (
-        "?kind=collision&amp;open=1&amp;page=2" in html
-        and "escalated" not in html.split("pagination")[-1].split("</nav>")[0]
-    )
+    assert "?kind=collision&amp;open=1&amp;page=2" in html
+    assert "escalated=" not in html  # a flag that is off stays out of the links
     html = client.get(reverse("claims:list"), {"kind": "collision", "page": "2"}).content.decode()
     assert html.count('data-testid="claim-row"') == 1
