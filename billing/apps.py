@@ -24,4 +24,5 @@ class BillingConfig(AppConfig):
         # The payment-due kind of work, and what a payment closes of it.
         kind.register_kinds()
         payments.register_paid_hook(work.payment_paid_hook)
+        payments.register_paid_many_hook(work.payments_paid_hook, replaces=work.payment_paid_hook)
         timeline.register_messages()
