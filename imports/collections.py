@@ -9,9 +9,11 @@ an amount paid or a payment date.
 number of queries (three) and gives each row a verdict:
 
 - ``paid``: the instalment is open and the amount paid is what it still owes: ``apply``
-  records the payment through ``billing.payments.payment_record`` (method "paid at the
-  insurer", the report's reference, that instalment chosen), which is the one writer of
-  payments and instalments and closes the instalment's open payment items through its hooks.
+  records the payment through ``billing.payments.payments_record_many`` (method "paid at the
+  insurer", the report's reference, that instalment), the set-based twin of
+  ``payment_record``: the chunk's payments, allocations and instalments with their history,
+  and what its hooks close (payment items, promises, at-risk entries), in a fixed number of
+  queries per chunk.
   Its token is derived from the insurer, the policy, the instalment and what the row says
   (reference, amount, date), so the same report imported twice records nothing the second
   time: the row then reads "already recorded".
@@ -24,8 +26,8 @@ instalment, an amount paid that is not what the instalment owes (partial payment
 office's to record, with the client), an instalment already paid with another amount, a
 currency that is not the instalment's, a cancelled or waived instalment, an instalment the
 insurer says is unpaid while Cartera has it paid. The other rows of the report are applied all
-the same; each payment is recorded in its own savepoint, so a row is written whole or not at
-all.
+the same; a payment refused at commit (the instalment changed since the dry run) writes
+nothing, so a row is written whole or not at all.
 
 After the commit, ``finish`` compares the report with the insurer's previous collection
 report (the instalments each one named, kept as ``imports.models.CollectionLine``): newly
@@ -39,12 +41,10 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Instalment, InstalmentStatus, Payment, PaymentMethod
-from billing.payments import payment_record
-from clients.models import Client
+from billing.payments import PaymentSpec, payments_record_many
 from clients.search import compact
 from policies.models import Policy
 
@@ -59,10 +59,10 @@ TOKENS = uuid.UUID("5f0c3c2e-6d7a-4c57-9b8e-1c0ad7c1e915")  # the namespace of p
 
 # What the engine's three counters hold for this kind (shown with the kind's own words).
 COUNTS = {"paid": "created", "unpaid": "updated", "already": "unchanged"}
-# Rows per chunk (a transaction, under the imports' lock, and a step of the progress bar): a
-# payment is recorded by payment_record, some twenty queries, so a chunk holds fewer rows than
-# an expiry list's.
-CHUNK = 500
+# Rows per chunk (a transaction, under the imports' lock, and a step of the progress bar): the
+# chunk's payments are recorded set-based (payments_record_many), a fixed number of queries
+# whatever the chunk's size, so a chunk holds as many rows as an expiry list's.
+CHUNK = 5000
 
 
 @dataclass
@@ -280,7 +280,7 @@ def preview_row(record: Record) -> dict:
 
 def token_of(insurer_id: int, record: Record, instalment_id: int) -> uuid.UUID:
     """The payment's token: the same row of the same insurer's report (whichever upload it
-    comes in) gives the same token, which payment_record records once."""
+    comes in) gives the same token, which payments_record_many records once."""
     amount = "owed" if record.amount is None else str(record.amount)
     paid_on = record.paid_on.isoformat() if record.paid_on else ""
     return uuid.uuid5(
@@ -446,33 +446,37 @@ def _verdict(out, record, policy, instalment, token, recorded) -> str | None:
 
 
 def apply(out: Outcome, *, by, job) -> None:
-    """Record the chunk's payments, each in its own savepoint through payment_record (a row
-    it refuses, say an instalment paid in the office since the dry run, becomes a row error
-    and the others are recorded all the same), then keep the instalments the rows named."""
+    """Record the chunk's payments set-based through ``payments_record_many`` (a fixed number
+    of queries per chunk; a row it refuses, say an instalment paid in the office since the dry
+    run, becomes a row error, writes nothing, and the others are recorded all the same), then
+    keep the instalments the rows named."""
     from .models import CollectionLine
 
-    clients = Client.objects.in_bulk({p["client_id"] for p in out.payments})
+    specs = [
+        PaymentSpec(
+            client=plan["client_id"],
+            instalment=plan["instalment_id"],
+            amount=plan["amount"],
+            currency=plan["currency"],
+            method=PaymentMethod.AT_INSURER,
+            paid_on=plan["paid_on"],
+            reference=plan["reference"],
+            token=plan["token"],
+        )
+        for plan in out.payments
+    ]
     refused: set[int] = set()
-    for plan in out.payments:
-        # A savepoint per row within the chunk's transaction: a row refused is rolled back
-        # whole (its payment, allocations, instalment and what the hooks closed) and alone.
-        try:
-            with transaction.atomic():
-                payment_record(
-                    client=clients[plan["client_id"]], by=by, amount=plan["amount"],
-                    currency=plan["currency"], method=PaymentMethod.AT_INSURER,
-                    paid_on=plan["paid_on"], reference=plan["reference"],
-                    instalments=[Instalment(pk=plan["instalment_id"])], token=plan["token"],
-                )  # fmt: skip
-        except ValidationError as exc:
-            reason = " ".join(exc.messages)[:400]
-            out.verdicts.pop(plan["row"], None)
-            out.issues.append(
-                Issue(plan["row"], plan["column"], str(plan["amount"]),
-                      render("payment_refused", {"reason": reason}), "payment_refused",
-                      {"reason": reason})
-            )  # fmt: skip
-            refused.add(plan["row"])
+    for plan, recorded in zip(out.payments, payments_record_many(specs=specs, by=by), strict=True):
+        if recorded.error is None:
+            continue
+        reason = recorded.reason[:400]
+        out.verdicts.pop(plan["row"], None)
+        out.issues.append(
+            Issue(plan["row"], plan["column"], str(plan["amount"]),
+                  render("payment_refused", {"reason": reason}), "payment_refused",
+                  {"reason": reason})
+        )  # fmt: skip
+        refused.add(plan["row"])
     CollectionLine.objects.bulk_create(
         [
             CollectionLine(job=job, instalment_id=line["instalment_id"], row=line["row"],
