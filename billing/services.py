@@ -142,6 +142,7 @@ _STEP = """CASE p.payment_frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 
 _PLAN_MISSING = f"""
 WITH policy AS (
     SELECT p.id, p.premium, p.currency, p.status, p.cancelled_on, p.start_date, p.end_date,
+           p.agent_id, p.insurer_id, p.line, p.holder_id,
            {_STEP} AS step,
            (EXTRACT(YEAR FROM p.end_date) - EXTRACT(YEAR FROM p.start_date))::int * 12
            + EXTRACT(MONTH FROM p.end_date)::int - EXTRACT(MONTH FROM p.start_date)::int
@@ -177,7 +178,10 @@ numbered AS (
 ),
 inserted AS (
     INSERT INTO billing_instalment
-        (policy_id, number, count, due_on, amount, currency, status, paid_amount, paid_on)
+        (policy_id, number, count, due_on, amount, currency, status, paid_amount, paid_on,
+         agent_id, insurer_id, line, holder_id)
+    -- The policy's report dimensions copied here, not by the insert trigger once per row
+    -- (it runs for rows with no holder).
     SELECT n.id, n.number, n.count, n.due_on,
            CASE WHEN n.number = 1
                 THEN n.premium - trunc(n.premium / n.count, 2) * (n.count - 1)
@@ -185,7 +189,8 @@ inserted AS (
            n.currency,
            CASE WHEN n.status = 'cancelled' AND n.due_on > n.cancelled_on
                 THEN 'cancelled' ELSE 'pending' END,
-           0, NULL
+           0, NULL,
+           n.agent_id, n.insurer_id, n.line, n.holder_id
     FROM numbered n
     ON CONFLICT (policy_id, number) DO NOTHING
     RETURNING *

@@ -327,3 +327,17 @@ def test_the_sql_plan_leaves_jit_as_it_was():
         assert instalments_plan_missing() == 1
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_the_sql_plan_copies_the_policy_s_report_dimensions(agent):
+    """The set-based plan selects the copies itself (the insert trigger skips rows that bring
+    a holder): every instalment carries its policy's agent, insurer, line and client."""
+    policy = PolicyFactory(agent=agent, line=Line.HEALTH, payment_frequency="quarterly")
+    no_agent = PolicyFactory(agent=None)
+    assert instalments_plan_missing() == 5
+    assert set(policy.instalments.values_list("agent_id", "insurer_id", "line", "holder_id")) == {
+        (agent.pk, policy.insurer_id, "health", policy.holder_id)
+    }
+    assert set(no_agent.instalments.values_list("agent_id", "insurer_id", "line", "holder_id")) == {
+        (None, no_agent.insurer_id, no_agent.line, no_agent.holder_id)
+    }
