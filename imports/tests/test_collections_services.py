@@ -356,26 +356,27 @@ def test_a_totals_row_at_the_bottom_is_skipped_and_a_row_without_a_policy_is_an_
 def test_a_payment_refused_at_commit_is_a_row_error_and_the_other_rows_are_recorded(
     hdi, maint, book, monkeypatch
 ):
-    from django.core.exceptions import ValidationError
-
+    """F-2's instalment is paid in the office after the dry run read it (between classify and
+    the batch): the batch refuses that row alone, which is a row error; the others are
+    recorded."""
     from imports import collections
 
-    original = collections.payment_record
+    original = collections.payments_record_many
 
-    def refuse_f2(**kwargs):
-        payment = original(**kwargs)  # written, then refused: its savepoint is rolled back
-        if kwargs["reference"] == "F-2":
-            raise ValidationError({"amount": "The instalment changed."})
-        return payment
+    def paid_in_the_office_meanwhile(*, specs, by):
+        second = book["a"][1]
+        payment_record(client=second.policy.holder, by=by, amount=D("1000.00"),
+                       currency="MXN", method=PaymentMethod.CASH,
+                       paid_on=timezone.localdate(), instalments=[second])  # fmt: skip
+        return original(specs=specs, by=by)
 
-    monkeypatch.setattr(collections, "payment_record", refuse_f2)
+    monkeypatch.setattr(collections, "payments_record_many", paid_in_the_office_meanwhile)
     rows = [["HDI-A1", str(n), "", "1000", today(), "Pagado", f"F-{n}"] for n in (1, 2, 3)]
     job = run(report(rows), hdi, maint)
     assert errors_of(job) == {4: "payment_refused"}
-    assert "The instalment changed." in job.row_errors.get().text
+    assert "no longer open" in job.row_errors.get().text
     assert (job.created, job.errors) == (2, 1)
-    assert sorted(Payment.objects.values_list("reference", flat=True)) == ["F-1", "F-3"]
-    assert [status(i)[0] for i in book["a"]] == [
-        InstalmentStatus.PAID, InstalmentStatus.PENDING, InstalmentStatus.PAID,
-    ]  # fmt: skip
+    assert sorted(Payment.objects.values_list("reference", flat=True)) == ["", "F-1", "F-3"]
+    assert [status(i)[0] for i in book["a"]] == [InstalmentStatus.PAID] * 3
+    assert Payment.objects.filter(reference="", method=PaymentMethod.CASH).count() == 1
     assert sorted(CollectionLine.objects.values_list("row", flat=True)) == [3, 5]
