@@ -16,11 +16,14 @@ def _seed(**kwargs):
 
 
 def _wipe():
+    from billing.models import Allocation, Payment
     from clients.models import Client
     from policies.models import Insurer, Policy, Vehicle
     from renewals.models import RenewalCase
     from workqueue.models import ItemResult, PointsAward, WorkItem
 
+    Allocation.objects.all().delete()  # protect the instalments they pay
+    Payment.objects.all().delete()  # protect their clients
     ItemResult.objects.all().delete()
     WorkItem.objects.all().delete()
     PointsAward.objects.all().delete()
