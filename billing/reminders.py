@@ -136,5 +136,14 @@ def instalment_reminders(*, day: date, now: datetime, rungs: list[CollectionRung
         for (reminder_id, _, _), message in zip(claimed, messages, strict=True)
         if message is not None
     ]
-    InstalmentReminder.objects.bulk_update(sent, ["message"], batch_size=2000)
+    r = SqlNames(InstalmentReminder)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {r.table} SET {r.message} = v.message_id
+              FROM unnest(%s::bigint[], %s::bigint[]) AS v(reminder_id, message_id)
+             WHERE {r.id} = v.reminder_id
+            """,  # noqa: S608 - names from the models' _meta, values are parameters
+            [[x.pk for x in sent], [x.message_id for x in sent]],
+        )
     return len(sent)

@@ -86,11 +86,26 @@ def notification_send(
     return message
 
 
+def message_render(message: Message) -> Message:
+    """Write a stored message's subject and body from its template, context and language
+    (a message queued by ``notifications_send_many`` is written when it is sent)."""
+    subject, body, html = _render(message.channel, message.template, message.context,
+                                  message.language)  # fmt: skip
+    message.subject, message.body, message.html_body = subject[:255], body, html
+    Message.objects.filter(pk=message.pk).update(
+        subject=message.subject, body=message.body, html_body=message.html_body
+    )
+    return message
+
+
 def notifications_send_many(messages: list[dict], created_by=None) -> list[Message | None]:
     """``notification_send`` for a morning's worth of messages: each dict holds channel, to,
-    template, context and language. All are validated and rendered, stored in one INSERT, and
-    sent by one task per ``BATCH`` once the transaction commits. A message whose recipient is
-    not valid is not stored: its place in the returned list is None."""
+    template, context and language. The recipients are checked, the messages stored in one
+    INSERT and sent by one task per ``BATCH`` once the transaction commits; each is written
+    (rendered in its language) by the worker that sends it, not here, so that the morning run
+    does not spend its time on thousands of templates. The outbox shows a queued one as "written
+    when sent". A message whose recipient is not valid is not stored: its place in the
+    returned list is None."""
     built: list[Message] = []
     places: list[int] = []
     for index, spec in enumerate(messages):
@@ -99,12 +114,10 @@ def notifications_send_many(messages: list[dict], created_by=None) -> list[Messa
             _validate_recipient(spec["channel"], spec["to"])
         except ValidationError:
             continue
-        subject, body, html = _render(spec["channel"], spec["template"], spec["context"], language)
         built.append(
             Message(
                 channel=spec["channel"], to=spec["to"], template=spec["template"],
-                context=spec["context"], language=language, subject=subject[:255], body=body,
-                html_body=html, created_by=created_by,
+                context=spec["context"], language=language, body="", created_by=created_by,
             )  # fmt: skip
         )
         places.append(index)
@@ -153,6 +166,8 @@ def notification_deliver(*, message_id: int) -> Message | None:
     path, backend = backend_for(message.channel)
     message.backend = path
     try:
+        if not message.body:  # stored by notifications_send_many: written now, once
+            message_render(message)
         backend.send(message)
     except DeliveryError as exc:
         message.status = Status.FAILED
