@@ -13,13 +13,14 @@ once the date has passed."""
 from datetime import date, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from brokerage.core.sql import SqlNames
 from brokerage.notifications.models import Channel
 from brokerage.notifications.services import notifications_send_many
 from clients.models import Client
-from policies.models import Policy, PolicyStatus
+from policies.models import Insurer, Policy, PolicyStatus
 
 from .models import OPEN_STATUSES, CollectionRung, Instalment, InstalmentReminder
 
@@ -40,11 +41,51 @@ def _channel_sql(cl: SqlNames) -> str:
     END"""
 
 
-def _recipient(client: Client, channel: str) -> str:
+def _recipient(row: dict, channel: str) -> str:
+    """The address a reminder goes to: numbers are stored in E.164 (PHONENUMBER_DB_FORMAT)."""
     if channel == Channel.EMAIL:
-        return client.email or ""
-    number = (client.whatsapp or client.phone) if channel == Channel.WHATSAPP else client.phone
-    return number.as_e164 if number else ""
+        return row["email"]
+    if channel == Channel.WHATSAPP:
+        return row["whatsapp"] or row["phone"]
+    return row["phone"]
+
+
+def _reminder_rows(instalment_ids: list[int]) -> dict[int, dict]:
+    """What a reminder says of each instalment, as plain values in one query (no model
+    instances: a morning may remind tens of thousands)."""
+    i, p = SqlNames(Instalment, "i"), SqlNames(Policy, "p")
+    cl, ins = SqlNames(Client, "cl"), SqlNames(Insurer, "ins")
+    columns = {
+        "id": i.id, "number": i.number, "count": i.count, "amount": i.amount,
+        "paid_amount": i.paid_amount, "currency": i.currency, "due_on": i.due_on,
+        "policy_number": p.number, "insurer": ins.name, "how_to_pay": ins.payment_instructions,
+        "name": cl.display_name, "email": cl.email, "phone": cl.phone,
+        "whatsapp": cl.whatsapp, "language": cl.language,
+        "agent": f"COALESCE({cl.owner}, {p.agent})",
+    }  # fmt: skip
+    sql = f"""
+        SELECT {", ".join(columns.values())}
+        FROM {i.from_}
+        JOIN {p.from_} ON {p.id} = {i.policy}
+        JOIN {cl.from_} ON {cl.id} = {p.holder}
+        JOIN {ins.from_} ON {ins.id} = {p.insurer}
+        WHERE {i.id} = ANY(%s)
+    """  # noqa: S608 - names from the models' _meta, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [instalment_ids])
+        return {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+
+
+def _agents(ids: set[int]) -> dict[int, dict]:
+    """Each agent's name, phone and e-mail as a reminder signs them, once per agent."""
+    return {
+        user.pk: {
+            "name": str(user),
+            "phone": str(user.phone) if user.phone else "",
+            "email": user.email,
+        }  # fmt: skip
+        for user in get_user_model().objects.filter(pk__in=ids)
+    }
 
 
 def _claim(day: date, now: datetime, rungs: list[CollectionRung]) -> list[tuple[int, int, int]]:
@@ -90,9 +131,8 @@ def instalment_reminders(*, day: date, now: datetime, rungs: list[CollectionRung
     claimed = _claim(day, now, rungs)
     if not claimed:
         return 0
-    instalments = Instalment.objects.select_related(
-        "policy__holder__owner", "policy__insurer", "policy__agent"
-    ).in_bulk({instalment_id for _, instalment_id, _ in claimed})
+    rows = _reminder_rows([instalment_id for _, instalment_id, _ in claimed])
+    agents = _agents({row["agent"] for row in rows.values() if row["agent"]})
     channels = dict(
         InstalmentReminder.objects.filter(pk__in=[pk for pk, _, _ in claimed]).values_list(
             "pk", "channel"
@@ -100,32 +140,33 @@ def instalment_reminders(*, day: date, now: datetime, rungs: list[CollectionRung
     )
     specs = []
     for reminder_id, instalment_id, days in claimed:
-        instalment = instalments[instalment_id]
-        policy = instalment.policy
-        client = policy.holder
+        row = rows[instalment_id]
         channel = channels[reminder_id]
-        agent = client.owner or policy.agent
+        agent = agents.get(row["agent"], {})
         context = {
-            "instalment": instalment.pk,
+            "instalment": instalment_id,
             "rung": days,
-            "name": client.display_name,
-            "policy_number": policy.number,
-            "insurer": policy.insurer.name,
-            "number": instalment.number,
-            "count": instalment.count,
-            "amount": str(instalment.outstanding),
-            "currency": instalment.currency,
-            "due_on": instalment.due_on,
-            "days": (instalment.due_on - day).days,
-            "how_to_pay": policy.insurer.payment_instructions,
-            "agent": str(agent) if agent else "",
-            "agent_phone": str(agent.phone) if agent and agent.phone else "",
-            "agent_email": agent.email if agent else "",
+            "name": row["name"],
+            "policy_number": row["policy_number"],
+            "insurer": row["insurer"],
+            "number": row["number"],
+            "count": row["count"],
+            "amount": str(max(row["amount"] - row["paid_amount"], 0)),
+            "currency": row["currency"],
+            "due_on": row["due_on"],
+            "days": (row["due_on"] - day).days,
+            "how_to_pay": row["how_to_pay"],
+            "agent": agent.get("name", ""),
+            "agent_phone": agent.get("phone", ""),
+            "agent_email": agent.get("email", ""),
         }
         specs.append(
             {
-                "channel": channel, "to": _recipient(client, channel), "template": TEMPLATE,
-                "context": context, "language": client.language or settings.LANGUAGE_CODE,
+                "channel": channel,
+                "to": _recipient(row, channel),
+                "template": TEMPLATE,
+                "context": context,
+                "language": row["language"] or settings.LANGUAGE_CODE,
             }  # fmt: skip
         )
     # A malformed address must not stop the morning run: its row stays, with no message, so
