@@ -11,7 +11,7 @@ from brokerage.core.filters import TextField as SearchField
 from clients.models import Client
 from clients.search import compact, search_q
 
-from .models import Claim, ClaimKind, ClaimStatus
+from .models import Claim, ClaimKind, ClaimStatus, DocumentItem, DocumentState
 
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -159,3 +159,13 @@ class ClaimFilterSet(ListFilterSet):
         from .models import FINISHED
 
         return qs.exclude(status__in=FINISHED) if value else qs
+
+
+class DocumentUploadForm(forms.Form):
+    item = forms.ChoiceField(label=_("Document"), choices=DocumentItem.choices)
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"))
+
+
+class DocumentMarkForm(forms.Form):
+    item = forms.ChoiceField(label=_("Document"), choices=DocumentItem.choices)
+    state = forms.ChoiceField(label=_("State"), choices=DocumentState.choices)

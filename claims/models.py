@@ -214,3 +214,104 @@ class ClaimStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.claim_id}: {self.status}"
+
+
+class DocumentItem(models.TextChoices):
+    CLAIM_FORM = "claim_form", _("Claim form")
+    NATIONAL_ID = "national_id", _("Identification (ID)")
+    DRIVERS_LICENCE = "drivers_licence", _("Driving licence")
+    VEHICLE_REGISTRATION = "vehicle_registration", _("Vehicle registration")
+    POLICE_REPORT = "police_report", _("Police, traffic or authority report")
+    PHOTOS = "photos", _("Photos")
+    REPAIR_ESTIMATE = "repair_estimate", _("Repair estimate")
+    INVOICE = "invoice", _("Invoice")
+    MEDICAL_RECORDS = "medical_records", _("Medical records")
+    MEDICAL_RECEIPTS = "medical_receipts", _("Medical receipts")
+    VEHICLE_INVOICE = "vehicle_invoice", _("Vehicle's purchase invoice")
+    KEYS = "keys", _("All the vehicle's keys")
+    THIRD_PARTY_DETAILS = "third_party_details", _("Third party's details and claim")
+
+
+_I = DocumentItem
+_COLLISION = (
+    _I.CLAIM_FORM, _I.NATIONAL_ID, _I.DRIVERS_LICENCE, _I.VEHICLE_REGISTRATION,
+    _I.POLICE_REPORT, _I.PHOTOS, _I.REPAIR_ESTIMATE, _I.INVOICE,
+)  # fmt: skip
+_MEDICAL = (_I.MEDICAL_RECORDS, _I.MEDICAL_RECEIPTS)
+# The documents each kind of claim needs (issue 16; the broker may mark any of them "not
+# needed" on a given claim):
+# - collision: the claim form, ID, driving licence, vehicle registration, the police or
+#   traffic report, photos, the repair estimate and the repair invoice;
+# - injury: a collision's list plus the medical records and the medical receipts (and any
+#   claim reported with people injured adds those two);
+# - theft: the claim form, ID, vehicle registration, the report to the authorities, the
+#   vehicle's purchase invoice and all its keys (what insurers ask before paying a total loss);
+# - glass: the claim form, ID, vehicle registration, photos, the estimate and the invoice (no
+#   police report nor licence: nobody else is involved);
+# - fire or flood: the claim form, ID, vehicle registration, the authority's report (fire
+#   brigade, civil protection), photos, the estimate and the invoice;
+# - third-party liability: a collision's list plus the third party's details and claim;
+# - other: the claim form, ID, photos and the invoice.
+CHECKLISTS: dict[str, tuple[str, ...]] = {
+    ClaimKind.COLLISION: _COLLISION,
+    ClaimKind.INJURY: _COLLISION + _MEDICAL,
+    ClaimKind.THEFT: (
+        _I.CLAIM_FORM, _I.NATIONAL_ID, _I.VEHICLE_REGISTRATION, _I.POLICE_REPORT,
+        _I.VEHICLE_INVOICE, _I.KEYS,
+    ),
+    ClaimKind.GLASS: (
+        _I.CLAIM_FORM, _I.NATIONAL_ID, _I.VEHICLE_REGISTRATION, _I.PHOTOS,
+        _I.REPAIR_ESTIMATE, _I.INVOICE,
+    ),
+    ClaimKind.FIRE_FLOOD: (
+        _I.CLAIM_FORM, _I.NATIONAL_ID, _I.VEHICLE_REGISTRATION, _I.POLICE_REPORT, _I.PHOTOS,
+        _I.REPAIR_ESTIMATE, _I.INVOICE,
+    ),
+    ClaimKind.THIRD_PARTY: _COLLISION + (_I.THIRD_PARTY_DETAILS,),
+    ClaimKind.OTHER: (_I.CLAIM_FORM, _I.NATIONAL_ID, _I.PHOTOS, _I.INVOICE),
+}  # fmt: skip
+
+
+def checklist_for(kind: str, injured: bool = False) -> tuple[str, ...]:
+    """The documents a claim of this kind needs, in the order the page lists them."""
+    items = CHECKLISTS.get(kind, CHECKLISTS[ClaimKind.OTHER])
+    if injured:
+        items = items + tuple(item for item in _MEDICAL if item not in items)
+    return items
+
+
+class DocumentState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    MISSING = "missing", _("Missing")
+    NOT_NEEDED = "not_needed", _("Not needed")
+
+
+class ClaimDocument(models.Model):
+    """Where one item of a claim's checklist stands. No row: missing. A received item may
+    point at the file, kept among the client's documents (``clients.services.document_upload``
+    checks its content); an original received on paper has none."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="documents")
+    item = models.CharField(_("document"), max_length=32, choices=DocumentItem.choices)
+    state = models.CharField(_("state"), max_length=12, choices=DocumentState.choices)
+    document = models.ForeignKey(
+        "clients.ClientDocument", verbose_name=_("file"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+
+    history = HistoricalRecords(no_db_index=["claim", "document", "changed_by"])
+
+    class Meta:
+        verbose_name = _("claim document")
+        verbose_name_plural = _("claim documents")
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "item"], name="claim_document_item_once")
+        ]
+
+    def __str__(self):
+        return f"{self.claim_id}: {self.item} {self.state}"

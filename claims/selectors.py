@@ -76,3 +76,28 @@ def claims_of_policy(*, policy: Policy, limit: int = 50) -> list[Claim]:
 
 def in_force_first(policies: list[Policy]) -> list[Policy]:
     return sorted(policies, key=lambda p: p.status != PolicyStatus.ACTIVE)
+
+
+def claim_checklist(*, claim: Claim) -> list[dict]:
+    """The claim's documents checklist, in order: each item with its state (no row: missing)
+    and, when received as a file, the client document. One query."""
+    from .models import ClaimDocument, DocumentItem, DocumentState, checklist_for
+
+    rows = {
+        row.item: row
+        for row in ClaimDocument.objects.filter(claim=claim).select_related(
+            "document", "changed_by"
+        )
+    }
+    checklist = []
+    for item in checklist_for(claim.kind, claim.injured):
+        row = rows.get(item)
+        state = row.state if row is not None else DocumentState.MISSING
+        checklist.append(
+            {
+                "item": item, "label": DocumentItem(item).label, "state": state,
+                "state_label": DocumentState(state).label, "row": row,
+                "document": row.document if row is not None else None,
+            }
+        )  # fmt: skip
+    return checklist

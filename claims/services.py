@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.notifications.services import notification_send
-from clients.models import Channel, Client
-from clients.services import client_log_call_result, interaction_log
+from clients.models import Channel, Client, DocumentKind
+from clients.services import client_log_call_result, document_upload, interaction_log
 from policies.models import Policy, PolicyStatus
 from workqueue.models import Queue
 from workqueue.results import MAX_FAILED_ATTEMPTS
@@ -39,9 +39,13 @@ from .models import (
     FINISHED,
     TRANSITIONS,
     Claim,
+    ClaimDocument,
     ClaimKind,
     ClaimStatus,
     ClaimStatusChange,
+    DocumentItem,
+    DocumentState,
+    checklist_for,
 )
 
 # What a report may set; the rest (status, contact, escalation) is the services' own.
@@ -387,3 +391,115 @@ def claims_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int
         .values_list("pk", flat=True)[:limit]
     )
     return sum(claim_escalate(claim_id=pk, now=now) for pk in due)
+
+
+# --- documents ------------------------------------------------------------------------------
+
+# The client-document kind a checklist item is kept under among the client's documents.
+CLIENT_DOCUMENT_KIND = {
+    DocumentItem.NATIONAL_ID: DocumentKind.NATIONAL_ID,
+    DocumentItem.DRIVERS_LICENCE: DocumentKind.DRIVERS_LICENCE,
+    DocumentItem.VEHICLE_REGISTRATION: DocumentKind.VEHICLE_REGISTRATION,
+}
+
+
+def _checklist_item(claim: Claim, item: str) -> str:
+    if item not in checklist_for(claim.kind, claim.injured):
+        raise ValidationError({"item": _("This document is not on this claim's checklist.")})
+    return item
+
+
+def _document_set(claim: Claim, *, item: str, state: str, by, document=None) -> ClaimDocument:
+    row = ClaimDocument.objects.filter(claim=claim, item=item).first() or ClaimDocument(
+        claim=claim, item=item
+    )
+    row.state, row.changed_at, row.changed_by = state, timezone.now(), by
+    if document is not None or state != DocumentState.RECEIVED:
+        row.document = document
+    row._history_user = by
+    row.save()
+    _log(claim, by=by, message=timeline.DOCUMENT, item=item, state=state)
+    return row
+
+
+@transaction.atomic
+def claim_document_upload(*, claim: Claim, by, item: str, upload) -> ClaimDocument:
+    """A checklist item received as a file: kept among the client's documents by
+    ``clients.services.document_upload`` (which reads its type from its content and refuses
+    anything but a PDF, JPEG or PNG, and files too big), and the item marked received."""
+    claim = Claim.objects.select_related("policy__holder").get(pk=claim.pk)
+    _checklist_item(claim, item)
+    document = document_upload(
+        client=claim.policy.holder, by=by,
+        kind=CLIENT_DOCUMENT_KIND.get(item, DocumentKind.OTHER), upload=upload,
+        description=(
+            _("Claim %(claim)s: %(item)s")
+            % {"claim": claim.reference, "item": DocumentItem(item).label}
+        )[:255],
+    )  # fmt: skip
+    return _document_set(claim, item=item, state=DocumentState.RECEIVED, by=by, document=document)
+
+
+@transaction.atomic
+def claim_document_mark(*, claim: Claim, by, item: str, state: str) -> ClaimDocument:
+    """Mark a checklist item received (an original on paper), missing or not needed."""
+    claim = Claim.objects.select_related("policy__holder").get(pk=claim.pk)
+    _checklist_item(claim, item)
+    if state not in DocumentState.values:
+        raise ValidationError({"state": _("Choose received, missing or not needed.")})
+    return _document_set(claim, item=item, state=state, by=by)
+
+
+def claim_documents_missing(claim: Claim) -> list[str]:
+    """The checklist items neither received nor marked not needed, in checklist order."""
+    done = set(
+        ClaimDocument.objects.filter(claim=claim)
+        .exclude(state=DocumentState.MISSING)
+        .values_list("item", flat=True)
+    )
+    return [item for item in checklist_for(claim.kind, claim.injured) if item not in done]
+
+
+def client_channel(client: Client) -> tuple[str, str] | None:
+    """How a message reaches the client: e-mail, else WhatsApp, else SMS; None without any."""
+    if client.email:
+        return "email", client.email
+    if client.whatsapp:
+        return "whatsapp", client.whatsapp.as_e164
+    if client.phone:
+        return "sms", client.phone.as_e164
+    return None
+
+
+@transaction.atomic
+def claim_documents_request(*, claim: Claim, by):
+    """Send the client the list of the claim's missing documents through the outbox, in the
+    client's language (e-mail, else WhatsApp, else SMS), and record it on the timeline."""
+    claim = Claim.objects.select_related("policy__holder", "policy__insurer").get(pk=claim.pk)
+    client = claim.policy.holder
+    missing = claim_documents_missing(claim)
+    if not missing:
+        raise ValidationError(_("No document is missing: there is nothing to ask for."))
+    route = client_channel(client)
+    if route is None:
+        raise ValidationError(
+            _("The client has no e-mail, WhatsApp or phone: the request cannot be sent.")
+        )
+    channel, to = route
+    language = client.language
+    message = notification_send(
+        channel=channel, to=to, template="claim_documents",
+        context={
+            "name": client.display_name, "claim": claim.reference, "policy": str(claim.policy),
+            "kind": _in_language(ClaimKind(claim.kind).label, language),
+            "items": [_in_language(DocumentItem(item).label, language) for item in missing],
+            "agent": str(by), "agent_phone": str(getattr(by, "phone", "") or ""),
+            "agent_email": by.email or "",
+        },
+        language=language, created_by=by,
+    )  # fmt: skip
+    interaction_log(
+        client=client, by=by, channel=channel, message=timeline.DOCUMENTS_REQUESTED,
+        params={"claim": claim.reference, "items": missing},
+    )  # fmt: skip
+    return message

@@ -6,11 +6,13 @@ from clients import timeline
 from workqueue import kinds
 
 from .kind import CLAIM_KIND
-from .models import ClaimKind, ClaimStatus
+from .models import ClaimKind, ClaimStatus, DocumentItem, DocumentState
 
 REPORTED = "claims.reported"
 STATUS = "claims.status"
 RESULT = "claims.result"
+DOCUMENT = "claims.document"
+DOCUMENTS_REQUESTED = "claims.documents_requested"
 
 
 def _kind_label(params: dict) -> dict:
@@ -25,9 +27,26 @@ def _result_label(params: dict) -> dict:
     return {"result": kinds.result_label(params["result"], kind=CLAIM_KIND)}
 
 
+def _document_labels(params: dict) -> dict:
+    return {
+        "item": DocumentItem(params["item"]).label,
+        "state": DocumentState(params["state"]).label.lower(),
+    }
+
+
+def _requested_labels(params: dict) -> dict:
+    return {"items": ", ".join(str(DocumentItem(item).label) for item in params["items"])}
+
+
 def register_messages() -> None:
     timeline.register(REPORTED, _("Claim %(claim)s reported on %(policy)s: %(kind)s."), _kind_label)
     timeline.register(STATUS, _("Claim %(claim)s: %(status)s."), _status_label)
     timeline.register(
         RESULT, _("First-contact call on claim %(claim)s: %(result)s."), _result_label
+    )
+    timeline.register(DOCUMENT, _("Claim %(claim)s: %(item)s %(state)s."), _document_labels)
+    timeline.register(
+        DOCUMENTS_REQUESTED,
+        _("Claim %(claim)s: missing documents asked of the client: %(items)s."),
+        _requested_labels,
     )

@@ -12,4 +12,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.claim_edit, name="edit"),
     path("<int:pk>/status/", views.claim_status, name="status"),
     path("<int:pk>/contact/", views.claim_contact, name="contact"),
+    path("<int:pk>/documents/upload/", views.document_upload, name="document_upload"),
+    path("<int:pk>/documents/mark/", views.document_mark, name="document_mark"),
+    path("<int:pk>/documents/request/", views.documents_request, name="documents_request"),
 ]

@@ -7,18 +7,28 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brokerage.core.filters import ignored_message
-from brokerage.core.forms import apply_service_errors, form_errors_text
+from brokerage.core.forms import apply_service_errors, form_errors_text, run_posted_form
 
 from . import services
-from .forms import ClaimFilterSet, ClaimReportForm, ClaimUpdateForm, PolicySearchForm, StatusForm
-from .models import MAIN_PATH, ClaimKind, ClaimStatus
+from .forms import (
+    ClaimFilterSet,
+    ClaimReportForm,
+    ClaimUpdateForm,
+    DocumentMarkForm,
+    DocumentUploadForm,
+    PolicySearchForm,
+    StatusForm,
+)
+from .models import MAIN_PATH, ClaimKind, ClaimStatus, DocumentState
 from .selectors import (
+    claim_checklist,
     claim_for_user,
     claim_history,
     claim_list,
@@ -111,12 +121,16 @@ def _detail(request, claim, *, status_form=None, status=200):
     # that this claim reached (approved, in repair, settled, closed or withdrawn…).
     shown = list(MAIN_PATH) + [s for s in reached if s not in MAIN_PATH]
     path = [{"status": s, "label": ClaimStatus(s).label, "change": reached.get(s)} for s in shown]
+    checklist = claim_checklist(claim=claim)
+    missing = sum(1 for entry in checklist if entry["state"] == DocumentState.MISSING)
     return render(
         request, "claims/claim_detail.html",
         {
             "claim": claim, "changes": changes, "path": path,
             "status_form": status_form or StatusForm(claim=claim),
             "history": claim_history(claim=claim), "now": timezone.now(),
+            "checklist": checklist, "documents_missing": missing,
+            "document_states": DocumentState.choices,
         },
         status=status,
     )  # fmt: skip
@@ -182,3 +196,54 @@ def claim_edit(request, pk):
             messages.success(request, _("Claim %(claim)s saved.") % {"claim": claim.reference})
             return redirect("claims:detail", pk=claim.pk)
     return render(request, "claims/claim_form.html", {"form": form, "claim": claim})
+
+
+def _to_documents(claim):
+    return redirect(f"{reverse('claims:detail', args=[claim.pk])}#documents")
+
+
+@require_POST
+@login_required
+def document_upload(request, pk):
+    """A checklist item received as a file (its content checked as for client documents)."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request, DocumentUploadForm(request.POST, request.FILES),
+        lambda data: services.claim_document_upload(
+            claim=claim, by=request.user, item=data["item"], upload=data["file"]
+        ),
+        done=_("Document received."), failed=_("The document was not kept: %(errors)s"),
+    )  # fmt: skip
+    return _to_documents(claim)
+
+
+@require_POST
+@login_required
+def document_mark(request, pk):
+    """A checklist item marked received (on paper), missing or not needed."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request, DocumentMarkForm(request.POST),
+        lambda data: services.claim_document_mark(
+            claim=claim, by=request.user, item=data["item"], state=data["state"]
+        ),
+        done=_("Checklist updated."), failed=_("The checklist was not changed: %(errors)s"),
+    )  # fmt: skip
+    return _to_documents(claim)
+
+
+@require_POST
+@login_required
+def documents_request(request, pk):
+    """Send the client the list of the missing documents."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    try:
+        services.claim_documents_request(claim=claim, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The list of missing documents was sent to the client."))
+    return _to_documents(claim)
