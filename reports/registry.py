@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from .analytic import analytic
+from .claims import ClaimFilters, claims_tables
 from .collections import collections_tables
 from .filters import ReportFilters
 from .lost import lost_tables
@@ -31,6 +32,8 @@ class Report:
     # What the date range filters (None: the view is as of today and takes no range).
     range_label: Promise | None = None
     description: Promise = ""
+    # The filters the view reads (a view may read more than every view's: claims, the type).
+    filters_class: type = ReportFilters
 
     @property
     def grouping_values(self) -> tuple[str, ...]:
@@ -38,7 +41,7 @@ class Report:
 
     def filters(self, params, *, user) -> ReportFilters:
         """The view's filters read from ``params`` (its own groupings)."""
-        return ReportFilters.from_query(params, user=user, groupings=self.grouping_values)
+        return self.filters_class.from_query(params, user=user, groupings=self.grouping_values)
 
     def tables(self, *, user, filters: ReportFilters, today: date) -> list:
         with analytic():
@@ -123,6 +126,26 @@ REPORTS = (
             "is still owed, by days overdue; promises to pay kept and broken; the policies at "
             "risk of cancellation for non-payment."
         ),
+    ),
+    Report(
+        "claims",
+        gettext_lazy("Claims"),
+        claims_tables,
+        groupings=(
+            ("insurer", gettext_lazy("Insurer")),
+            ("line", gettext_lazy("Line of business")),
+            ("kind", gettext_lazy("Claim type")),
+            ("agent", gettext_lazy("Agent")),
+            ("team", gettext_lazy("Team")),
+        ),
+        range_label=gettext_lazy("Claims reported from"),
+        description=gettext_lazy(
+            "Of the claims reported in the period, how many were contacted within 10 minutes, "
+            "the median time to first contact and the escalations; the claims still open by "
+            "status and age; the claims settled, the median time from report to settlement and "
+            "the amounts claimed against settled."
+        ),
+        filters_class=ClaimFilters,
     ),
 )
 BY_SLUG = {r.slug: r for r in REPORTS}

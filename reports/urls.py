@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import collections_views, views
+from . import claims_views, collections_views, views
 
 app_name = "reports"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("prints/<int:pk>/download/", views.print_download_view, name="print_download"),
     path("mine/", views.my_figures_view, name="mine"),
     path("collections/list/", collections_views.collections_list_view, name="collections_list"),
+    path("claims/list/", claims_views.claims_list_view, name="claims_list"),
     path("<slug:slug>/", views.report_view, name="report"),
 ]

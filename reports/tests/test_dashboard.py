@@ -20,7 +20,7 @@ from reports.models import DashboardPrint, PrintStatus
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-VIEWS = ("renewals", "premium", "pipeline", "lost", "agents", "collections")
+VIEWS = ("renewals", "premium", "pipeline", "lost", "agents", "collections", "claims")
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_the_whole_dashboard_prints_as_one_pdf(client, world, django_capture_on_
         response = client.post("/reports/prints/", {"start": "2026-01-01", "end": "2026-12-31"})
     printed = DashboardPrint.objects.get()
     assert response["Location"] == f"/reports/prints/{printed.pk}/"
-    assert printed.status == PrintStatus.DONE and printed.views_done == printed.views_total == 6
+    assert printed.status == PrintStatus.DONE and printed.views_done == printed.views_total == 7
     assert 'data-testid="print-done"' in client.get(response["Location"]).content.decode()
     download = client.get(f"/reports/prints/{printed.pk}/download/")
     assert download["Content-Type"] == "application/pdf"

@@ -1,0 +1,546 @@
+"""Claims (issue 16): of the claims reported in the period, how many were contacted within
+10 minutes and the median time to that first contact, how many were escalated; the claims
+still open today by status and by age; and the claims settled in the period, the median time
+from report to settlement and the amounts claimed against settled.
+
+Every figure is aggregated in SQL (medians with PostgreSQL's ``percentile_cont``): one query
+per table and one for the names of the groups, whatever the book's size. Money is summed in
+the report's one currency (the claim's own), never across currencies; the counts and times
+count every claim.
+
+``claims_tables`` is the dashboard's builder; ``drill_down`` the lists behind each figure
+(reports.claims_views shows them)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Aggregate, Count, DurationField, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from brokerage.core.filters import read_form, shown
+from claims.models import FINISHED, Claim, ClaimKind, ClaimStatus, ClaimStatusChange
+from clients.models import Client
+from policies.models import Policy
+
+from .filters import ReportFilters
+from .selectors import ZERO, group_labels
+from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
+
+# Each grouping's field on the claim (agent and team: the agent given the claim's 10-minute
+# contact); the names of agents, teams and insurers are read apart, once (group_labels).
+GROUP_FIELDS = {
+    "insurer": "policy__insurer_id", "line": "policy__line", "kind": "kind",
+    "agent": "agent_id", "team": "agent__team_id",
+}  # fmt: skip
+DEFAULT_GROUPING = "insurer"
+GROUP_HEADERS = {
+    "insurer": gettext_lazy("Insurer"), "line": gettext_lazy("Line of business"),
+    "kind": gettext_lazy("Claim type"), "agent": gettext_lazy("Agent"),
+    "team": gettext_lazy("Team"),
+}  # fmt: skip
+# The statuses a claim is still being worked in (closed and withdrawn claims are finished).
+OPEN_STATUSES = tuple(s for s in ClaimStatus.values if s not in FINISHED)
+TO_CONTACT = F("first_contact_at") - F("reported_at")
+TO_SETTLE = F("at") - F("claim__reported_at")
+
+
+class Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5)``: the median of an interval (or a number)."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, output_field=DurationField(), **extra)
+
+
+@dataclass(frozen=True)
+class Age:
+    key: str
+    label: object
+    # Days since the report: from ``first`` to ``last`` (None: no bound).
+    first: int
+    last: int | None
+
+    def q(self, today: date, prefix: str = "") -> Q:
+        """The claims reported that many days before ``today`` (on the report's column)."""
+        q = Q(**{f"{prefix}reported_at__lt": _day_start(today - timedelta(days=self.first - 1))})
+        if self.last is not None:
+            q &= Q(**{f"{prefix}reported_at__gte": _day_start(today - timedelta(days=self.last))})
+        return q
+
+
+AGES = (
+    Age("a0_7", gettext_lazy("0–7 days"), 0, 7),
+    Age("a8_30", gettext_lazy("8–30 days"), 8, 30),
+    Age("a31_90", gettext_lazy("31–90 days"), 31, 90),
+    Age("a91", gettext_lazy("Over 90 days"), 91, None),
+)
+AGES_BY_KEY = {a.key: a for a in AGES}
+
+REPORTED_FIGURES = ("reported", "in_time", "late", "waiting", "escalated")
+SETTLED_FIGURES = ("settled", "claimed", "paid")
+
+
+@dataclass
+class ClaimFilters(ReportFilters):
+    """Every report's filters and the claim type (``kind``), which only this view reads."""
+
+    kind: str = ""
+
+    @classmethod
+    def from_query(cls, params, **kwargs) -> "ClaimFilters":
+        filters = super().from_query(params, **kwargs)
+        values, ignored = read_form(KindForm(params))
+        filters.kind = values.get("kind", "")
+        if ignored:
+            filters.problems.append(
+                _("Unknown claim type: %(value)s; ignored.") % {"value": shown(params["kind"])}
+            )
+        return filters
+
+    @property
+    def kind_choices(self):
+        """The claim types the page's filter offers."""
+        return ClaimKind.choices
+
+    def as_query(self, **changes) -> dict:
+        values = {"kind": self.kind, **changes}
+        query = super().as_query(**{k: v for k, v in changes.items() if k != "kind"})
+        if values["kind"]:
+            query["kind"] = values["kind"]
+        else:
+            query.pop("kind", None)
+        return query
+
+
+class KindForm(forms.Form):
+    kind = forms.ChoiceField(choices=ClaimKind.choices, required=False)
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _grouping(filters: ReportFilters) -> str:
+    return filters.by if filters.by in GROUP_FIELDS else DEFAULT_GROUPING
+
+
+class _Scope:
+    """The user's claims as the figures read them: the clients they may see worked out once
+    (none for those who see every policy), narrowed by the report's filters."""
+
+    def __init__(self, user, filters: ReportFilters):
+        self.filters = filters
+        self.clients = (
+            None if Policy.objects.sees_all(user) else Client.objects.visible_to(user).values("pk")
+        )
+
+    def narrow(self, qs, prefix: str = ""):
+        if self.clients is not None:
+            qs = qs.filter(**{f"{prefix}policy__holder__in": self.clients})
+        f = self.filters
+        for name, value in (("agent__team", f.team), ("agent", f.agent),
+                            ("policy__insurer", f.insurer), ("policy__line", f.line),
+                            ("kind", getattr(f, "kind", ""))):  # fmt: skip
+            if value:
+                qs = qs.filter(**{f"{prefix}{name}": value})
+        return qs
+
+    def claims(self):
+        return self.narrow(Claim.objects.all())
+
+    def reported(self):
+        f = self.filters
+        return self.claims().filter(
+            reported_at__gte=_day_start(f.start), reported_at__lt=_day_start(f.end + timedelta(1))
+        )
+
+    def open(self):
+        """Claims still being worked today, reported by the period's end."""
+        return self.claims().filter(
+            status__in=OPEN_STATUSES, reported_at__lt=_day_start(self.filters.end + timedelta(1))
+        )
+
+    def settlements(self):
+        """The settlements (a claim's move to Settled) made in the period."""
+        f = self.filters
+        qs = ClaimStatusChange.objects.filter(
+            status=ClaimStatus.SETTLED, at__gte=_day_start(f.start),
+            at__lt=_day_start(f.end + timedelta(1)),
+        )  # fmt: skip
+        return self.narrow(qs, "claim__")
+
+
+IN_TIME = Q(first_contact_at__isnull=False, first_contact_at__lte=F("contact_due_at"))
+LATE = Q(first_contact_at__gt=F("contact_due_at"))
+WAITING = Q(first_contact_at__isnull=True)
+ESCALATED = Q(escalated_at__isnull=False)
+
+
+def claim_figures(*, user, filters: ReportFilters, today: date | None = None) -> dict:
+    """Four aggregates grouped on the report's grouping, and the groups' names:
+
+    ``reported``: claims reported in the period, contacted within 10 minutes (``in_time``),
+    contacted later (``late``), not contacted yet (``waiting``), escalated, the median time to
+    first contact and the amount claimed (report's currency);
+    ``status``: claims open today by status; ``ages``: the same by days since the report;
+    ``settled``: claims settled in the period, the median time from report to settlement, the
+    amounts claimed and settled on them (report's currency).
+    Each is a dict group key -> figures; ``labels`` names the keys."""
+    today = today or timezone.localdate()
+    by = _grouping(filters)
+    key = GROUP_FIELDS[by]
+    scope = _Scope(user, filters)
+    in_currency = Q(currency=filters.currency)
+    reported = (
+        scope.reported()
+        .values(key)
+        .annotate(
+            reported=Count("pk"), in_time=Count("pk", filter=IN_TIME),
+            late=Count("pk", filter=LATE), waiting=Count("pk", filter=WAITING),
+            escalated=Count("pk", filter=ESCALATED),
+            median_contact=Median(TO_CONTACT, filter=~WAITING),
+            claimed=Coalesce(Sum("amount_claimed", filter=in_currency), ZERO),
+        )
+        .order_by()
+    )  # fmt: skip
+    status = (
+        scope.open()
+        .values(key)
+        .annotate(
+            open=Count("pk"),
+            **{s: Count("pk", filter=Q(status=s)) for s in OPEN_STATUSES},
+            **{a.key: Count("pk", filter=a.q(today)) for a in AGES},
+        )
+        .order_by()
+    )
+    claim_currency = Q(claim__currency=filters.currency)
+    settled = (
+        scope.settlements()
+        .values(f"claim__{key}")
+        .annotate(
+            settled=Count("claim_id", distinct=True),
+            median_cycle=Median(TO_SETTLE),
+            claimed=Coalesce(Sum("claim__amount_claimed", filter=claim_currency), ZERO),
+            paid=Coalesce(Sum("claim__amount_settled", filter=claim_currency), ZERO),
+        )
+        .order_by()
+    )
+
+    def keyed(rows, field):
+        return {row.pop(field): row for row in rows}
+
+    figures = {
+        "reported": keyed(list(reported), key),
+        "status": keyed(list(status), key),
+        "settled": keyed(list(settled), f"claim__{key}"),
+    }
+    keys = set().union(*(set(part) for part in figures.values()))
+    if by == "kind":
+        labels = {k: str(ClaimKind(k).label) for k in keys if k in ClaimKind.values}
+    else:
+        labels = group_labels(by, keys)
+    figures.update(labels=labels, by=by, today=today)
+    # The medians of the whole: not a sum of the groups' medians (one query each).
+    figures["overall"] = {
+        "median_contact": scope.reported().aggregate(m=Median(TO_CONTACT, filter=~WAITING))["m"],
+        "median_cycle": scope.settlements().aggregate(m=Median(TO_SETTLE))["m"],
+    }
+    return figures
+
+
+def claims_tables(*, user, filters: ReportFilters, today: date | None = None) -> list:
+    """The claim figures (claim_figures) as the dashboard's tables (claims_layout)."""
+    return claims_layout(claim_figures(user=user, filters=filters, today=today), filters=filters)
+
+
+# --- Layout --------------------------------------------------------------------------------
+
+
+def _minutes(value: timedelta | None) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.total_seconds()) / 60).quantize(Decimal("0.1"))
+
+
+def _days(value: timedelta | None) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.total_seconds()) / 86400).quantize(Decimal("0.1"))
+
+
+def _label(by: str, key, labels: dict) -> str:
+    if key is None:
+        return {"agent": _("No agent"), "team": _("No team")}.get(by, "—")
+    return labels.get(key) or "—"
+
+
+def _rows(part: dict, by: str, labels: dict) -> list:
+    return sorted(
+        ((k, _label(by, k, labels), v) for k, v in part.items()),
+        key=lambda r: (r[0] is None, str(r[1]).casefold()),
+    )
+
+
+def _total(part: dict, names) -> dict:
+    return {n: sum((v[n] for v in part.values()), 0) for n in names}
+
+
+def drill_url(filters: ReportFilters, *, by: str, key=None, whole=False, **what) -> str:
+    """The list behind a figure: the report's filters, the row's group (``whole``: the
+    totals' row) and what to list (``show`` and its details)."""
+    query = {**filters.as_query(by=""), **what}
+    if not whole:
+        query[by] = key
+    query = {k: v for k, v in query.items() if v not in ("", None)}
+    return f"{reverse('reports:claims_list')}?{urlencode(query)}"
+
+
+def _links(filters, by, key, whole, names: dict) -> dict:
+    if not whole and key is None:
+        return {}
+    return {col: drill_url(filters, by=by, key=key, whole=whole, **what)
+            for col, what in names.items()}  # fmt: skip
+
+
+def claims_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
+    return [
+        _reported_table(figures, filters),
+        _status_table(figures, filters),
+        _age_table(figures, filters),
+        _settled_table(figures, filters),
+    ]
+
+
+def _reported_values(d: dict) -> dict:
+    return {
+        **{n: d[n] for n in REPORTED_FIGURES},
+        "in_time_rate": pct(d["in_time"], d["reported"]),
+        "median_contact": _minutes(d.get("median_contact")),
+        "claimed": d["claimed"],
+    }
+
+
+def _reported_table(figures: dict, filters: ReportFilters) -> Table:
+    by, labels, part = figures["by"], figures["labels"], figures["reported"]
+    c = filters.currency
+    columns = [
+        Column("reported", _("Reported"), INT, _("claims reported in the period")),
+        Column("in_time", _("Contacted in 10 min"), INT,
+               _("first contact by the time it was due")),
+        Column("in_time_rate", _("Share in 10 min"), PCT,
+               _("contacted in 10 min ÷ reported"), chart=True),
+        Column("late", _("Contacted late"), INT, _("first contact after it was due")),
+        Column("waiting", _("Not contacted"), INT, _("no first contact yet")),
+        Column("median_contact", _("Median to contact (min)"), NUMBER,
+               _("median minutes from report to first contact")),
+        Column("escalated", _("Escalated"), INT, _("not contacted in time: escalated")),
+        Column("claimed", _("Claimed (%(c)s)") % {"c": c}, MONEY,
+               _("amount claimed on the claims in %(c)s") % {"c": c}),
+    ]  # fmt: skip
+    drill = {"reported": {"show": "reported"}, "in_time": {"show": "in_time"},
+             "late": {"show": "late"}, "waiting": {"show": "waiting"},
+             "median_contact": {"show": "contacted"},
+             "escalated": {"show": "escalated"}}  # fmt: skip
+    rows = [
+        Row(label=label, values=_reported_values(d), key=k,
+            links=_links(filters, by, k, False, drill))
+        for k, label, d in _rows(part, by, labels)
+    ]  # fmt: skip
+    total = {**_total(part, (*REPORTED_FIGURES, "claimed")),
+             "median_contact": figures["overall"]["median_contact"]}  # fmt: skip
+    totals = Row(label=_("Total"), values=_reported_values(total),
+                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    return Table(
+        slug="claims-contact", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
+        columns=columns, rows=rows, totals=totals, chart="bar",
+        empty=_("No claim was reported in this period."),
+        subtitle=_("First contact within 10 minutes"),
+        note=_("Claims reported from %(start)s to %(end)s. The client is to hear from us within "
+               "10 minutes of the report; a claim not contacted by then is escalated to the "
+               "agent's manager. The amount claimed counts the claims in %(currency)s only.")
+        % {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "currency": c},
+    )  # fmt: skip
+
+
+def _status_table(figures: dict, filters: ReportFilters) -> Table:
+    by, labels, part = figures["by"], figures["labels"], figures["status"]
+    columns = [
+        *(Column(s, str(ClaimStatus(s).label), INT, chart=True) for s in OPEN_STATUSES),
+        Column("open", _("Open"), INT, _("every status above")),
+    ]  # fmt: skip
+    names = (*OPEN_STATUSES, "open")
+    drill = {s: {"show": "open", "status": s} for s in OPEN_STATUSES}
+    drill["open"] = {"show": "open"}
+    rows = [
+        Row(label=label, values={n: d[n] for n in names}, key=k,
+            links=_links(filters, by, k, False, drill))
+        for k, label, d in _rows(part, by, labels)
+    ]  # fmt: skip
+    totals = Row(label=_("Total"), values=_total(part, names),
+                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    return Table(
+        slug="claims-status", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
+        columns=columns, rows=rows, totals=totals, chart="bar",
+        empty=_("No claim is open."), subtitle=_("Open claims by status"),
+        note=_("Today, the claims reported by %(end)s and not yet closed or withdrawn.")
+        % {"end": filters.end.isoformat()},
+    )  # fmt: skip
+
+
+def _age_table(figures: dict, filters: ReportFilters) -> Table:
+    by, labels, part = figures["by"], figures["labels"], figures["status"]
+    columns = [
+        *(Column(a.key, str(a.label), INT, _("since the report"), chart=True) for a in AGES),
+        Column("open", _("Open"), INT),
+    ]  # fmt: skip
+    names = (*(a.key for a in AGES), "open")
+    drill = {a.key: {"show": "open", "age": a.key} for a in AGES}
+    drill["open"] = {"show": "open"}
+    rows = [
+        Row(label=label, values={n: d[n] for n in names}, key=k,
+            links=_links(filters, by, k, False, drill))
+        for k, label, d in _rows(part, by, labels)
+    ]  # fmt: skip
+    totals = Row(label=_("Total"), values=_total(part, names),
+                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    return Table(
+        slug="claims-age", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
+        columns=columns, rows=rows, totals=totals, chart="bar",
+        empty=_("No claim is open."), subtitle=_("Open claims by age"),
+        note=_("Days from the report to %(today)s; a claim reported today is 0 days old.")
+        % {"today": figures["today"].isoformat()},
+    )  # fmt: skip
+
+
+def _settled_values(d: dict) -> dict:
+    return {
+        "settled": d["settled"], "median_cycle": _days(d.get("median_cycle")),
+        "claimed": d["claimed"], "paid": d["paid"], "paid_rate": pct(d["paid"], d["claimed"]),
+    }  # fmt: skip
+
+
+def _settled_table(figures: dict, filters: ReportFilters) -> Table:
+    by, labels, part = figures["by"], figures["labels"], figures["settled"]
+    c = filters.currency
+    columns = [
+        Column("settled", _("Settled"), INT, _("claims settled in the period")),
+        Column("median_cycle", _("Median report to settlement (days)"), NUMBER,
+               _("median days from report to settlement"), chart=True),
+        Column("claimed", _("Claimed (%(c)s)") % {"c": c}, MONEY),
+        Column("paid", _("Settled (%(c)s)") % {"c": c}, MONEY),
+        Column("paid_rate", _("Settled ÷ claimed"), PCT, _("in %(c)s") % {"c": c}),
+    ]  # fmt: skip
+    drill = {"settled": {"show": "settled"}, "median_cycle": {"show": "settled"}}
+    rows = [
+        Row(label=label, values=_settled_values(d), key=k,
+            links=_links(filters, by, k, False, drill))
+        for k, label, d in _rows(part, by, labels)
+    ]  # fmt: skip
+    total = {**_total(part, SETTLED_FIGURES), "median_cycle": figures["overall"]["median_cycle"]}
+    totals = Row(label=_("Total"), values=_settled_values(total),
+                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    return Table(
+        slug="claims-settled", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
+        columns=columns, rows=rows, totals=totals, chart="bar",
+        empty=_("No claim was settled in this period."),
+        subtitle=_("Settlements: time and amounts"),
+        note=_("Claims settled from %(start)s to %(end)s, whenever reported; the median counts "
+               "days from the report to the settlement. Amounts count the claims in "
+               "%(currency)s only: currencies are never added together.")
+        % {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "currency": c},
+    )  # fmt: skip
+
+
+# --- The lists behind the figures ----------------------------------------------------------
+
+SHOW_CHOICES = (
+    ("reported", gettext_lazy("Claims reported")),
+    ("in_time", gettext_lazy("Claims contacted within 10 minutes")),
+    ("late", gettext_lazy("Claims contacted late")),
+    ("waiting", gettext_lazy("Claims not contacted yet")),
+    ("contacted", gettext_lazy("Claims contacted")),
+    ("escalated", gettext_lazy("Claims escalated")),
+    ("open", gettext_lazy("Open claims")),
+    ("settled", gettext_lazy("Claims settled")),
+)
+REPORTED_LISTS = {
+    "reported": Q(), "in_time": IN_TIME, "late": LATE, "waiting": WAITING,
+    "contacted": ~WAITING, "escalated": ESCALATED,
+}  # fmt: skip
+
+
+class DrillForm(forms.Form):
+    """What a drill-down lists, beside the report's filters."""
+
+    show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
+    status = forms.ChoiceField(
+        choices=[(s, ClaimStatus(s).label) for s in OPEN_STATUSES], required=False
+    )
+    age = forms.ChoiceField(choices=[(a.key, a.label) for a in AGES], required=False)
+
+
+@dataclass
+class Drill:
+    show: str = "reported"
+    status: str = ""
+    age: str = ""
+    problems: tuple = ()
+
+    @classmethod
+    def from_query(cls, params) -> "Drill":
+        values, ignored = read_form(DrillForm(params))
+        problems = ()
+        if ignored:
+            problems = (
+                _("Some filters were not understood and were ignored: %(names)s.")
+                % {"names": ", ".join(ignored)},
+            )
+        return cls(show=values.get("show", "reported"), status=values.get("status", ""),
+                   age=values.get("age", ""), problems=problems)  # fmt: skip
+
+    def title(self) -> str:
+        title = str(dict(SHOW_CHOICES)[self.show])
+        details = []
+        if self.show == "open" and self.status:
+            details.append(str(ClaimStatus(self.status).label))
+        if self.show == "open" and self.age:
+            details.append(str(AGES_BY_KEY[self.age].label))
+        if not details:
+            return title
+        return _("%(list)s: %(detail)s") % {"list": title, "detail": ", ".join(details)}
+
+    def as_query(self) -> dict:
+        values = {"show": self.show, "status": self.status, "age": self.age}
+        return {k: v for k, v in values.items() if v}
+
+
+def drill_down(*, user, filters: ReportFilters, drill: Drill, today: date | None = None):
+    """The claims behind a figure of the claims view, as the user may see them, narrowed by
+    the report's filters (the claim type among them) and the figure's own condition; oldest
+    first."""
+    today = today or timezone.localdate()
+    scope = _Scope(user, filters)
+    if drill.show in REPORTED_LISTS:
+        qs = scope.reported().filter(REPORTED_LISTS[drill.show])
+    elif drill.show == "open":
+        qs = scope.open()
+        if drill.status:
+            qs = qs.filter(status=drill.status)
+        if drill.age:
+            qs = qs.filter(AGES_BY_KEY[drill.age].q(today))
+    else:
+        qs = scope.claims().filter(pk__in=scope.settlements().values("claim_id"))
+    return qs.select_related("policy__holder", "policy__insurer", "agent").order_by(
+        "reported_at", "pk"
+    )
