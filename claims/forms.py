@@ -169,3 +169,21 @@ class DocumentUploadForm(forms.Form):
 class DocumentMarkForm(forms.Form):
     item = forms.ChoiceField(label=_("Document"), choices=DocumentItem.choices)
     state = forms.ChoiceField(label=_("State"), choices=DocumentState.choices)
+
+
+class ReferralForm(forms.Form):
+    to = forms.ModelChoiceField(label=_("Refer to (legal/medical)"), queryset=None)
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .services import referral_candidates
+
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = referral_candidates()
+
+
+class DisputeForm(forms.Form):
+    note = forms.CharField(
+        label=_("What the dispute is about"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip

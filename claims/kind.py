@@ -6,6 +6,8 @@ of these words.
   contact made") beside the failed attempts and the call-back every kind shares. It goes on the
   responsible agent's call list, urgent, or to the maintainers' queue (the on-duty list) when
   no active agent can take it.
+- ``claim_dispute``: a dispute on a claim that its agent could not resolve, escalated to the
+  manager: in the maintainers' queue (the manager is also told by e-mail); closed with a note.
 - ``claim_escalation``: a claim whose client was not contacted within 10 minutes, in the
   maintainers' queue. It has no call-list results: the maintainers contact the client (the
   claim page records it, which closes the item) or close it with a note.
@@ -28,6 +30,7 @@ from .models import Claim
 
 CLAIM_KIND = "claim_contact"
 ESCALATION_KIND = "claim_escalation"
+DISPUTE_KIND = "claim_dispute"
 # Above every other kind's priority (renewals and collections use at most 100): a reported
 # claim is the first item of the call list.
 CLAIM_PRIORITY = 1000
@@ -169,6 +172,18 @@ def register_kinds() -> None:
             name=ESCALATION_KIND,
             label=_("Claims not contacted within 10 minutes"),
             order=1,
+            visible_to=claim_visible_to,
+            context=claim_context,
+            card_template="claims/_maintainer_item.html",
+            maintainer_template="claims/_maintainer_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )
+    kinds.register(
+        kinds.WorkKind(
+            name=DISPUTE_KIND,
+            label=_("Claims: disputes escalated to the manager"),
+            order=2,
             visible_to=claim_visible_to,
             context=claim_context,
             card_template="claims/_maintainer_item.html",

@@ -136,9 +136,28 @@ class Claim(models.Model):
         null=True, blank=True, related_name="+",
     )  # fmt: skip
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # An injury claim is referred to the person who handles its legal and medical side: a
+    # maintainer, manager or administrator chosen on the claim's page (told by e-mail).
+    referred_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("referred to (legal/medical)"),
+        on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    referred_at = models.DateTimeField(_("referred at"), null=True, blank=True)
+    referral_note = models.CharField(_("referral note"), max_length=255, blank=True)
+    # A dispute the agent could not resolve: escalated to the manager (an item in the
+    # maintainers' queue and an e-mail to the agent's team manager).
+    dispute_escalated_at = models.DateTimeField(_("dispute escalated at"), null=True, blank=True)
+    dispute_note = models.CharField(_("dispute"), max_length=500, blank=True)
 
     history = HistoricalRecords(
-        no_db_index=["policy", "agent", "reported_by", "settled_by", "first_contact_by"]
+        no_db_index=[
+            "policy",
+            "agent",
+            "reported_by",
+            "settled_by",
+            "first_contact_by",
+            "referred_to",
+        ]
     )
     objects = ClaimQuerySet.as_manager()
 
@@ -192,6 +211,10 @@ class Claim(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in FINISHED
+
+    @property
+    def is_injury(self) -> bool:
+        return self.kind == ClaimKind.INJURY or self.injured
 
 
 class ClaimStatusChange(models.Model):

@@ -33,7 +33,7 @@ from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close
 
 from . import timeline
-from .kind import CLAIM_KIND, CLAIM_PRIORITY, CONTACTED, ESCALATION_KIND
+from .kind import CLAIM_KIND, CLAIM_PRIORITY, CONTACTED, DISPUTE_KIND, ESCALATION_KIND
 from .models import (
     CONTACT_WITHIN,
     FINISHED,
@@ -503,3 +503,104 @@ def claim_documents_request(*, claim: Claim, by):
         params={"claim": claim.reference, "items": missing},
     )  # fmt: skip
     return message
+
+
+# --- injury referral and disputes -----------------------------------------------------------
+
+
+def referral_candidates():
+    """Who an injury claim may be referred to for its legal and medical side: the active
+    maintainers, managers and administrators (the brokerage names its legal/medical person by
+    giving them one of these roles)."""
+    from brokerage.accounts.roles import Role
+
+    return (
+        get_user_model()
+        .objects.filter(
+            groups__name__in=[Role.MAINTAINER, Role.MANAGER, Role.ADMIN],
+            is_active=True,
+            deactivated_at__isnull=True,
+        )  # fmt: skip
+        .distinct()
+        .order_by("first_name", "last_name", "pk")
+    )
+
+
+def _claim_context(claim: Claim, language: str) -> dict:
+    policy = claim.policy
+    agent = claim.agent or policy.agent or policy.holder.owner
+    return {
+        "claim": claim.reference, "client": policy.holder.display_name, "policy": str(policy),
+        "agent": str(agent) if agent else "",
+        "kind": _in_language(ClaimKind(claim.kind).label, language),
+        "phone": str(policy.holder.phone or claim.reporter_phone or ""),
+    }  # fmt: skip
+
+
+@transaction.atomic
+def claim_refer(*, claim: Claim, by, to, note: str = "") -> Claim:
+    """Refer an injury claim (of kind injury, or with people injured) to the named person who
+    handles its legal and medical side; they are told by e-mail and the timeline records it. A
+    later referral replaces the earlier one."""
+    claim = Claim.objects.select_for_update(of=("self",)).select_related(
+        "policy__holder__owner", "policy__agent", "agent"
+    ).get(pk=claim.pk)  # fmt: skip
+    if not claim.is_injury:
+        raise ValidationError(_("Only a claim with people injured is referred to legal/medical."))
+    if to is None or not referral_candidates().filter(pk=to.pk).exists():
+        raise ValidationError(
+            {"to": _("Choose an active maintainer, manager or administrator.")}
+        )  # fmt: skip
+    claim.referred_to, claim.referred_at = to, timezone.now()
+    claim.referral_note = note.strip()[:255]
+    claim._history_user = by
+    claim.save(update_fields=["referred_to", "referred_at", "referral_note"])
+    if to.email:
+        notification_send(
+            channel="email", to=to.email, template="claim_referred",
+            context={**_claim_context(claim, to.language), "name": str(to), "by": str(by),
+                     "note": claim.referral_note},
+            language=to.language, created_by=by,
+        )  # fmt: skip
+    _log(claim, by=by, message=timeline.REFERRED, to=str(to))
+    return claim
+
+
+@transaction.atomic
+def claim_dispute_escalate(*, claim: Claim, by, note: str) -> Claim:
+    """A dispute the agent could not resolve goes to the manager as the 10-minute escalation
+    does: an item in the maintainers' queue and an e-mail to the agent's team manager
+    (``claim_manager``). Once while its item is open; the note says what is disputed."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say what the dispute is about.")})
+    claim = Claim.objects.select_for_update(of=("self",)).select_related(
+        "policy__holder__owner__team__manager", "policy__insurer",
+        "policy__agent__team__manager", "agent__team__manager",
+    ).get(pk=claim.pk)  # fmt: skip
+    from workqueue.models import ItemStatus, WorkItem
+
+    if WorkItem.objects.filter(
+        kind=DISPUTE_KIND, subject_id=claim.pk, status=ItemStatus.OPEN
+    ).exists():
+        raise ValidationError(_("A dispute on this claim is already with the manager."))
+    now = timezone.now()
+    claim.dispute_escalated_at, claim.dispute_note = now, note[:500]
+    claim._history_user = by
+    claim.save(update_fields=["dispute_escalated_at", "dispute_note"])
+    item_create(
+        kind=DISPUTE_KIND, subject_id=claim.pk,
+        title=_("Claim %(claim)s: dispute for the manager") % {"claim": claim.reference},
+        due_on=timezone.localdate(now), queue=Queue.MAINTAINERS, priority=CLAIM_PRIORITY,
+        reopen=True,
+    )  # fmt: skip
+    manager = claim_manager(claim)
+    if manager is not None and manager.email:
+        notification_send(
+            channel="email", to=manager.email, template="claim_dispute",
+            context={**_claim_context(claim, manager.language), "manager": str(manager),
+                     "by": str(by), "note": claim.dispute_note},
+            language=manager.language, created_by=by,
+        )  # fmt: skip
+    _log(claim, by=by, message=timeline.DISPUTE, note=claim.dispute_note)
+    return claim

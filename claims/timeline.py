@@ -13,6 +13,8 @@ STATUS = "claims.status"
 RESULT = "claims.result"
 DOCUMENT = "claims.document"
 DOCUMENTS_REQUESTED = "claims.documents_requested"
+REFERRED = "claims.referred"
+DISPUTE = "claims.dispute"
 
 
 def _kind_label(params: dict) -> dict:
@@ -50,3 +52,5 @@ def register_messages() -> None:
         _("Claim %(claim)s: missing documents asked of the client: %(items)s."),
         _requested_labels,
     )
+    timeline.register(REFERRED, _("Claim %(claim)s: injury referred to %(to)s (legal/medical)."))
+    timeline.register(DISPUTE, _("Claim %(claim)s: dispute escalated to the manager: %(note)s"))

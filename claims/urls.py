@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/documents/upload/", views.document_upload, name="document_upload"),
     path("<int:pk>/documents/mark/", views.document_mark, name="document_mark"),
     path("<int:pk>/documents/request/", views.documents_request, name="documents_request"),
+    path("<int:pk>/refer/", views.claim_refer, name="refer"),
+    path("<int:pk>/dispute/", views.claim_dispute, name="dispute"),
 ]

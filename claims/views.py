@@ -21,9 +21,11 @@ from .forms import (
     ClaimFilterSet,
     ClaimReportForm,
     ClaimUpdateForm,
+    DisputeForm,
     DocumentMarkForm,
     DocumentUploadForm,
     PolicySearchForm,
+    ReferralForm,
     StatusForm,
 )
 from .models import MAIN_PATH, ClaimKind, ClaimStatus, DocumentState
@@ -131,6 +133,8 @@ def _detail(request, claim, *, status_form=None, status=200):
             "history": claim_history(claim=claim), "now": timezone.now(),
             "checklist": checklist, "documents_missing": missing,
             "document_states": DocumentState.choices,
+            "referral_form": ReferralForm() if claim.is_injury and claim.is_open else None,
+            "dispute_form": DisputeForm() if claim.is_open else None,
         },
         status=status,
     )  # fmt: skip
@@ -247,3 +251,37 @@ def documents_request(request, pk):
     else:
         messages.success(request, _("The list of missing documents was sent to the client."))
     return _to_documents(claim)
+
+
+@require_POST
+@login_required
+def claim_refer(request, pk):
+    """Refer an injury claim to the person handling its legal and medical side."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request, ReferralForm(request.POST),
+        lambda data: services.claim_refer(
+            claim=claim, by=request.user, to=data["to"], note=data["note"]
+        ),
+        done=_("Claim referred to legal/medical."),
+        failed=_("The claim was not referred: %(errors)s"),
+    )  # fmt: skip
+    return redirect(f"{reverse('claims:detail', args=[claim.pk])}#flags")
+
+
+@require_POST
+@login_required
+def claim_dispute(request, pk):
+    """A dispute the agent cannot resolve, escalated to the manager."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request, DisputeForm(request.POST),
+        lambda data: services.claim_dispute_escalate(
+            claim=claim, by=request.user, note=data["note"]
+        ),
+        done=_("Dispute escalated to the manager."),
+        failed=_("The dispute was not escalated: %(errors)s"),
+    )  # fmt: skip
+    return redirect(f"{reverse('claims:detail', args=[claim.pk])}#flags")
