@@ -20,19 +20,14 @@ It prints figures and asserts no time.
     .venv/bin/python bench/import_collections.py [--rows 1000 10000] [--before-rows 1000]
 """
 
+import argparse
+import io
+import json
 import os
 import sys
-
-# Not bench/ first on the path: bench/collections.py would shadow the standard library's.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
-import argparse  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault(

@@ -21,21 +21,16 @@ The machine's other load shows in every figure: compare runs made back to back.
     .venv/bin/python bench/import_expiry.py [--rows 100000] [--iex-rows 2000] [--no-iex]
 """
 
+import argparse
+import hashlib
+import io
+import json
 import os
+import subprocess
 import sys
-
-# Not bench/ first on the path: bench/collections.py would shadow the standard library's.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get(

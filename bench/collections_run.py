@@ -12,31 +12,19 @@ and always times a first morning on the seeded book):
   payment items due, and of the collections dashboard (and its list of what is overdue) as the
   administrator and as a manager.
 
-    .venv/bin/python bench/collections.py [--clients 500000] [--runs 9]
+    .venv/bin/python bench/collections_run.py [--clients 500000] [--runs 9]
 
 Another database: `BENCH_DATABASE_URL=postgres://…/name`. The messages the job queues are sent
 by the outbox's task after the job's commit: the rollback leaves them out of these figures.
 Target (issue 15): the payment part of the morning run within 10 s at a million policies.
 """
 
-import os
-import sys
+import argparse
+import time
+from datetime import timedelta
 
-# This file's name is the standard library's ``collections``, which is not imported yet when
-# Python runs it: with its folder first on the path, the first ``import collections`` (re,
-# functools, Django...) would find this file. Its folder goes last, after the real one.
-BENCH = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != BENCH]
-import collections  # noqa: E402, F401, I001 - the standard library's, before BENCH is on the path
-
-sys.path.append(BENCH)
-
-import argparse  # noqa: E402
-import time  # noqa: E402
-from datetime import timedelta  # noqa: E402
-
-from client_search import measure as page_measure  # noqa: E402
-from client_search import prepare, setup_django  # noqa: E402
+from client_search import measure as page_measure
+from client_search import prepare, setup_django
 
 
 def main() -> None:
