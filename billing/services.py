@@ -7,7 +7,7 @@ set-based twin of ``instalments_plan`` for imports, the demo and the morning cat
 statement plans every policy that has no instalment, whatever their number.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -199,6 +199,17 @@ INSERT INTO billing_historicalinstalment
     ({{columns}}, history_date, history_type, history_change_reason, history_user_id)
 SELECT {{columns}}, %(now)s, '+', %(reason)s, %(user)s FROM inserted
 """
+
+
+# The morning catch-up reads the policies written in this window: every older one was planned
+# when it was written, after its import, or by an earlier morning.
+CATCH_UP_WINDOW = timedelta(days=7)
+
+
+def instalments_plan_catch_up() -> int:
+    """The morning's catch-up: plan any policy of the last ``CATCH_UP_WINDOW`` still without
+    instalments (a hook or an import task that failed)."""
+    return instalments_plan_missing(created_since=timezone.now() - CATCH_UP_WINDOW)
 
 
 def instalments_plan_missing(

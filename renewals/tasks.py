@@ -2,7 +2,7 @@ from celery import shared_task
 from django.db import transaction
 
 from billing.jobs import collections_morning_job
-from billing.services import instalments_plan_missing
+from billing.services import instalments_plan_catch_up
 from workqueue.tasks import distribution_task
 
 from .jobs import renewals_morning_job, renewals_open_and_queue
@@ -13,7 +13,7 @@ def renewals_morning_task() -> dict:
     """The morning run: renewals, then payments due, then the hand-out of the items nobody
     owns (one beat schedule for both pipelines)."""
     report = renewals_morning_job()
-    planned = instalments_plan_missing()  # catch-up: any policy still without instalments
+    planned = instalments_plan_catch_up()  # any policy of the last days still unplanned
     payments = collections_morning_job(day=report.day)
     transaction.on_commit(distribution_task.delay)
     return {
@@ -38,7 +38,7 @@ def renewals_open_task() -> dict:
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
     out the touches nobody owns (all idempotent)."""
     report = renewals_open_and_queue()
-    planned = instalments_plan_missing()  # the imported policies' instalments, set-based
+    planned = instalments_plan_catch_up()  # the imported policies (written just now)
     transaction.on_commit(distribution_task.delay)
     return {
         "instalments_planned": planned,

@@ -3,7 +3,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.jobs import collections_morning_job
-from billing.services import instalments_plan_missing
+from billing.services import instalments_plan_catch_up
 from renewals.jobs import renewals_morning_job
 from workqueue.distribution import distribution_run
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  work items created: {report.total_items}")
         self.stdout.write(f"  renewal reminders queued for clients: {report.messages_queued}")
         self.stdout.write(f"  lapsed cases sent to the maintainers: {report.cases_handed_over}")
-        self.stdout.write(f"  policies' instalments planned: {instalments_plan_missing()}")
+        self.stdout.write(f"  policies' instalments planned: {instalments_plan_catch_up()}")
         payments = collections_morning_job(day=report.day)
         self.stdout.write(f"  instalments now overdue: {payments.marked_overdue}")
         self.stdout.write(f"  promises to pay broken: {payments.promises_broken}")
