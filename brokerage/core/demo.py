@@ -21,6 +21,7 @@ STEPS = [
     "renewals.demo.seed_renewal_history",
     "billing.demo.seed_instalments",
     "billing.demo.seed_payment_history",
+    "claims.demo.seed_claims",
 ]
 
 

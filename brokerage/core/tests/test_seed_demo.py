@@ -17,6 +17,7 @@ def _seed(**kwargs):
 
 def _wipe():
     from billing.models import Allocation, Payment
+    from claims.models import Claim
     from clients.models import Client
     from policies.models import Insurer, Policy, Vehicle
     from renewals.models import RenewalCase
@@ -28,6 +29,7 @@ def _wipe():
     WorkItem.objects.all().delete()
     PointsAward.objects.all().delete()
     RenewalCase.objects.all().delete()
+    Claim.objects.all().delete()  # protect their policies
     Vehicle.objects.all().delete()
     Policy.objects.update(previous_policy=None)
     Policy.objects.all().delete()
