@@ -187,3 +187,23 @@ class DisputeForm(forms.Form):
         label=_("What the dispute is about"), max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
+
+
+class FollowUpForm(forms.Form):
+    cause_and_liability = forms.CharField(
+        label=_("Cause and liability"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+    damage = forms.CharField(
+        label=_("Damage"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+    repair_wish = forms.CharField(
+        label=_("Where the client wants it repaired"), max_length=255, required=False
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    next_at = MomentField(
+        label=_("Next follow-up, at the time agreed with the client"), required=False
+    )

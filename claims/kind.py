@@ -6,6 +6,10 @@ of these words.
   contact made") beside the failed attempts and the call-back every kind shares. It goes on the
   responsible agent's call list, urgent, or to the maintainers' queue (the on-duty list) when
   no active agent can take it.
+- ``claim_follow_up``: a follow-up call booked with the client (the second follow-up, 二次跟踪,
+  and any after it), on the agent's call list from its day, its title saying the time agreed.
+  It is done by recording the follow-up on the claim's page (which closes it); the call
+  list's results (no answer, call back…) are on the client's timeline.
 - ``claim_dispute``: a dispute on a claim that its agent could not resolve, escalated to the
   manager: in the maintainers' queue (the manager is also told by e-mail); closed with a note.
 - ``claim_escalation``: a claim whose client was not contacted within 10 minutes, in the
@@ -31,11 +35,15 @@ from .models import Claim
 CLAIM_KIND = "claim_contact"
 ESCALATION_KIND = "claim_escalation"
 DISPUTE_KIND = "claim_dispute"
+FOLLOW_UP_KIND = "claim_follow_up"
+# Below a first contact, above renewals and collections: a booked follow-up is a promise.
+FOLLOW_UP_PRIORITY = 500
 # Above every other kind's priority (renewals and collections use at most 100): a reported
 # claim is the first item of the call list.
 CLAIM_PRIORITY = 1000
 
 CONTACTED = kinds.Result("contacted", _("Client contacted"), final=True, style="success")
+FOLLOWED_UP = "followed_up"
 CLAIM_RESULTS = (*GENERIC, CONTACTED)
 
 
@@ -147,7 +155,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
-    from .services import claim_handle_result
+    from .services import claim_handle_result, follow_up_handle_result
 
     kinds.register(
         kinds.WorkKind(
@@ -188,6 +196,24 @@ def register_kinds() -> None:
             context=claim_context,
             card_template="claims/_maintainer_item.html",
             maintainer_template="claims/_maintainer_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )
+    kinds.register(
+        kinds.WorkKind(
+            name=FOLLOW_UP_KIND,
+            label=_("Claims: follow-ups"),
+            order=3,
+            results=GENERIC,
+            result_handler=follow_up_handle_result,
+            owners=claim_owners,
+            handed_out=claim_handed_out,
+            clients_of=claim_clients_of,
+            subjects_of_clients=claim_subjects_of_clients,
+            visible_to=claim_visible_to,
+            context=claim_context,
+            card_template="claims/_follow_up_item.html",
+            maintainer_template="claims/_follow_up_item.html",
             export_columns=EXPORT_COLUMNS,
         )
     )

@@ -338,3 +338,36 @@ class ClaimDocument(models.Model):
 
     def __str__(self):
         return f"{self.claim_id}: {self.item} {self.state}"
+
+
+class ClaimFollowUp(models.Model):
+    """A follow-up call on a claim after its first contact. The first (首次跟踪) records the
+    cause and liability, the damage and where the client wants the vehicle repaired; any
+    follow-up may book the next one (二次跟踪 and after) at a time agreed with the client,
+    which puts a ``claim_follow_up`` item on the agent's call list at that time."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="follow_ups")
+    number = models.PositiveSmallIntegerField(_("follow-up"))
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    cause_and_liability = models.TextField(_("cause and liability"), blank=True)
+    damage = models.TextField(_("damage"), blank=True)
+    repair_wish = models.CharField(_("where the client wants it repaired"), max_length=255,
+                                   blank=True)  # fmt: skip
+    note = models.TextField(_("note"), blank=True)
+    next_at = models.DateTimeField(_("next follow-up at"), null=True, blank=True)
+
+    history = HistoricalRecords(no_db_index=["claim", "by"])
+
+    class Meta:
+        verbose_name = _("claim follow-up")
+        verbose_name_plural = _("claim follow-ups")
+        ordering = ["claim", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "number"], name="claim_follow_up_once")
+        ]
+
+    def __str__(self):
+        return f"{self.claim_id}: {self.number}"

@@ -13,7 +13,7 @@ schedules ``claims.tasks.claim_escalate_task`` ten minutes ahead; a beat sweep e
 conditional UPDATE … WHERE escalated_at IS NULL decides.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -33,13 +33,23 @@ from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close
 
 from . import timeline
-from .kind import CLAIM_KIND, CLAIM_PRIORITY, CONTACTED, DISPUTE_KIND, ESCALATION_KIND
+from .kind import (
+    CLAIM_KIND,
+    CLAIM_PRIORITY,
+    CONTACTED,
+    DISPUTE_KIND,
+    ESCALATION_KIND,
+    FOLLOW_UP_KIND,
+    FOLLOW_UP_PRIORITY,
+    FOLLOWED_UP,
+)
 from .models import (
     CONTACT_WITHIN,
     FINISHED,
     TRANSITIONS,
     Claim,
     ClaimDocument,
+    ClaimFollowUp,
     ClaimKind,
     ClaimStatus,
     ClaimStatusChange,
@@ -604,3 +614,98 @@ def claim_dispute_escalate(*, claim: Claim, by, note: str) -> Claim:
         )  # fmt: skip
     _log(claim, by=by, message=timeline.DISPUTE, note=claim.dispute_note)
     return claim
+
+
+# --- follow-ups -----------------------------------------------------------------------------
+
+FOLLOW_UP_FIELDS = {"cause_and_liability", "damage", "repair_wish", "note", "next_at"}
+FOLLOW_UP_AHEAD_DAYS = 90
+
+
+def _follow_up_title(claim: Claim, number: int, at: datetime) -> str:
+    """The item's title, with the time agreed (the call list shows the item from that day)."""
+    if number == 2:
+        text = _("Claim %(claim)s: second follow-up with %(client)s at %(time)s")
+    else:
+        text = _("Claim %(claim)s: follow-up %(number)s with %(client)s at %(time)s")
+    return text % {
+        "claim": claim.reference, "client": claim.policy.holder.display_name, "number": number,
+        "time": timezone.localtime(at).strftime("%H:%M"),
+    }  # fmt: skip
+
+
+@transaction.atomic
+def claim_follow_up_record(*, claim: Claim, by, data: dict, now: datetime | None = None):
+    """Record a follow-up call on a claim whose client was first contacted. The first one
+    (首次跟踪) must say the cause and liability, the damage and where the client wants the
+    vehicle repaired. ``next_at``, agreed with the client, books the next follow-up (二次跟踪
+    for the first): a ``claim_follow_up`` item on the claim's agent's call list (the
+    maintainers' queue when it has none) from that day, its title saying the time. Recording a
+    follow-up closes the one that was booked. Kept in the claim's follow-ups (with history)
+    and on the client's timeline."""
+    unknown = set(data) - FOLLOW_UP_FIELDS
+    if unknown:
+        raise ValueError(f"Not follow-up fields: {sorted(unknown)}")
+    now = now or timezone.now()
+    claim = (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("policy__holder", "agent")
+        .get(pk=claim.pk)
+    )
+    values = {name: (data.get(name) or "").strip() for name in FOLLOW_UP_FIELDS - {"next_at"}}
+    next_at = data.get("next_at")
+    errors = {}
+    if claim.first_contact_at is None:
+        raise ValidationError(_("Record the first contact before a follow-up."))
+    if not claim.is_open:
+        raise ValidationError(
+            _("This claim is %(status)s.") % {"status": claim.get_status_display().lower()}
+        )
+    number = claim.follow_ups.count() + 1
+    if number == 1:
+        for name, message in (
+            ("cause_and_liability", _("Say the cause and who is liable.")),
+            ("damage", _("Describe the damage.")),
+            ("repair_wish", _("Say where the client wants it repaired.")),
+        ):
+            if not values[name]:
+                errors[name] = message
+    if next_at is not None:
+        if next_at <= now:
+            errors["next_at"] = _("The next follow-up must be in the future.")
+        elif next_at > now + timedelta(days=FOLLOW_UP_AHEAD_DAYS):
+            errors["next_at"] = _("Book the next follow-up at most %(days)d days ahead.") % {
+                "days": FOLLOW_UP_AHEAD_DAYS
+            }
+    if errors:
+        raise ValidationError(errors)
+    follow_up = ClaimFollowUp(claim=claim, number=number, at=now, by=by, next_at=next_at, **values)
+    follow_up.repair_wish = follow_up.repair_wish[:255]
+    follow_up._history_user = by
+    follow_up.save()
+    items_close(kind=FOLLOW_UP_KIND, subject_ids=[claim.pk], result=FOLLOWED_UP, now=now)
+    _log(claim, by=by, message=timeline.FOLLOW_UP, number=number,
+         repair_wish=follow_up.repair_wish, note=follow_up.note[:200])  # fmt: skip
+    if next_at is not None:
+        agent = claim.agent if claim.agent is not None and claim.agent.is_active else None
+        item_create(
+            kind=FOLLOW_UP_KIND, subject_id=claim.pk, key=str(number + 1),
+            title=_follow_up_title(claim, number + 1, next_at),
+            due_on=timezone.localdate(next_at),
+            agent=agent, queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS,
+            priority=FOLLOW_UP_PRIORITY,
+        )  # fmt: skip
+        _log(claim, by=by, message=timeline.FOLLOW_UP_BOOKED, number=number + 1,
+             at=timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M"))  # fmt: skip
+    return follow_up
+
+
+def follow_up_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
+    """A result logged on a booked follow-up (no answer, call back…): on the client's
+    timeline."""
+    claim = Claim.objects.select_related("policy__holder").get(pk=item.subject_id)
+    client_log_call_result(
+        client=claim.policy.holder, by=by, message=timeline.FOLLOW_UP_RESULT,
+        params={"claim": claim.reference, "result": result, "note": note or ""},
+        inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
+    )  # fmt: skip

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/documents/request/", views.documents_request, name="documents_request"),
     path("<int:pk>/refer/", views.claim_refer, name="refer"),
     path("<int:pk>/dispute/", views.claim_dispute, name="dispute"),
+    path("<int:pk>/follow-up/", views.claim_follow_up, name="follow_up"),
 ]

@@ -24,6 +24,7 @@ from .forms import (
     DisputeForm,
     DocumentMarkForm,
     DocumentUploadForm,
+    FollowUpForm,
     PolicySearchForm,
     ReferralForm,
     StatusForm,
@@ -114,7 +115,7 @@ def claims_list(request):
     )  # fmt: skip
 
 
-def _detail(request, claim, *, status_form=None, status=200):
+def _detail(request, claim, *, status_form=None, follow_up_form=None, status=200):
     changes = list(claim.status_changes.select_related("by"))
     reached = {}
     for change in changes:
@@ -135,6 +136,8 @@ def _detail(request, claim, *, status_form=None, status=200):
             "document_states": DocumentState.choices,
             "referral_form": ReferralForm() if claim.is_injury and claim.is_open else None,
             "dispute_form": DisputeForm() if claim.is_open else None,
+            "follow_ups": list(claim.follow_ups.select_related("by")),
+            "follow_up_form": follow_up_form or FollowUpForm(),
         },
         status=status,
     )  # fmt: skip
@@ -285,3 +288,25 @@ def claim_dispute(request, pk):
         failed=_("The dispute was not escalated: %(errors)s"),
     )  # fmt: skip
     return redirect(f"{reverse('claims:detail', args=[claim.pk])}#flags")
+
+
+@require_POST
+@login_required
+def claim_follow_up(request, pk):
+    """Record a follow-up call; the next one may be booked at the time agreed."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.claim_follow_up_record(claim=claim, by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Follow-up recorded."))
+            return redirect(f"{reverse('claims:detail', args=[claim.pk])}#follow-ups")
+    messages.error(
+        request,
+        _("The follow-up was not recorded: %(errors)s") % {"errors": form_errors_text(form)},
+    )
+    return _detail(request, claim, follow_up_form=form, status=400)

@@ -25,7 +25,7 @@ ROLES = [
 ]  # fmt: skip
 SEES = {"owner", "manager", "maintainer", "admin"}
 LIST_QUERIES = 9
-DETAIL_QUERIES = 12  # with a history naming users: one more, whatever the number of changes
+DETAIL_QUERIES = 13  # with a history naming users: one more, whatever the number of changes
 
 
 @pytest.fixture
