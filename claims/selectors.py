@@ -1,7 +1,10 @@
 """Reads of claims. Every read starts from ``Claim.objects.visible_to``."""
 
+from datetime import datetime, time, timedelta
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from clients.models import Client
 from clients.search import compact, search_q
@@ -72,6 +75,16 @@ def claims_of_client(*, client: Client, limit: int = 50) -> list[Claim]:
 
 def claims_of_policy(*, policy: Policy, limit: int = 50) -> list[Claim]:
     return list(Claim.objects.filter(policy=policy)[:limit])
+
+
+def claims_of_term(*, policy: Policy, limit: int = 50) -> list[Claim]:
+    """The claims reported while the policy was in force, from its start date to its end
+    date (a renewal case's term), newest first. One query."""
+    first = timezone.make_aware(datetime.combine(policy.start_date, time.min))
+    after = timezone.make_aware(datetime.combine(policy.end_date + timedelta(days=1), time.min))
+    return list(
+        Claim.objects.filter(policy=policy, reported_at__gte=first, reported_at__lt=after)[:limit]
+    )
 
 
 def in_force_first(policies: list[Policy]) -> list[Policy]:

@@ -16,6 +16,7 @@ from brokerage.accounts.models import Team
 from brokerage.accounts.selectors import teams_visible_to
 from brokerage.core.exports import export_record, xlsx_response
 from brokerage.core.forms import run_posted_form
+from claims.selectors import claims_of_term
 from clients.selectors import agents_for_reassignment
 from policies.models import Insurer, Line
 
@@ -162,6 +163,7 @@ def case_detail_view(request, pk):
             "days_late": (today - case.policy.end_date).days,
             "rungs": rungs,
             "touches": touches,
+            "claims": claims_of_term(policy=case.policy),
             "grade_form": CaseGradeForm(
                 initial={"grade": case.grade, "client_type": case.client_type}
             ),

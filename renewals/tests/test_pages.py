@@ -26,8 +26,9 @@ LIST_URL = reverse("renewals:list")
 # manager's team, co-assigned clients, count, page, and the session's save (three statements).
 LIST_QUERIES = 15
 # Session, user, groups, the manager's team, co-assigned clients, the case, its touches, their
-# results, two for the permissions the page asks about, and the session's save.
-CASE_QUERIES = 13
+# results, the claims of the term, two for the permissions the page asks about, and the
+# session's save.
+CASE_QUERIES = 14
 
 
 def _today():
