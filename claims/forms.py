@@ -207,3 +207,13 @@ class FollowUpForm(forms.Form):
     next_at = MomentField(
         label=_("Next follow-up, at the time agreed with the client"), required=False
     )
+
+
+class CallbackForm(forms.Form):
+    satisfaction = forms.TypedChoiceField(
+        label=_("Satisfaction (1 to 5)"), choices=[(n, str(n)) for n in range(1, 6)], coerce=int
+    )
+    comments = forms.CharField(
+        label=_("Comments"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip

@@ -10,6 +10,10 @@ of these words.
   and any after it), on the agent's call list from its day, its title saying the time agreed.
   It is done by recording the follow-up on the claim's page (which closes it); the call
   list's results (no answer, call back…) are on the client's timeline.
+- ``claim_callback``: the call-back after settlement (赔案回访) on the agent's call list; done
+  by recording the client's satisfaction (1–5) and comments on the claim's page.
+- ``claim_low_satisfaction``: a call-back scored 1 or 2, in the maintainers' queue for the
+  manager (who is also told by e-mail).
 - ``claim_dispute``: a dispute on a claim that its agent could not resolve, escalated to the
   manager: in the maintainers' queue (the manager is also told by e-mail); closed with a note.
 - ``claim_escalation``: a claim whose client was not contacted within 10 minutes, in the
@@ -36,6 +40,9 @@ CLAIM_KIND = "claim_contact"
 ESCALATION_KIND = "claim_escalation"
 DISPUTE_KIND = "claim_dispute"
 FOLLOW_UP_KIND = "claim_follow_up"
+CALLBACK_KIND = "claim_callback"
+LOW_SCORE_KIND = "claim_low_satisfaction"
+LOW_SCORE = 2  # a satisfaction of 1 or 2 goes to the manager
 # Below a first contact, above renewals and collections: a booked follow-up is a promise.
 FOLLOW_UP_PRIORITY = 500
 # Above every other kind's priority (renewals and collections use at most 100): a reported
@@ -214,6 +221,36 @@ def register_kinds() -> None:
             context=claim_context,
             card_template="claims/_follow_up_item.html",
             maintainer_template="claims/_follow_up_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )
+    kinds.register(
+        kinds.WorkKind(
+            name=CALLBACK_KIND,
+            label=_("Claims: call-backs after settlement"),
+            order=4,
+            results=GENERIC,
+            result_handler=follow_up_handle_result,
+            owners=claim_owners,
+            handed_out=claim_handed_out,
+            clients_of=claim_clients_of,
+            subjects_of_clients=claim_subjects_of_clients,
+            visible_to=claim_visible_to,
+            context=claim_context,
+            card_template="claims/_follow_up_item.html",
+            maintainer_template="claims/_follow_up_item.html",
+            export_columns=EXPORT_COLUMNS,
+        )
+    )
+    kinds.register(
+        kinds.WorkKind(
+            name=LOW_SCORE_KIND,
+            label=_("Claims: low satisfaction after settlement"),
+            order=5,
+            visible_to=claim_visible_to,
+            context=claim_context,
+            card_template="claims/_maintainer_item.html",
+            maintainer_template="claims/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )
     )

@@ -148,6 +148,14 @@ class Claim(models.Model):
     # maintainers' queue and an e-mail to the agent's team manager).
     dispute_escalated_at = models.DateTimeField(_("dispute escalated at"), null=True, blank=True)
     dispute_note = models.CharField(_("dispute"), max_length=500, blank=True)
+    # The call-back after settlement (赔案回访): the client's satisfaction, 1 to 5, and words.
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    satisfaction_comments = models.TextField(_("comments"), blank=True)
+    called_back_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    called_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("called back by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
 
     history = HistoricalRecords(
         no_db_index=[
@@ -172,6 +180,10 @@ class Claim(models.Model):
                 & Q(amount_settled__gte=0),
                 name="claim_amounts_not_negative",
             ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__range=(1, 5)),
+                name="claim_satisfaction_1_to_5",
+            ),
         ]
         indexes = [
             models.Index(fields=["policy", "-reported_at"], name="claim_policy_reported"),

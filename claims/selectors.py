@@ -27,7 +27,7 @@ def claim_for_user(*, user, pk: int) -> Claim:
     return get_object_or_404(
         Claim.objects.visible_to(user).select_related(
             "policy__holder", "policy__insurer", "policy__agent", "agent", "reported_by",
-            "first_contact_by", "settled_by", "referred_to",
+            "first_contact_by", "settled_by", "referred_to", "called_back_by",
         ),
         pk=pk,
     )  # fmt: skip

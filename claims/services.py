@@ -34,6 +34,7 @@ from workqueue.services import item_create, items_close
 
 from . import timeline
 from .kind import (
+    CALLBACK_KIND,
     CLAIM_KIND,
     CLAIM_PRIORITY,
     CONTACTED,
@@ -42,6 +43,8 @@ from .kind import (
     FOLLOW_UP_KIND,
     FOLLOW_UP_PRIORITY,
     FOLLOWED_UP,
+    LOW_SCORE,
+    LOW_SCORE_KIND,
 )
 from .models import (
     CONTACT_WITHIN,
@@ -262,6 +265,8 @@ def claim_set_status(
     claim._history_user = by
     claim.save(update_fields=fields)
     _status_reached(claim, status=status, by=by, at=now, note=note.strip())
+    if status == ClaimStatus.SETTLED:
+        _callback_book(claim, now=now)
     if status in FINISHED:
         # Nothing left to contact the client about.
         items_close(kind=CLAIM_KIND, subject_ids=[claim.pk], result=status, now=now)
@@ -709,3 +714,68 @@ def follow_up_handle_result(*, item, result, by, note, details, failed_attempts)
         params={"claim": claim.reference, "result": result, "note": note or ""},
         inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
     )  # fmt: skip
+
+
+# --- call-back after settlement -------------------------------------------------------------
+
+CALLBACK_PRIORITY = 400
+CALLED_BACK = "called_back"
+
+
+def _callback_book(claim: Claim, *, now: datetime) -> None:
+    """A settled claim's call-back (赔案回访) on its agent's call list from today (the
+    maintainers' queue when it has no active agent)."""
+    agent = claim.agent if claim.agent is not None and claim.agent.is_active else None
+    item_create(
+        kind=CALLBACK_KIND, subject_id=claim.pk,
+        title=_("Claim %(claim)s: call-back after settlement with %(client)s")
+        % {"claim": claim.reference, "client": claim.policy.holder.display_name},
+        due_on=timezone.localdate(now), agent=agent,
+        queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS,
+        priority=CALLBACK_PRIORITY,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def claim_callback_record(*, claim: Claim, by, satisfaction, comments: str = "") -> Claim:
+    """The call-back after settlement: the client's satisfaction (1 to 5) and comments, on
+    the claim and the timeline, once; its item closes. A score of 1 or 2 goes to the manager
+    as an escalation does: an item in the maintainers' queue and an e-mail to the agent's team
+    manager."""
+    claim = Claim.objects.select_for_update(of=("self",)).select_related(
+        "policy__holder__owner__team__manager", "policy__insurer",
+        "policy__agent__team__manager", "agent__team__manager",
+    ).get(pk=claim.pk)  # fmt: skip
+    if claim.status not in (ClaimStatus.SETTLED, ClaimStatus.CLOSED) or not claim.settled_by_id:
+        raise ValidationError(_("The call-back comes after the claim is settled."))
+    if claim.called_back_at is not None:
+        raise ValidationError(_("The call-back of this claim is already recorded."))
+    if satisfaction not in (1, 2, 3, 4, 5):
+        raise ValidationError({"satisfaction": _("Give a satisfaction from 1 to 5.")})
+    now = timezone.now()
+    claim.satisfaction, claim.satisfaction_comments = satisfaction, (comments or "").strip()
+    claim.called_back_at, claim.called_back_by = now, by
+    claim._history_user = by
+    claim.save(update_fields=[
+        "satisfaction", "satisfaction_comments", "called_back_at", "called_back_by"
+    ])  # fmt: skip
+    items_close(kind=CALLBACK_KIND, subject_ids=[claim.pk], result=CALLED_BACK, now=now)
+    _log(claim, by=by, message=timeline.CALLBACK, score=satisfaction,
+         comments=claim.satisfaction_comments[:200])  # fmt: skip
+    if satisfaction <= LOW_SCORE:
+        item_create(
+            kind=LOW_SCORE_KIND, subject_id=claim.pk,
+            title=_("Claim %(claim)s: satisfaction %(score)s/5 after settlement")
+            % {"claim": claim.reference, "score": satisfaction},
+            due_on=timezone.localdate(now), queue=Queue.MAINTAINERS, priority=CLAIM_PRIORITY,
+        )  # fmt: skip
+        manager = claim_manager(claim)
+        if manager is not None and manager.email:
+            notification_send(
+                channel="email", to=manager.email, template="claim_low_satisfaction",
+                context={**_claim_context(claim, manager.language), "manager": str(manager),
+                         "by": str(by), "score": satisfaction,
+                         "comments": claim.satisfaction_comments},
+                language=manager.language, created_by=by,
+            )  # fmt: skip
+    return claim

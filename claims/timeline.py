@@ -16,6 +16,7 @@ DOCUMENTS_REQUESTED = "claims.documents_requested"
 REFERRED = "claims.referred"
 DISPUTE = "claims.dispute"
 FOLLOW_UP = "claims.follow_up"
+CALLBACK = "claims.callback"
 FOLLOW_UP_BOOKED = "claims.follow_up_booked"
 FOLLOW_UP_RESULT = "claims.follow_up_result"
 
@@ -69,4 +70,7 @@ def register_messages() -> None:
         FOLLOW_UP_RESULT,
         _("Follow-up call on claim %(claim)s: %(result)s."),
         _follow_up_result_label,
+    )
+    timeline.register(
+        CALLBACK, _("Claim %(claim)s: call-back after settlement, satisfaction %(score)s/5.")
     )

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/refer/", views.claim_refer, name="refer"),
     path("<int:pk>/dispute/", views.claim_dispute, name="dispute"),
     path("<int:pk>/follow-up/", views.claim_follow_up, name="follow_up"),
+    path("<int:pk>/callback/", views.claim_callback, name="callback"),
 ]

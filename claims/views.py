@@ -18,6 +18,7 @@ from brokerage.core.forms import apply_service_errors, form_errors_text, run_pos
 
 from . import services
 from .forms import (
+    CallbackForm,
     ClaimFilterSet,
     ClaimReportForm,
     ClaimUpdateForm,
@@ -138,6 +139,9 @@ def _detail(request, claim, *, status_form=None, follow_up_form=None, status=200
             "dispute_form": DisputeForm() if claim.is_open else None,
             "follow_ups": list(claim.follow_ups.select_related("by")),
             "follow_up_form": follow_up_form or FollowUpForm(),
+            "callback_due": claim.called_back_at is None
+            and claim.settled_by_id is not None
+            and claim.status in (ClaimStatus.SETTLED, ClaimStatus.CLOSED),
         },
         status=status,
     )  # fmt: skip
@@ -310,3 +314,20 @@ def claim_follow_up(request, pk):
         _("The follow-up was not recorded: %(errors)s") % {"errors": form_errors_text(form)},
     )
     return _detail(request, claim, follow_up_form=form, status=400)
+
+
+@require_POST
+@login_required
+def claim_callback(request, pk):
+    """The call-back after settlement: the client's satisfaction and comments."""
+    _require_role(request.user)
+    claim = claim_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request, CallbackForm(request.POST),
+        lambda data: services.claim_callback_record(
+            claim=claim, by=request.user, satisfaction=data["satisfaction"],
+            comments=data["comments"],
+        ),
+        done=_("Call-back recorded."), failed=_("The call-back was not recorded: %(errors)s"),
+    )  # fmt: skip
+    return redirect(f"{reverse('claims:detail', args=[claim.pk])}#callback")
