@@ -135,7 +135,9 @@ def _detail(request, claim, *, status_form=None, follow_up_form=None, status=200
             "history": claim_history(claim=claim), "now": timezone.now(),
             "checklist": checklist, "documents_missing": missing,
             "document_states": DocumentState.choices,
-            "referral_form": ReferralForm() if claim.is_injury and claim.is_open else None,
+            "referral_people": (
+                list(services.referral_candidates()) if claim.is_injury and claim.is_open else None
+            ),
             "dispute_form": DisputeForm() if claim.is_open else None,
             "follow_ups": list(claim.follow_ups.select_related("by")),
             "follow_up_form": follow_up_form or FollowUpForm(),

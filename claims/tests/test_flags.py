@@ -110,3 +110,20 @@ def test_the_flag_urls_answer_only_those_who_see_the_claim(client, world, role):
     claim.refresh_from_db()
     changed = claim.referred_to_id is not None and claim.dispute_escalated_at is not None
     assert changed == (role in ("owner", "manager"))
+
+
+@pytest.mark.parametrize("referred", [False, True])
+def test_the_injury_claim_page_reads_a_fixed_number_of_queries(
+    client, world, referred, django_assert_max_num_queries
+):
+    from claims.tests.test_access import DETAIL_QUERIES
+
+    users, claim = world
+    if referred:
+        services.claim_refer(claim=claim, by=users["owner"], to=users["legal"])
+        services.claim_dispute_escalate(claim=claim, by=users["owner"], note="Monto")
+    client.force_login(users["owner"])
+    with django_assert_max_num_queries(DETAIL_QUERIES + 1):  # the referral form's people
+        html = client.get(reverse("claims:detail", args=[claim.pk])).content.decode()
+    assert 'data-testid="referral-form"' in html
+    assert ('data-testid="claim-dispute"' in html) == referred
