@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from brokerage.core.sql import SqlNames
-from brokerage.core.triggers import ModelTrigger
+from brokerage.core.triggers import InsertTrigger, ModelTrigger, copied_reference
 from policies.models import Currency, Policy
 
 CENT = Decimal("0.01")
@@ -39,15 +39,6 @@ class InstalmentStatus(models.TextChoices):
 OPEN_STATUSES = (InstalmentStatus.PENDING, InstalmentStatus.PARTLY_PAID, InstalmentStatus.OVERDUE)
 
 
-def _copy(model, verbose_name):
-    """A reference copied from the policy by the triggers: no constraint or index of its own
-    (the policy's own reference holds the constraint)."""
-    return models.ForeignKey(
-        model, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False,
-        db_index=False, null=True, editable=False, related_name="+",
-    )  # fmt: skip
-
-
 # The report dimensions an instalment copies from its policy: fields of the same name on both.
 DIMENSIONS = ("agent", "insurer", "line", "holder")
 
@@ -60,14 +51,6 @@ def _copy_from_policy(instalment_model) -> str:
           INTO {", ".join(f"NEW.{getattr(i, f)}" for f in DIMENSIONS)}
           FROM {p.from_} WHERE {p.id} = NEW.{i.policy};
         RETURN NEW;"""
-
-
-class _InsertTrigger(pgtrigger.Trigger):
-    """A trigger whose ``func`` is a function of its model, for an operation naming no
-    column."""
-
-    def get_func(self, model) -> str:
-        return self.func(model)
 
 
 class Instalment(models.Model):
@@ -97,12 +80,12 @@ class Instalment(models.Model):
     )
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     # The dashboards' dimensions, kept by the triggers (see the docstring).
-    agent = _copy(settings.AUTH_USER_MODEL, _("agent"))
-    insurer = _copy("policies.Insurer", _("insurer"))
+    agent = copied_reference(settings.AUTH_USER_MODEL, _("agent"))
+    insurer = copied_reference("policies.Insurer", _("insurer"))
     line = models.CharField(
         _("line of business"), max_length=16, default="", db_default="", editable=False
     )
-    holder = _copy("clients.Client", _("client"))
+    holder = copied_reference("clients.Client", _("client"))
     history = HistoricalRecords()
 
     class Meta:
@@ -132,7 +115,7 @@ class Instalment(models.Model):
             models.Index(fields=["agent", "due_on"], name="instalment_agent_due"),
         ]
         triggers = [
-            _InsertTrigger(
+            InsertTrigger(
                 name="instalment_dimensions_insert", when=pgtrigger.Before,
                 operation=pgtrigger.Insert, condition=pgtrigger.Q(new__holder__isnull=True),
                 func=_copy_from_policy,

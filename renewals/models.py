@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.sql import SqlNames
-from brokerage.core.triggers import ModelTrigger
+from brokerage.core.triggers import InsertTrigger, ModelTrigger, copied_reference
 from policies.models import Insurer, Line, Policy
 
 from .ladders import validate_rungs
@@ -147,15 +147,6 @@ class CompetitorWhy(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-def _copy(model, verbose_name):
-    """A reference copied from the policy by the trigger: no constraint or index of its own
-    (the policy's own reference holds the constraint)."""
-    return models.ForeignKey(
-        model, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False,
-        db_index=False, null=True, editable=False, related_name="+",
-    )  # fmt: skip
-
-
 # The report dimensions a case copies from its policy: fields of the same name on both.
 DIMENSIONS = ("agent", "insurer", "line", "currency", "holder")
 
@@ -173,14 +164,6 @@ def _copy_from_policies(case_model) -> str:
           FROM {policy.from_} WHERE {policy.id} = NEW.{case.new_policy};
         NEW.{case.renewed_currency} := COALESCE(NEW.{case.renewed_currency}, '');
         RETURN NEW;"""
-
-
-class _InsertTrigger(pgtrigger.Trigger):
-    """A trigger whose ``func`` is a function of its model (as ``ModelTrigger``'s), for an
-    operation that names no columns."""
-
-    def get_func(self, model) -> str:
-        return self.func(model)
 
 
 class RenewalCase(models.Model):
@@ -256,8 +239,8 @@ class RenewalCase(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The dashboards' dimensions, kept by the triggers (see the docstring).
-    agent = _copy(settings.AUTH_USER_MODEL, _("agent"))
-    insurer = _copy(Insurer, _("insurer"))
+    agent = copied_reference(settings.AUTH_USER_MODEL, _("agent"))
+    insurer = copied_reference(Insurer, _("insurer"))
     # Database defaults too: the morning job inserts cases in SQL without naming them.
     line = models.CharField(
         _("line of business"), max_length=16, default="", db_default="", editable=False
@@ -265,7 +248,7 @@ class RenewalCase(models.Model):
     currency = models.CharField(
         _("currency"), max_length=3, default="", db_default="", editable=False
     )
-    holder = _copy("clients.Client", _("client"))
+    holder = copied_reference("clients.Client", _("client"))
     renewed_premium = models.DecimalField(
         _("renewed premium"), max_digits=12, decimal_places=2, null=True, editable=False
     )
@@ -299,7 +282,7 @@ class RenewalCase(models.Model):
             # holder once copied (a policy has one), so a row with none was written by the
             # application (one case, by the ORM); the job's set-based insert copies the
             # dimensions from the policies it selects and skips the per-row function.
-            _InsertTrigger(
+            InsertTrigger(
                 name="case_dimensions_insert", when=pgtrigger.Before,
                 operation=pgtrigger.Insert,
                 condition=pgtrigger.Q(new__holder__isnull=True)

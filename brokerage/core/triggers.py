@@ -35,3 +35,20 @@ class ModelTrigger(pgtrigger.Trigger):
 
     def get_func(self, model) -> str:
         return self.func(model)
+
+
+class InsertTrigger(pgtrigger.Trigger):
+    """A trigger whose ``func`` is a function of its model (as ``ModelTrigger``'s), for an
+    operation that names no columns (an insert)."""
+
+    def get_func(self, model) -> str:
+        return self.func(model)
+
+
+def copied_reference(model, verbose_name):
+    """A reference a trigger copies from another row (a case's or an instalment's policy): no
+    constraint or index of its own, the original reference holds the constraint."""
+    return models.ForeignKey(
+        model, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False, null=True, editable=False, related_name="+",
+    )  # fmt: skip
