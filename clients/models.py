@@ -191,6 +191,18 @@ class Client(models.Model):
         related_name="co_assigned_clients",
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The client's profile for service (seed 004, 7): who they are beyond their policies, and
+    # when and how they like to be reached. The contact window (seed 001's call-back windows)
+    # is the client's own; empty, the brokerage's settings apply.
+    occupation = models.CharField(_("occupation"), max_length=120, blank=True)
+    hobbies = models.CharField(_("hobbies and interests"), max_length=255, blank=True)
+    contact_from = models.TimeField(_("reachable from"), null=True, blank=True)
+    contact_to = models.TimeField(_("reachable until"), null=True, blank=True)
+    greetings_opt_out = models.BooleanField(
+        _("no greetings"),
+        default=False,
+        help_text=_("The client asked not to receive birthday and holiday greetings."),
+    )
     # Set when a maintainer merged this (duplicate) file into another: the file is kept, with
     # its history, and its address leads to the one it was merged into (clients.services
     # client_merge).
@@ -308,6 +320,12 @@ class ClientDocument(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
     description = models.CharField(_("description"), max_length=255, blank=True)
+    # The policy the document belongs to, when it is one (a copy kept in the policy's file,
+    # seed 000); empty for the client's own papers.
+    policy = models.ForeignKey(
+        "policies.Policy", verbose_name=_("policy"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="documents",
+    )  # fmt: skip
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
