@@ -10,7 +10,8 @@ agent, no agent at all) the item goes to the on-duty list, which is **the mainta
 maintainers see every client and record the contact from the claim page. The report also
 schedules ``claims.tasks.claim_escalate_task`` ten minutes ahead; a beat sweep every minute
 (``claims_escalate_due``) is the safety net. Either escalates a claim at most once: the
-conditional UPDATE … WHERE escalated_at IS NULL decides.
+claim's row is locked as it is picked and flagged only if ``escalated_at`` is still empty; the
+sweep escalates all the claims it finds in a fixed number of queries.
 """
 
 from datetime import datetime, timedelta
@@ -18,19 +19,20 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from brokerage.notifications.services import notification_send
+from brokerage.core.sql import SqlNames
+from brokerage.notifications.services import notification_send, notifications_send_many
 from clients.models import Channel, Client, DocumentKind
 from clients.services import client_log_call_result, document_upload, interaction_log
 from policies.models import Policy, PolicyStatus
 from workqueue.models import Queue
 from workqueue.results import MAX_FAILED_ATTEMPTS
-from workqueue.services import item_create, items_close
+from workqueue.services import item_create, items_close, items_create
 
 from . import timeline
 from .kind import (
@@ -320,40 +322,105 @@ def claims_follow_owner(*, clients, by) -> int:
 # --- escalation -----------------------------------------------------------------------------
 
 
+# What claim_manager and the escalation's e-mail read, in the same query as the claims.
+MANAGER_PATHS = (
+    "policy__holder__owner__team__manager", "policy__insurer",
+    "policy__agent__team__manager", "agent__team__manager",
+)  # fmt: skip
+
+
+def _escalation_flag(*, now: datetime, claim_id: int | None, limit: int, skip_locked: bool):
+    """Flag the claims still not contacted when their 10 minutes ran out (``claim_id``'s, or
+    the ``limit`` longest waiting), with a history row each, in one statement; returns the
+    ids flagged.
+
+    Each row is locked as it is picked and checked again under the lock (``escalated_at`` and
+    ``first_contact_at`` still empty): whoever flags a claim first wins, the other finds it
+    flagged and leaves it. The sweep skips rows another transaction holds (``skip_locked``:
+    a claim being escalated or contacted right now is that transaction's, or the next
+    sweep's); the per-claim task waits for them and then sees what was decided."""
+    picked = Claim.objects.filter(
+        escalated_at__isnull=True, first_contact_at__isnull=True, contact_due_at__lte=now
+    ).exclude(status__in=FINISHED)
+    if claim_id is not None:
+        picked = picked.filter(pk=claim_id)
+    picked = (
+        picked.order_by("contact_due_at", "pk")
+        .select_for_update(skip_locked=skip_locked, of=("self",))
+        .values("pk")[:limit]
+    )
+    picked_sql, picked_params = picked.query.sql_with_params()
+    c = SqlNames(Claim)
+    history = Claim.history.model
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in Claim._meta.concrete_fields)
+    sql = f"""
+        WITH picked AS ({picked_sql}),
+        changed AS (
+            UPDATE {c.table} SET {c.escalated_at} = %s
+             WHERE {c.id} IN (SELECT * FROM picked)
+               AND {c.escalated_at} IS NULL AND {c.first_contact_at} IS NULL
+            RETURNING *
+        )
+        INSERT INTO {quote(history._meta.db_table)}
+            ({columns}, history_date, history_type, history_change_reason, history_user_id)
+        SELECT {columns}, %s, '~', 'escalated', NULL FROM changed
+        RETURNING {quote(Claim._meta.pk.column)}
+    """  # noqa: S608 - names from the models' _meta, values are placeholders
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*picked_params, now, now])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _escalate(
+    *, now: datetime, claim_id: int | None = None, limit: int = 1, skip_locked: bool
+) -> int:
+    """Escalate the due claims at once, in a fixed number of queries whatever their number:
+    flagged (``_escalation_flag``), read back with everything the item and the e-mail say, an
+    item each in the maintainers' queue (one INSERT), an e-mail to each one's manager (one
+    INSERT into the outbox, sent once the transaction commits)."""
+    with transaction.atomic():
+        ids = _escalation_flag(now=now, claim_id=claim_id, limit=limit, skip_locked=skip_locked)
+        if not ids:
+            return 0
+        claims = list(
+            Claim.objects.filter(pk__in=ids)
+            .select_related(*MANAGER_PATHS)
+            .order_by("contact_due_at", "pk")
+        )
+        titles = [
+            _("Claim %(claim)s: not contacted within 10 minutes") % {"claim": claim.reference}
+            for claim in claims
+        ]
+        items_create(
+            kind=ESCALATION_KIND,
+            select=(
+                "SELECT s.subject_id, '', s.title, NULL, %s, %s::date, %s"
+                " FROM unnest(%s::bigint[], %s::text[]) AS s(subject_id, title)",
+                [
+                    Queue.MAINTAINERS,
+                    timezone.localdate(now),
+                    CLAIM_PRIORITY,
+                    [claim.pk for claim in claims],
+                    titles,
+                ],
+            ),
+            now=now,
+        )
+        messages = [m for m in (_manager_message(claim) for claim in claims) if m is not None]
+        if messages:
+            notifications_send_many(messages)
+    return len(ids)
+
+
 def claim_escalate(*, claim_id: int, now: datetime | None = None) -> bool:
     """Escalate the claim if its client was still not contacted when the 10 minutes ran out:
     a flag on the claim (``escalated_at``), an item in the maintainers' queue and an e-mail to
-    the agent's manager. At most once, whoever calls it and however often: the conditional
-    UPDATE decides. Returns whether this call escalated it."""
+    the agent's manager. At most once, whoever calls it and however often, and whatever runs
+    at the same time (the sweep, the task delivered twice): the row lock and the check under
+    it decide. Returns whether this call escalated it."""
     now = now or timezone.now()
-    with transaction.atomic():
-        won = (
-            Claim.objects.filter(
-                pk=claim_id,
-                escalated_at__isnull=True,
-                first_contact_at__isnull=True,
-                contact_due_at__lte=now,
-            )  # fmt: skip
-            .exclude(status__in=FINISHED)
-            .update(escalated_at=now)
-        )
-        if not won:
-            return False
-        claim = Claim.objects.select_related(
-            "policy__holder__owner__team__manager", "policy__insurer",
-            "policy__agent__team__manager", "agent__team__manager",
-        ).get(pk=claim_id)  # fmt: skip
-        # The UPDATE above bypasses save(): this records the escalation in the history.
-        claim._history_user = None
-        claim.save(update_fields=["escalated_at"])
-        item_create(
-            kind=ESCALATION_KIND, subject_id=claim.pk,
-            title=_("Claim %(claim)s: not contacted within 10 minutes")
-            % {"claim": claim.reference},
-            due_on=timezone.localdate(now), queue=Queue.MAINTAINERS, priority=CLAIM_PRIORITY,
-        )  # fmt: skip
-        _notify_manager(claim)
-    return True
+    return _escalate(now=now, claim_id=claim_id, skip_locked=False) == 1
 
 
 def claim_manager(claim: Claim):
@@ -368,15 +435,17 @@ def claim_manager(claim: Claim):
     return None
 
 
-def _notify_manager(claim: Claim) -> None:
+def _manager_message(claim: Claim) -> dict | None:
+    """The e-mail telling the claim's manager it escalated (for notifications_send_many), or
+    None when there is no manager to tell."""
     manager = claim_manager(claim)
     if manager is None or not manager.email:
-        return
+        return None
     policy = claim.policy
     agent = claim.agent or policy.agent or policy.holder.owner
-    notification_send(
-        channel="email", to=manager.email, template="claim_escalated",
-        context={
+    return {
+        "channel": "email", "to": manager.email, "template": "claim_escalated",
+        "context": {
             "manager": str(manager), "claim": claim.reference, "client": policy.holder.display_name,
             "policy": str(policy), "agent": str(agent) if agent else "",
             "reported_at": timezone.localtime(claim.reported_at).strftime("%Y-%m-%d %H:%M"),
@@ -384,8 +453,8 @@ def _notify_manager(claim: Claim) -> None:
             "injured": claim.injured,
             "phone": str(policy.holder.phone or claim.reporter_phone or ""),
         },
-        language=manager.language,
-    )  # fmt: skip
+        "language": manager.language,
+    }  # fmt: skip
 
 
 def _in_language(text, language: str) -> str:
@@ -395,17 +464,12 @@ def _in_language(text, language: str) -> str:
 
 def claims_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """The beat sweep: escalate every claim whose 10 minutes ran out with no contact (those
-    the scheduled task missed: a broker down, a worker lost). Returns how many it escalated."""
+    the scheduled task missed: a broker down, a worker lost), the longest waiting first, at
+    most ``limit`` a run, in a fixed number of queries whatever their number. A sweep running
+    beside another, or beside a claim's task, skips the claims they hold. Returns how many it
+    escalated."""
     now = now or timezone.now()
-    due = list(
-        Claim.objects.filter(
-            first_contact_at__isnull=True, escalated_at__isnull=True, contact_due_at__lte=now
-        )
-        .exclude(status__in=FINISHED)
-        .order_by("contact_due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(claim_escalate(claim_id=pk, now=now) for pk in due)
+    return _escalate(now=now, limit=limit, skip_locked=True)
 
 
 # --- documents ------------------------------------------------------------------------------

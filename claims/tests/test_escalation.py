@@ -1,7 +1,9 @@
 """The 10-minute contact (issue 16): a claim whose client was not contacted within 10 minutes
 of its report escalates once (a flag on the claim, an item in the maintainers' queue, an e-mail
 to the agent's manager), whether the task scheduled at report time or the beat sweep gets there
-first; a contacted claim never does. The clock is frozen with time-machine."""
+first; a contacted claim never does. The beat sweep escalates any number of claims in the same
+few queries, and two sweeps or a sweep and a claim's task at the same moment escalate each
+claim once. The clock is frozen with time-machine."""
 
 import datetime
 
@@ -174,3 +176,151 @@ def test_an_agent_without_a_team_escalates_without_an_email(maintainer):
     assert escalations(claim).count() == 1
     assert not Message.objects.exists()
     assert Claim.objects.get().escalated_at is not None
+
+
+# --- the sweep at size: a fixed number of queries, once each, whatever runs beside it -------
+
+DUE = REPORTED + datetime.timedelta(minutes=10, seconds=5)
+
+
+def _reported(count, owner, *, contacted=0):
+    """``count`` claims reported at REPORTED on ``owner``'s clients, the first ``contacted``
+    of them with their client contacted after 3 minutes."""
+    with time_machine.travel(REPORTED, tick=False):
+        claims = [
+            report(policy=PolicyFactory(holder=ClientFactory(owner=owner), agent=owner), by=owner)
+            for _ in range(count)
+        ]
+    with time_machine.travel(REPORTED + datetime.timedelta(minutes=3), tick=False):
+        for claim in claims[:contacted]:
+            item = WorkItem.objects.get(kind=CLAIM_KIND, subject_id=claim.pk)
+            item_record_result(item=item, by=owner, result=CONTACTED.code)
+    return claims
+
+
+def _assert_escalated_once(claims, *, at):
+    assert set(Claim.objects.filter(pk__in=[c.pk for c in claims]).values_list(
+        "escalated_at", flat=True)) == {at}  # fmt: skip
+    items = WorkItem.objects.filter(kind=ESCALATION_KIND)
+    assert sorted(items.values_list("subject_id", flat=True)) == sorted(c.pk for c in claims)
+    assert set(items.values_list("queue", "agent", "status", "due_on")) == {
+        (Queue.MAINTAINERS, None, ItemStatus.OPEN, at.date())
+    }
+    titles = dict(items.values_list("subject_id", "title"))
+    assert titles[claims[0].pk] == f"Claim {claims[0].reference}: not contacted within 10 minutes"
+    for claim in claims:
+        assert claim.history.filter(escalated_at__isnull=False).count() == 1
+    # One e-mail per claim to the agent's manager, in her language.
+    messages = Message.objects.filter(template="claim_escalated")
+    assert sorted(m.context["claim"] for m in messages) == sorted(c.reference for c in claims)
+    assert {(m.to, m.language) for m in messages} == {("jefa@example.com", "es")}
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_sweep_costs_the_same_queries_for_1_or_20_claims(
+    count, owner, django_assert_max_num_queries
+):
+    claims = _reported(count + 2, owner, contacted=2)  # two contacted: never escalated
+    contacted, due = claims[:2], claims[2:]
+    with time_machine.travel(DUE, tick=False), django_assert_max_num_queries(6):
+        assert claims_escalate_due() == count
+    _assert_escalated_once(due, at=DUE)
+    with time_machine.travel(DUE + datetime.timedelta(minutes=1), tick=False):
+        with django_assert_max_num_queries(3):
+            assert claims_escalate_due() == 0  # run again: nothing left
+        assert all(claim_escalate(claim_id=c.pk) is False for c in claims)
+    _assert_escalated_once(due, at=DUE)
+    assert not Claim.objects.filter(pk__in=[c.pk for c in contacted], escalated_at__isnull=False)
+    assert not WorkItem.objects.filter(
+        kind=ESCALATION_KIND, subject_id__in=[c.pk for c in contacted]
+    ).exists()
+
+
+def test_the_sweep_takes_the_longest_waiting_first_within_its_limit(owner):
+    claims = _reported(3, owner)
+    Claim.objects.filter(pk=claims[2].pk).update(
+        contact_due_at=REPORTED - datetime.timedelta(minutes=5)
+    )
+    assert claims_escalate_due(now=DUE, limit=2) == 2
+    escalated = set(Claim.objects.exclude(escalated_at=None).values_list("pk", flat=True))
+    assert escalated == {claims[2].pk, claims[0].pk}
+    assert claims_escalate_due(now=DUE, limit=2) == 1
+
+
+def _in_thread(target):
+    """Run ``target`` on its own thread (its own database connection); return its result."""
+    import threading
+
+    from django.db import connection
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = target()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _result(thread, outcome):
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_and_the_tasks_at_the_same_moment_escalate_each_claim_once(owner):
+    import threading
+
+    from django.db import transaction
+
+    claims = _reported(6, owner, contacted=1)
+    due = claims[1:]
+    # One sweep holds its claims (its transaction not yet committed): a second sweep skips
+    # them without waiting, a claim's own task waits and then finds it escalated.
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_sweep():
+        with transaction.atomic():
+            escalated = claims_escalate_due(now=DUE)
+            holding.set()
+            assert release.wait(timeout=20)
+        return escalated
+
+    first = _in_thread(slow_sweep)
+    assert holding.wait(timeout=20)
+    assert _result(*_in_thread(lambda: claims_escalate_due(now=DUE))) == 0
+    task = _in_thread(lambda: claim_escalate(claim_id=due[0].pk, now=DUE))
+    release.set()
+    assert _result(*first) == 5
+    assert _result(*task) is False
+    _assert_escalated_once(due, at=DUE)
+
+    # Two sweeps and every claim's task started together on a fresh backlog: once each.
+    Message.objects.all().delete()
+    WorkItem.objects.filter(kind=ESCALATION_KIND).delete()
+    later = _reported(8, owner)
+    barrier = threading.Barrier(2 + len(later))
+
+    def together(call):
+        def run():
+            barrier.wait(timeout=20)
+            return call()
+
+        return run
+
+    runs = [_in_thread(together(lambda: claims_escalate_due(now=DUE))) for _ in range(2)]
+    runs += [
+        _in_thread(together(lambda pk=c.pk: claim_escalate(claim_id=pk, now=DUE))) for c in later
+    ]
+    results = [_result(*run) for run in runs]
+    assert results[0] + results[1] + sum(results[2:]) == len(later)
+    _assert_escalated_once(later, at=DUE)
