@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from billing.jobs import collections_morning_job
 from billing.kind import PAYMENT_KIND
@@ -198,9 +199,11 @@ def test_a_reminder_goes_by_the_preferred_channel_in_the_clients_language_with_h
     collections_morning_job(day=TODAY)
     message = Message.objects.get(template="payment_reminder")
     assert message.body == ""  # written by the worker that sends it
-    message_render(message)
+    message_render(message)  # as the worker does: the context read back from the database
     assert (message.channel, message.to, message.language) == ("email", client.email, "es")
     assert "1.500,00" in message.body or "1,500.00" in message.body
+    with translation.override("es"):
+        assert f"vence el {date_format(due.due_on, 'DATE_FORMAT')}." in message.body
     assert due.policy.number in message.body and "CLABE 012180001234567890." in message.body
     reminder = InstalmentReminder.objects.get()
     assert (reminder.channel, reminder.message_id) == ("email", message.pk)

@@ -1,7 +1,8 @@
 """The notification outbox: every message is stored first, then sent by a Celery task."""
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,6 +37,51 @@ def _validate_recipient(channel: str, to: str) -> None:
                 % {"to": to}
             }
         )
+
+
+# A stored context is JSON: dates, times and amounts become strings there, which the templates'
+# filters (``date``, ``floatformat``) would no longer format. The context keeps their types
+# under this key and ``_revived`` turns them back before a stored message is written.
+TYPES_KEY = "__types__"
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _stored(context: dict) -> dict:
+    types = {}
+    for key, value in context.items():
+        if isinstance(value, datetime):
+            types[key] = "datetime"
+        elif isinstance(value, date):
+            types[key] = "date"
+        elif isinstance(value, Decimal):
+            types[key] = "decimal"
+    return {**context, TYPES_KEY: types} if types else context
+
+
+def _revived(context: dict) -> dict:
+    """The context as the template was given it. A message stored before types were kept
+    has its ``…_on`` days revived from their ISO form."""
+    types = context.get(TYPES_KEY)
+    if types is None:
+        types = {
+            key: "date" for key, value in context.items()
+            if key.endswith("_on") and isinstance(value, str) and _ISO_DAY.match(value)
+        }  # fmt: skip
+    revived = {key: value for key, value in context.items() if key != TYPES_KEY}
+    for key, kind in types.items():
+        value = revived.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            if kind == "datetime":
+                revived[key] = datetime.fromisoformat(value)
+            elif kind == "date":
+                revived[key] = date.fromisoformat(value)
+            elif kind == "decimal":
+                revived[key] = Decimal(value)
+        except (ValueError, ArithmeticError):
+            continue  # left as written rather than lose the message
+    return revived
 
 
 def _render(channel: str, template: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -75,7 +121,7 @@ def notification_send(
         channel=channel,
         to=to,
         template=template,
-        context=context,
+        context=_stored(context),
         language=language,
         subject=subject[:255],
         body=body,
@@ -89,8 +135,8 @@ def notification_send(
 def message_render(message: Message) -> Message:
     """Write a stored message's subject and body from its template, context and language
     (a message queued by ``notifications_send_many`` is written when it is sent)."""
-    subject, body, html = _render(message.channel, message.template, message.context,
-                                  message.language)  # fmt: skip
+    subject, body, html = _render(message.channel, message.template,
+                                  _revived(message.context), message.language)  # fmt: skip
     message.subject, message.body, message.html_body = subject[:255], body, html
     Message.objects.filter(pk=message.pk).update(
         subject=message.subject, body=message.body, html_body=message.html_body
@@ -116,8 +162,13 @@ def notifications_send_many(messages: list[dict], created_by=None) -> list[Messa
             continue
         built.append(
             Message(
-                channel=spec["channel"], to=spec["to"], template=spec["template"],
-                context=spec["context"], language=language, body="", created_by=created_by,
+                channel=spec["channel"],
+                to=spec["to"],
+                template=spec["template"],
+                context=_stored(spec["context"]),
+                language=language,
+                body="",
+                created_by=created_by,
             )  # fmt: skip
         )
         places.append(index)

@@ -1,11 +1,20 @@
 """Messages queued in bulk (a morning's payment reminders): stored at once, written in the
 recipient's language by the worker that sends them, each sent once."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.core import mail
+from django.template import engines
 
 from brokerage.notifications.models import Message, Status
-from brokerage.notifications.services import notification_deliver, notifications_send_many
+from brokerage.notifications.services import (
+    _revived,
+    _stored,
+    notification_deliver,
+    notifications_send_many,
+)
 from brokerage.notifications.tasks import notification_deliver_many_task
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +47,29 @@ def test_the_worker_writes_each_in_its_language_and_sends_it_once(settings):
     assert "Ana López" in first.body and first.subject and first.body != second.body
     assert len(mail.outbox) == 2
     assert notification_deliver(message_id=first.pk) is None
+
+
+def test_a_message_written_when_sent_formats_its_dates_and_amounts_as_when_queued():
+    """Read back from the database, the context's day, moment and amount are formatted by the
+    templates as they were when queued (JSON keeps them as strings)."""
+    context = {
+        "due_on": dt.date(2026, 12, 24),
+        "at": dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC),
+        "amount": Decimal("1500.50"),
+        "name": "2026-12-24",  # a string that looks like a day stays a string
+    }
+    stored = Message.objects.create(
+        channel="email", to="a@example.com", template="welcome", context=_stored(context),
+        language="en", body="",
+    )  # fmt: skip
+    back = _revived(Message.objects.get(pk=stored.pk).context)
+    assert back == context
+    template = engines["django"].from_string("{{ due_on|date:'Y/m/d' }} {{ amount|floatformat:2 }}")
+    assert template.render(back) == "2026/12/24 1500.50"
+
+
+def test_a_message_stored_before_types_were_kept_still_gets_its_days():
+    assert _revived({"due_on": "2026-12-24", "note": "2026-12-24"}) == {
+        "due_on": dt.date(2026, 12, 24),
+        "note": "2026-12-24",
+    }
