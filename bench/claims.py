@@ -5,8 +5,9 @@ Builds (or reuses) a benchmark database like bench/client_search.py does, with
 rolled back at the end (so the bench can be repeated):
 
 - puts ``--backlog`` claims past their 10 minutes with no contact (a broker down all morning)
-  and times ``claims.services.claims_escalate_due`` (the beat sweep) with its query count,
-  then the same sweep again (nothing left: it must escalate nothing);
+  and times ``claims.services.claims_escalate_due`` (the beat sweep) with its query count on
+  one claim, then on the whole backlog (the same count: the sweep is set-based), then again
+  (nothing left: it must escalate nothing); it checks each claim got one item and one e-mail;
 - prints the median server time and query count of the Claims view as the administrator (the
   whole book) and as a manager, by each grouping, filtered by claim type, its .xlsx export
   and the lists behind two figures.
@@ -48,10 +49,13 @@ def main() -> None:
 
     from brokerage.accounts.models import User
     from brokerage.core.demo import DemoContext
+    from brokerage.notifications.models import Message
     from claims.demo import seed_claims
+    from claims.kind import ESCALATION_KIND
     from claims.models import CONTACT_WITHIN, Claim, ClaimKind, ClaimStatus
     from claims.services import claims_escalate_due
     from policies.models import Policy
+    from workqueue.models import WorkItem
 
     if not Claim.objects.exists():  # a book seeded before claims.demo: its claims now
         started = time.perf_counter()
@@ -83,14 +87,22 @@ def main() -> None:
         ]  # fmt: skip
         Claim.objects.bulk_create(backlog, batch_size=1000)
         print(f"\nescalation sweep ({len(backlog)} claims past their 10 minutes; rolled back):")
-        for label in ("backlog", "again"):
+        counts = {}
+        for label, limit in (("one", 1), ("backlog", len(backlog) + 100), ("again", 1000)):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                escalated = claims_escalate_due(now=now, limit=len(backlog) + 100)
+                escalated = claims_escalate_due(now=now, limit=limit)
                 elapsed = time.perf_counter() - started
-            n = len(queries.captured_queries)
-            per = f"{n / escalated:5.1f} per claim" if escalated else ""
+            counts[label] = n = len(queries.captured_queries)
+            per = f"{n / escalated:6.2f} per claim" if escalated else ""
             print(f"  {label:<8} {elapsed:6.2f} s  queries {n:5d} {per}  escalated {escalated}")
+        assert counts["one"] == counts["backlog"], counts  # a fixed number of queries
+        ids = [claim.pk for claim in backlog]
+        items = WorkItem.objects.filter(kind=ESCALATION_KIND, subject_id__in=ids)
+        flagged = Claim.objects.filter(pk__in=ids, escalated_at=now).count()
+        assert items.count() == len(ids) == flagged, "each claim escalated once"
+        mails = Message.objects.filter(template="claim_escalated", created_at__gte=now).count()
+        print(f"  {len(ids)} items in the maintainers' queue, {mails} e-mails to managers queued")
         transaction.set_rollback(True)
 
     admin = User.objects.get(username="admin")

@@ -709,7 +709,8 @@ def claim_follow_up_record(*, claim: Claim, by, data: dict, now: datetime | None
     (首次跟踪) must say the cause and liability, the damage and where the client wants the
     vehicle repaired. ``next_at``, agreed with the client, books the next follow-up (二次跟踪
     for the first): a ``claim_follow_up`` item on the claim's agent's call list (the
-    maintainers' queue when it has none) from that day, its title saying the time. Recording a
+    maintainers' queue when it has none) from that day, at that time among the day's calls
+    (the item's ``callback_at``), its title saying the time. Recording a
     follow-up closes the one that was booked. Kept in the claim's follow-ups (with history)
     and on the client's timeline."""
     unknown = set(data) - FOLLOW_UP_FIELDS
@@ -762,7 +763,7 @@ def claim_follow_up_record(*, claim: Claim, by, data: dict, now: datetime | None
             title=_follow_up_title(claim, number + 1, next_at),
             due_on=timezone.localdate(next_at),
             agent=agent, queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS,
-            priority=FOLLOW_UP_PRIORITY,
+            priority=FOLLOW_UP_PRIORITY, callback_at=next_at,
         )  # fmt: skip
         _log(claim, by=by, message=timeline.FOLLOW_UP_BOOKED, number=number + 1,
              at=timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M"))  # fmt: skip

@@ -76,10 +76,13 @@ def item_create(
     queue: str = Queue.AGENT,
     priority: int = 0,
     reopen: bool = False,
+    callback_at: datetime | None = None,
 ) -> WorkItem:
     """One item for one subject. A second call for the same (kind, subject, key) returns the
     item already there (the unique constraint decides); with ``reopen`` a closed one is opened
-    again for ``agent`` on ``due_on`` (a follow-up scheduled again)."""
+    again for ``agent`` on ``due_on`` (a follow-up scheduled again). ``callback_at``: a time
+    already agreed with the client (a call booked for then, on ``due_on``): the call list
+    orders the item at that time as it does a call-back."""
     now = timezone.now()
     agent_id = getattr(agent, "pk", agent)
     fields = {
@@ -87,6 +90,8 @@ def item_create(
         "priority": priority, "status": ItemStatus.OPEN,
         **_hand_out_fields(agent_id, now, due_on),
     }  # fmt: skip
+    if callback_at is not None:
+        fields["callback_at"] = callback_at
     item, created = WorkItem.objects.get_or_create(
         kind=kind, subject_id=subject_id, key=key, defaults=fields
     )
