@@ -11,9 +11,10 @@ class ClaimsConfig(AppConfig):
     def ready(self):
         from clients.services import on_clients_reassigned
 
-        from . import kind, services, timeline
+        from . import kind, repair, services, timeline
 
         kind.register_kinds()
         timeline.register_messages()
+        repair.register_messages()
         # A reassigned client's open claims go with it to the new owner.
         on_clients_reassigned(services.claims_follow_owner)

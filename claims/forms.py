@@ -10,8 +10,18 @@ from brokerage.core.filters import DayFilter, FlagFilter, ListFilterSet, PkFilte
 from brokerage.core.filters import TextField as SearchField
 from clients.models import Client
 from clients.search import compact, search_q
+from policies.models import Insurer
 
-from .models import Claim, ClaimKind, ClaimStatus, DocumentItem, DocumentState
+from .models import (
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    DocumentItem,
+    DocumentState,
+    OutsideReason,
+    RepairPlace,
+    RepairShop,
+)
 
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -198,6 +208,12 @@ class FollowUpForm(forms.Form):
         label=_("Damage"), max_length=4000, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
+    # The agent steers the repair: the claim page offers the partner shops (those working
+    # with the claim's insurer first); the shop chosen is written into ``repair_wish``.
+    repair_shop = forms.ModelChoiceField(
+        label=_("Partner shop suggested"), queryset=RepairShop.objects.filter(active=True),
+        required=False,
+    )  # fmt: skip
     repair_wish = forms.CharField(
         label=_("Where the client wants it repaired"), max_length=255, required=False
     )
@@ -208,6 +224,17 @@ class FollowUpForm(forms.Form):
         label=_("Next follow-up, at the time agreed with the client"), required=False
     )
 
+    def clean(self):
+        data = super().clean()
+        shop = data.pop("repair_shop", None)
+        if shop is not None:
+            wish = (data.get("repair_wish") or "").strip()
+            named = (
+                _("%(shop)s (partner shop)") % {"shop": shop.name} if shop.partner else shop.name
+            )
+            data["repair_wish"] = (f"{named}: {wish}" if wish else str(named))[:255]
+        return data
+
 
 class CallbackForm(forms.Form):
     satisfaction = forms.TypedChoiceField(
@@ -217,3 +244,92 @@ class CallbackForm(forms.Form):
         label=_("Comments"), max_length=4000, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
+
+
+class RepairShopForm(forms.ModelForm):
+    """A shop of the directory (``claims.repair.repair_shop_save`` saves it)."""
+
+    insurers = forms.ModelMultipleChoiceField(
+        label=_("Insurers it works with"), queryset=Insurer.objects.order_by("name"),
+        required=False, widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    class Meta:
+        model = RepairShop
+        fields = ["name", "address", "phone", "brands", "partner", "insurers", "active", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def validate_unique(self):
+        """The service says whether the name is taken (as a field error)."""
+
+    def _post_clean(self):
+        """The service saves: no model validation of a half-built instance here."""
+
+
+class RepairShopFilterSet(ListFilterSet):
+    """The directory's URL parameters: a text, partners only or not, a brand, an insurer."""
+
+    q = TextFilter(length=60, label=_("name, address or phone"), method="by_text")
+    partner = django_filters.ChoiceFilter(
+        choices=[(YES, _("Partner shops")), (NO, _("Other shops"))], label=_("partner"),
+        method="by_partner",
+    )  # fmt: skip
+    brand = TextFilter(length=40, label=_("brand"), method="by_brand")
+    insurer = django_filters.ModelChoiceFilter(
+        queryset=Insurer.objects.all(), label=_("insurer"), method="by_insurer"
+    )
+    inactive = FlagFilter(label=_("inactive shops too"), method="by_inactive")
+
+    class Meta:
+        model = RepairShop
+        fields = []
+
+    def by_text(self, qs, name, value):
+        from django.db.models import Q
+
+        digits = "".join(ch for ch in value if ch.isdigit())
+        condition = Q(name__icontains=value) | Q(address__icontains=value)
+        if len(digits) >= 4:
+            condition |= Q(phone__contains=digits)
+        return qs.filter(condition)
+
+    def by_partner(self, qs, name, value):
+        return qs.filter(partner=value == YES)
+
+    def by_brand(self, qs, name, value):
+        return qs.filter(brands__icontains=value)
+
+    def by_insurer(self, qs, name, value):
+        return qs.filter(insurers=value)
+
+    def by_inactive(self, qs, name, value):
+        return qs if value else qs.filter(active=True)
+
+
+class RepairForm(forms.Form):
+    """Where the claim's vehicle was repaired (``claims.repair.claim_repair_record``)."""
+
+    repair_place = forms.ChoiceField(
+        label=_("Where it was repaired"), choices=RepairPlace.choices, widget=forms.RadioSelect
+    )
+    repair_shop = forms.ModelChoiceField(
+        label=_("Repair shop"), queryset=RepairShop.objects.all(), required=False
+    )
+    repair_shop_name = forms.CharField(
+        label=_("Shop's name, if not in the directory"), max_length=150, required=False
+    )
+    outside_reason = forms.ChoiceField(
+        label=_("Why elsewhere"), choices=[("", "—"), *OutsideReason.choices], required=False
+    )
+    outside_reason_note = forms.CharField(
+        label=_("The other reason"), max_length=255, required=False
+    )
+    repair_amount = forms.DecimalField(
+        label=_("Repair amount"), max_digits=12, decimal_places=2, required=False
+    )
+
+    @classmethod
+    def for_claim(cls, claim: Claim) -> "RepairForm":
+        initial = {name: getattr(claim, name) for name in cls.base_fields if name != "repair_shop"}
+        initial["repair_shop"] = claim.repair_shop_id
+        return cls(initial=initial)

@@ -7,11 +7,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from policies.models import Currency, Policy
+from policies.models import Currency, Insurer, Policy
 
 # The client hears from us within this time of the report (seed 004: 10 minutes).
 CONTACT_WITHIN = timedelta(minutes=10)
@@ -69,6 +70,60 @@ MAIN_PATH = (
     ClaimStatus.DOCUMENTS_COMPLETE, ClaimStatus.WITH_INSURER,
 )  # fmt: skip
 FINISHED = (ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN)
+
+
+class RepairPlace(models.TextChoices):
+    PARTNER = "partner", _("Partner shop (referred)")
+    ELSEWHERE = "elsewhere", _("Elsewhere (outside repair)")
+
+
+class OutsideReason(models.TextChoices):
+    """Why a vehicle was repaired outside the partner shops (the referral report counts
+    them)."""
+
+    CLIENT_CHOICE = "client_choice", _("The client's own choice")
+    DEALER = "dealer", _("Dealer or warranty")
+    TOO_FAR = "too_far", _("No partner shop near enough")
+    INSURER_NETWORK = "insurer_network", _("The insurer's own network")
+    TOTAL_LOSS = "total_loss", _("Total loss: not repaired")
+    OTHER = "other", _("Other")
+
+
+class RepairShop(models.Model):
+    """A repair shop of the directory (issue 16): a partner shop the agents steer their
+    clients' repairs to, or one the vehicles went to instead. Written only by
+    ``claims.repair``."""
+
+    name = models.CharField(_("name"), max_length=150)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    brands = models.CharField(
+        _("brands serviced"), max_length=255, blank=True,
+        help_text=_("The makes it services, separated by commas; blank: every make."),
+    )  # fmt: skip
+    partner = models.BooleanField(_("partner shop"), default=False)
+    insurers = models.ManyToManyField(
+        Insurer, verbose_name=_("insurers it works with"), blank=True, related_name="+"
+    )
+    active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords(m2m_fields=[insurers])
+
+    class Meta:
+        verbose_name = _("repair shop")
+        verbose_name_plural = _("repair shops")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="repair_shop_name_once"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def brand_list(self) -> list[str]:
+        return [b.strip() for b in self.brands.split(",") if b.strip()]
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -157,6 +212,33 @@ class Claim(models.Model):
         null=True, blank=True, related_name="+",
     )  # fmt: skip
 
+    # Where the vehicle was repaired (送修: a partner shop; 外修: elsewhere, and why), the
+    # repair's amount, and when and by whom it was first recorded: the month of the
+    # repair-referral report (corrections keep that date; the history keeps every change).
+    repair_place = models.CharField(
+        _("where it was repaired"), max_length=12, choices=RepairPlace.choices, blank=True
+    )
+    repair_shop = models.ForeignKey(
+        RepairShop, verbose_name=_("repair shop"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="claims",
+        db_index=False,  # covered by the partial claim_repair_shop index
+    )  # fmt: skip
+    repair_shop_name = models.CharField(
+        _("shop (not in the directory)"), max_length=150, blank=True
+    )
+    outside_reason = models.CharField(
+        _("why elsewhere"), max_length=20, choices=OutsideReason.choices, blank=True
+    )
+    outside_reason_note = models.CharField(_("reason (other)"), max_length=255, blank=True)
+    repair_amount = models.DecimalField(
+        _("repair amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    repair_recorded_at = models.DateTimeField(_("repair recorded at"), null=True, blank=True)
+    repair_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("repair recorded by"),
+        on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )  # fmt: skip
+
     history = HistoricalRecords(
         no_db_index=[
             "policy",
@@ -165,6 +247,8 @@ class Claim(models.Model):
             "settled_by",
             "first_contact_by",
             "referred_to",
+            "repair_shop",
+            "repair_recorded_by",
         ]
     )
     objects = ClaimQuerySet.as_manager()
@@ -184,6 +268,14 @@ class Claim(models.Model):
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__range=(1, 5)),
                 name="claim_satisfaction_1_to_5",
             ),
+            models.CheckConstraint(
+                condition=Q(repair_amount__gte=0), name="claim_repair_amount_not_negative"
+            ),
+            # A referral names its partner shop.
+            models.CheckConstraint(
+                condition=~Q(repair_place=RepairPlace.PARTNER) | Q(repair_shop__isnull=False),
+                name="claim_partner_repair_names_shop",
+            ),
         ]
         indexes = [
             models.Index(fields=["policy", "-reported_at"], name="claim_policy_reported"),
@@ -194,6 +286,17 @@ class Claim(models.Model):
                 fields=["contact_due_at"],
                 name="claim_awaiting_contact",
                 condition=Q(first_contact_at__isnull=True, escalated_at__isnull=True),
+            ),  # fmt: skip
+            # The repair-referral report: the repairs recorded in a month.
+            models.Index(
+                fields=["repair_recorded_at"],
+                name="claim_repair_recorded",
+                condition=Q(repair_recorded_at__isnull=False),
+            ),  # fmt: skip
+            models.Index(
+                fields=["repair_shop"],
+                name="claim_repair_shop",
+                condition=Q(repair_shop__isnull=False),
             ),  # fmt: skip
         ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_repair
 
 app_name = "claims"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("<int:pk>/dispute/", views.claim_dispute, name="dispute"),
     path("<int:pk>/follow-up/", views.claim_follow_up, name="follow_up"),
     path("<int:pk>/callback/", views.claim_callback, name="callback"),
+    path("<int:pk>/repair/", views_repair.claim_repair, name="repair"),
+    path("repair-shops/", views_repair.shop_list, name="repair_shops"),
+    path("repair-shops/new/", views_repair.shop_form, name="repair_shop_new"),
+    path("repair-shops/<int:pk>/", views_repair.shop_form, name="repair_shop_edit"),
 ]

@@ -31,6 +31,7 @@ from .forms import (
     StatusForm,
 )
 from .models import MAIN_PATH, ClaimKind, ClaimStatus, DocumentState
+from .repair import repair_context
 from .selectors import (
     claim_checklist,
     claim_for_user,
@@ -116,7 +117,7 @@ def claims_list(request):
     )  # fmt: skip
 
 
-def _detail(request, claim, *, status_form=None, follow_up_form=None, status=200):
+def _detail(request, claim, *, status_form=None, follow_up_form=None, repair_form=None, status=200):
     changes = list(claim.status_changes.select_related("by"))
     reached = {}
     for change in changes:
@@ -144,6 +145,7 @@ def _detail(request, claim, *, status_form=None, follow_up_form=None, status=200
             "callback_due": claim.called_back_at is None
             and claim.settled_by_id is not None
             and claim.status in (ClaimStatus.SETTLED, ClaimStatus.CLOSED),
+            **repair_context(claim, form=repair_form),
         },
         status=status,
     )  # fmt: skip

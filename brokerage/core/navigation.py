@@ -119,6 +119,13 @@ NAV_ENTRIES = [
         more=EVERYONE,
     ),
     NavEntry(
+        _("Repair shops"),
+        "claims:repair_shops",
+        # Agents open the directory from the claim page (their bar has no room left).
+        frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+        more=EVERYONE,
+    ),
+    NavEntry(
         _("Team"),
         "accounts:team",
         frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),

@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from claims.models import CONTACT_WITHIN, Claim, ClaimKind, ClaimStatus
+from claims.models import CONTACT_WITHIN, Claim, ClaimKind, ClaimStatus, RepairShop
 from claims.services import claim_report
 from policies.tests.factories import PolicyFactory
 
@@ -55,3 +55,23 @@ def report_data(**overrides) -> dict:
 def report(*, policy, by, **overrides) -> Claim:
     """A claim reported through the service (its item on the call list, its history)."""
     return claim_report(policy=policy, by=by, data=report_data(**overrides))
+
+
+class RepairShopFactory(DjangoModelFactory):
+    """A shop of the directory (partner or not); pass ``insurers=[...]`` to link insurers."""
+
+    class Meta:
+        model = RepairShop
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Taller {n}")
+    address = factory.Sequence(lambda n: f"Calz. de Tlalpan {100 + n}, CDMX")
+    phone = "+525550001111"
+    brands = "Nissan, Toyota"
+    partner = True
+    active = True
+
+    @factory.post_generation
+    def insurers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.insurers.set(extracted)

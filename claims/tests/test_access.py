@@ -25,7 +25,8 @@ ROLES = [
 ]  # fmt: skip
 SEES = {"owner", "manager", "maintainer", "admin"}
 LIST_QUERIES = 9
-DETAIL_QUERIES = 13  # with a history naming users: one more, whatever the number of changes
+DETAIL_QUERIES = 14  # with a history naming users: one more, whatever the number of changes;
+# a claim being worked: one more for the repair shops it offers (claims.repair.shops_for_claim)
 
 
 @pytest.fixture
