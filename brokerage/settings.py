@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "imports",
     "billing",
     "claims",
+    "servicing",
     "reports",
     "phonenumber_field",
 ]

@@ -307,6 +307,18 @@ def on_clients_reassigned(hook) -> None:
         _REASSIGN_HOOKS.append(hook)
 
 
+# Apps above clients that care where a book came from (servicing: a departing agent's clients
+# get a life-policy service case) follow a whole book's reassignment through these hooks,
+# called as hook(clients=[...], from_agent=user, by=user) inside the transaction, after the
+# reassignment hooks.
+_BOOK_HOOKS: list = []
+
+
+def on_book_reassigned(hook) -> None:
+    if hook not in _BOOK_HOOKS:
+        _BOOK_HOOKS.append(hook)
+
+
 def _run_reassign_hooks(clients: list[Client], by: User) -> None:
     for hook in _REASSIGN_HOOKS:
         hook(clients=clients, by=by)
@@ -458,6 +470,8 @@ def client_book_reassign(
         counts[agent.pk] += 1
     bulk_set_with_history(clients, field="owner", by=by, reason="book reassigned")
     _run_reassign_hooks(clients, by)
+    for hook in _BOOK_HOOKS:
+        hook(clients=clients, from_agent=from_agent, by=by)
     through = Client.co_agents.through
     for agent in order:
         through.objects.filter(

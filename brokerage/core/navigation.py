@@ -50,6 +50,15 @@ NAV_ENTRIES = [
         more=frozenset({Role.ADMIN, Role.MAINTAINER}),
     ),
     NavEntry(
+        _("Policy service"),
+        "servicing:cases",
+        # Service cases by class and age, and the service requests list; agents work theirs
+        # from the call list, the policy page and the client file.
+        frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),
+        prefix="/service/",
+        more=EVERYONE,
+    ),
+    NavEntry(
         _("Renewals"),
         "renewals:list",
         frozenset({Role.MANAGER, Role.MAINTAINER, Role.ADMIN}),

@@ -23,6 +23,7 @@ def test_a_maintainer_works_imports_and_contacts_from_the_bar():
     assert {
         "/queue/distribution/", "/insurers/", "/outbox/", "/accounts/team/", "/claims/",
         "/claims/repair-shops/",
+        "/service/cases/",
     } == set(more)  # fmt: skip
 
 
@@ -31,7 +32,7 @@ def test_a_manager_keeps_the_team_in_the_bar_and_sets_ladders_from_more():
     assert "/accounts/team/" in bar and "/reports/renewals/" in bar
     assert {
         "/renewals/ladders/", "/clients/reassign/", "/billing/collections/ladder/",
-        "/billing/collections/at-risk/", "/claims/repair-shops/",
+        "/billing/collections/at-risk/", "/service/cases/", "/claims/repair-shops/",
     } == set(more)  # fmt: skip
 
 
