@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "imports",
     "billing",
     "claims",
+    "touches",
     "servicing",
     "reports",
     "phonenumber_field",

@@ -49,6 +49,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),
     path("claims/", include("claims.urls")),
+    path("touches/", include("touches.urls")),
     path("service/", include("servicing.urls")),
     path("", include("policies.urls")),
     path("admin/", admin.site.urls),

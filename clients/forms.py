@@ -30,6 +30,9 @@ COMMON_FIELDS = [
     "contact_inaccurate",
     "notes",
 ]  # fmt: skip
+# The client's profile for service (issue 17): who they are, when they can be called (their own
+# window; empty, the brokerage's call-back windows) and whether they want greetings.
+PROFILE_FIELDS = ["occupation", "hobbies", "contact_from", "contact_to", "greetings_opt_out"]
 
 
 def active_agents():
@@ -41,6 +44,13 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
 
 
 class ClientForm(forms.ModelForm):
@@ -60,9 +70,11 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = INDIVIDUAL_FIELDS + CORPORATE_FIELDS + COMMON_FIELDS + ["owner"]
+        fields = INDIVIDUAL_FIELDS + CORPORATE_FIELDS + COMMON_FIELDS + PROFILE_FIELDS + ["owner"]
         widgets = {
             "birthday": DateInput(),
+            "contact_from": TimeInput(),
+            "contact_to": TimeInput(),
             "address": forms.Textarea(attrs={"rows": 2}),
             "business_scope": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -232,4 +244,3 @@ class ClientMergeForm(forms.Form):
         if data.get("survivor") and data.get("survivor") == data.get("merged"):
             raise forms.ValidationError(_("Choose two different client files."))
         return data
-

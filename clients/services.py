@@ -33,7 +33,8 @@ CLIENT_FIELDS = {
     "legal_representative", "tax_id", "registered_capital", "business_scope", "address",
     "postal_code", "phone", "phone_other", "fax", "email", "whatsapp", "contact_inaccurate",
     "lead_source", "vip_tier", "membership_card", "is_key", "status", "owner", "notes",
-    "language", "preferred_channel",
+    "language", "preferred_channel", "occupation", "hobbies", "contact_from", "contact_to",
+    "greetings_opt_out",
 }  # fmt: skip
 
 
@@ -54,6 +55,12 @@ def _validate(client: Client) -> None:
         errors["birthday"] = _("The birthday cannot be in the future.")
     if client.registered_capital is not None and client.registered_capital < 0:
         errors["registered_capital"] = _("The registered capital cannot be negative.")
+    if (client.contact_from is None) != (client.contact_to is None):
+        errors["contact_to" if client.contact_to is None else "contact_from"] = _(
+            "Give both ends of the contact window, or neither."
+        )
+    elif client.contact_from is not None and client.contact_from >= client.contact_to:
+        errors["contact_to"] = _("The contact window must end after it starts.")
     if errors:
         raise ValidationError(errors)
     client.full_clean(exclude=["display_name", "co_agents"])

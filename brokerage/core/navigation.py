@@ -121,6 +121,13 @@ NAV_ENTRIES = [
         more=EVERYONE,
     ),
     NavEntry(
+        _("Service touches"),
+        "touches:settings",
+        frozenset({Role.MAINTAINER, Role.ADMIN}),
+        permission="accounts.distribute_work",
+        more=EVERYONE,
+    ),
+    NavEntry(
         _("Insurers"),
         "policies:insurers",
         frozenset({Role.MAINTAINER, Role.ADMIN}),
