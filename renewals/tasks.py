@@ -3,6 +3,7 @@ from django.db import transaction
 
 from billing.jobs import collections_morning_job
 from billing.services import instalments_plan_catch_up
+from touches.jobs import touches_morning_job
 from workqueue.tasks import distribution_task
 
 from .jobs import renewals_morning_job, renewals_open_and_queue
@@ -10,11 +11,12 @@ from .jobs import renewals_morning_job, renewals_open_and_queue
 
 @shared_task(name="renewals.tasks.renewals_morning_task")
 def renewals_morning_task() -> dict:
-    """The morning run: renewals, then payments due, then the hand-out of the items nobody
-    owns (one beat schedule for both pipelines)."""
+    """The morning run: renewals, then payments due, then the service touches, then the
+    hand-out of the items nobody owns (one beat schedule for every pipeline)."""
     report = renewals_morning_job()
     planned = instalments_plan_catch_up()  # any policy of the last days still unplanned
     payments = collections_morning_job(day=report.day)
+    touches = touches_morning_job(day=report.day)
     transaction.on_commit(distribution_task.delay)
     return {
         "day": report.day.isoformat(),
@@ -29,6 +31,9 @@ def renewals_morning_task() -> dict:
         "payment_reminders_queued": payments.reminders_queued,
         "promises_broken": payments.promises_broken,
         "policies_at_risk": payments.risks_opened,
+        "service_calls": {str(k): n for k, n in touches.calls.items()},
+        "service_messages": {str(k): n for k, n in touches.messages.items()},
+        "service_calls_cancelled": touches.cancelled,
     }
 
 

@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from brokerage.accounts.tests.factories import UserFactory
 from brokerage.notifications.models import Message
@@ -246,3 +247,20 @@ def test_the_job_takes_a_fixed_number_of_queries(agent):
     assert report.messages[TouchKind.RETURN_VISIT] == 21
     assert report.messages[TouchKind.BIRTHDAY] == 21
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_the_morning_command_and_the_beat_task_make_the_touches(agent, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from renewals.tasks import renewals_morning_task
+
+    sold_policy(days(-3), owner=agent)
+    out = StringIO()
+    call_command("run_morning_jobs", "--date", TODAY.isoformat(), stdout=out)
+    assert "service calls (thank_you): 1" in out.getvalue()
+    assert items(TouchKind.THANK_YOU).count() == 1
+    sold_policy(timezone.localdate() - datetime.timedelta(days=3), owner=agent)
+    result = renewals_morning_task.apply().get()
+    assert result["service_calls"] == {"thank_you": 1}

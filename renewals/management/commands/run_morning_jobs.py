@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from billing.jobs import collections_morning_job
 from billing.services import instalments_plan_catch_up
 from renewals.jobs import renewals_morning_job
+from touches.jobs import touches_morning_job
 from workqueue.distribution import distribution_run
 
 
@@ -12,8 +13,9 @@ class Command(BaseCommand):
     help = (
         "Run the morning jobs now (the same work as the 06:00 beat task): open renewal cases, "
         "queue the touches that fall due, lapse unrenewed policies, hand over lapsed cases, "
-        "queue the payment-due calls and reminders, put unpaid policies at risk, then hand "
-        "out the items nobody owns."
+        "queue the payment-due calls and reminders, put unpaid policies at risk, make the "
+        "service touches (thank-yous, plate endorsements, return visits, vehicle reminders, "
+        "greetings), then hand out the items nobody owns."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +47,12 @@ class Command(BaseCommand):
         self.stdout.write(f"  older payment calls superseded: {payments.items_superseded}")
         self.stdout.write(f"  payment reminders queued for clients: {payments.reminders_queued}")
         self.stdout.write(f"  policies put at risk of cancellation: {payments.risks_opened}")
+        touches = touches_morning_job(day=report.day)
+        for kind, count in sorted(touches.calls.items()):
+            self.stdout.write(f"  service calls ({kind}): {count}")
+        for kind, count in sorted(touches.messages.items()):
+            self.stdout.write(f"  service messages ({kind}): {count}")
+        self.stdout.write(f"  service calls cancelled (policy ended): {touches.cancelled}")
         plan = distribution_run()
         self.stdout.write(
             f"distribution (seed {plan.seed}): {len(plan.lines)} items handed out, "
