@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.core.sql import SqlNames
@@ -168,8 +169,10 @@ def claim_report(*, policy: Policy, by, data: dict, now: datetime | None = None)
     _log(claim, by=by, message=timeline.REPORTED, policy=str(policy), kind=claim.kind)
     item_create(
         kind=CLAIM_KIND, subject_id=claim.pk,
-        title=_("Claim %(claim)s: %(client)s, %(policy)s")
-        % {"claim": claim.reference, "client": policy.holder.display_name, "policy": policy},
+        title=_item_title(
+            agent, gettext_lazy("Claim %(claim)s: %(client)s, %(policy)s"),
+            claim=claim.reference, client=policy.holder.display_name, policy=policy,
+        ),
         due_on=timezone.localdate(now), agent=agent,
         queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS, priority=CLAIM_PRIORITY,
     )  # fmt: skip
@@ -462,6 +465,17 @@ def _in_language(text, language: str) -> str:
         return str(text)
 
 
+def _item_title(agent, message, **params) -> str:
+    """An item's title (stored: the call list and its "done" line show it) in the language of
+    the agent it goes to; with no agent (the maintainers' queue) in the current one."""
+    with translation.override(_language_of(agent)):
+        return str(message) % params
+
+
+def _language_of(agent) -> str:
+    return getattr(agent, "language", "") or translation.get_language()
+
+
 def claims_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """The beat sweep: escalate every claim whose 10 minutes ran out with no contact (those
     the scheduled task missed: a broker down, a worker lost), the longest waiting first, at
@@ -691,16 +705,16 @@ FOLLOW_UP_FIELDS = {"cause_and_liability", "damage", "repair_wish", "note", "nex
 FOLLOW_UP_AHEAD_DAYS = 90
 
 
-def _follow_up_title(claim: Claim, number: int, at: datetime) -> str:
+def _follow_up_title(claim: Claim, number: int, at: datetime, agent) -> str:
     """The item's title, with the time agreed (the call list shows the item from that day)."""
     if number == 2:
-        text = _("Claim %(claim)s: second follow-up with %(client)s at %(time)s")
+        text = gettext_lazy("Claim %(claim)s: second follow-up with %(client)s at %(time)s")
     else:
-        text = _("Claim %(claim)s: follow-up %(number)s with %(client)s at %(time)s")
-    return text % {
-        "claim": claim.reference, "client": claim.policy.holder.display_name, "number": number,
-        "time": timezone.localtime(at).strftime("%H:%M"),
-    }  # fmt: skip
+        text = gettext_lazy("Claim %(claim)s: follow-up %(number)s with %(client)s at %(time)s")
+    return _item_title(
+        agent, text, claim=claim.reference, client=claim.policy.holder.display_name,
+        number=number, time=timezone.localtime(at).strftime("%H:%M"),
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -760,7 +774,7 @@ def claim_follow_up_record(*, claim: Claim, by, data: dict, now: datetime | None
         agent = claim.agent if claim.agent is not None and claim.agent.is_active else None
         item_create(
             kind=FOLLOW_UP_KIND, subject_id=claim.pk, key=str(number + 1),
-            title=_follow_up_title(claim, number + 1, next_at),
+            title=_follow_up_title(claim, number + 1, next_at, agent),
             due_on=timezone.localdate(next_at),
             agent=agent, queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS,
             priority=FOLLOW_UP_PRIORITY, callback_at=next_at,
@@ -793,8 +807,10 @@ def _callback_book(claim: Claim, *, now: datetime) -> None:
     agent = claim.agent if claim.agent is not None and claim.agent.is_active else None
     item_create(
         kind=CALLBACK_KIND, subject_id=claim.pk,
-        title=_("Claim %(claim)s: call-back after settlement with %(client)s")
-        % {"claim": claim.reference, "client": claim.policy.holder.display_name},
+        title=_item_title(
+            agent, gettext_lazy("Claim %(claim)s: call-back after settlement with %(client)s"),
+            claim=claim.reference, client=claim.policy.holder.display_name,
+        ),
         due_on=timezone.localdate(now), agent=agent,
         queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS,
         priority=CALLBACK_PRIORITY,

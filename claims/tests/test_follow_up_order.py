@@ -98,3 +98,14 @@ def test_item_create_without_a_time_is_unchanged(agent):
         kind=TEST_KIND, subject_id=1, title="Again", due_on=DAY, agent=agent, reopen=True
     )
     assert again.pk == plain.pk and again.callback_at == at(15, 0)
+
+
+def test_the_items_titles_are_written_in_their_agents_language():
+    """Titles are stored (the call list's "done" line shows them): in the language of the agent
+    who reads them, whoever reported the claim and in whatever language."""
+    agent = UserFactory(roles=["agent"], language="zh-hans")
+    item = _booked(agent, at(11, 0))
+    assert item.title.startswith("理赔案件 #") and "11:00" in item.title
+    contact = WorkItem.objects.get(kind="claim_contact", subject_id=item.subject_id)
+    assert contact.title == f"理赔案件 #{item.subject_id}：{contact.title.split('：', 1)[1]}"
+    assert "Claim" not in contact.title
