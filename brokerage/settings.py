@@ -276,6 +276,9 @@ PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 CLIENT_DOCUMENT_MAX_BYTES = env.int("CLIENT_DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 # A prospect who does not buy is followed up this many days later.
 QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=7)
+# A prospect who was sent a quotation is called this many days later (unless a follow-up date
+# is already set ahead).
+QUOTE_SENT_FOLLOW_UP_DAYS = env.int("QUOTE_SENT_FOLLOW_UP_DAYS", default=3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

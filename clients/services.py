@@ -234,9 +234,12 @@ def _sniff(upload) -> str | None:
 
 @transaction.atomic
 def document_upload(
-    *, client: Client, by: User, kind: str, upload, description: str = ""
+    *, client: Client, by: User, kind: str, upload, description: str = "", policy=None
 ) -> ClientDocument:
-    """Store a PDF, JPEG or PNG, whose type is read from its content, never from its name."""
+    """Store a PDF, JPEG or PNG, whose type is read from its content, never from its name;
+    with ``policy`` (one of the client's), a copy kept in that policy's file."""
+    if policy is not None and policy.holder_id != client.pk:
+        raise ValidationError(_("The policy is not this client's."))
     limit = settings.CLIENT_DOCUMENT_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
@@ -264,6 +267,7 @@ def document_upload(
         content_type=mime,
         size=upload.size,
         description=description,
+        policy=policy,
         uploaded_by=by,
         stored_name=f"{uuid.uuid4().hex}.{ALLOWED_DOCUMENT_TYPES[mime]}",
     )

@@ -184,7 +184,7 @@ def client_detail(request, pk):
             "client": client,
             "policies": list(policies_of_client(client=client)),
             "quotations": list(quotations_of_client(client=client)),
-            "documents": list(client.documents.select_related("uploaded_by")),
+            "documents": list(client.documents.select_related("uploaded_by", "policy__insurer")),
             "timeline": client_timeline(client=client),
             "history": client_history(client=client),
             "accesses": client.accesses.select_related("user").order_by("-at")[:10],

@@ -7,11 +7,13 @@ class PoliciesConfig(AppConfig):
     verbose_name = _("Policies")
 
     def ready(self):
+        from brokerage.notifications import attachments
         from clients import search
         from clients import services as client_services
 
         from .kind import register_kinds
         from .selectors import client_ids_by_policy_or_vehicle
+        from .sending import ATTACHMENT_SOURCE, sending_attachment
         from .services import policies_follow_new_owner
         from .timeline import register_messages
 
@@ -19,3 +21,4 @@ class PoliciesConfig(AppConfig):
         client_services.on_clients_reassigned(policies_follow_new_owner)
         register_kinds()
         register_messages()
+        attachments.register(ATTACHMENT_SOURCE, sending_attachment)

@@ -1,3 +1,6 @@
+import uuid
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -6,15 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from clients.forms import DateInput
 
 from .countries import country_choices, country_name
+from .documents import DocumentProblem
 from .models import (
     POLICY_FIRST_DAY,
     POLICY_LAST_DAY,
     Currency,
     Insurer,
     Line,
+    LostReason,
     PaymentFrequency,
     Policy,
     Quote,
+    SendChannel,
     Vehicle,
     policy_date_errors,
 )
@@ -163,3 +169,61 @@ class InsurerForm(forms.ModelForm):
 
 def _default(name) -> str:
     return _("The brokerage's default (%(name)s)") % {"name": name}
+
+
+class SendQuotationForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Send by"), choices=SendChannel.choices, widget=forms.RadioSelect
+    )
+
+
+class _TokenForm(forms.Form):
+    # A double click or a resent form posts the same token: the result is logged once.
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].initial = uuid.uuid4()
+
+
+class FollowUpThinkingForm(_TokenForm):
+    on = forms.DateField(label=_("Call again on"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        self.fields["on"].widget.attrs.update({"min": tomorrow.isoformat()})
+        self.fields["on"].initial = timezone.localdate() + timedelta(
+            days=settings.QUOTE_SENT_FOLLOW_UP_DAYS
+        )
+
+    def clean_on(self):
+        day = self.cleaned_data["on"]
+        if day <= timezone.localdate():
+            raise forms.ValidationError(_("Choose a day after today."))
+        if day > timezone.localdate() + timedelta(days=365):
+            raise forms.ValidationError(_("Choose a day within a year."))
+        return day
+
+
+class FollowUpDeclineForm(_TokenForm):
+    reason = forms.ChoiceField(label=_("Why did the client decline?"), choices=LostReason.choices)
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class DocumentsRequestForm(forms.Form):
+    problems = forms.MultipleChoiceField(
+        label=_("What is missing or wrong"), choices=DocumentProblem.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    note = forms.CharField(
+        label=_("Note to the client"), max_length=500, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("problems") and not (data.get("note") or "").strip():
+            raise forms.ValidationError(_("Tick what is missing or wrong, or write a note."))
+        return data

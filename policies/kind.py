@@ -1,8 +1,9 @@
-"""The quote follow-up kind of work and its vocabulary: a prospect who declined every quote
-gets a call ``QUOTE_FOLLOW_UP_DAYS`` later. The results of that call, the card, the export
-columns, whose client a follow-up is, what a hand-out means and what the call list shows for a
-page of follow-ups. Registered in PoliciesConfig.ready; the queue itself knows none of these
-words."""
+"""The quote follow-up kind of work and its vocabulary: a prospect who was sent a quotation is
+called ``QUOTE_SENT_FOLLOW_UP_DAYS`` later, one who declined every quote
+``QUOTE_FOLLOW_UP_DAYS`` later, and the calls go on until they buy or decline. The results of
+that call, the card, the export columns, whose client a follow-up is, what a hand-out means
+and what the call list shows for a page of follow-ups. Registered in PoliciesConfig.ready; the
+queue itself knows none of these words."""
 
 from collections import defaultdict
 
@@ -21,12 +22,20 @@ from .models import Quotation, QuotationStatus, Quote
 
 QUOTE_FOLLOW_UP = "quote_follow_up"
 
+# The client buys: the agent accepts the quote on the quotation page (the existing flow),
+# which ends the follow-up with this result.
+BOUGHT = kinds.Result("bought", _("Bought"), final=True, page="quotation_url", style="success")
 # Reached: the client wants new quotes. The quotation opens (again) for them.
 REQUOTED = kinds.Result("requoted", _("Reached — re-quoted"), final=True, style="outline-primary")
-NOT_INTERESTED = kinds.Result(
-    "not_interested", _("Not interested"), final=True, style="outline-danger"
+# Still thinking: a new date for the next call, recorded on a page of its own.
+THINKING = kinds.Result(
+    "still_thinking", _("Still thinking"), final=True, page="thinking_url", style="outline-info"
 )
-FOLLOW_UP_RESULTS = (*GENERIC, REQUOTED, NOT_INTERESTED)
+# Declined, with the reason, on a page of its own: the open quotes are declined.
+NOT_INTERESTED = kinds.Result(
+    "not_interested", _("Declined"), final=True, page="decline_url", style="outline-danger"
+)
+FOLLOW_UP_RESULTS = (*GENERIC, BOUGHT, THINKING, REQUOTED, NOT_INTERESTED)
 
 
 def _quotations(subject_ids):
@@ -129,6 +138,8 @@ def follow_up_context(items) -> dict[int, dict]:
             "whatsapp_url": whatsapp_url(client.whatsapp or client.phone),
             "previous": results.get(quotation.pk, []),
             "quotation_url": reverse("policies:quotation", args=[quotation.pk]),
+            "thinking_url": reverse("policies:follow_up_thinking", args=[item.pk]),
+            "decline_url": reverse("policies:follow_up_decline", args=[item.pk]),
         }
     return context
 

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -116,6 +117,14 @@ class QuotationKind(models.TextChoices):
     RENEWAL = "renewal", _("Renewal")
 
 
+class LostReason(models.TextChoices):
+    PRICE = "price", _("Price too high")
+    COVERAGE = "coverage", _("Coverage does not suit")
+    ELSEWHERE = "elsewhere", _("Bought elsewhere")
+    NO_NEED = "no_need", _("No longer needs it")
+    OTHER = "other", _("Other reason")
+
+
 class Quotation(models.Model):
     """One need of a client (e.g. "insure the new pickup"), answered by several quotes."""
 
@@ -137,6 +146,11 @@ class Quotation(models.Model):
         "Policy", verbose_name=_("renews policy"), on_delete=models.PROTECT, null=True,
         blank=True, related_name="renewal_quotations",
     )  # fmt: skip
+    # Why the prospect declined (the follow-up's "declined" result), while the quotation is lost.
+    lost_reason = models.CharField(
+        _("why the client declined"), max_length=16, choices=LostReason.choices, blank=True
+    )
+    lost_note = models.CharField(_("note"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -201,6 +215,45 @@ class Quote(models.Model):
 
     def __str__(self):
         return f"{self.insurer} {self.premium} {self.currency}"
+
+
+class SendChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+def _sending_path(instance, filename):
+    return f"quotations/{instance.quotation_id}/{uuid.uuid4().hex}.pdf"
+
+
+class QuotationSending(models.Model):
+    """One sending of a quotation to its client: by e-mail with the printed quotation attached
+    (the PDF as sent is kept), or by WhatsApp with a summary. The quotation's history of
+    sendings."""
+
+    quotation = models.ForeignKey(Quotation, on_delete=models.CASCADE, related_name="sendings")
+    channel = models.CharField(_("channel"), max_length=16, choices=SendChannel.choices)
+    to = models.CharField(pgettext_lazy("message recipient", "to"), max_length=254)
+    language = models.CharField(_("language"), max_length=10)
+    pdf = models.FileField(_("PDF"), upload_to=_sending_path, max_length=300, blank=True)
+    message = models.ForeignKey(
+        "notifications.Message", verbose_name=_("message"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quotation sent")
+        verbose_name_plural = _("quotations sent")
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["quotation", "sent_at"], name="quotation_sending_at")]
+
+    def __str__(self):
+        return f"{self.quotation_id} → {self.to}"
 
 
 class PolicyStatus(models.TextChoices):
@@ -366,7 +419,8 @@ class Policy(models.Model):
             models.Index(fields=["holder", "end_date"], name="policy_holder_end"),
             models.Index(fields=["agent", "end_date"], name="policy_agent_end"),
             models.Index(
-                fields=["written_on", "agent"], name="policy_written",
+                fields=["written_on", "agent"],
+                name="policy_written",
                 condition=Q(written_on__isnull=False),
             ),  # fmt: skip
         ]

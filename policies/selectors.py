@@ -11,10 +11,20 @@ from django.utils.translation import gettext_lazy
 
 from brokerage.accounts.models import User
 from brokerage.core.filters import DayFilter, ListFilterSet, PkFilter, TextFilter, filter_values
-from clients.models import Client
+from clients.models import Client, ClientDocument
 from clients.search import MAX_IDS_PER_MATCHER, compact, search_q
 
-from .models import Currency, Insurer, Line, Policy, PolicyStatus, Quotation, Quote, Vehicle
+from .models import (
+    Currency,
+    Insurer,
+    Line,
+    Policy,
+    PolicyStatus,
+    Quotation,
+    QuotationSending,
+    Quote,
+    Vehicle,
+)
 
 
 def client_ids_by_policy_or_vehicle(text: str) -> list[int]:
@@ -219,3 +229,24 @@ def market_insurers() -> QuerySet[Insurer]:
     """Every active insurer, contracted or market-only: the competitors a client may have
     renewed with. Contracted ones first."""
     return Insurer.objects.filter(active=True).order_by("-contracted", "-preferred", "name")
+
+
+def quotation_sendings(*, quotation: Quotation) -> list[QuotationSending]:
+    """The quotation's sendings, newest first (one query)."""
+    return list(quotation.sendings.select_related("sent_by", "message"))
+
+
+def policy_documents(*, policy: Policy) -> list[dict]:
+    """The documents kept in the policy's file and in the file of the term it renews, grouped
+    by term (the newest term first, each headed by its issue date) and newest upload first
+    within a term (one query)."""
+    terms = [policy] + ([policy.previous_policy] if policy.previous_policy_id else [])
+    documents = ClientDocument.objects.filter(
+        policy_id__in=[term.pk for term in terms]
+    ).select_related("uploaded_by")
+    by_term: dict[int, list] = {term.pk: [] for term in terms}
+    for document in documents:  # ClientDocument's ordering: newest upload first
+        by_term[document.policy_id].append(document)
+    return [
+        {"policy": term, "issued": term.start_date, "documents": by_term[term.pk]} for term in terms
+    ]

@@ -22,10 +22,11 @@ from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close
 
 from . import hooks
-from .kind import QUOTE_FOLLOW_UP
+from .kind import BOUGHT, NOT_INTERESTED, QUOTE_FOLLOW_UP, THINKING
 from .models import (
     Insurer,
     Line,
+    LostReason,
     Policy,
     PolicyStatus,
     Quotation,
@@ -333,8 +334,11 @@ def quote_add(*, quotation: Quotation, by: User, **data) -> Quote:
     return quote
 
 
-def _close_follow_ups(quotation: Quotation) -> None:
-    items_close(kind=QUOTE_FOLLOW_UP, subject_ids=[quotation.pk], status=ItemStatus.CANCELLED)
+def _close_follow_ups(quotation: Quotation, result: str = "") -> None:
+    """End the quotation's open follow-ups: cancelled (moot), or done with ``result`` (the
+    client bought)."""
+    status = ItemStatus.DONE if result else ItemStatus.CANCELLED
+    items_close(kind=QUOTE_FOLLOW_UP, subject_ids=[quotation.pk], result=result, status=status)
 
 
 @transaction.atomic
@@ -363,7 +367,8 @@ def quotation_reopen(*, quotation: Quotation, by: User) -> Quotation:
         raise ValidationError(_("Only a quotation that was not bought can be reopened."))
     quotation.status = QuotationStatus.OPEN
     quotation.follow_up_on = None
-    quotation.save(update_fields=["status", "follow_up_on"])
+    quotation.lost_reason, quotation.lost_note = "", ""
+    quotation.save(update_fields=["status", "follow_up_on", "lost_reason", "lost_note"])
     _close_follow_ups(quotation)
     return quotation
 
@@ -371,8 +376,15 @@ def quotation_reopen(*, quotation: Quotation, by: User) -> Quotation:
 def quote_follow_up_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
     """The quote follow-up kind's result handler (registered in PoliciesConfig.ready), run in
     the result's transaction: the call goes on the client's timeline, and the failed attempt
-    that sends the item to the maintainers marks the client's contact inaccurate."""
+    that sends the item to the maintainers marks the client's contact inaccurate. "Declined"
+    declines the open quotes with the reason; "still thinking" books the next call."""
     quotation = Quotation.objects.select_related("client").get(pk=item.subject_id)
+    if result == NOT_INTERESTED.code:
+        quotation_decline_all(
+            quotation=quotation, by=by, reason=details.get("reason", ""), note=note
+        )
+    elif result == THINKING.code:
+        quotation_schedule_follow_up(quotation=quotation, by=by, on=details["on"])
     client = quotation.client
     client_log_call_result(
         client=client, by=by, message=FOLLOW_UP_RESULT,
@@ -382,6 +394,30 @@ def quote_follow_up_handle_result(*, item, result, by, note, details, failed_att
         },
         inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
     )  # fmt: skip
+
+
+@transaction.atomic
+def quotation_decline_all(
+    *, quotation: Quotation, by: User, reason: str, note: str = ""
+) -> Quotation:
+    """The prospect declines (the follow-up's "declined"): the open quotes are declined, the
+    quotation is lost with the reason, and no further follow-up is booked."""
+    quotation = Quotation.objects.select_for_update().get(pk=quotation.pk)
+    if reason not in LostReason.values:
+        raise ValidationError({"reason": _("Say why the client declined.")})
+    if quotation.status == QuotationStatus.WON:
+        raise ValidationError(_("The client already bought this quotation."))
+    open_quotes = list(quotation.quotes.filter(status=QuoteStatus.OPEN))
+    for quote in open_quotes:
+        quote.status = QuoteStatus.DECLINED
+    if open_quotes:
+        bulk_update_with_history(open_quotes, Quote, ["status"], default_user=by)
+    quotation.status = QuotationStatus.LOST
+    quotation.lost_reason, quotation.lost_note = reason, (note or "").strip()[:255]
+    quotation.follow_up_on = None
+    quotation.save(update_fields=["status", "lost_reason", "lost_note", "follow_up_on"])
+    _close_follow_ups(quotation)
+    return quotation
 
 
 @transaction.atomic
@@ -452,7 +488,7 @@ def quote_accept(
         bulk_update_with_history(others, Quote, ["status"], default_user=by)
     quotation.status = QuotationStatus.WON
     quotation.save(update_fields=["status"])
-    _close_follow_ups(quotation)
+    _close_follow_ups(quotation, result=BOUGHT.code)
     return policy
 
 

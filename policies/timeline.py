@@ -34,3 +34,40 @@ def register_messages() -> None:
         _("Follow-up of the quotation “%(quotation)s”: %(result)s."),
         _follow_up_values,
     )
+    register_sending_messages()
+
+
+QUOTATION_SENT = "policies.quotation_sent"
+DOCUMENTS_REQUESTED = "policies.documents_requested"
+
+
+def _sent_values(params: dict) -> dict:
+    return {
+        "quotation": quotation_title(
+            description=params.get("quotation", ""), renews=params.get("renews", "")
+        ),
+        "quotes": params.get("quotes", 0),
+    }
+
+
+def _requested_values(params: dict) -> dict:
+    from .documents import DocumentProblem
+
+    labels = [str(DocumentProblem(code).label) for code in params.get("items", [])]
+    where = (
+        gettext("for policy %(policy)s") % {"policy": params["policy"]}
+        if params.get("policy")
+        else gettext("for the client's file")
+    )
+    return {"items": "; ".join(labels) or "—", "where": where}
+
+
+def register_sending_messages() -> None:
+    timeline.register(
+        QUOTATION_SENT,
+        _("Quotation “%(quotation)s” sent to the client (%(quotes)s quotes)."),
+        _sent_values,
+    )
+    timeline.register(
+        DOCUMENTS_REQUESTED, _("Documents requested again %(where)s: %(items)s."), _requested_values
+    )

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -13,33 +15,45 @@ from billing.payments import policy_instalments, policy_payments
 from brokerage.core.exports import export_record
 from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
+from clients.forms import DocumentForm
 from clients.selectors import client_for_user
+from workqueue.models import ItemStatus, Queue, WorkItem
+from workqueue.services import item_record_result
 
 from . import services
+from .documents import documents_request_again, policy_document_upload
 from .forms import (
     AcceptQuoteForm,
     CancelForm,
+    DocumentsRequestForm,
+    FollowUpDeclineForm,
     FollowUpForm,
+    FollowUpThinkingForm,
     InsurerForm,
     PolicyForm,
     QuotationForm,
     QuoteForm,
     QuoteFormSet,
+    SendQuotationForm,
     VehicleForm,
 )
-from .models import Insurer, Line, PolicyStatus, Vehicle
-from .pdf import PolicyNotPrintable, policy_pdf
+from .kind import NOT_INTERESTED, QUOTE_FOLLOW_UP, THINKING
+from .models import Insurer, Line, PolicyStatus, SendChannel, Vehicle
+from .pdf import PolicyNotPrintable, QuotationNotPrintable, policy_pdf, quotation_pdf
 from .renewing import renewal_terms
 from .selectors import (
     PolicyFilters,
     active_insurers,
+    policy_documents,
     policy_for_user,
     policy_history,
     policy_list,
     quotation_for_user,
+    quotation_sendings,
     quote_for_user,
     vehicle_history,
 )
+from .sending import quotation_recipient, quotation_send
 
 PAGE_SIZE = 50
 VEHICLE_FIELDS = set(VehicleForm.Meta.fields)
@@ -121,6 +135,9 @@ def policy_detail(request, pk):
             "vehicle_form": VehicleForm() if policy.line == Line.AUTO else None,
             "instalments": policy_instalments(policy=policy),
             "payments": policy_payments(policy=policy),
+            "document_terms": policy_documents(policy=policy),
+            "document_form": DocumentForm(),
+            "documents_request_form": DocumentsRequestForm(),
         },
     )
 
@@ -241,6 +258,11 @@ def quotation_detail(request, pk):
             "quotes": list(quotation.quotes.all()),
             "quote_form": QuoteForm(),
             "follow_up_form": FollowUpForm(initial={"on": quotation.follow_up_on}),
+            "sendings": quotation_sendings(quotation=quotation),
+            "send_form": SendQuotationForm(),
+            "recipients": {
+                channel: quotation_recipient(quotation, channel) for channel in SendChannel.values
+            },
         },
     )
 
@@ -350,3 +372,168 @@ def insurer_form(request, pk=None):
             messages.success(request, _("Insurer saved."))
             return redirect("policies:insurers")
     return render(request, "policies/insurer_form.html", {"form": form, "insurer": insurer})
+
+
+# --- Prospects: the printed quotation, sending it, the follow-up's results -----------------
+
+
+@login_required
+def quotation_pdf_view(request, pk):
+    """The printable quotation in the client's language (recorded as an export)."""
+    quotation = quotation_for_user(user=request.user, pk=pk)
+    try:
+        pdf = quotation_pdf(
+            quotation=quotation, language=quotation.client.language,
+            base_url=request.build_absolute_uri("/"),
+        )  # fmt: skip
+    except QuotationNotPrintable:
+        messages.error(request, _("There is no open quote to print: add one first."))
+        return redirect("policies:quotation", pk=quotation.pk)
+    export_record(
+        user=request.user, what="quotation pdf",
+        filters={"quotation": quotation.pk, "client": quotation.client_id}, rows=1,
+    )  # fmt: skip
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "inline" if request.GET.get("inline") == "1" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="quotation-{quotation.pk}.pdf"'
+    return response
+
+
+@require_POST
+@login_required
+def quotation_send_view(request, pk):
+    quotation = quotation_for_user(user=request.user, pk=pk)
+    form = SendQuotationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose e-mail or WhatsApp."))
+        return redirect("policies:quotation", pk=quotation.pk)
+    try:
+        sending = quotation_send(
+            quotation=quotation, by=request.user, channel=form.cleaned_data["channel"],
+            base_url=request.build_absolute_uri("/"),
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Quotation sent by %(channel)s to %(to)s; the follow-up call is on %(day)s.")
+            % {
+                "channel": sending.get_channel_display(), "to": sending.to,
+                "day": date_format(sending.quotation.follow_up_on, "DATE_FORMAT"),
+            },
+        )  # fmt: skip
+    return redirect("policies:quotation", pk=quotation.pk)
+
+
+def _follow_up_item_for_agent(request, pk) -> WorkItem:
+    """A quote follow-up in the agent's own call list; 404 otherwise."""
+    return get_object_or_404(
+        WorkItem, pk=pk, kind=QUOTE_FOLLOW_UP, agent=request.user, queue=Queue.AGENT
+    )
+
+
+def _follow_up_page(request, pk, *, form_class, result, template, done):
+    item = _follow_up_item_for_agent(request, pk)
+    quotation = quotation_for_user(user=request.user, pk=item.subject_id)
+    if item.status != ItemStatus.OPEN:
+        messages.warning(request, _("This item is already closed."))
+        return redirect("workqueue:queue")
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item_record_result(
+                item=item, by=request.user, result=result.code, note=data.get("note", ""),
+                details={k: v for k, v in data.items() if k not in ("note", "token")},
+                page=True, token=data["token"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, done(quotation, data))
+            return redirect("workqueue:queue")
+    return render(
+        request, template, {"item": item, "quotation": quotation, "form": form, "result": result}
+    )
+
+
+@login_required
+def follow_up_thinking(request, pk):
+    return _follow_up_page(
+        request, pk, form_class=FollowUpThinkingForm, result=THINKING,
+        template="policies/follow_up_result.html",
+        done=lambda quotation, data: _("Still thinking: the next call is on %(day)s.")
+        % {"day": date_format(data["on"], "DATE_FORMAT")},
+    )  # fmt: skip
+
+
+@login_required
+def follow_up_decline(request, pk):
+    return _follow_up_page(
+        request, pk, form_class=FollowUpDeclineForm, result=NOT_INTERESTED,
+        template="policies/follow_up_result.html",
+        done=lambda quotation, data: _("Recorded: %(client)s declined the quotation.")
+        % {"client": quotation.client.display_name},
+    )  # fmt: skip
+
+
+# --- Documents kept in a policy's file, and requesting documents again ---------------------
+
+
+@require_POST
+@login_required
+def policy_document_upload_view(request, pk):
+    policy = policy_for_user(user=request.user, pk=pk)
+    run_posted_form(
+        request,
+        DocumentForm(request.POST, request.FILES),
+        lambda data: policy_document_upload(
+            policy=policy,
+            by=request.user,
+            kind=data["kind"],
+            upload=data["file"],
+            description=data["description"],
+        ),  # fmt: skip
+        done=_("Document kept in the policy's file."),
+        failed=_("The document was not kept: %(errors)s"),
+    )
+    return redirect(reverse("policies:detail", args=[policy.pk]) + "#documents")
+
+
+def _documents_request(request, *, client, policy, back: str):
+    form = DocumentsRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            documents_request_again(
+                client=client, by=request.user, problems=form.cleaned_data["problems"],
+                note=form.cleaned_data["note"], policy=policy,
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The request was sent to %(client)s in their language.")
+                % {"client": client.display_name},
+            )
+            return redirect(back)
+    return render(
+        request,
+        "policies/documents_request.html",
+        {"form": form, "client": client, "policy": policy, "back": back},
+    )
+
+
+@login_required
+def client_documents_request(request, client_pk):
+    client = client_for_user(user=request.user, pk=client_pk)
+    back = reverse("clients:detail", args=[client.pk]) + "#documents"
+    return _documents_request(request, client=client, policy=None, back=back)
+
+
+@login_required
+def policy_documents_request(request, pk):
+    policy = policy_for_user(user=request.user, pk=pk)
+    back = reverse("policies:detail", args=[policy.pk]) + "#documents"
+    return _documents_request(request, client=policy.holder, policy=policy, back=back)

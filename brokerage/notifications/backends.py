@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 
+from .attachments import message_attachments
+
 
 class DeliveryError(Exception):
     pass
@@ -40,6 +42,8 @@ class EmailBackend(BaseBackend):
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
+        for filename, content, mimetype in message_attachments(message):
+            email.attach(filename, content, mimetype)
         try:
             email.send(fail_silently=False)
         except Exception as exc:  # noqa: BLE001 - SMTP and socket errors vary

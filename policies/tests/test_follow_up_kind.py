@@ -77,7 +77,10 @@ def test_it_shows_a_follow_up_card_with_the_client_the_quotation_and_its_quotes(
         assert f'data-quote="{quote.pk}"' in html and str(quote.insurer) in html
     assert "9,800.00" in html and "8,700.50" in html
     assert 'data-testid="item-best-premium">8,700.50 MXN<' in html
-    for code in ("no_answer", "switched_off", "wrong_number", "requoted", "not_interested"):
+    for code in (
+        "no_answer", "switched_off", "wrong_number", "bought", "still_thinking", "requoted",
+        "not_interested",
+    ):  # fmt: skip
         assert f'data-result="{code}"' in html
     assert 'data-testid="call-back"' in html
 
@@ -123,17 +126,28 @@ def test_it_shows_the_maintainers_whom_to_fix_after_three_failed_attempts(
     assert one["quotation"].description in html and "Wrong number" in html
 
 
-def test_it_closes_the_follow_up_when_the_prospect_is_not_interested(client, agent, one):
+def test_it_closes_the_follow_up_when_the_prospect_declines_with_the_reason(client, agent, one):
     client.force_login(agent)
+    refused = _post(client, one["item"], result="not_interested")
+    assert "is recorded on its own page" in refused.content.decode()
+
     response = client.post(
-        f"/queue/items/{one['item'].pk}/result/", {"result": "not_interested"}, follow=True
+        f"/quotations/follow-ups/{one['item'].pk}/declined/",
+        {"reason": "price", "note": "Too dear", "token": "8c1b4f8e-3c55-4a3e-9d0e-1f2a3b4c5d6e"},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == "/queue/"
-    assert "Not interested: done." in response.content.decode()
+    assert "declined the quotation" in response.content.decode()
     item = WorkItem.objects.get(pk=one["item"].pk)
     assert item.status == ItemStatus.DONE and item.result == "not_interested"
-    assert Interaction.objects.get(client=one["client"]).result == "Not interested"
-    assert Quotation.objects.get(pk=one["quotation"].pk).status == QuotationStatus.LOST
+    assert Interaction.objects.get(client=one["client"]).result == "Declined"
+    quotation = Quotation.objects.get(pk=one["quotation"].pk)
+    assert (quotation.status, quotation.lost_reason, quotation.lost_note) == (
+        QuotationStatus.LOST, "price", "Too dear",
+    )  # fmt: skip
+    assert not WorkItem.objects.filter(
+        kind=QUOTE_FOLLOW_UP, subject_id=quotation.pk, status=ItemStatus.OPEN
+    ).exists()
 
 
 def test_it_reopens_the_lost_quotation_on_requoted_and_it_takes_a_new_quote(client, agent, one):
@@ -210,8 +224,8 @@ def test_it_lets_the_agent_handed_a_prospect_nobody_owns_open_the_client_and_log
     assert client.get(f"/quotations/{lead['quotation'].pk}/").status_code == 200
     assert lead["client"].display_name in client.get("/queue/").content.decode()
 
-    response = _post(client, item, result="not_interested")
-    assert response.status_code == 200 and "Not interested: done." in response.content.decode()
+    response = _post(client, item, result="requoted")
+    assert response.headers["HX-Redirect"] == f"/quotations/{lead['quotation'].pk}/"
     assert WorkItem.objects.get(pk=item.pk).status == ItemStatus.DONE
     assert Interaction.objects.get(client=lead["client"]).user == agent
     # The hand-out was worked: the next morning's distribution does not hold the agent back.
