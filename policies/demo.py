@@ -13,6 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from time import monotonic
 
+from django.core.files.base import ContentFile
+from django.db import models
+
 from brokerage.core.demo import DemoContext
 from clients.demo import (
     ACTIVE,
@@ -24,6 +27,7 @@ from clients.demo import (
     demo_today,
     unique_number,
 )
+from clients.models import Client
 
 from .models import (
     Currency,
@@ -32,6 +36,7 @@ from .models import (
     PaymentFrequency,
     Policy,
     PolicyStatus,
+    Quotation,
     Vehicle,
     VehicleUse,
 )
@@ -504,5 +509,117 @@ def seed_policies(ctx: DemoContext) -> None:
         f"policies: {totals['policies']} over {len(insurers)} insurers, "
         f"{totals['vehicles']} vehicles ({totals['active']} active, {totals['soon']} ending "
         f"within 30 days, {totals['renewed']} renewing last year's policy) "
+        f"in {monotonic() - started:.1f} s"
+    )
+
+
+# --- Prospects: quotations sent, their follow-ups, documents kept in policies' files ---------
+
+PROSPECT_QUOTATIONS = 12  # quotations to prospects, whatever the size of the book
+EMAILED = 2  # of them sent by e-mail with the printed quotation (the rest by WhatsApp)
+POLICY_DOCUMENTS = 8  # auto policies with a copy of the vehicle registration in their file
+# A one-page PDF (a scanned copy stands in for it in the demo).
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+PROSPECT_NEEDS = {
+    "es": [
+        (Line.AUTO, "Seguro para la camioneta nueva"),
+        (Line.HEALTH, "Gastos médicos para la familia"),
+        (Line.PROPERTY, "Seguro de la casa"),
+    ],
+    "zh-hans": [(Line.AUTO, "新车商业险"), (Line.HEALTH, "家庭医疗险")],
+}
+
+
+def _prospect_quotes(ctx, insurers, language: str, line: str, today: date) -> list[dict]:
+    """Two or three insurers' quotes for a need, the preferred insurer's among them for a
+    Mexican client (it prints first whatever its price)."""
+    rng = ctx.rng
+    currency = Currency.MXN if language == "es" else Currency.CNY
+    picks = ES_INSURERS if language == "es" else ZH_INSURERS
+    codes = ["hdi"] if language == "es" and "hdi" in insurers else []
+    for _ in range(8):
+        code = picks[line].pick(rng)
+        if code not in codes:
+            codes.append(code)
+        if len(codes) == (3 if language == "es" else 2):
+            break
+    low, high = PREMIUMS[currency, line]
+    return [
+        {
+            "insurer": insurers[code],
+            "premium": Decimal(f"{rng.randint(low, high)}.{rng.randrange(100):02d}"),
+            "currency": currency,
+            "coverage": rng.choice(COVERAGES[language, line]),
+            "valid_until": today + timedelta(days=30),
+        }
+        for code in codes
+    ]
+
+
+def seed_prospects(ctx: DemoContext) -> None:
+    """A few quotations to the owners' prospects, sent through the outbox (two by e-mail with
+    the printed quotation, the rest by WhatsApp), each booking its follow-up call (half of them
+    on today's lists); documents kept in some auto policies' files, and a request to send one
+    again. Through the services, as the agents would: a handful of rows whatever the book."""
+    from clients.models import ClientStatus
+
+    from .documents import documents_request_again, policy_document_upload
+    from .sending import quotation_send
+    from .services import quotation_create
+
+    started = monotonic()
+    today = demo_today(ctx)
+    insurers = seed_insurers(ctx)
+    prospects = list(
+        Client.objects.filter(status=ClientStatus.PROSPECT, owner__isnull=False)
+        .exclude(email="", whatsapp="")
+        .select_related("owner")
+        .order_by("pk")[:PROSPECT_QUOTATIONS]
+    )
+    sent = emailed = 0
+    for index, client in enumerate(prospects):
+        language = client.language if client.language in PROSPECT_NEEDS else "es"
+        line, need = ctx.rng.choice(PROSPECT_NEEDS[language])
+        quotation = quotation_create(
+            client=client, by=client.owner, line=line, description=need,
+            quotes=_prospect_quotes(ctx, insurers, language, line, today),
+        )  # fmt: skip
+        if index % 2 == 0:  # the client asked to be called today
+            Quotation.objects.filter(pk=quotation.pk).update(follow_up_on=today)
+        channel = "email" if client.email and emailed < EMAILED else "whatsapp"
+        if channel == "whatsapp" and not client.whatsapp:
+            continue
+        quotation_send(quotation=quotation, by=client.owner, channel=channel)
+        sent += 1
+        emailed += channel == "email"
+    policies = list(
+        Policy.objects.filter(
+            line=Line.AUTO, status=PolicyStatus.ACTIVE, agent__isnull=False,
+            holder__owner=models.F("agent"),
+        )
+        .select_related("holder", "agent", "insurer")
+        .order_by("pk")[:POLICY_DOCUMENTS]
+    )  # fmt: skip
+    for policy in policies:
+        policy_document_upload(
+            policy=policy, by=policy.agent, kind="vehicle_registration",
+            upload=ContentFile(DEMO_PDF, name="tarjeta-de-circulacion.pdf"),
+            description=str(policy.vehicles.first() or ""),
+        )  # fmt: skip
+    requested = 0
+    for policy in policies[:2]:
+        if policy.holder.email or policy.holder.whatsapp or policy.holder.phone:
+            documents_request_again(
+                client=policy.holder, by=policy.agent, problems=["wrong_vin"], policy=policy
+            )
+            requested += 1
+    ctx.write(
+        f"prospects: {len(prospects)} quotations, {sent} sent ({emailed} by e-mail), "
+        f"{len(policies)} policy documents, {requested} documents requested again "
         f"in {monotonic() - started:.1f} s"
     )
