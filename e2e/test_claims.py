@@ -258,3 +258,45 @@ def test_the_claim_card_reads_in_the_agents_language(browser, live_server, book,
     claim.refresh_from_db()
     assert claim.first_contact_by == agent and claim.contacted_in_time is True
     context.close()
+
+
+def test_a_late_claim_and_a_booked_follow_up_on_the_call_list(browser, live_server, book):
+    """A claim past its 10 minutes says how late it is, in red; a follow-up booked for later
+    today shows the time agreed. Both read by a person from the screenshot."""
+    from claims import services
+
+    agent, now = book["agent"], timezone.now()
+    if timezone.localtime(now + datetime.timedelta(minutes=5)).date() != timezone.localdate(now):
+        pytest.skip("the follow-up booked 5 minutes ahead would fall on tomorrow's list")
+    late = report(policy=book["policy"], by=book["maintainer"])
+    Claim.objects.filter(pk=late.pk).update(
+        reported_at=now - datetime.timedelta(minutes=12),
+        contact_due_at=now - datetime.timedelta(minutes=2),
+    )
+    followed = report(policy=book["renewing"], by=agent)
+    services.claim_record_contact(claim=followed, by=agent)
+    services.claim_follow_up_record(
+        claim=followed, by=agent,
+        data={"cause_and_liability": "Alcance; el tercero es responsable", "damage": "Defensa",
+              "repair_wish": "Taller de la agencia",
+              "next_at": now + datetime.timedelta(minutes=5)},
+    )  # fmt: skip
+    context, page = _signed_in(browser, live_server, agent)
+    page.goto("/queue/")
+    cards = page.get_by_test_id("call-item")
+    late_card = cards.first
+    expect(late_card).to_have_attribute("data-kind", "claim_contact")
+    countdown = late_card.get_by_test_id("claim-countdown")
+    expect(countdown.locator("[data-late]")).to_have_text("Contact late by")
+    expect(countdown.locator("[data-left]")).to_be_hidden()
+    expect(countdown).to_have_class(re.compile(r"text-bg-danger"))
+    expect(countdown.locator("[data-clock]")).to_have_text(re.compile(r"^[23]:[0-5]\d$"))
+    follow_up = page.locator("[data-testid=call-item][data-kind=claim_follow_up]")
+    expect(follow_up).to_have_count(1)
+    agreed = timezone.localtime(now + datetime.timedelta(minutes=5)).strftime("%H:%M")
+    expect(follow_up).to_contain_text(f"second follow-up with Bruno Soto at {agreed}")
+    # The time agreed, once, as the call list shows a call-back's time (red once it has come).
+    expect(follow_up.get_by_test_id("callback-time")).to_have_count(1)
+    expect(follow_up.get_by_test_id("callback-time")).to_contain_text("Call back at")
+    _shot(page, "7_late_and_follow_up_en", full_page=True)
+    context.close()
