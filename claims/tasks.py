@@ -1,6 +1,7 @@
 """The escalation of a claim not contacted within 10 minutes: a task scheduled at report time
-(``countdown`` = the 10 minutes) and a beat sweep every minute as a safety net. Both call
-``claims.services.claim_escalate``, which escalates a claim at most once."""
+(``countdown`` = the 10 minutes, ``claims.services.claim_escalate``) and a beat sweep every
+minute as a safety net (``claims.services.claims_escalate_due``, every due claim in a fixed
+number of queries). Between them a claim is escalated at most once."""
 
 import logging
 
