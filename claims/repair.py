@@ -4,7 +4,7 @@ the shops' directory, the repair place recorded on a claim (送修: referred to 
 referral report read.
 
 The repair-referral report's amount of a claim is **the repair amount if given, else the
-amount settled, else the amount assessed** (``REPORT_AMOUNT``); a claim with none of them is
+amount settled, else the amount assessed** (``report_amount``); a claim with none of them is
 counted with no amount. The month a repair counts in is the month it was first recorded
 (``repair_recorded_at``); corrections keep that date, and the claim's history keeps each
 change."""
@@ -27,8 +27,14 @@ from .models import Claim, ClaimStatus, OutsideReason, RepairPlace, RepairShop
 
 # The claims' timeline entry for a repair place recorded or changed.
 REPAIR = "claims.repair"
-# The report's amount of a claim: the repair's, else the settled, else the assessed amount.
-REPORT_AMOUNT = Coalesce("repair_amount", "amount_settled", "amount_assessed")
+
+
+def report_amount(prefix: str = ""):
+    """The report's amount of a claim: the repair's, else the settled, else the assessed
+    amount (``prefix``: the path to the claim, e.g. ``claim__``)."""
+    return Coalesce(f"{prefix}repair_amount", f"{prefix}amount_settled", f"{prefix}amount_assessed")
+
+
 AMOUNT_MAX = Decimal("9999999999.99")
 SHOP_FIELDS = ("name", "address", "phone", "brands", "partner", "active", "notes")
 REPAIR_FIELDS = {

@@ -11,11 +11,13 @@ count every claim.
 ``claims_tables`` is the dashboard's builder; ``drill_down`` the lists behind each figure
 (reports.claims_views shows them)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django import forms
+from django.core.validators import RegexValidator
 from django.db.models import Aggregate, Count, DurationField, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -24,8 +26,19 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from brokerage.core.filters import read_form, shown
-from claims.models import FINISHED, Claim, ClaimKind, ClaimStatus, ClaimStatusChange
+from brokerage.core.filters import FIRST_DAY, LAST_DAY, read_form, shown
+from claims.kind import LOW_SCORE
+from claims.models import (
+    FINISHED,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ClaimStatusChange,
+    OutsideReason,
+    RepairPlace,
+    RepairShop,
+)
+from claims.repair import report_amount
 from clients.models import Client
 from policies.models import Policy
 
@@ -91,20 +104,34 @@ REPORTED_FIGURES = ("reported", "in_time", "late", "waiting", "escalated")
 SETTLED_FIGURES = ("settled", "claimed", "paid")
 
 
+def last_month(today: date | None = None) -> date:
+    """The first day of the month before ``today``'s: the repair-referral report's default."""
+    return (today or timezone.localdate()).replace(day=1) - relativedelta(months=1)
+
+
 @dataclass
 class ClaimFilters(ReportFilters):
-    """Every report's filters and the claim type (``kind``), which only this view reads."""
+    """Every report's filters, the claim type (``kind``), which only this view reads, and the
+    month of the repair-referral report (``month``: its first day; default last month)."""
 
     kind: str = ""
+    month: date = field(default_factory=last_month)
 
     @classmethod
     def from_query(cls, params, **kwargs) -> "ClaimFilters":
         filters = super().from_query(params, **kwargs)
-        values, ignored = read_form(KindForm(params))
+        form = KindForm(params)
+        values, ignored = read_form(form)
         filters.kind = values.get("kind", "")
-        if ignored:
+        filters.month = values.get("month") or last_month()
+        if "kind" in form.errors:
             filters.problems.append(
                 _("Unknown claim type: %(value)s; ignored.") % {"value": shown(params["kind"])}
+            )
+        if "month" in form.errors:
+            filters.problems.append(
+                _("%(value)s is not a month; last month is used.")
+                % {"value": shown(params["month"])}
             )
         return filters
 
@@ -113,18 +140,43 @@ class ClaimFilters(ReportFilters):
         """The claim types the page's filter offers."""
         return ClaimKind.choices
 
+    @property
+    def repair_month(self) -> str:
+        """The repair-referral report's month as the page's month input writes it."""
+        return self.month.strftime("%Y-%m")
+
+    def month_range(self) -> tuple[date, date]:
+        """The repair report's month: its first day and the first day of the next."""
+        return self.month, self.month + relativedelta(months=1)
+
     def as_query(self, **changes) -> dict:
-        values = {"kind": self.kind, **changes}
-        query = super().as_query(**{k: v for k, v in changes.items() if k != "kind"})
-        if values["kind"]:
-            query["kind"] = values["kind"]
-        else:
-            query.pop("kind", None)
+        values = {"kind": self.kind, "month": self.repair_month, **changes}
+        query = super().as_query(**{k: v for k, v in changes.items() if k not in ("kind", "month")})
+        for name in ("kind", "month"):
+            if values[name]:
+                query[name] = values[name]
+            else:
+                query.pop(name, None)
+        if query.get("month") == last_month().strftime("%Y-%m"):
+            query.pop("month")  # the default: the URL stays short
         return query
+
+
+class MonthField(forms.DateField):
+    """A month as ``<input type="month">`` sends it (2026-11): its first day."""
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["%Y-%m"], required=False, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(_("Give a real month."), code="out_of_range")
 
 
 class KindForm(forms.Form):
     kind = forms.ChoiceField(choices=ClaimKind.choices, required=False)
+    month = MonthField()
 
 
 def _day_start(day: date) -> datetime:
@@ -180,11 +232,69 @@ class _Scope:
         )  # fmt: skip
         return self.narrow(qs, "claim__")
 
+    def repairs(self):
+        """The repairs first recorded in the repair report's month (a partner shop or
+        elsewhere), whenever the claims were reported."""
+        first, after = self.filters.month_range()
+        return self.claims().filter(
+            repair_place__in=RepairPlace.values, repair_recorded_at__gte=_day_start(first),
+            repair_recorded_at__lt=_day_start(after),
+        )  # fmt: skip
+
+    def callbacks(self):
+        """The call-backs after settlement made in the period."""
+        f = self.filters
+        return self.claims().filter(
+            called_back_at__gte=_day_start(f.start),
+            called_back_at__lt=_day_start(f.end + timedelta(1)),
+        )
+
 
 IN_TIME = Q(first_contact_at__isnull=False, first_contact_at__lte=F("contact_due_at"))
 LATE = Q(first_contact_at__gt=F("contact_due_at"))
 WAITING = Q(first_contact_at__isnull=True)
 ESCALATED = Q(escalated_at__isnull=False)
+
+
+REFERRED = Q(repair_place=RepairPlace.PARTNER)
+ELSEWHERE = Q(repair_place=RepairPlace.ELSEWHERE)
+LOW = Q(satisfaction__lte=LOW_SCORE)
+NO_SHOP = "none"  # the drill-down's shop for the repairs elsewhere at a shop not in the directory
+
+
+def repair_figures(scope: _Scope) -> dict:
+    """The repair-referral report of the month: per shop and per agent (the claim's agent),
+    the vehicles referred to partner shops and repaired elsewhere, each count with its amount
+    (``claims.repair.report_amount``, in the report's currency only); the reasons for the
+    repairs elsewhere. Three queries, and one each for the shops' and agents' names."""
+    in_currency = Q(currency=scope.filters.currency)
+    amount = report_amount()
+    figures = {
+        "referred": Count("pk", filter=REFERRED),
+        "referred_amount": Coalesce(Sum(amount, filter=REFERRED & in_currency), ZERO),
+        "elsewhere": Count("pk", filter=ELSEWHERE),
+        "elsewhere_amount": Coalesce(Sum(amount, filter=ELSEWHERE & in_currency), ZERO),
+    }
+
+    def grouped(key):
+        rows = scope.repairs().values(key).annotate(**figures).order_by()
+        return {row.pop(key): row for row in rows}
+
+    by_shop, by_agent = grouped("repair_shop_id"), grouped("agent_id")
+    reasons = (
+        scope.repairs()
+        .filter(ELSEWHERE)
+        .values("outside_reason")
+        .annotate(count=Count("pk"), amount=Coalesce(Sum(amount, filter=in_currency), ZERO))
+        .order_by()
+    )
+    shops = RepairShop.objects.filter(pk__in=[k for k in by_shop if k is not None])
+    return {
+        "shops": by_shop, "agents": by_agent,
+        "reasons": {row.pop("outside_reason"): row for row in reasons},
+        "shop_labels": {shop.pk: shop for shop in shops.only("name", "partner")},
+        "agent_labels": group_labels("agent", by_agent),
+    }  # fmt: skip
 
 
 def claim_figures(*, user, filters: ReportFilters, today: date | None = None) -> dict:
@@ -237,6 +347,16 @@ def claim_figures(*, user, filters: ReportFilters, today: date | None = None) ->
         .order_by()
     )
 
+    satisfaction = (
+        scope.callbacks()
+        .values(key)
+        .annotate(
+            callbacks=Count("pk"), score_sum=Coalesce(Sum("satisfaction"), 0),
+            low=Count("pk", filter=LOW),
+        )
+        .order_by()
+    )  # fmt: skip
+
     def keyed(rows, field):
         return {row.pop(field): row for row in rows}
 
@@ -244,6 +364,7 @@ def claim_figures(*, user, filters: ReportFilters, today: date | None = None) ->
         "reported": keyed(list(reported), key),
         "status": keyed(list(status), key),
         "settled": keyed(list(settled), f"claim__{key}"),
+        "satisfaction": keyed(list(satisfaction), key),
     }
     keys = set().union(*(set(part) for part in figures.values()))
     if by == "kind":
@@ -256,6 +377,7 @@ def claim_figures(*, user, filters: ReportFilters, today: date | None = None) ->
         "median_contact": scope.reported().aggregate(m=Median(TO_CONTACT, filter=~WAITING))["m"],
         "median_cycle": scope.settlements().aggregate(m=Median(TO_SETTLE))["m"],
     }
+    figures["repair"] = repair_figures(scope)
     return figures
 
 
@@ -319,6 +441,8 @@ def claims_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
         _status_table(figures, filters),
         _age_table(figures, filters),
         _settled_table(figures, filters),
+        _satisfaction_table(figures, filters),
+        *_repair_tables(figures, filters),
     ]
 
 
@@ -462,6 +586,157 @@ def _settled_table(figures: dict, filters: ReportFilters) -> Table:
     )  # fmt: skip
 
 
+SATISFACTION_FIGURES = ("callbacks", "score_sum", "low")
+
+
+def _satisfaction_values(d: dict) -> dict:
+    average = None
+    if d["callbacks"]:
+        average = (Decimal(d["score_sum"]) / d["callbacks"]).quantize(Decimal("0.01"))
+    return {
+        "callbacks": d["callbacks"], "average": average, "low": d["low"],
+        "low_rate": pct(d["low"], d["callbacks"]),
+    }  # fmt: skip
+
+
+def _satisfaction_table(figures: dict, filters: ReportFilters) -> Table:
+    by, labels, part = figures["by"], figures["labels"], figures["satisfaction"]
+    columns = [
+        Column("callbacks", _("Call-backs"), INT, _("call-backs after settlement")),
+        Column("average", _("Average score"), NUMBER, _("from 1 to 5"), chart=True),
+        Column("low", _("Low scores"), INT, _("scores of 1 or 2: sent to the manager")),
+        Column("low_rate", _("Share of low scores"), PCT, _("low scores ÷ call-backs")),
+    ]  # fmt: skip
+    drill = {"callbacks": {"show": "callbacks"}, "average": {"show": "callbacks"},
+             "low": {"show": "low_score"}}  # fmt: skip
+    rows = [
+        Row(label=label, values=_satisfaction_values(d), key=k,
+            links=_links(filters, by, k, False, drill))
+        for k, label, d in _rows(part, by, labels)
+    ]  # fmt: skip
+    totals = Row(label=_("Total"), values=_satisfaction_values(_total(part, SATISFACTION_FIGURES)),
+                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    return Table(
+        slug="claims-satisfaction", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
+        columns=columns, rows=rows, totals=totals, chart="bar",
+        empty=_("No call-back after settlement in this period."),
+        subtitle=_("Satisfaction after settlement"),
+        note=_("Call-backs made from %(start)s to %(end)s after the claims were settled: the "
+               "client's satisfaction from 1 to 5.")
+        % {"start": filters.start.isoformat(), "end": filters.end.isoformat()},
+    )  # fmt: skip
+
+
+REPAIR_FIGURES = ("referred", "referred_amount", "elsewhere", "elsewhere_amount")
+
+
+def _repair_values(d: dict) -> dict:
+    return {**{n: d[n] for n in REPAIR_FIGURES},
+            "share": pct(d["referred"], d["referred"] + d["elsewhere"])}  # fmt: skip
+
+
+def _repair_columns(c: str) -> list[Column]:
+    return [
+        Column("referred", _("Referred to partner shops"), INT, _("vehicles (送修)")),
+        Column("referred_amount", _("Referred (%(c)s)") % {"c": c}, MONEY),
+        Column("elsewhere", _("Repaired elsewhere"), INT, _("vehicles (外修)")),
+        Column("elsewhere_amount", _("Elsewhere (%(c)s)") % {"c": c}, MONEY),
+        Column("share", _("Referral share"), PCT, _("referred ÷ all repairs"), chart=True),
+    ]  # fmt: skip
+
+
+def _repair_links(filters, name: str, key, whole=False) -> dict:
+    """The claims behind a repair figure: the row's shop or agent (``name``), the month."""
+    what = {"referred": {"show": "repair_partner"}, "referred_amount": {"show": "repair_partner"},
+            "elsewhere": {"show": "repair_elsewhere"},
+            "elsewhere_amount": {"show": "repair_elsewhere"},
+            "share": {"show": "repair"}}  # fmt: skip
+    if whole:
+        return _links(filters, name, None, True, what)
+    return _links(filters, name, NO_SHOP if key is None and name == "shop" else key, False, what)
+
+
+def _repair_note(filters, c: str) -> str:
+    return _(
+        "Repairs first recorded in %(month)s, whatever the claims' report dates. A claim's "
+        "amount is its repair amount if given, else the amount settled, else the amount "
+        "assessed; amounts count the claims in %(currency)s only: currencies are never added "
+        "together (the counts count every claim)."
+    ) % {"month": filters.repair_month, "currency": c}
+
+
+def _repair_tables(figures: dict, filters: ReportFilters) -> list[Table]:
+    repair, c = figures["repair"], filters.currency
+    shop_labels, agent_labels = repair["shop_labels"], repair["agent_labels"]
+    shops = []
+    for key, d in repair["shops"].items():
+        shop = shop_labels.get(key)
+        if key is None:
+            label = _("Elsewhere: a shop not in the directory")
+        elif shop is not None and shop.partner:
+            label = _("%(shop)s (partner)") % {"shop": shop.name}
+        else:
+            label = shop.name if shop is not None else "—"
+        shops.append((key is None, not (shop is not None and shop.partner), label.casefold(),
+                      Row(label=label, values=_repair_values(d), key=key,
+                          links=_repair_links(filters, "shop", key))))  # fmt: skip
+    shop_rows = [row for *_order, row in sorted(shops, key=lambda r: r[:3])]
+    total = _total(repair["shops"], REPAIR_FIGURES)
+    by_shop = Table(
+        slug="claims-repair-shops", title=_("Claims"), group_label=_("Repair shop"),
+        columns=_repair_columns(c), rows=shop_rows,
+        totals=Row(label=_("Total"), values=_repair_values(total),
+                   links=_repair_links(filters, "shop", None, whole=True)),
+        chart="bar", empty=_("No repair was recorded in this month."),
+        subtitle=_("Repair referral by shop"),
+        note=_repair_note(filters, c),
+    )  # fmt: skip
+    agent_rows = [
+        Row(label=label, values=_repair_values(d), key=k,
+            links=_repair_links(filters, "agent", k) if k is not None else {})
+        for k, label, d in _rows(repair["agents"], "agent", agent_labels)
+    ]  # fmt: skip
+    by_agent = Table(
+        slug="claims-repair-agents", title=_("Claims"), group_label=_("Agent"),
+        columns=_repair_columns(c), rows=agent_rows,
+        totals=Row(label=_("Total"), values=_repair_values(total),
+                   links=_repair_links(filters, "agent", None, whole=True)),
+        chart="bar", empty=_("No repair was recorded in this month."),
+        subtitle=_("Repair referral by agent"),
+        note=_repair_note(filters, c),
+    )  # fmt: skip
+    reasons = repair["reasons"]
+    outside = sum(d["count"] for d in reasons.values())
+    reason_rows = [
+        Row(label=str(OutsideReason(r).label), key=r,
+            values={"count": reasons[r]["count"], "amount": reasons[r]["amount"],
+                    "share": pct(reasons[r]["count"], outside)},
+            links={name: drill_url(filters, by="reason", key=r, show="repair_elsewhere")
+                   for name in ("count", "amount")})
+        for r in OutsideReason.values if r in reasons
+    ]  # fmt: skip
+    by_reason = Table(
+        slug="claims-repair-reasons", title=_("Claims"), group_label=_("Why elsewhere"),
+        columns=[
+            Column("count", _("Repaired elsewhere"), INT),
+            Column("amount", _("Amount (%(c)s)") % {"c": c}, MONEY),
+            Column("share", _("Share"), PCT, _("of the repairs elsewhere"), chart=True),
+        ],
+        rows=reason_rows,
+        totals=Row(label=_("Total"),
+                   values={"count": outside,
+                           "amount": sum((d["amount"] for d in reasons.values()), Decimal(0)),
+                           "share": pct(outside, outside)},
+                   links={name: drill_url(filters, by="reason", whole=True,
+                                          show="repair_elsewhere")
+                          for name in ("count", "amount")}),
+        chart="bar", empty=_("No vehicle was repaired elsewhere in this month."),
+        subtitle=_("Repairs elsewhere by reason"),
+        note=_repair_note(filters, c),
+    )  # fmt: skip
+    return [by_shop, by_agent, by_reason]
+
+
 # --- The lists behind the figures ----------------------------------------------------------
 
 SHOW_CHOICES = (
@@ -473,7 +748,13 @@ SHOW_CHOICES = (
     ("escalated", gettext_lazy("Claims escalated")),
     ("open", gettext_lazy("Open claims")),
     ("settled", gettext_lazy("Claims settled")),
+    ("callbacks", gettext_lazy("Call-backs after settlement")),
+    ("low_score", gettext_lazy("Call-backs with a low score (1–2)")),
+    ("repair", gettext_lazy("Repairs recorded")),
+    ("repair_partner", gettext_lazy("Vehicles referred to partner shops")),
+    ("repair_elsewhere", gettext_lazy("Vehicles repaired elsewhere")),
 )
+REPAIR_LISTS = {"repair": Q(), "repair_partner": REFERRED, "repair_elsewhere": ELSEWHERE}
 REPORTED_LISTS = {
     "reported": Q(), "in_time": IN_TIME, "late": LATE, "waiting": WAITING,
     "contacted": ~WAITING, "escalated": ESCALATED,
@@ -488,6 +769,13 @@ class DrillForm(forms.Form):
         choices=[(s, ClaimStatus(s).label) for s in OPEN_STATUSES], required=False
     )
     age = forms.ChoiceField(choices=[(a.key, a.label) for a in AGES], required=False)
+    # The repair figures' shop (a shop's key, or "none": elsewhere, not in the directory)
+    # and reason for the repair elsewhere.
+    shop = forms.CharField(
+        required=False, max_length=20,
+        validators=[RegexValidator(rf"^({NO_SHOP}|[1-9][0-9]{{0,17}})$")],
+    )  # fmt: skip
+    reason = forms.ChoiceField(choices=OutsideReason.choices, required=False)
 
 
 @dataclass
@@ -495,6 +783,8 @@ class Drill:
     show: str = "reported"
     status: str = ""
     age: str = ""
+    shop: str = ""
+    reason: str = ""
     problems: tuple = ()
 
     @classmethod
@@ -507,7 +797,8 @@ class Drill:
                 % {"names": ", ".join(ignored)},
             )
         return cls(show=values.get("show", "reported"), status=values.get("status", ""),
-                   age=values.get("age", ""), problems=problems)  # fmt: skip
+                   age=values.get("age", ""), shop=values.get("shop", ""),
+                   reason=values.get("reason", ""), problems=problems)  # fmt: skip
 
     def title(self) -> str:
         title = str(dict(SHOW_CHOICES)[self.show])
@@ -516,12 +807,17 @@ class Drill:
             details.append(str(ClaimStatus(self.status).label))
         if self.show == "open" and self.age:
             details.append(str(AGES_BY_KEY[self.age].label))
+        if self.show in REPAIR_LISTS and self.shop == NO_SHOP:
+            details.append(_("a shop not in the directory"))
+        if self.show in REPAIR_LISTS and self.reason:
+            details.append(str(OutsideReason(self.reason).label))
         if not details:
             return title
         return _("%(list)s: %(detail)s") % {"list": title, "detail": ", ".join(details)}
 
     def as_query(self) -> dict:
-        values = {"show": self.show, "status": self.status, "age": self.age}
+        values = {"show": self.show, "status": self.status, "age": self.age,
+                  "shop": self.shop, "reason": self.reason}  # fmt: skip
         return {k: v for k, v in values.items() if v}
 
 
@@ -539,6 +835,24 @@ def drill_down(*, user, filters: ReportFilters, drill: Drill, today: date | None
             qs = qs.filter(status=drill.status)
         if drill.age:
             qs = qs.filter(AGES_BY_KEY[drill.age].q(today))
+    elif drill.show in REPAIR_LISTS:
+        qs = scope.repairs().filter(REPAIR_LISTS[drill.show])
+        if drill.shop == NO_SHOP:
+            qs = qs.filter(repair_shop__isnull=True)
+        elif drill.shop:
+            qs = qs.filter(repair_shop_id=int(drill.shop))
+        if drill.reason:
+            qs = qs.filter(outside_reason=drill.reason)
+        return qs.select_related(
+            "policy__holder", "policy__insurer", "agent", "repair_shop"
+        ).order_by("repair_recorded_at", "pk")
+    elif drill.show in ("callbacks", "low_score"):
+        qs = scope.callbacks()
+        if drill.show == "low_score":
+            qs = qs.filter(LOW)
+        return qs.select_related("policy__holder", "policy__insurer", "agent").order_by(
+            "called_back_at", "pk"
+        )
     else:
         qs = scope.claims().filter(pk__in=scope.settlements().values("claim_id"))
     return qs.select_related("policy__holder", "policy__insurer", "agent").order_by(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from .claims import ClaimFilters, Drill, drill_down
+from .claims import REPAIR_LISTS, ClaimFilters, Drill, drill_down
 
 PAGE_SIZE = 50
 
@@ -33,5 +33,7 @@ def claims_list_view(request):
         {
             "drill": drill, "filters": filters, "page": page, "today": today, "back": back,
             "query_string": urlencode({**query, **drill.as_query()}),
+            "repairs": drill.show in REPAIR_LISTS,
+            "callbacks": drill.show in ("callbacks", "low_score"),
         },
     )  # fmt: skip

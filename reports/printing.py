@@ -21,8 +21,14 @@ def print_request(*, user, params, language: str) -> DashboardPrint:
     from .tasks import dashboard_print_task
 
     filters = ReportFilters.from_query(params, user=user)
+    # Every view's own filters too (the claims view's claim type and repair month), which
+    # the print reads back view by view.
+    query = filters.as_query()
+    for report in REPORTS:
+        if report.filters_class is not ReportFilters:
+            query.update(report.filters(params, user=user).as_query(by=filters.by))
     printed = DashboardPrint.objects.create(
-        user=user, filters=filters.as_query(), language=language, views_total=len(REPORTS),
+        user=user, filters=query, language=language, views_total=len(REPORTS),
         queued_at=timezone.now(),
     )  # fmt: skip
     # The print says "queued" whatever the broker answers; with the broker down the request

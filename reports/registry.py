@@ -143,7 +143,8 @@ REPORTS = (
             "Of the claims reported in the period, how many were contacted within 10 minutes, "
             "the median time to first contact and the escalations; the claims still open by "
             "status and age; the claims settled, the median time from report to settlement and "
-            "the amounts claimed against settled."
+            "the amounts claimed against settled; the satisfaction after settlement; the month's "
+            "repairs referred to partner shops against those done elsewhere, and why."
         ),
         filters_class=ClaimFilters,
     ),
