@@ -82,7 +82,8 @@ def test_it_replaces_the_set_and_keeps_each_change_in_the_history(agent):
         policy=policy, by=agent, parties=[kept, {**beneficiaries("30")[0], "name": "Nuevo"}]
     )
     assert [(p.name, p.share) for p in second] == [
-        (first[0].name, Decimal("70")), ("Nuevo", Decimal("30"))
+        (first[0].name, Decimal("70")),
+        ("Nuevo", Decimal("30")),
     ]
     history = PolicyParty.history.filter(policy_id=policy.pk)
     assert set(history.values_list("history_type", flat=True)) == {"+", "~", "-"}
