@@ -207,6 +207,14 @@ class ServiceRequest(models.Model):
     def changes_parties(self) -> bool:
         return self.kind in PARTY_CHANGES
 
+    @property
+    def new_parties_shown(self) -> list[dict]:
+        """The new parties as the page shows them: each relation in the reader's language."""
+        return [
+            {**row, "relation": Relation(row["relation"]).label if row.get("relation") else ""}
+            for row in self.new_parties
+        ]
+
 
 # -- life-policy service cases (seed 003) --------------------------------------------------
 

@@ -12,7 +12,7 @@ from stdnum.mx import curp
 
 from clients.models import id_key
 
-from .models import FULL_SHARE, PartyRole
+from .models import FULL_SHARE, PartyRole, Relation
 
 # A Mexican CURP (4 letters, birth date, sex, state, 3 consonants, 2 check characters) and a
 # Chinese resident ID (17 digits and a check digit or X): IDs that look like one must be one
@@ -69,6 +69,8 @@ def parties_errors(rows: list[dict], *, only: str | None = None) -> SetErrors:
                 "role": PartyRole(only).label.lower()})  # fmt: skip
         if not (row.get("name") or "").strip():
             add(index, "name", _("Give the name."))
+        if (row.get("relation") or "") not in ("", *Relation.values):
+            add(index, "relation", _("Choose the relation from the list."))
         if (message := id_number_error(row.get("id_number") or "")) is not None:
             add(index, "id_number", message)
         if role == PartyRole.BENEFICIARY:

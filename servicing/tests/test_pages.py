@@ -141,3 +141,59 @@ def test_the_call_list_shows_service_work_linked_to_its_page(client, agent):
     assert reverse("servicing:case_detail", args=[case.pk]) in html
     assert reverse("servicing:request_detail", args=[request.pk]) in html
     assert 'data-kind="service_case"' in html and 'data-kind="service_request"' in html
+
+
+def test_a_normal_case_page_offers_the_service_list_and_items(client, agent):
+    holder = ClientFactory(owner=agent)
+    LifePolicyFactory(holder=holder, agent=agent)
+    (case,) = service_cases_open(previous={holder.pk: None}, source=CaseSource.ORPHAN)
+    client.force_login(agent)
+    url = reverse("servicing:case_detail", args=[case.pk])
+    html = client.get(url).content.decode()
+    assert 'data-testid="sign-list"' in html and 'data-testid="service-items"' in html
+    assert 'data-testid="search-methods"' not in html
+    response = client.post(reverse("servicing:case_item", args=[case.pk]),
+                           {"item": "dividend", "state": "bogus"})  # fmt: skip
+    assert response.status_code == 400
+    client.post(reverse("servicing:case_sign", args=[case.pk]))
+    client.post(reverse("servicing:case_item", args=[case.pk]),
+                {"item": "dividend", "state": "done", "note": "Entregado"})  # fmt: skip
+    html = client.get(url).content.decode()
+    assert "Service list signed on" in html and "Entregado" in html
+    response = client.post(reverse("servicing:case_close", args=[case.pk]), {"outcome": "served"})
+    assert response.status_code == 400 and "Not offered yet" in response.content.decode()
+
+
+def test_the_client_file_lists_its_cases_and_requests(client, agent):
+    holder = ClientFactory(owner=agent)
+    policy = LifePolicyFactory(holder=holder, agent=agent)
+    (case,) = service_cases_open(previous={holder.pk: None}, source=CaseSource.ORPHAN)
+    request = service_request_create(
+        policy=policy, by=agent, kind=RequestKind.BENEFICIARY_CHANGE,
+        due_on=timezone.localdate() + datetime.timedelta(days=3),
+        new_parties=[{"name": "Luis", "relation": "spouse", "id_number": "", "share": 100}],
+    )  # fmt: skip
+    client.force_login(agent)
+    html = client.get(reverse("clients:detail", args=[holder.pk])).content.decode()
+    assert reverse("servicing:case_detail", args=[case.pk]) in html
+    assert reverse("servicing:request_detail", args=[request.pk]) in html
+    html = client.get(reverse("servicing:request_detail", args=[request.pk])).content.decode()
+    assert "Spouse" in html
+
+
+def test_a_call_result_on_service_work_goes_on_the_clients_timeline(agent):
+    from clients.models import Interaction
+    from servicing.kind import REQUEST_KIND
+    from workqueue.models import WorkItem
+    from workqueue.services import item_record_result
+
+    holder = ClientFactory(owner=agent)
+    policy = LifePolicyFactory(holder=holder, agent=agent)
+    request = service_request_create(
+        policy=policy, by=agent, kind=RequestKind.PHONE_CHANGE,
+        due_on=timezone.localdate() + datetime.timedelta(days=3),
+    )  # fmt: skip
+    item = WorkItem.objects.get(kind=REQUEST_KIND, subject_id=request.pk)
+    item_record_result(item=item, by=agent, result="no_answer")
+    entry = Interaction.objects.get(client=holder, message="servicing.request_result")
+    assert request.reference in entry.text and "No answer" in entry.text

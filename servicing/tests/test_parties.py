@@ -163,3 +163,9 @@ def test_an_auto_policy_shows_its_holder_as_policyholder_and_insured(client, age
     html = client.get(reverse("policies:detail", args=[policy.pk])).content.decode()
     assert 'data-testid="holder-is-insured"' in html
     assert 'data-testid="no-beneficiaries"' not in html
+
+
+def test_a_relation_outside_the_list_is_refused():
+    row = {"role": PartyRole.INSURED, "name": "Ana", "relation": "cousin", "id_number": "",
+           "share": None}  # fmt: skip
+    assert "relation" in parties_errors([row]).rows[0]
