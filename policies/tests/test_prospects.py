@@ -339,3 +339,12 @@ def test_the_follow_up_result_page_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get(f"/quotations/follow-ups/{due.pk}/declined/")
     assert 'name="reason"' in response.content.decode()
+
+
+def test_it_answers_an_unknown_channel_with_a_message_not_an_error(client, agent, prospect):
+    client.force_login(agent)
+    response = client.post(
+        f"/quotations/{prospect['quotation'].pk}/send/", {"channel": "fax"}, follow=True
+    )
+    assert response.status_code == 200 and "Choose e-mail or WhatsApp." in response.content.decode()
+    assert not QuotationSending.objects.exists()
