@@ -15,6 +15,15 @@ managers' Claims view have realistic figures from the first morning.
 - Amounts: claimed on every claim, assessed once the insurer decided (unless denied), settled
   only on settled and closed claims that were not denied, in the policy's currency.
 
+- Repairs (seed 004's referral report): a few repair shops, most of them partners working
+  with one to three insurers; a claim that went into repair or was settled (a vehicle
+  repaired: collision, glass, fire or flood, third party) was referred to a partner shop
+  (``PARTNER_SHARE``; one of its insurer's when there is one) or repaired elsewhere, with a
+  reason drawn; recorded when it went into repair (else at settlement); the repair amount
+  known on most of them (the report falls back to the settled, else the assessed amount).
+- Call-backs after settlement: most claims settled more than a day ago were called back one
+  to three days after, with a satisfaction drawn mostly high (a few low scores).
+
 Set-based: the policies are read in one query, the claims written with their history rows
 (``bulk_create_with_history``) and the status changes in batches of ``BATCH``. Every draw
 comes from ``ctx.rng``: the same seed gives the same claims. Nothing is added to a book that
@@ -30,9 +39,18 @@ from simple_history.utils import bulk_create_with_history
 
 from brokerage.core.demo import DemoContext
 from clients.demo import demo_today
-from policies.models import Currency, Policy
+from policies.models import Currency, Insurer, Policy
 
-from .models import CONTACT_WITHIN, Claim, ClaimKind, ClaimStatus, ClaimStatusChange
+from .models import (
+    CONTACT_WITHIN,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ClaimStatusChange,
+    OutsideReason,
+    RepairPlace,
+    RepairShop,
+)
 
 POLICIES_PER_CLAIM = 12
 BATCH = 2000
@@ -54,6 +72,34 @@ STEPS = [
     (S.IN_ASSESSMENT, 0.2, 2), (S.DOCUMENTS_COMPLETE, 2, 15), (S.WITH_INSURER, 1, 5),
     ("decision", 5, 30), (S.IN_REPAIR, 1, 5), (S.SETTLED, 5, 30), (S.CLOSED, 3, 20),
 ]  # fmt: skip
+PARTNER_SHARE = 0.7
+CALLBACK_SHARE = 0.85
+# (score, weight) of the satisfaction after settlement.
+SCORES = [(5, 45), (4, 30), (3, 12), (2, 8), (1, 5)]
+# (reason, weight) of a repair elsewhere.
+REASONS = [
+    (OutsideReason.CLIENT_CHOICE, 35), (OutsideReason.DEALER, 30), (OutsideReason.TOO_FAR, 10),
+    (OutsideReason.INSURER_NETWORK, 15), (OutsideReason.TOTAL_LOSS, 5), (OutsideReason.OTHER, 5),
+]  # fmt: skip
+OTHER_NOTES = ["Taller de un familiar", "Lo repara él mismo", "Taller cerca de su trabajo"]
+# (name, address, phone, brands, partner)
+SHOPS = [
+    ("Carrocerías del Valle", "Av. Coyoacán 1435, Del Valle, CDMX", "+525556881200",
+     "Nissan, Toyota, Honda", True),
+    ("Autopintura Coyoacán", "Av. Universidad 1900, Coyoacán, CDMX", "+525556594410",
+     "", True),
+    ("Hojalatería y Pintura Tlalpan", "Calz. de Tlalpan 3020, CDMX", "+525556773380",
+     "Volkswagen, Seat, Chevrolet", True),
+    ("Cristales Express Insurgentes", "Av. Insurgentes Sur 2375, CDMX", "+525555504020",
+     "", True),
+    ("Taller Querétaro Centro", "Av. Constituyentes 120, Querétaro", "+524422151100",
+     "Nissan, Kia, Hyundai", True),
+    ("Agencia Nissan Sur", "Periférico Sur 5530, CDMX", "+525554480000", "Nissan", False),
+    ("Toyota Universidad (agencia)", "Av. Universidad 1330, CDMX", "+525553380700",
+     "Toyota", False),
+    ("Taller Mecánico Hermanos Ruiz", "Calle Norte 45 #12, CDMX", "+525557890123", "", False),
+]  # fmt: skip
+SHOP_NOTES = "demo"
 PLACES = [
     "Av. Insurgentes Sur y Eje 7, CDMX", "Periférico Sur, Tlalpan, CDMX",
     "Calz. de Tlalpan 1200, CDMX", "Av. Constituyentes, Querétaro",
@@ -75,7 +121,7 @@ def seed_claims(ctx: DemoContext) -> None:
         Policy.objects.filter(agent__isnull=False, start_date__lte=today, end_date__gte=year_ago)
         .order_by("pk")
         .values_list("pk", "agent_id", "currency", "holder__display_name", "start_date",
-                     "end_date")
+                     "end_date", "insurer_id")
     )  # fmt: skip
     if not policies:
         ctx.write("claims: no policy with an agent; none added")
@@ -103,6 +149,13 @@ def seed_claims(ctx: DemoContext) -> None:
     for claim, steps in plans:
         claims.append(claim)
         changes.append(steps)
+    shops = _shops(rng)
+    insurer_of = {policy[0]: policy[6] for policy in chosen}
+    repairs = sum(
+        _repair(rng, claim, steps, shops, insurer_of[claim.policy_id], now)
+        for claim, steps in plans
+    )
+    called_back = sum(_callback(rng, claim, steps, now) for claim, steps in plans)
     for start in range(0, len(claims), BATCH):
         bulk_create_with_history(
             claims[start : start + BATCH], Claim, batch_size=BATCH,
@@ -115,9 +168,89 @@ def seed_claims(ctx: DemoContext) -> None:
     ]  # fmt: skip
     ClaimStatusChange.objects.bulk_create(rows, batch_size=BATCH)
     ctx.write(
-        f"claims: {len(claims)} claims of the last year, {len(rows)} status changes in "
+        f"claims: {len(claims)} claims of the last year, {len(rows)} status changes, "
+        f"{repairs} repairs at {len(shops)} shops, {called_back} call-backs in "
         f"{monotonic() - started:.1f} s"
     )
+
+
+def _shops(rng) -> list[RepairShop]:
+    """The directory's shops (created once, with history), each partner working with one to
+    three of the insurers; their insurers in ``works_with`` (ids). A fixed number of
+    statements."""
+    shops = list(RepairShop.objects.prefetch_related("insurers").order_by("pk"))
+    if shops:
+        for shop in shops:
+            shop.works_with = {insurer.pk for insurer in shop.insurers.all()}
+        return shops
+    shops = bulk_create_with_history(
+        [RepairShop(name=name, address=address, phone=phone, brands=brands, partner=partner,
+                    notes=SHOP_NOTES) for name, address, phone, brands, partner in SHOPS],
+        RepairShop, default_change_reason=REASON,
+    )  # fmt: skip
+    insurers = list(
+        Insurer.objects.filter(contracted=True).order_by("pk").values_list("pk", flat=True)
+    )
+    links = []
+    for shop in shops:
+        shop.works_with = set()
+        if shop.partner and insurers:
+            shop.works_with = set(rng.sample(insurers, min(len(insurers), rng.randint(1, 3))))
+            links += [RepairShop.insurers.through(repairshop_id=shop.pk, insurer_id=insurer)
+                      for insurer in sorted(shop.works_with)]  # fmt: skip
+    RepairShop.insurers.through.objects.bulk_create(links)
+    return shops
+
+
+_VEHICLE_REPAIRS = (ClaimKind.COLLISION, ClaimKind.GLASS, ClaimKind.FIRE_FLOOD,
+                    ClaimKind.THIRD_PARTY)  # fmt: skip
+
+
+def _repair(rng, claim: Claim, steps, shops, insurer_id, now: datetime) -> int:
+    """Where a claim's vehicle was repaired, if it went into repair or was settled (see the
+    module's docstring); 1 if one was recorded."""
+    reached = dict(steps)
+    at = reached.get(S.IN_REPAIR) or reached.get(S.SETTLED)
+    if at is None or claim.kind not in _VEHICLE_REPAIRS or S.DENIED in reached:
+        return 0
+    partners = [shop for shop in shops if shop.partner]
+    others = [shop for shop in shops if not shop.partner]
+    if partners and rng.random() < PARTNER_SHARE:
+        theirs = [shop for shop in partners if insurer_id in shop.works_with]
+        claim.repair_place = RepairPlace.PARTNER
+        claim.repair_shop = rng.choice(theirs or partners)
+    else:
+        claim.repair_place = RepairPlace.ELSEWHERE
+        reason = rng.choices(REASONS, weights=[r[1] for r in REASONS])[0][0]
+        claim.outside_reason = reason
+        if reason == OutsideReason.OTHER:
+            claim.outside_reason_note = rng.choice(OTHER_NOTES)
+        if reason in (OutsideReason.DEALER, OutsideReason.INSURER_NETWORK) and others:
+            claim.repair_shop = rng.choice(others)
+        elif reason != OutsideReason.TOTAL_LOSS and rng.random() < 0.5:
+            claim.repair_shop_name = "Taller particular"
+    base = claim.amount_assessed or claim.amount_claimed
+    if base is not None and rng.random() < 0.75:
+        claim.repair_amount = (base * Decimal(str(round(rng.uniform(0.85, 1.05), 2)))).quantize(
+            Decimal("0.01")
+        )
+    claim.repair_recorded_at = min(at + timedelta(hours=rng.uniform(1, 30)), now)
+    claim.repair_recorded_by_id = claim.agent_id
+    return 1
+
+
+def _callback(rng, claim: Claim, steps, now: datetime) -> int:
+    """The call-back after settlement of a claim settled more than a day ago (most of them);
+    1 if made."""
+    settled = dict(steps).get(S.SETTLED)
+    if settled is None or claim.settled_by_id is None or rng.random() >= CALLBACK_SHARE:
+        return 0
+    at = settled + timedelta(days=rng.uniform(1, 3))
+    if at > now:
+        return 0
+    claim.called_back_at, claim.called_back_by_id = at, claim.agent_id
+    claim.satisfaction = rng.choices(SCORES, weights=[w for _s, w in SCORES])[0][0]
+    return 1
 
 
 def _in_term(rng, policy, now: datetime, days: int) -> datetime:
