@@ -393,10 +393,13 @@ def morning_now(day: date) -> datetime:
 
 
 @transaction.atomic
-def touches_morning_job(*, day: date | None = None, now: datetime | None = None) -> TouchesReport:
+def touches_morning_job(
+    *, day: date | None = None, now: datetime | None = None, kinds=None
+) -> TouchesReport:
     """The touches' part of the morning run (see the module's docstring). ``day`` is the
     brokerage's day; ``now`` (default: that day's morning run, or the present moment for
-    today) says which day it is for each client's greetings."""
+    today) says which day it is for each client's greetings; ``kinds`` limits the run to
+    these kinds (default: every enabled one)."""
     if now is None:
         now = timezone.now() if day is None or day == timezone.localdate() else morning_now(day)
     day = day or timezone.localdate(now)
@@ -404,7 +407,7 @@ def touches_morning_job(*, day: date | None = None, now: datetime | None = None)
     report.cancelled = _cancel_ended(now)
     local = calendar.local_days(now)
     for kind, setting in touch_settings().items():
-        if not setting.enabled:
+        if not setting.enabled or (kinds is not None and kind not in kinds):
             continue
         if kind in (TouchKind.THANK_YOU, TouchKind.RETURN_VISIT):
             ids = _after_sale(kind, setting, day, now)

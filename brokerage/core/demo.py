@@ -22,6 +22,7 @@ STEPS = [
     "billing.demo.seed_instalments",
     "billing.demo.seed_payment_history",
     "claims.demo.seed_claims",
+    "touches.demo.seed_touches",
     "policies.demo.seed_prospects",
     "servicing.demo.seed_servicing",
 ]
