@@ -25,8 +25,9 @@ from clients.services import interaction_log
 
 from .models import Claim, ClaimStatus, OutsideReason, RepairPlace, RepairShop
 
-# The claims' timeline entry for a repair place recorded or changed.
-REPAIR = "claims.repair"
+# The claims' timeline entries for a repair place recorded or changed.
+REFERRED = "claims.repair_referred"
+ELSEWHERE = "claims.repair_elsewhere"
 
 
 def report_amount(prefix: str = ""):
@@ -43,22 +44,20 @@ REPAIR_FIELDS = {
 }  # fmt: skip
 
 
-def _repair_labels(params: dict) -> dict:
-    place = RepairPlace(params["place"]).label
-    reason = params.get("reason")
-    return {
-        "place": place,
-        "shop": params.get("shop") or "—",
-        "reason": OutsideReason(reason).label if reason else "—",
-    }
+def _reason_label(params: dict) -> dict:
+    return {"reason": OutsideReason(params["reason"]).label, "shop": params.get("shop") or "—"}
 
 
 def register_messages() -> None:
-    """The timeline's repair entry (called from ClaimsConfig.ready)."""
+    """The timeline's repair entries (called from ClaimsConfig.ready); the note of an "other"
+    reason follows the entry as typed."""
     client_timeline.register(
-        REPAIR,
-        gettext_lazy("Claim %(claim)s: repaired at %(shop)s, %(place)s (why: %(reason)s)."),
-        _repair_labels,
+        REFERRED, gettext_lazy("Claim %(claim)s: referred to the partner shop %(shop)s.")
+    )
+    client_timeline.register(
+        ELSEWHERE,
+        gettext_lazy("Claim %(claim)s: repaired elsewhere (%(shop)s): %(reason)s."),
+        _reason_label,
     )
 
 
@@ -220,13 +219,16 @@ def claim_repair_record(*, claim: Claim, by, data: dict, now=None) -> Claim:
     claim._history_user = by
     claim.save(update_fields=fields)
     shop = values["repair_shop"]
+    params = {
+        "claim": claim.reference,
+        "shop": shop.name if shop is not None else claim.repair_shop_name,
+    }
+    if claim.repair_place == RepairPlace.ELSEWHERE:
+        params.update(reason=claim.outside_reason, note=claim.outside_reason_note)
     interaction_log(
-        client=claim.policy.holder, by=by, channel=Channel.CALL, message=REPAIR,
-        params={
-            "claim": claim.reference, "place": claim.repair_place,
-            "shop": shop.name if shop is not None else claim.repair_shop_name,
-            "reason": claim.outside_reason, "note": claim.outside_reason_note,
-        },
+        client=claim.policy.holder, by=by, channel=Channel.CALL,
+        message=REFERRED if claim.repair_place == RepairPlace.PARTNER else ELSEWHERE,
+        params=params,
     )  # fmt: skip
     return claim
 

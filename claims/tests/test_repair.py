@@ -165,10 +165,13 @@ def test_it_records_a_referral_to_a_partner_shop_in_history_and_timeline(client,
     assert claim.outside_reason == "" and claim.repair_amount == Decimal("12500.50")
     assert claim.repair_recorded_by == users["owner"] and claim.repair_recorded_at is not None
     assert claim.history.first().repair_shop_id == shops["ours"].pk
-    entry = Interaction.objects.get(client=claim.policy.holder, message=repair.REPAIR)
-    assert entry.params["shop"] == "Carrocerías del Valle" and entry.params["place"] == "partner"
+    entry = Interaction.objects.get(client=claim.policy.holder, message=repair.REFERRED)
+    assert entry.params == {"claim": claim.reference, "shop": "Carrocerías del Valle"}
     page = client.get(reverse("clients:detail", args=[claim.policy.holder_id]))
-    assert "repaired at Carrocerías del Valle, Partner shop (referred)" in page.content.decode()
+    assert (
+        f"Claim {claim.reference}: referred to the partner shop Carrocerías del Valle."
+        in page.content.decode()
+    )
 
 
 def test_a_correction_keeps_the_month_it_was_first_recorded(client, world):
@@ -188,7 +191,12 @@ def test_a_correction_keeps_the_month_it_was_first_recorded(client, world):
     assert claim.repair_recorded_at == first.repair_recorded_at
     assert claim.repair_recorded_by == users["owner"]
     assert [h.repair_place for h in claim.history.all()[:2]] == ["elsewhere", "partner"]
-    assert Interaction.objects.filter(message=repair.REPAIR).count() == 2
+    assert Interaction.objects.filter(message=repair.REFERRED).count() == 1
+    page = client.get(reverse("clients:detail", args=[claim.policy.holder_id])).content.decode()
+    assert (
+        f"Claim {claim.reference}: repaired elsewhere (Agencia Nissan Sur): Other. Taller del "
+        "cuñado" in page
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,7 +237,7 @@ def test_it_refuses_an_incomplete_repair_with_field_errors(client, world, data, 
         assert message.replace("'", "&#x27;") in response.content.decode()
     claim.refresh_from_db()
     assert claim.repair_place == "" and claim.repair_recorded_at is None
-    assert not Interaction.objects.filter(message=repair.REPAIR).exists()
+    assert not Interaction.objects.filter(message__startswith="claims.repair").exists()
 
 
 def test_it_waits_for_the_first_contact_and_refuses_a_withdrawn_claim(client, world):
