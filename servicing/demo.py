@@ -53,6 +53,7 @@ from .models import (
     ServiceItem,
     ServiceRequest,
 )
+from .parties import id_number_error
 from .services import case_title, request_item_create
 
 NO_BENEFICIARY = 10
@@ -67,7 +68,11 @@ SHARES = [
 RELATIONS = [Relation.SPOUSE, Relation.CHILD, Relation.CHILD, Relation.PARENT, Relation.SIBLING]
 LAPSED_CASES = 20
 MIN_CASES = 12
-REJECTIONS = ["Falta identificación oficial", "La firma no coincide", "缺少受益人身份证明"]
+# Why an insurer rejected a request, in the client's language.
+REJECTIONS = {
+    "es": ["Falta identificación oficial", "La firma no coincide con la de la póliza"],
+    "zh": ["缺少受益人身份证明", "签名与投保单不一致"],
+}
 # Days a case has been open, drawn per case: every age bucket of the managers' view.
 CASE_AGES = [(0, 7), (8, 30), (31, 90), (91, 130)]
 
@@ -102,12 +107,21 @@ def seed_servicing(ctx: DemoContext) -> None:
     )
 
 
+def _relative_name(ctx: DemoContext, holder) -> str:
+    """A relative's name in the holder's language (family name first in Chinese)."""
+    if holder.language.startswith("zh"):
+        return f"{holder.last_name or ctx.faker_zh.last_name()}{ctx.faker_zh.first_name()}"
+    return f"{ctx.faker_es.first_name()} {holder.last_name or ctx.faker_es.last_name()}"
+
+
 def _parties(ctx: DemoContext, policies) -> int:
     rng = ctx.rng
     rows = []
     for index, policy in enumerate(policies):
         holder = policy.holder
-        holder_row = {"name": holder.display_name, "id_number": holder.national_id}
+        # The holder's ID when it is a valid one (the parties page would flag the others).
+        valid_id = "" if id_number_error(holder.national_id) else holder.national_id
+        holder_row = {"name": holder.display_name, "id_number": valid_id}
         rows.append(PolicyParty(policy=policy, role=PartyRole.POLICYHOLDER, **holder_row))
         if holder.is_corporate:
             first, last, _lang = ctx.person_name()
@@ -118,10 +132,10 @@ def _parties(ctx: DemoContext, policies) -> int:
         if index % NO_BENEFICIARY == NO_BENEFICIARY - 1:
             continue
         for position, share in enumerate(rng.choice(SHARES), start=2):
-            first, last, _lang = ctx.person_name()
             rows.append(
                 PolicyParty(policy=policy, role=PartyRole.BENEFICIARY, position=position,
-                            name=f"{first} {last}", relation=rng.choice(RELATIONS), share=share)
+                            name=_relative_name(ctx, holder), relation=rng.choice(RELATIONS),
+                            share=share)
             )  # fmt: skip
     bulk_create_with_history(rows, PolicyParty, batch_size=2000, default_change_reason=REASON)
     return len(rows)
@@ -148,9 +162,9 @@ def _requests(ctx: DemoContext, policies, today, maintainer_id) -> int:
             requested_by_id=by, due_on=requested + timedelta(days=15),
         )  # fmt: skip
         if kind in PARTY_CHANGES:
-            first, last, _lang = ctx.person_name()
             share = "100.00" if kind == RequestKind.BENEFICIARY_CHANGE else None
-            row.new_parties = [{"name": f"{first} {last}", "relation": Relation.SPOUSE,
+            row.new_parties = [{"name": _relative_name(ctx, policy.holder),
+                                "relation": Relation.SPOUSE,
                                 "id_number": "", "share": share}]  # fmt: skip
         if status != RequestStatus.REQUESTED:
             sent = min(requested + timedelta(days=rng.randint(1, 5)), today)
@@ -159,7 +173,9 @@ def _requests(ctx: DemoContext, policies, today, maintainer_id) -> int:
                 closed = min(sent + timedelta(days=rng.randint(3, 20)), today)
                 row.closed_at, row.closed_by_id = _at(closed, 12), by
             if status == RequestStatus.REJECTED:
-                row.rejection_reason = rng.choice(REJECTIONS)
+                row.rejection_reason = rng.choice(
+                    REJECTIONS.get(policy.holder.language[:2], REJECTIONS["es"])
+                )
         rows.append(row)
     created = bulk_create_with_history(
         rows, ServiceRequest, batch_size=2000, default_change_reason=REASON
@@ -176,6 +192,7 @@ def _cases(ctx: DemoContext, policies, today, maintainer_id) -> int:
     done (a normal case's list signed and every item offered, a difficult one's six searches
     tried); the open ones on the client's owner's call list."""
     rng = ctx.rng
+    agents = ctx.data.get("agents", [])
     first_policy = {}
     for policy in policies:
         first_policy.setdefault(policy.holder_id, policy)
@@ -193,10 +210,14 @@ def _cases(ctx: DemoContext, policies, today, maintainer_id) -> int:
         low, high = CASE_AGES[index % len(CASE_AGES)]
         opened = _at(today - timedelta(days=rng.randint(low, high)), 8)
         by = policy.holder.owner_id or maintainer_id
+        # A departed agent's book came from another agent; an orphan had none left.
+        departed = index % 3 != 0
+        others_agents = [a.pk for a in agents if a.pk != policy.holder.owner_id]
+        previous = rng.choice(others_agents) if departed and others_agents else None
         case = ServiceCase(
             client_id=client_id, case_class=case_class, opened_at=opened,
-            source=CaseSource.DEPARTED_AGENT if index % 3 else CaseSource.ORPHAN,
-            previous_agent_id=policy.agent_id, opened_by_id=maintainer_id,
+            source=CaseSource.DEPARTED_AGENT if departed else CaseSource.ORPHAN,
+            previous_agent_id=previous, opened_by_id=maintainer_id,
         )  # fmt: skip
         if case_class == CaseClass.NORMAL:
             case.list_signed_at, case.list_signed_by_id = opened + timedelta(hours=30), by

@@ -107,6 +107,8 @@ def request_create(request, pk):
     form = ServiceRequestForm(data, documents=services.documents_of(policy))
     if data is None and initial_kind in RequestKind.values:
         form.initial["kind"] = initial_kind
+    elif data is None and policy.status == PolicyStatus.LAPSED:
+        form.initial["kind"] = RequestKind.REINSTATEMENT
     role = None
     if form.is_bound and form.is_valid():
         role = PARTY_CHANGES.get(form.cleaned_data["kind"])
@@ -134,8 +136,7 @@ def request_create(request, pk):
         status = 400
     return render(
         request, "servicing/request_form.html",
-        {"policy": policy, "form": form, "parties": parties,
-         "lapsed": policy.status == PolicyStatus.LAPSED},
+        {"policy": policy, "form": form, "parties": parties},
         status=status,
     )  # fmt: skip
 
