@@ -127,7 +127,7 @@ def quotation_send(
         client=quotation.client, by=by, channel=channel, message=QUOTATION_SENT,
         params={
             "quotation": quotation.description, "renews": quotation.renews_label,
-            "quotes": len(quotes),
+            "insurers": [str(quote.insurer) for quote in quotes],
         },
     )  # fmt: skip
     quotation_schedule_follow_up(

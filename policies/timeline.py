@@ -46,7 +46,7 @@ def _sent_values(params: dict) -> dict:
         "quotation": quotation_title(
             description=params.get("quotation", ""), renews=params.get("renews", "")
         ),
-        "quotes": params.get("quotes", 0),
+        "insurers": ", ".join(params.get("insurers", [])) or "—",
     }
 
 
@@ -65,7 +65,7 @@ def _requested_values(params: dict) -> dict:
 def register_sending_messages() -> None:
     timeline.register(
         QUOTATION_SENT,
-        _("Quotation “%(quotation)s” sent to the client (%(quotes)s quotes)."),
+        _("Quotation “%(quotation)s” sent to the client: %(insurers)s."),
         _sent_values,
     )
     timeline.register(

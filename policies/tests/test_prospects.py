@@ -147,7 +147,8 @@ def test_it_sends_by_email_with_the_printed_quotation_attached(
     page = client.get(f"/quotations/{quotation.pk}/").content.decode()
     assert f'data-sending="{sending.pk}"' in page and "lucia@example.com" in page
     entry = Interaction.objects.get(client=prospect["client"])
-    assert entry.channel == "email" and entry.user == agent and "Pickup nueva" in entry.summary
+    assert entry.channel == "email" and entry.user == agent
+    assert entry.summary == "Quotation “Pickup nueva” sent to the client: HDI Seguros, Quálitas."
 
 
 def test_it_sends_by_whatsapp_a_summary_in_the_clients_language(agent, prospect):
