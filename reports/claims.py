@@ -145,10 +145,6 @@ class ClaimFilters(ReportFilters):
         """The repair-referral report's month as the page's month input writes it."""
         return self.month.strftime("%Y-%m")
 
-    def month_range(self) -> tuple[date, date]:
-        """The repair report's month: its first day and the first day of the next."""
-        return self.month, self.month + relativedelta(months=1)
-
     def as_query(self, **changes) -> dict:
         values = {"kind": self.kind, "month": self.repair_month, **changes}
         query = super().as_query(**{k: v for k, v in changes.items() if k not in ("kind", "month")})
@@ -177,6 +173,11 @@ class MonthField(forms.DateField):
 class KindForm(forms.Form):
     kind = forms.ChoiceField(choices=ClaimKind.choices, required=False)
     month = MonthField()
+
+
+def _repair_month(filters: ReportFilters) -> date:
+    """The repair report's month (a plain ReportFilters, without one: last month)."""
+    return getattr(filters, "month", None) or last_month()
 
 
 def _day_start(day: date) -> datetime:
@@ -235,7 +236,8 @@ class _Scope:
     def repairs(self):
         """The repairs first recorded in the repair report's month (a partner shop or
         elsewhere), whenever the claims were reported."""
-        first, after = self.filters.month_range()
+        first = _repair_month(self.filters)
+        after = first + relativedelta(months=1)
         return self.claims().filter(
             repair_place__in=RepairPlace.values, repair_recorded_at__gte=_day_start(first),
             repair_recorded_at__lt=_day_start(after),
@@ -662,7 +664,7 @@ def _repair_note(filters, c: str) -> str:
         "amount is its repair amount if given, else the amount settled, else the amount "
         "assessed; amounts count the claims in %(currency)s only: currencies are never added "
         "together (the counts count every claim)."
-    ) % {"month": filters.repair_month, "currency": c}
+    ) % {"month": _repair_month(filters).strftime("%Y-%m"), "currency": c}
 
 
 def _repair_tables(figures: dict, filters: ReportFilters) -> list[Table]:
