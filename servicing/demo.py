@@ -78,7 +78,8 @@ CASE_AGES = [(0, 7), (8, 30), (31, 90), (91, 130)]
 
 
 def _at(day, hour: int = 10):
-    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+    """That hour of that day, or now when it is still ahead (nothing happens in the future)."""
+    return min(timezone.make_aware(datetime.combine(day, time(hour, 0))), timezone.now())
 
 
 def seed_servicing(ctx: DemoContext) -> None:
@@ -220,7 +221,8 @@ def _cases(ctx: DemoContext, policies, today, maintainer_id) -> int:
             previous_agent_id=previous, opened_by_id=maintainer_id,
         )  # fmt: skip
         if case_class == CaseClass.NORMAL:
-            case.list_signed_at, case.list_signed_by_id = opened + timedelta(hours=30), by
+            signed = min(opened + timedelta(hours=30), _at(today, 8))
+            case.list_signed_at, case.list_signed_by_id = signed, by
         if index % 5 == 4:
             case.closed_at = min(opened + timedelta(days=10), _at(today, 9))
             case.closed_by_id = by
@@ -240,7 +242,7 @@ def _cases(ctx: DemoContext, policies, today, maintainer_id) -> int:
         policy = first_policy[case.client_id]
         by = policy.holder.owner_id or maintainer_id
         closed = case.closed_at is not None
-        at = case.opened_at + timedelta(days=2)
+        at = min(case.opened_at + timedelta(days=2), _at(today, 8))
         if case.case_class == CaseClass.NORMAL:
             offered = list(ServiceItem) if closed else rng.sample(list(ServiceItem), 3)
             items += [

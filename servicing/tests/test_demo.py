@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from servicing.kind import CASE_KIND, REQUEST_KIND
 from servicing.models import (
@@ -66,3 +67,15 @@ def test_the_demo_has_parties_requests_and_cases_of_every_kind():
     open_cases = set(cases.filter(closed_at__isnull=True).values_list("pk", flat=True))
     case_items = WorkItem.objects.filter(kind=CASE_KIND, status=ItemStatus.OPEN)
     assert set(case_items.values_list("subject_id", flat=True)) == open_cases
+
+    # Nothing happened in the future, nor before the case or request it belongs to.
+    now = timezone.now()
+    for case in cases.prefetch_related("service_items", "searches"):
+        stamps = [case.list_signed_at, case.closed_at]
+        stamps += [row.at for row in case.service_items.all()]
+        stamps += [row.tried_at for row in case.searches.all()]
+        assert all(case.opened_at <= at <= now for at in stamps if at is not None), case
+    for request in requests:
+        stamps = [request.requested_at, request.sent_at, request.closed_at]
+        assert [at for at in stamps if at is not None] == sorted(a for a in stamps if a)
+        assert max(a for a in stamps if a) <= now
