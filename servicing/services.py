@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -583,5 +583,8 @@ def case_handle_result(*, item, result, by, note, details, failed_attempts) -> N
 
 
 def documents_of(policy: Policy):
-    """The client's documents a request on this policy may attach."""
-    return ClientDocument.objects.filter(client_id=policy.holder_id)
+    """The client's documents a request on this policy may attach: those kept in this
+    policy's file first, then the client's own papers and other policies', newest first."""
+    return ClientDocument.objects.filter(client_id=policy.holder_id).order_by(
+        Case(When(policy_id=policy.pk, then=0), default=1), "-uploaded_at", "-pk"
+    )

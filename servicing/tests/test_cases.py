@@ -233,3 +233,14 @@ def test_the_sweep_task_opens_each_case_once_when_run_twice():
     assert service_cases_open_orphans_task.delay().get() == 1
     assert service_cases_open_orphans_task.delay().get() == 0
     assert ServiceCase.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_open_case_for_a_client(agent):
+    from django.db import IntegrityError, transaction
+
+    holder = ClientFactory(owner=agent)
+    CaseFactory(client=holder)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseFactory(client=holder)
+    CaseFactory(client=holder, closed_at=timezone.now(), outcome="served")  # closed ones: any
+    assert ServiceCase.objects.filter(client=holder).count() == 2

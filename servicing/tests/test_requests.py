@@ -273,3 +273,21 @@ def test_the_list_filters_by_status_type_and_overdue(client, maintainer, agent):
     assert shown(kind="rider") == {late.pk}
     assert shown(overdue="1") == {late.pk}
     assert shown(status="bogus") == {late.pk, sent.pk}  # ignored, with a warning
+
+
+def test_the_form_offers_the_policys_own_documents_first(policy, agent):
+    from servicing.services import documents_of
+
+    def doc(name, **extra):
+        return ClientDocument.objects.create(
+            client=policy.holder, kind="other", file=name, stored_name=name, original_name=name,
+            content_type="application/pdf", size=1, uploaded_by=agent, **extra,
+        )  # fmt: skip
+
+    own_paper = doc("ine.pdf")
+    in_file = doc("poliza.pdf", policy=policy)
+    ClientDocument.objects.create(
+        client=ClientFactory(), kind="other", file="z.pdf", stored_name="z.pdf",
+        original_name="z.pdf", content_type="application/pdf", size=1, uploaded_by=agent,
+    )  # fmt: skip
+    assert list(documents_of(policy)) == [in_file, own_paper]
