@@ -573,13 +573,24 @@ def service_case_close(*, case: ServiceCase, by, outcome: str, note: str = "") -
 
 
 def case_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
-    """A result logged on a case's call-list item: on the client's timeline."""
+    """A result logged on a case's call-list item: on the client's timeline. The last allowed
+    failed attempt on a normal case makes it difficult (the client could not be reached at
+    the details on file): the search methods begin, with the phone tried."""
     case = ServiceCase.objects.select_related("client").get(pk=item.subject_id)
     client_log_call_result(
         client=case.client, by=by, message=timeline.CASE_RESULT,
         params={"case": case.reference, "result": result, "note": note or ""},
         inaccurate=failed_attempts >= MAX_FAILED_ATTEMPTS,
     )  # fmt: skip
+    if failed_attempts >= MAX_FAILED_ATTEMPTS and case.is_open:
+        if case.case_class == CaseClass.NORMAL:
+            case = service_case_reclassify(case=case, by=by, case_class=CaseClass.DIFFICULT)
+        if case.case_class == CaseClass.DIFFICULT:
+            CaseSearch.objects.get_or_create(
+                case=case, method=SearchMethod.PHONE,
+                defaults={"tried_at": timezone.now(), "by": by,
+                          "note": _("%(count)d calls not answered") % {"count": failed_attempts}},
+            )  # fmt: skip
 
 
 def documents_of(policy: Policy):

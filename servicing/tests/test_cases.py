@@ -244,3 +244,23 @@ def test_the_database_refuses_a_second_open_case_for_a_client(agent):
         CaseFactory(client=holder)
     CaseFactory(client=holder, closed_at=timezone.now(), outcome="served")  # closed ones: any
     assert ServiceCase.objects.filter(client=holder).count() == 2
+
+
+def test_three_failed_calls_make_a_normal_case_difficult_with_the_phone_tried(agent):
+    from workqueue.services import item_record_result
+
+    holder = ClientFactory(owner=agent)
+    LifePolicyFactory(holder=holder, agent=agent)
+    (case,) = service_cases_open(previous={holder.pk: None}, source=CaseSource.ORPHAN)
+    item = WorkItem.objects.get(kind=CASE_KIND, subject_id=case.pk)
+    for result in ("no_answer", "switched_off"):
+        item = item_record_result(item=item, by=agent, result=result)
+    case.refresh_from_db()
+    assert case.case_class == CaseClass.NORMAL and not case.searches.exists()
+    item_record_result(item=item, by=agent, result="no_answer")
+    case.refresh_from_db()
+    holder.refresh_from_db()
+    assert case.case_class == CaseClass.DIFFICULT and holder.contact_inaccurate
+    assert list(case.searches.values_list("method", "by")) == [(SearchMethod.PHONE, agent.pk)]
+    item.refresh_from_db()
+    assert item.queue == Queue.MAINTAINERS  # the contact goes to be fixed, as for any work
