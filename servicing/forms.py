@@ -78,9 +78,12 @@ class _PartySetMixin:
     role: str | None = None
 
     def _rows(self):
+        """The rows of the set: every row shown filled in (a party already recorded, left as
+        it was, is still one) and every extra row typed in; the ones to remove left out."""
         forms_ = [
-            f for f in self.forms
-            if f.has_changed() and not (self.can_delete and self._should_delete_form(f))
+            f for index, f in enumerate(self.forms)
+            if (index < self.initial_form_count() or f.has_changed())
+            and not (self.can_delete and self._should_delete_form(f))
         ]  # fmt: skip
         return forms_, [
             {**f.cleaned_data, "role": self.role or f.cleaned_data.get("role")} for f in forms_

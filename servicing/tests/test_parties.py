@@ -169,3 +169,36 @@ def test_a_relation_outside_the_list_is_refused():
     row = {"role": PartyRole.INSURED, "name": "Ana", "relation": "cousin", "id_number": "",
            "share": None}  # fmt: skip
     assert "relation" in parties_errors([row]).rows[0]
+
+
+def test_the_page_posted_back_keeps_the_parties_left_as_they_were(client, agent):
+    policy = LifePolicyFactory(holder=ClientFactory(owner=agent), agent=agent)
+    first = policy_parties_set(policy=policy, by=agent, parties=beneficiaries("50", "30", "20"))
+    client.force_login(agent)
+    url = reverse("servicing:parties", args=[policy.pk])
+    page = client.get(url).context["formset"]
+    data = {
+        "parties-TOTAL_FORMS": str(len(page.forms)),
+        "parties-INITIAL_FORMS": str(page.initial_form_count()),
+        "parties-MIN_NUM_FORMS": "0", "parties-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    for index, form in enumerate(page.forms):
+        for name, field in form.fields.items():
+            if name == "DELETE":
+                continue
+            value = form.initial.get(name, field.initial)
+            data[f"parties-{index}-{name}"] = "" if value is None else str(value)
+    # Only the last two change: 30 → 25 and 20 → 25; the first is posted back as it was.
+    data["parties-1-share"], data["parties-2-share"] = "25", "25"
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert list(PolicyParty.objects.order_by("position").values_list("pk", "share")) == [
+        (first[0].pk, Decimal("50")), (first[1].pk, Decimal("25")), (first[2].pk, Decimal("25"))
+    ]  # fmt: skip
+    # Removing one needs its box ticked; the rest stay.
+    data["parties-2-DELETE"], data["parties-1-share"] = "on", "50"
+    assert client.post(url, data).status_code == 302
+    assert list(PolicyParty.objects.values_list("pk", flat=True).order_by("pk")) == [
+        first[0].pk,
+        first[1].pk,
+    ]
