@@ -109,9 +109,8 @@ def request_create(request, pk):
         form.initial["kind"] = initial_kind
     elif data is None and policy.status == PolicyStatus.LAPSED:
         form.initial["kind"] = RequestKind.REINSTATEMENT
-    role = None
-    if form.is_bound and form.is_valid():
-        role = PARTY_CHANGES.get(form.cleaned_data["kind"])
+    # The new parties are checked for the type chosen, whatever else the form says.
+    role = PARTY_CHANGES.get(data.get("kind")) if data is not None else None
     parties = proposed_formset(data, role=role)
     status = 200
     if data is not None:

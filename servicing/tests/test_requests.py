@@ -224,6 +224,13 @@ def test_the_form_shows_errors_not_a_500(client, policy, agent):
     assert response.status_code == 400
     response = client.post(url, _form("address_change", due=datetime.date(1999, 1, 1)))
     assert response.status_code == 400
+    response = client.post(
+        url,
+        _form("beneficiary_change", [{"name": "Luis", "share": "100"}],
+              due=datetime.date(1999, 1, 1)),
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "Only a beneficiary" not in response.content.decode()
     assert not ServiceRequest.objects.exists()
     response = client.post(
         url,
