@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brokerage.core.filters import ignored_message
-from brokerage.core.forms import apply_service_errors, form_errors_text, run_posted_form
+from brokerage.core.forms import apply_service_errors, form_errors_text
 from policies.models import Policy, PolicyStatus
 
 from . import services
@@ -310,13 +310,15 @@ def case_classify(request, pk):
 @require_POST
 @login_required
 def case_sign(request, pk):
+    """Seed 003, normal case, step 1: the client's service list is signed for."""
     _require_role(request.user)
     case = case_for_user(user=request.user, pk=pk)
-    run_posted_form(
-        request, CaseClassForm({"case_class": case.case_class}),
-        lambda data: services.service_case_sign_list(case=case, by=request.user),
-        done=_("Service list signed."), failed=_("The list was not signed: %(errors)s"),
-    )  # fmt: skip
+    try:
+        services.service_case_sign_list(case=case, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Service list signed."))
     return redirect("servicing:case_detail", pk=case.pk)
 
 
