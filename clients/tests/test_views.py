@@ -43,8 +43,9 @@ LIST_QUERIES = 12
 SEARCH_QUERIES = 13
 # The client file, measured with one policy, one interaction and two history rows, and
 # asserted unchanged with 15 policies (30 vehicles, 30 quotes), 40 interactions, 45 edits.
-# One more for the file's claims (claims/_claims_of.html: one query whatever their number).
-DETAIL_QUERIES = 21
+# One more for the file's claims (claims/_claims_of.html: one query whatever their number),
+# two for its policy service (servicing/_client_section.html: its requests, its cases).
+DETAIL_QUERIES = 23
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:
