@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from clients.links import whatsapp_url
+from brokerage.core.dates import short_date
+from brokerage.core.reversing import pk_url
+from clients.links import call_links
 from clients.models import Client
 from clients.services import clients_take_owner
 from workqueue import kinds
@@ -143,6 +145,9 @@ def payment_context(items) -> dict[int, dict]:
     ):
         promises[promise.instalment_id].append(promise)
     back = urlencode({"next": reverse("workqueue:queue")})
+    pay_url, promise_url = pk_url("billing:payment_create"), pk_url("billing:item_promise")
+    refuse_url = pk_url("billing:item_refuse")
+    labels = {key: str(label) for key, label in HISTORY_LABELS.items()}
     context = {}
     for item in items:
         instalment = instalments.get(item.subject_id)
@@ -154,30 +159,33 @@ def payment_context(items) -> dict[int, dict]:
             InstalmentStatus.PENDING, InstalmentStatus.PARTLY_PAID, InstalmentStatus.OVERDUE
         )  # fmt: skip
         past = [h for h in history[policy.pk] if h["due_on"] < today]
+        phone, whatsapp = call_links(client)
         context[item.pk] = {
             "instalment": instalment,
             "policy": policy,
             "client": client,
             "days_from_due": (today - instalment.due_on).days,
             "days_to_due": (instalment.due_on - today).days,
-            "phone": client.phone,
-            "whatsapp_url": whatsapp_url(client.whatsapp or client.phone),
+            "phone": phone,
+            "whatsapp_url": whatsapp,
             "previous": results.get(instalment.pk, []),
             "history": history[policy.pk],
+            "history_title": " · ".join(
+                f"{h['number']}: {short_date(h['due_on'])} {labels[h['punctuality']]}"
+                for h in history[policy.pk]
+            ),
             "on_time": sum(1 for h in past if h["punctuality"] == "on_time"),
             "late": sum(1 for h in past if h["punctuality"] == "late"),
             "missed": sum(1 for h in past if h["punctuality"] == "missed"),
             "promises": promises.get(instalment.pk, []),
             "pay_url": (
-                f"{reverse('billing:payment_create', args=[client.pk])}"
+                f"{pay_url(client.pk)}"
                 f"?policy={policy.pk}&instalment={instalment.pk}&item={item.pk}&{back}"
                 if open_
                 else None
             ),
-            "promise_url": (
-                f"{reverse('billing:item_promise', args=[item.pk])}?{back}" if open_ else None
-            ),
-            "refuse_url": f"{reverse('billing:item_refuse', args=[item.pk])}?{back}",
+            "promise_url": (f"{promise_url(item.pk)}?{back}" if open_ else None),
+            "refuse_url": f"{refuse_url(item.pk)}?{back}",
         }
     return context
 

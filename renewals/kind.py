@@ -12,7 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.bulk import AnyOf
-from clients.links import whatsapp_url
+from brokerage.core.reversing import pk_url
+from clients.links import call_links
 from clients.models import Client
 from clients.services import clients_take_owner
 from policies.models import Line
@@ -103,25 +104,25 @@ def _build(items, cases, subject_ids) -> dict[int, dict]:
         results[row["item__subject_id"]].append({**row, "label": label})
     context = {}
     back = urlencode({"next": reverse("workqueue:queue")})
+    renew_url, elsewhere_url = pk_url("renewals:renew"), pk_url("renewals:elsewhere")
     for item in items:
         case = cases.get(item.subject_id)
         if case is None:
             continue
         policy = case.policy
         client = policy.holder
+        phone, whatsapp = call_links(client)
         context[item.pk] = {
             "case": case,
             "policy": policy,
             "client": client,
             "days_left": (policy.end_date - today).days,
-            "phone": client.phone,
-            "whatsapp_url": whatsapp_url(client.whatsapp or client.phone),
+            "phone": phone,
+            "whatsapp_url": whatsapp,
             "previous": results.get(case.pk, []),
             "is_auto": policy.line == Line.AUTO,
-            "renew_url": f"{reverse('renewals:renew', args=[case.pk])}?{back}&item={item.pk}",
-            "elsewhere_url": (
-                f"{reverse('renewals:elsewhere', args=[case.pk])}?{back}&item={item.pk}"
-            ),
+            "renew_url": f"{renew_url(case.pk)}?{back}&item={item.pk}",
+            "elsewhere_url": f"{elsewhere_url(case.pk)}?{back}&item={item.pk}",
         }
     return context
 

@@ -19,7 +19,7 @@ from .forms import CloseForm, DistributionForm, ResultForm
 from .models import ItemStatus, Queue, WorkItem
 from .selectors import (
     attach_context,
-    callback_proposals,
+    callback_form,
     callback_sections,
     callbacks_for_agent,
     distribution_runs,
@@ -60,7 +60,7 @@ def queue(request):
             "today": today,
             "leaderboard": leaderboard,
             "my_points": mine,
-            "callback_choices": callback_proposals(),
+            "callback_form": callback_form(request),
         },
     )
 
@@ -87,8 +87,11 @@ def _result_message(item: WorkItem, result: str) -> str:
             "%(result)s: three attempts without reaching the client. The contact is marked "
             "inaccurate and the item went to the maintainers to fix."
         ) % {"result": label}
-    if item.status == ItemStatus.OPEN and item.callback_at and item.result == result and (
-        kinds.get(item.kind).result(result).needs_time
+    if (
+        item.status == ItemStatus.OPEN
+        and item.callback_at
+        and item.result == result
+        and (kinds.get(item.kind).result(result).needs_time)
     ):
         return _("Call back at %(when)s.") % {
             "when": timezone.localtime(item.callback_at).strftime("%Y-%m-%d %H:%M")
@@ -149,7 +152,7 @@ def item_result(request, pk):
                 "item": item,
                 "feedback": feedback,
                 "error": error,
-                "callback_choices": callback_proposals(),
+                "callback_form": callback_form(request),
             },
         )
     return render(request, "workqueue/_item_done.html", {"item": item, "feedback": feedback})

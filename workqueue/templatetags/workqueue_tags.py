@@ -2,8 +2,20 @@ import uuid
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from brokerage.core.dates import short_date
+from brokerage.core.reversing import pk_url as _pk_url
+from workqueue.selectors import STAMP_PK, STAMP_TOKEN
 
 register = template.Library()
+
+
+@register.filter(expects_localtime=True)
+def shortdate(value):
+    """``|date:"SHORT_DATE_FORMAT"`` for the call list's many dates, the same text written
+    without Django's general date formatter (brokerage.core.dates.short_date)."""
+    return short_date(value)
 
 
 @register.simple_tag
@@ -11,3 +23,18 @@ def submission_token():
     """A hidden input naming this rendering of a result form: posting it twice (a double
     click, a retry) logs one result (workqueue.services.item_record_result)."""
     return format_html('<input type="hidden" name="token" value="{}">', uuid.uuid4())
+
+
+@register.filter
+def pk_url(pk, name):
+    """``{% url name pk %}`` for the call list's many cards (brokerage.core.reversing):
+    ``{{ policy.pk|pk_url:"policies:detail" }}``."""
+    return _pk_url(name)(pk)
+
+
+@register.filter
+def stamp(fragment, pk):
+    """A fragment written once per page for every card (workqueue.selectors.callback_form),
+    stamped with this card's item id and a submission token of its own."""
+    text = str(fragment).replace(str(STAMP_PK), str(int(pk)))
+    return mark_safe(text.replace(STAMP_TOKEN, str(uuid.uuid4())))  # noqa: S308 (written by us)
