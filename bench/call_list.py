@@ -53,7 +53,9 @@ def prepare() -> None:
             return
         conn.execute(f'CREATE DATABASE "{name}"')
     for command in (["migrate", "-v0"], ["seed_demo", "--clients", "3000"], ["run_morning_jobs"]):
-        subprocess.run(manage + command, env=_env(), check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            manage + command, env=_env(), check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+        )
 
 
 def main() -> None:
@@ -82,15 +84,11 @@ def main() -> None:
     open_items = WorkItem.objects.filter(
         queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=today
     )
-    busiest = (
-        open_items.values("agent").annotate(n=Count("pk")).order_by("-n").first()
-    )
+    busiest = open_items.values("agent").annotate(n=Count("pk")).order_by("-n").first()
     if busiest is None:
         sys.exit("no agent holds an open item due today: nothing to measure")
     agent = User.objects.get(pk=busiest["agent"])
-    kinds = dict(
-        open_items.filter(agent=agent).values_list("kind").annotate(n=Count("pk"))
-    )
+    kinds = dict(open_items.filter(agent=agent).values_list("kind").annotate(n=Count("pk")))
     client = Client()
     client.force_login(agent)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = args.language
@@ -131,10 +129,14 @@ def main() -> None:
             s[1] for (file, _line, name), s in stats.items() if file.endswith(path) and name == func
         )
 
-    print(f"call list of {agent.username}: {busiest['n']} open items due ({kinds}); "
-          f"page of {min(busiest['n'], PAGE)}, language {args.language}, {args.runs} runs")
-    print(f"  CPU per page: median {statistics.median(cpu) * 1000:.1f} ms, "
-          f"best {min(cpu) * 1000:.1f} ms")
+    print(
+        f"call list of {agent.username}: {busiest['n']} open items due ({kinds}); "
+        f"page of {min(busiest['n'], PAGE)}, language {args.language}, {args.runs} runs"
+    )
+    print(
+        f"  CPU per page: median {statistics.median(cpu) * 1000:.1f} ms, "
+        f"best {min(cpu) * 1000:.1f} ms"
+    )
     print(f"  wall per page: median {statistics.median(wall) * 1000:.1f} ms")
     print(f"  queries: {len(queries)}   HTML: {len(response.content) / 1024:.0f} KB")
     for label, n in calls.items():
