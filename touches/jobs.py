@@ -1,8 +1,8 @@
 """The touches' part of the morning run (issue 17), in set-based statements: a fixed number
 of queries whatever the size of the book. Run it twice, or twice at once, and nothing changes
 the second time: a touch is claimed by inserting its ``Touch`` row ``ON CONFLICT DO NOTHING``
-(unique per client, kind and occasion), and only the rows this run inserted get a call or a
-message.
+(unique per kind and occasion: the policy, the vehicle's date, the client's year), and only
+the rows this run inserted get a call or a message.
 
 For each enabled kind (``TouchSetting``; a kind without a row uses its default):
 
@@ -119,7 +119,7 @@ def _claim(kind: str, setting: TouchSetting, select: str, params: list, now) -> 
                '', '', '', false
         FROM ({select}) AS s({", ".join(_SELECT)})
         {where}
-        ON CONFLICT ({t.client}, {t.kind}, {t.occasion}) DO NOTHING
+        ON CONFLICT ({t.kind}, {t.occasion}) DO NOTHING
         RETURNING {t.id}
     """  # noqa: S608 - names come from the models' _meta, values are placeholders
     with connection.cursor() as cursor:
@@ -203,7 +203,8 @@ def _birthday(setting: TouchSetting, days: dict[str, date], now) -> list[int]:
     # On 28 February of a year without a 29th, those born on the 29th are greeted.
     fill = [d.month == 2 and d.day == 28 and not _leap(d.year) for d in local]
     select = f"""
-        SELECT {cl.id}, NULL::bigint, NULL::bigint, CAST(EXTRACT(YEAR FROM z.day) AS int)::text,
+        SELECT {cl.id}, NULL::bigint, NULL::bigint,
+               'client-' || CAST({cl.id} AS text) || '-' || CAST(EXTRACT(YEAR FROM z.day) AS int),
                '', z.country, z.day, {_channel_column(setting, cl)}
         FROM {cl.from_}
         JOIN unnest(%s::text[], %s::date[], %s::boolean[]) AS z(country, day, fill)
@@ -228,7 +229,8 @@ def _holiday(setting: TouchSetting, days: dict[str, date], now) -> list[int]:
     cl = SqlNames(Client, "cl")
     country, country_params = calendar.country_sql(cl.phone, cl.whatsapp)
     select = f"""
-        SELECT {cl.id}, NULL::bigint, NULL::bigint, z.occasion, z.name, z.country, z.day,
+        SELECT {cl.id}, NULL::bigint, NULL::bigint,
+               'client-' || CAST({cl.id} AS text) || '-' || z.occasion, z.name, z.country, z.day,
                {_channel_column(setting, cl)}
         FROM {cl.from_}
         JOIN unnest(%s::text[], %s::date[], %s::text[], %s::text[])

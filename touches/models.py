@@ -5,8 +5,8 @@ greetings.
 
 ``TouchSetting`` says, per kind, whether the morning run makes the touch, when (days after the
 event or before the date), and how: a call on the agent's list or a message to the client
-through the outbox. ``Touch`` is the claim table: one row per kind, client and occasion (a
-policy, a vehicle's date, a year's birthday, a year's holiday), inserted ``ON CONFLICT DO
+through the outbox. ``Touch`` is the claim table: one row per kind and occasion (a policy, a
+vehicle's date, a client's birthday or holiday of a year), inserted ``ON CONFLICT DO
 NOTHING`` by the morning run, so that a touch is made once however many runs see it. A call's
 work item has the touch as its subject; its result is written back on the touch."""
 
@@ -70,7 +70,7 @@ class Touch(models.Model):
     kind = models.CharField(_("touch"), max_length=32, choices=TouchKind.choices)
     client = models.ForeignKey(
         "clients.Client", verbose_name=_("client"), on_delete=models.CASCADE,
-        related_name="touches", db_index=False,  # the unique constraint leads with it
+        related_name="touches",
     )  # fmt: skip
     policy = models.ForeignKey(
         "policies.Policy", verbose_name=_("policy"), on_delete=models.CASCADE, null=True,
@@ -80,8 +80,8 @@ class Touch(models.Model):
         "policies.Vehicle", verbose_name=_("vehicle"), on_delete=models.SET_NULL, null=True,
         blank=True, related_name="touches",
     )  # fmt: skip
-    # What makes the touch unique for the client: "policy-12", "inspection-<VIN>-2027-03-01",
-    # "2026", "2026-national-day"…
+    # What makes the touch unique of its kind: "policy-12", "inspection-<VIN>-2027-03-01",
+    # "client-7-2026" (a birthday), "client-7-2026-national-day"…
     occasion = models.CharField(_("occasion"), max_length=120)
     # The holiday's name in English (its names in the clients' languages come from the
     # holidays package when a message or a card shows it).
@@ -120,9 +120,8 @@ class Touch(models.Model):
         verbose_name_plural = _("service touches")
         ordering = ["-due_on", "-pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["client", "kind", "occasion"], name="touch_once_per_occasion"
-            ),
+            # Not per client: a merge of two files moves their touches without a clash.
+            models.UniqueConstraint(fields=["kind", "occasion"], name="touch_once_per_occasion"),
             models.CheckConstraint(
                 condition=models.Q(satisfaction__isnull=True)
                 | models.Q(satisfaction__gte=1, satisfaction__lte=5),

@@ -28,6 +28,7 @@ def test_the_demo_has_touches_of_every_kind_some_of_them_worked():
     assert Touch.objects.filter(kind=TouchKind.RETURN_VISIT, satisfaction__isnull=False).exists()
     greetings = Touch.objects.filter(mode=TouchMode.MESSAGE)
     assert greetings.exists()
-    assert Message.objects.filter(template__startswith="touch_").count() == greetings.filter(
-        message__isnull=False
-    ).count()
+    assert (
+        Message.objects.filter(template__startswith="touch_").count()
+        == greetings.filter(message__isnull=False).count()
+    )

@@ -95,7 +95,7 @@ def test_a_holiday_greeting_names_the_holiday_in_the_clients_language(agent):
     # Christmas in Mexico, in Spanish.
     run(datetime.datetime(2026, 12, 25, 12, 0, tzinfo=UTC))
     christmas = Touch.objects.get(kind=TouchKind.HOLIDAY, client=mexican)
-    assert christmas.occasion == "2026-christmas-day"
+    assert christmas.occasion == f"client-{mexican.pk}-2026-christmas-day"
     assert Message.objects.get(context__touch=christmas.pk).context["holiday"] == "Navidad"
 
 
@@ -117,7 +117,7 @@ def test_a_greeting_goes_once_a_year(agent):
     assert Touch.objects.filter(client=client).count() == 1
     run(EVENING.replace(year=2027))
     assert list(Touch.objects.order_by("occasion").values_list("occasion", flat=True)) == [
-        "2026", "2027",
+        f"client-{client.pk}-2026", f"client-{client.pk}-2027",
     ]  # fmt: skip
     assert Message.objects.count() == 2
 

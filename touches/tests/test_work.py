@@ -200,3 +200,21 @@ def test_the_call_list_with_touches_takes_a_fixed_number_of_queries(
         page = signed_in.get(reverse("workqueue:queue"))
     open_items = WorkItem.objects.filter(agent=agent, status=ItemStatus.OPEN).count()
     assert page.content.decode().count('data-testid="touch-kind"') == open_items >= 20
+
+
+def test_merging_two_greeted_files_moves_their_touches(agent):
+    from clients.services import client_merge
+    from touches.models import TouchMode
+
+    TouchSetting.objects.exclude(kind=TouchKind.BIRTHDAY).update(enabled=False)
+    born = datetime.date(1980, today().month, min(today().day, 28))
+    files = []
+    for _ in range(2):
+        files.append(ClientFactory(owner=agent, birthday=born, national_id="GODE561231GR8"))
+        sold_policy(days(-100), client=files[-1])
+    now = timezone.make_aware(datetime.datetime.combine(born.replace(year=today().year),
+                                                        datetime.time(12)))  # fmt: skip
+    touches_morning_job(day=timezone.localdate(now), now=now)
+    assert Touch.objects.filter(mode=TouchMode.MESSAGE).count() == 2
+    client_merge(survivor=files[0], merged=files[1], by=UserFactory(roles=["maintainer"]))
+    assert set(Touch.objects.values_list("client", flat=True)) == {files[0].pk}
