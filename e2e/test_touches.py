@@ -120,3 +120,25 @@ def test_an_agent_works_a_thank_you_a_plate_endorsement_and_a_return_visit(page)
     expect(page.locator(f"#item-{items['plate'].pk}")).to_have_count(0)
     expect(page.locator(f"#item-{items['visit'].pk}")).to_have_count(0)
     page.screenshot(path=str(SHOTS / "touches_after.png"), full_page=True)
+
+
+def test_a_maintainer_sends_thank_yous_by_message_from_the_touches_page(page):
+    touch_settings_default()
+    maintainer = UserFactory(username="irene", roles=["maintainer"])
+    _sign_in(page, maintainer.username)
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    page.goto("/touches/settings/")
+    row = page.locator('tr[data-kind="thank_you"]')
+    row.locator("select").select_option("message")
+    page.locator('tr[data-kind="licence_due"] input[type="number"]').first.fill("400")
+    page.get_by_test_id("touches-save").click()
+    expect(page.locator('tr[data-kind="licence_due"]')).to_contain_text("less than or equal to 365")
+    page.screenshot(path=str(SHOTS / "touches_settings_error.png"), full_page=True)
+    page.locator('tr[data-kind="licence_due"] input[type="number"]').first.fill("30")
+    page.get_by_test_id("touches-save").click()
+    expect(page.get_by_text("Service touches saved.")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "touches_settings.png"), full_page=True)
+    from touches.models import TouchSetting
+
+    saved = {s.kind: s for s in TouchSetting.objects.all()}
+    assert saved["thank_you"].mode == "message" and saved["licence_due"].days == 30
