@@ -10,7 +10,6 @@ from .models import TouchKind
 RESULT = "touches.result"
 CONTACT_CORRECTED = "touches.contact_corrected"
 PLATE_RECORDED = "touches.plate_recorded"
-MESSAGE_SENT = "touches.message_sent"
 
 
 def _kind_label(code: str) -> str:
@@ -27,10 +26,6 @@ def _result(params: dict) -> dict:
     }
 
 
-def _touch(params: dict) -> dict:
-    return {"touch": _kind_label(params["kind"])}
-
-
 def register_messages() -> None:
     timeline.register(RESULT, _("%(touch)s: %(result)s."), _result)
     timeline.register(
@@ -40,4 +35,3 @@ def register_messages() -> None:
     timeline.register(
         PLATE_RECORDED, _("Plate %(plate)s recorded on %(vehicle)s, endorsed on %(on)s.")
     )
-    timeline.register(MESSAGE_SENT, _("%(touch)s sent by %(channel)s."), _touch)
