@@ -21,6 +21,7 @@ def _wipe():
     from clients.models import Client
     from policies.models import Insurer, Policy, Vehicle
     from renewals.models import RenewalCase
+    from servicing.models import ServiceCase, ServiceRequest
     from workqueue.models import ItemResult, PointsAward, WorkItem
 
     Allocation.objects.all().delete()  # protect the instalments they pay
@@ -30,6 +31,8 @@ def _wipe():
     PointsAward.objects.all().delete()
     RenewalCase.objects.all().delete()
     Claim.objects.all().delete()  # protect their policies
+    ServiceRequest.objects.all().delete()  # protect their policies
+    ServiceCase.objects.all().delete()  # protect their clients
     Vehicle.objects.all().delete()
     Policy.objects.update(previous_policy=None)
     Policy.objects.all().delete()
