@@ -133,7 +133,9 @@ def book(settings, tmp_path):
     call_command("seed_demo", clients=40, seed=1, stdout=StringIO())
     call_command("run_morning_jobs", stdout=StringIO())
     agent = User.objects.get(username="agent")
-    items = WorkItem.objects.filter(agent=agent, status=ItemStatus.OPEN).order_by("pk")
+    items = WorkItem.objects.filter(agent=agent, status=ItemStatus.OPEN, kind="renewal").order_by(
+        "pk"
+    )
     failed, later, interested = items[:3]
     with translation.override("en"):
         for _ in range(3):
