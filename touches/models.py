@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from brokerage.notifications.models import Channel
+
 
 class TouchKind(models.TextChoices):
     THANK_YOU = "thank_you", _("Thank-you for a new policy")
@@ -89,7 +91,7 @@ class Touch(models.Model):
     country = models.CharField(_("country"), max_length=2, blank=True)
     due_on = models.DateField(_("due on"))
     mode = models.CharField(_("how"), max_length=16, choices=TouchMode.choices)
-    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     message = models.ForeignKey(
         "notifications.Message", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",

@@ -44,8 +44,9 @@ SEARCH_QUERIES = 13
 # The client file, measured with one policy, one interaction and two history rows, and
 # asserted unchanged with 15 policies (30 vehicles, 30 quotes), 40 interactions, 45 edits.
 # One more for the file's claims (claims/_claims_of.html: one query whatever their number),
-# two for its policy service (servicing/_client_section.html: its requests, its cases).
-DETAIL_QUERIES = 23
+# two for its policy service (servicing/_client_section.html: its requests, its cases), one
+# for its service touches (touches/_client_section.html).
+DETAIL_QUERIES = 24
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:

@@ -159,6 +159,9 @@ def test_a_return_visit_records_its_codes_and_corrects_the_contact_with_history(
     assert (history[0].email, history[0].history_user_id) == ("new@example.com", agent.pk)
     assert history[1].email == "old@example.com" and history[1].phone.as_e164 == old_phone
     assert Interaction.objects.filter(client=client, message="touches.contact_corrected").exists()
+    page = signed_in.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert 'data-testid="client-touches"' in page and "satisfaction 4/5" in page
+    assert "Return visit done" in page
 
 
 def test_a_wrong_phone_on_the_return_visit_is_a_field_error(signed_in, agent):
