@@ -167,6 +167,16 @@ class ServiceRequestForm(forms.Form):
         return value
 
 
+class AttachForm(forms.Form):
+    documents = forms.ModelMultipleChoiceField(
+        label=_("Documents"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, documents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = documents
+
+
 class RequestStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=())
     reason = forms.CharField(

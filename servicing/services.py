@@ -214,6 +214,21 @@ def service_request_create(
     return request
 
 
+@transaction.atomic
+def service_request_attach(*, request: ServiceRequest, by, documents) -> int:
+    """Attach more of the client's documents to a request still open (the insurer asked for
+    them). Returns how many were new to it."""
+    request = ServiceRequest.objects.select_for_update().select_related("policy").get(pk=request.pk)
+    if not request.is_open:
+        raise ValidationError(_("This request is closed."))
+    documents = list(documents)
+    if any(doc.client_id != request.policy.holder_id for doc in documents):
+        raise ValidationError({"documents": _("Only the client's own documents can be attached.")})
+    before = set(request.documents.values_list("pk", flat=True))
+    request.documents.add(*documents)
+    return len({doc.pk for doc in documents} - before)
+
+
 def _apply_new_parties(request: ServiceRequest, *, by) -> None:
     role = PARTY_CHANGES[request.kind]
     rows = [_clean_party({**row, "role": role}) for row in request.new_parties]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("requests/", views.request_list_view, name="requests"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/status/", views.request_status, name="request_status"),
+    path("requests/<int:pk>/documents/", views.request_attach, name="request_attach"),
     path("cases/", views.case_overview_view, name="cases"),
     path("cases/list/", views.case_list_view, name="case_list"),
     path("cases/sweep/", views.case_sweep, name="case_sweep"),

@@ -19,6 +19,7 @@ from policies.models import Policy, PolicyStatus
 
 from . import services
 from .forms import (
+    AttachForm,
     CaseClassForm,
     CaseCloseForm,
     CaseFilterSet,
@@ -157,11 +158,21 @@ def request_list_view(request):
     )  # fmt: skip
 
 
-def _request_page(request, service_request, *, form=None, status=200):
+def _attachable(service_request):
+    return services.documents_of(service_request.policy).exclude(
+        pk__in=service_request.documents.values("pk")
+    )
+
+
+def _request_page(request, service_request, *, form=None, attach_form=None, status=200):
+    attach = None
+    if service_request.is_open:
+        attach = attach_form or AttachForm(documents=_attachable(service_request))
     return render(
         request, "servicing/request_detail.html",
         {"sr": service_request,
          "form": form or RequestStatusForm(request=service_request),
+         "attach_form": attach,
          "documents": list(service_request.documents.all()),
          "history": request_history(request=service_request),
          "today": timezone.localdate()},
@@ -196,6 +207,29 @@ def request_status(request, pk):
         request, _("The status was not changed: %(errors)s") % {"errors": form_errors_text(form)}
     )
     return _request_page(request, service_request, form=form, status=400)
+
+
+@require_POST
+@login_required
+def request_attach(request, pk):
+    """Attach more of the client's documents to an open request."""
+    _require_role(request.user)
+    service_request = request_for_user(user=request.user, pk=pk)
+    form = AttachForm(request.POST, documents=_attachable(service_request))
+    if form.is_valid():
+        try:
+            services.service_request_attach(
+                request=service_request, by=request.user, documents=form.cleaned_data["documents"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Documents attached."))
+            return redirect("servicing:request_detail", pk=service_request.pk)
+    messages.error(
+        request, _("Nothing was attached: %(errors)s") % {"errors": form_errors_text(form)}
+    )
+    return _request_page(request, service_request, attach_form=form, status=400)
 
 
 # -- cases ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.models import ClientDocument
 from policies.models import PolicyStatus
 from servicing.models import CaseSource, PolicyParty, RequestKind, ServiceCase, ServiceRequest
 from servicing.services import service_cases_open, service_request_create
@@ -35,6 +36,10 @@ def objects(world):
     policy.status = PolicyStatus.LAPSED
     policy.save()
     (case,) = service_cases_open(previous={policy.holder_id: None}, source=CaseSource.ORPHAN)
+    ClientDocument.objects.create(
+        client=policy.holder, kind="national_id", file="ine.pdf", stored_name="ine.pdf",
+        original_name="ine.pdf", content_type="application/pdf", size=1, uploaded_by=owner,
+    )  # fmt: skip
     return users, policy, request, case
 
 
@@ -48,6 +53,9 @@ def _get_urls(policy, request, case):
 
 
 def _post_urls(policy, request, case):
+    from clients.models import ClientDocument
+
+    document = ClientDocument.objects.filter(client_id=policy.holder_id).first()
     due = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
     parties = {
         "parties-TOTAL_FORMS": "1",
@@ -60,6 +68,7 @@ def _post_urls(policy, request, case):
     return [
         (reverse("servicing:parties", args=[policy.pk]), parties),
         (reverse("servicing:request_create", args=[policy.pk]), new),
+        (reverse("servicing:request_attach", args=[request.pk]), {"documents": [document.pk]}),
         (reverse("servicing:request_status", args=[request.pk]), {"status": "sent"}),
         (reverse("servicing:case_classify", args=[case.pk]), {"case_class": "lapsed"}),
         (reverse("servicing:case_sign", args=[case.pk]), {}),
@@ -76,6 +85,7 @@ def _snapshot(policy, request, case):
     request.refresh_from_db()
     case.refresh_from_db()
     return (
+        request.documents.count(),
         PolicyParty.objects.count(), ServiceRequest.objects.count(), request.status,
         case.case_class, case.closed_at, case.list_signed_at, case.service_items.count(),
         case.searches.count(),
@@ -115,7 +125,7 @@ def test_the_owner_can_do_each_step_through_the_pages(client, objects):
         assert response.status_code in (302, 400), url
     request.refresh_from_db()
     case.refresh_from_db()
-    assert request.status == "sent"
+    assert request.status == "sent" and request.documents.count() == 1
     assert case.closed_at is not None and case.outcome == "declined"
     assert ServiceRequest.objects.filter(kind=RequestKind.REINSTATEMENT).exists()
 

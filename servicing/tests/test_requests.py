@@ -298,3 +298,32 @@ def test_the_form_offers_the_policys_own_documents_first(policy, agent):
         original_name="z.pdf", content_type="application/pdf", size=1, uploaded_by=agent,
     )  # fmt: skip
     assert list(documents_of(policy)) == [in_file, own_paper]
+
+
+def test_more_documents_are_attached_to_an_open_request_only(client, policy, agent):
+    from servicing.services import service_request_attach
+
+    def doc(name, client_=None):
+        return ClientDocument.objects.create(
+            client=client_ or policy.holder, kind="other", file=name, stored_name=name,
+            original_name=name, content_type="application/pdf", size=1, uploaded_by=agent,
+        )  # fmt: skip
+
+    first, later, stranger = doc("a.pdf"), doc("b.pdf"), doc("c.pdf", ClientFactory())
+    request = service_request_create(
+        policy=policy, by=agent, kind=RequestKind.ID_CHANGE, due_on=_due(), documents=[first]
+    )
+    with pytest.raises(ValidationError):
+        service_request_attach(request=request, by=agent, documents=[stranger])
+    assert service_request_attach(request=request, by=agent, documents=[first, later]) == 1
+    client.force_login(agent)
+    url = reverse("servicing:request_attach", args=[request.pk])
+    assert client.post(url, {"documents": [stranger.pk]}).status_code == 400
+    assert client.post(url, {}).status_code == 400
+    assert set(request.documents.values_list("pk", flat=True)) == {first.pk, later.pk}
+    service_request_set_status(request=request, by=agent, status=RequestStatus.REJECTED,
+                               reason="Ilegible")  # fmt: skip
+    with pytest.raises(ValidationError):
+        service_request_attach(request=request, by=agent, documents=[first])
+    html = client.get(reverse("servicing:request_detail", args=[request.pk])).content.decode()
+    assert 'data-testid="attach-form"' not in html and "b.pdf" in html
