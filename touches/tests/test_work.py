@@ -97,7 +97,12 @@ def test_three_failed_attempts_send_the_touch_to_the_maintainers(signed_in, agen
         post_result(signed_in, item, result)
     item.refresh_from_db()
     assert (item.queue, item.agent_id) == (Queue.MAINTAINERS, None)
-    assert Client.objects.get(touches__pk=item.subject_id).contact_inaccurate
+    client = Client.objects.get(touches__pk=item.subject_id)
+    assert client.contact_inaccurate
+    signed_in.force_login(UserFactory(roles=["maintainer"]))
+    page = signed_in.get(reverse("workqueue:maintainers")).content.decode()
+    assert f'id="item-{item.pk}"' in page and "Vehicle inspection reminder" in page
+    assert client.display_name in page
 
 
 def test_a_plate_is_recorded_on_the_vehicle_with_history_and_its_endorsement_date(signed_in, agent):
