@@ -16,7 +16,7 @@ days off), named in the client's language when the package has it."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -76,7 +76,9 @@ class Holiday:
         return f"{self.day.year}-{slugify(self.name)}"[:120]
 
 
-@cache
+# The package's calendars are computed, not read from the database: every process computes the
+# same, so keeping a few per process (country, year, language) is safe.
+@lru_cache(maxsize=64)
 def _calendar(country: str, year: int, language: str):
     try:
         return holidays.country_holidays(country, years=year, observed=False, language=language)
