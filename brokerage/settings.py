@@ -142,9 +142,20 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         f"Cartera runs on PostgreSQL only: DATABASE_URL is {database_url.partition(':')[0]}://,"
         " not postgres:// (unset, it is the embedded PostgreSQL that `make run` starts)."
     )
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL streaming replica for the dashboards, their exports and PDF (brokerage/db_routers):
+# their read-only queries go there; everything else, and every write, to default.
+database_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+if database_replica_url:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit("Cartera: DATABASE_REPLICA_URL must be a postgres:// URL (a replica of default).")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _alias in DATABASES:
+    DATABASES[_alias]["ATOMIC_REQUESTS"] = False
+    DATABASES[_alias]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["brokerage.db_routers.ReportsReplicaRouter"]
+REPORTS_DATABASE = "replica" if database_replica_url else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -237,6 +248,34 @@ STORAGES = {
         )
     },
 }
+# Uploads (client documents, imported reports), generated PDFs and import key lists go through
+# Django's storage API only. With several web or worker machines they must share one storage:
+# MEDIA_STORAGE=s3 keeps them in an S3-compatible bucket (AWS S3, MinIO, Ceph, R2...) through
+# django-storages; the credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY in the environment, or the machine's role), never from settings.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+if MEDIA_STORAGE == "s3":
+    if not env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        sys.exit("Cartera: MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME (the media bucket).")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("MEDIA_S3_PREFIX", default="media"),
+            # Private files, downloaded only through Cartera's views (which check access).
+            "default_acl": None,
+            "querystring_auth": True,
+            # Never replace a stored file by another of the same name: a new name instead.
+            "file_overwrite": False,
+            # A file read back (an imported report) spills to a temporary file past this size
+            # instead of being held whole in memory.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+elif MEDIA_STORAGE != "filesystem":
+    sys.exit(f"Cartera: MEDIA_STORAGE is {MEDIA_STORAGE!r}; it must be 'filesystem' or 's3'.")
 
 # --- E-mail -------------------------------------------------------------------------------
 

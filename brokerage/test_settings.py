@@ -25,5 +25,10 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A second alias, a mirror of the test database, as a read replica would be: the reports read
+# from it only in the tests that set REPORTS_DATABASE = "replica" (brokerage/core/tests/
+# test_replica.py); every other test reads and writes default alone.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405
+REPORTS_DATABASE = "default"
 # Tasks run eagerly unless a test starts a real worker (see brokerage/conftest.py).
 CELERY_TASK_ALWAYS_EAGER = True
