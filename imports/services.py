@@ -30,7 +30,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,15 +68,14 @@ LOCK_KEY = 7_203_114  # pg_advisory_xact_lock key shared by every import commit
 
 @contextmanager
 def _opened(job: ImportJob):
-    """The job's stored file for the reader: its path when the storage has one, else an open
-    binary file. Never its bytes in memory."""
-    try:
-        path = job.file.path
-    except NotImplementedError:
+    """The job's stored file for the reader: its path on the local disk (FileSystemStorage),
+    else an open binary file from the storage (an S3 bucket: several machines share it). Never
+    its bytes in memory. Another storage's ``path()`` may name no file on this machine."""
+    if isinstance(job.file.storage, FileSystemStorage):
+        yield job.file.path
+    else:
         with job.file.open("rb") as handle:
             yield handle
-    else:
-        yield path
 
 
 def _cell_text(value) -> str:
