@@ -154,6 +154,10 @@ for _alias in DATABASES:
     DATABASES[_alias]["ATOMIC_REQUESTS"] = False
     DATABASES[_alias]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
+    # Behind pgbouncer in transaction mode, a cursor cannot outlive its transaction.
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 DATABASE_ROUTERS = ["brokerage.db_routers.ReportsReplicaRouter"]
 REPORTS_DATABASE = "replica" if database_replica_url else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

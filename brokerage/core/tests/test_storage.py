@@ -173,7 +173,8 @@ def _settings_of(env: dict) -> subprocess.CompletedProcess:
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.STORAGES['default']['BACKEND'], s.STORAGES['default'].get('OPTIONS', {}), "
-        "sorted(s.DATABASES), s.REPORTS_DATABASE)"
+        "sorted(s.DATABASES), s.REPORTS_DATABASE, "
+        "[d['DISABLE_SERVER_SIDE_CURSORS'] for d in s.DATABASES.values()])"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
@@ -182,16 +183,17 @@ def _settings_of(env: dict) -> subprocess.CompletedProcess:
 def test_the_environment_chooses_the_media_storage_and_the_replica():
     plain = _settings_of({})
     assert plain.stdout.startswith("django.core.files.storage.FileSystemStorage")
-    assert "['default'] default" in plain.stdout
+    assert "['default'] default [False]" in plain.stdout
     s3 = _settings_of({
         "MEDIA_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": "cartera-media",
         "S3_ENDPOINT_URL": "http://minio:9000",
         "DATABASE_REPLICA_URL": "postgres://reader@replica:5432/cartera",
+        "DISABLE_SERVER_SIDE_CURSORS": "true",  # behind pgbouncer in transaction mode
     })  # fmt: skip
     assert s3.stdout.startswith("storages.backends.s3.S3Storage"), s3.stderr
     assert "'bucket_name': 'cartera-media'" in s3.stdout
     assert "'endpoint_url': 'http://minio:9000'" in s3.stdout
-    assert "['default', 'replica'] replica" in s3.stdout
+    assert "['default', 'replica'] replica [True, True]" in s3.stdout
     no_bucket = _settings_of({"MEDIA_STORAGE": "s3"})
     assert no_bucket.returncode != 0 and "needs AWS_STORAGE_BUCKET_NAME" in no_bucket.stderr
     wrong = _settings_of({"MEDIA_STORAGE": "ftp"})
