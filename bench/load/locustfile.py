@@ -15,7 +15,7 @@ worker and tells this file who to sign in as through the environment):
 Every simulated user signs in once through the login form (with its CSRF token) and keeps its
 session. Cartera runs as in production behind a TLS proxy: each request says
 ``X-Forwarded-Proto: https`` and carries a same-origin ``Referer`` (Django's CSRF check on
-HTTPS), and the session keeps the ``Secure`` cookies on this plain-HTTP loopback.
+HTTPS), and the session sends the ``Secure`` cookies back on this plain-HTTP loopback.
 """
 
 import itertools
@@ -24,10 +24,10 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
 from locust import HttpUser, between, task
+from requests.cookies import RequestsCookieJar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages  # noqa: E402
@@ -51,12 +51,13 @@ _agents = itertools.cycle(AGENTS)
 _managers = itertools.cycle(MANAGERS)
 
 
-class _SecureOnLoopback(DefaultCookiePolicy):
-    """Send the Secure session and CSRF cookies over the loopback's plain HTTP (the TLS proxy
-    stands in front of gunicorn in production)."""
+class _LoopbackJar(RequestsCookieJar):
+    """Keeps the Secure session and CSRF cookies as plain ones, so that they are sent over the
+    loopback's HTTP (the TLS proxy stands in front of gunicorn in production)."""
 
-    def return_ok_secure(self, cookie, request):
-        return True
+    def set_cookie(self, cookie, *args, **kwargs):
+        cookie.secure = False
+        return super().set_cookie(cookie, *args, **kwargs)
 
 
 class CarteraUser(HttpUser):
@@ -65,7 +66,7 @@ class CarteraUser(HttpUser):
 
     def on_start(self):
         origin = self.host.rstrip("/").replace("http://", "https://", 1)
-        self.client.cookies.set_policy(_SecureOnLoopback())
+        self.client.cookies = _LoopbackJar()
         self.client.headers.update({"X-Forwarded-Proto": "https", "Referer": f"{origin}/"})
         self.username = self.who()
         self.sign_in()
