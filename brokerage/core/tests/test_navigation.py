@@ -22,8 +22,7 @@ def test_a_maintainer_works_imports_and_contacts_from_the_bar():
     assert {"/imports/", "/queue/maintainers/"} <= set(bar)
     assert {
         "/queue/distribution/", "/insurers/", "/outbox/", "/accounts/team/", "/claims/",
-        "/claims/repair-shops/",
-        "/service/cases/",
+        "/claims/repair-shops/", "/service/cases/", "/touches/settings/",
     } == set(more)  # fmt: skip
 
 

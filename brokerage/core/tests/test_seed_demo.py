@@ -19,7 +19,7 @@ def _wipe():
     from billing.models import Allocation, Payment
     from claims.models import Claim
     from clients.models import Client
-    from policies.models import Insurer, Policy, Vehicle
+    from policies.models import Insurer, Policy, Quotation, Vehicle
     from renewals.models import RenewalCase
     from servicing.models import ServiceCase, ServiceRequest
     from workqueue.models import ItemResult, PointsAward, WorkItem
@@ -36,6 +36,7 @@ def _wipe():
     Vehicle.objects.all().delete()
     Policy.objects.update(previous_policy=None)
     Policy.objects.all().delete()
+    Quotation.objects.all().delete()  # and their quotes, which protect the insurers
     Insurer.objects.all().delete()
     Client.objects.all().delete()
     User.objects.update(team=None)
