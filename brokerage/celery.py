@@ -103,4 +103,10 @@ app.conf.beat_schedule = {
         "task": "policies.tasks.quotes_expire_task",
         "schedule": crontab(hour=0, minute=30),
     },
+    # A service case for each client whose life or health policies lost their agent (seed
+    # 003's orphan policies), opened once; before the morning run puts them on call lists.
+    "servicing-open-orphan-cases": {
+        "task": "servicing.tasks.service_cases_open_orphans_task",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }

@@ -264,3 +264,15 @@ def test_three_failed_calls_make_a_normal_case_difficult_with_the_phone_tried(ag
     assert list(case.searches.values_list("method", "by")) == [(SearchMethod.PHONE, agent.pk)]
     item.refresh_from_db()
     assert item.queue == Queue.MAINTAINERS  # the contact goes to be fixed, as for any work
+
+
+def test_the_beat_opens_the_orphans_cases_every_morning_before_the_morning_run():
+    from brokerage.celery import app
+    from servicing.tasks import service_cases_open_orphans_task
+
+    entry = app.conf.beat_schedule["servicing-open-orphan-cases"]
+    morning = app.conf.beat_schedule["renewals-morning"]["schedule"]
+    assert entry["task"] == service_cases_open_orphans_task.name
+    assert (min(entry["schedule"].hour), min(entry["schedule"].minute)) < (
+        min(morning.hour), min(morning.minute)
+    )
