@@ -74,6 +74,29 @@ def s3_bucket(settings, tmp_path, monkeypatch):
     assert _files_under(tmp_path) == []
 
 
+@pytest.fixture
+def forked_parser(monkeypatch):
+    """Every import of more than the sample's rows is parsed in the forked parser process,
+    which opens the report from the storage itself; yields the names of the processes
+    started."""
+    from imports import services
+
+    started, real = [], services._forking
+
+    class Context:
+        def __init__(self, context):
+            self.Pipe = context.Pipe
+            self.context = context
+
+        def Process(self, **kwargs):  # noqa: N802 - multiprocessing's name
+            started.append(kwargs["name"])
+            return self.context.Process(**kwargs)
+
+    monkeypatch.setattr(services, "PARSE_IN_CHILD_FROM", 0)
+    monkeypatch.setattr(services, "_forking", lambda: Context(real()))
+    return started
+
+
 def _keys(s3) -> list[str]:
     return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
@@ -98,14 +121,14 @@ def test_it_keeps_a_client_document_in_a_storage_that_is_not_the_disk(client, in
 
 
 def test_it_imports_a_report_kept_in_a_storage_that_is_not_the_disk(
-    client, in_memory, django_capture_on_commit_callbacks
+    client, in_memory, django_capture_on_commit_callbacks, forked_parser
 ):
     from policies.tests.factories import InsurerFactory
 
     hdi = InsurerFactory(name="HDI Seguros", code="hdi")
     maintainer = UserFactory(roles=["maintainer"])
     client.force_login(maintainer)
-    data = workbook([row(1), row(2), row(3)])
+    data = workbook([row(n) for n in range(1, 8)])
     upload = SimpleUploadedFile("vencimientos.xlsx", data, XLSX)
     client.post("/imports/", {"insurer": hdi.pk, "file": upload})
     job = ImportJob.objects.get()
@@ -118,7 +141,8 @@ def test_it_imports_a_report_kept_in_a_storage_that_is_not_the_disk(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{job.pk}/commit/")
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and Policy.objects.count() == 3
+    assert job.status == JobStatus.DONE and Policy.objects.count() == 7
+    assert forked_parser == [f"import-{job.pk}-parse"] * 2  # the dry run and the commit
     # The next import's difference reads this one's keys back from the storage.
     assert in_memory.exists(f"imports/keys/{job.pk}.txt")
 
@@ -145,13 +169,13 @@ def test_it_keeps_a_client_document_in_an_s3_bucket(client, s3_bucket):
 
 
 def test_it_imports_a_report_kept_in_an_s3_bucket(
-    client, s3_bucket, django_capture_on_commit_callbacks
+    client, s3_bucket, django_capture_on_commit_callbacks, forked_parser
 ):
     from policies.tests.factories import InsurerFactory
 
     hdi = InsurerFactory(name="HDI Seguros", code="hdi")
     client.force_login(UserFactory(roles=["maintainer"]))
-    data = workbook([row(1), row(2)])
+    data = workbook([row(n) for n in range(1, 8)])
     upload = SimpleUploadedFile("vencimientos.xlsx", data, XLSX)
     client.post("/imports/", {"insurer": hdi.pk, "file": upload})
     job = ImportJob.objects.get()
@@ -162,7 +186,8 @@ def test_it_imports_a_report_kept_in_an_s3_bucket(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{job.pk}/commit/")
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and Policy.objects.count() == 2
+    assert job.status == JobStatus.DONE and Policy.objects.count() == 7
+    assert forked_parser == [f"import-{job.pk}-parse"] * 2  # the dry run and the commit
     assert set(_keys(s3_bucket)) == {f"media/{job.file.name}", f"media/imports/keys/{job.pk}.txt"}
 
 
