@@ -91,6 +91,9 @@ class CarteraUser(HttpUser):
                 response.failure(f"sign-in as {self.username} refused ({response.status_code})")
 
     def ok(self, response, *, expect=(200,)):
+        if response.status_code == 0:  # no answer: the exception says why
+            response.failure(f"no response: {response.error!r}")
+            return False
         if response.status_code not in expect:
             response.failure(f"HTTP {response.status_code}")
             return False

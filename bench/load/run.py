@@ -367,6 +367,13 @@ def report(folder: Path, seconds: float, sampler: Sampler, extra: dict) -> None:
     print("== CPU over the run (2 cores = 200 %) ==")
     span = extra["wall"]
     print(f"machine busy: {extra['machine_busy'] * 100:.0f} % of all cores")
+    served = sum(int(r["Request Count"]) for r in stats if r["Name"] == "Aggregated")
+    if served:
+        print(
+            f"gunicorn CPU per request: {extra['gunicorn_cpu'] / served * 1000:.0f} ms "
+            f"(so about {served / extra['gunicorn_cpu']:.0f} requests/s a core could serve "
+            "with this mix, the database's own CPU apart)"
+        )
     for label, key in (("gunicorn", "gunicorn_cpu"), ("Locust", "locust_cpu"),
                        ("Celery worker", "worker_cpu")):  # fmt: skip
         print(f"{label:<14} {extra[key]:6.1f} s CPU = {extra[key] / span * 100:5.0f} % of one core")
@@ -474,7 +481,7 @@ def main() -> int:
             [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
              "--headless", "-u", str(args.users), "-r", str(rate), "-t", args.time,
              "--host", url, "--csv", str(folder / "locust"), "--only-summary",
-             "--stop-timeout", "10", "--exit-code-on-error", "0"],
+             "--stop-timeout", "30", "--exit-code-on-error", "0"],
             locust_env,
         )  # fmt: skip
         locust_cpu = 0.0
