@@ -69,6 +69,7 @@ class Table:
                     "label": c.label,
                     "data": [_plain(r.values.get(c.key)) for r in self.rows],
                     "percent": c.kind == PCT,
+                    "integer": c.kind == INT,  # a count: the chart's axis ticks whole numbers
                 }
                 for c in series
             ],

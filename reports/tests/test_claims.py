@@ -3,9 +3,12 @@ counted back from now (the period runs from 60 days ago to 30 days ahead)."""
 
 import datetime
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -234,3 +237,22 @@ def test_it_runs_a_fixed_number_of_queries(client, book, django_assert_max_num_q
     for show in ("in_time", "open", "settled", "escalated"):
         with django_assert_max_num_queries(len(listed)):
             client.get(LIST, period(show=show))
+
+
+def test_the_charts_give_each_series_its_own_colour_and_counts_whole_ticks(client, book):
+    """The chart script's palette has a colour for every series of every claims chart (the open
+    statuses draw ten), and a chart of counts asks for whole-number ticks."""
+    script = (Path(settings.BASE_DIR) / "static" / "cartera" / "reports.js").read_text()
+    palette = re.findall(r'"(#[0-9a-f]{6})"', script.split("var palette", 1)[1].split("];")[0])
+    assert len(set(palette)) == len(palette)
+    client.force_login(book["teams"].manager)
+    for slug, table in _tables(client).items():
+        chart = table.chart_data()
+        if chart is None:
+            continue
+        assert len(chart["datasets"]) <= len(palette), slug
+    status = _tables(client)["claims-status"].chart_data()
+    assert len(status["datasets"]) == 10
+    assert all(d["integer"] and not d["percent"] for d in status["datasets"])
+    contact = _tables(client)["claims-contact"].chart_data()
+    assert not any(d["integer"] for d in contact["datasets"])
