@@ -154,7 +154,16 @@ def claim_report(*, policy: Policy, by, data: dict, now: datetime | None = None)
     if unknown:
         raise ValueError(f"Not report fields: {sorted(unknown)}")
     now = (now or timezone.now()).replace(microsecond=0)
-    policy = Policy.objects.select_related("holder", "insurer").get(pk=policy.pk)
+    # The policy locked: the same report sent twice at once (a double click, a retry) waits for
+    # the first and is that claim, not a second one.
+    policy = (
+        Policy.objects.select_for_update(of=("self",))
+        .select_related("holder", "insurer")
+        .get(pk=policy.pk)
+    )
+    same = _same_report(policy, by=by, data=data, now=now)
+    if same is not None:
+        return same
     agent = responsible_agent(policy)
     claim = Claim(
         policy=policy, agent=agent, reported_at=now, reported_by=by, status_changed_at=now,
@@ -180,6 +189,23 @@ def claim_report(*, policy: Policy, by, data: dict, now: datetime | None = None)
 
     escalation_schedule(claim.pk)
     return claim
+
+
+# A report of the same policy by the same person, with the same time, place and type, within
+# this time of the first is the first sent again.
+REPORT_AGAIN_WITHIN = timedelta(minutes=10)
+
+
+def _same_report(policy: Policy, *, by, data: dict, now: datetime) -> Claim | None:
+    return (
+        Claim.objects.filter(
+            policy=policy, reported_by=by, kind=data.get("kind"),
+            occurred_at=data.get("occurred_at"), place=(data.get("place") or "").strip(),
+            reported_at__gte=now - REPORT_AGAIN_WITHIN,
+        )
+        .order_by("-pk")
+        .first()
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -706,14 +732,17 @@ FOLLOW_UP_AHEAD_DAYS = 90
 
 
 def _follow_up_title(claim: Claim, number: int, at: datetime, agent) -> str:
-    """The item's title, with the time agreed (the call list shows the item from that day)."""
+    """The item's title, with the time agreed (the call list shows the item from that day),
+    written as the card's call-back badge writes it: the agent's language's time format."""
     if number == 2:
         text = gettext_lazy("Claim %(claim)s: second follow-up with %(client)s at %(time)s")
     else:
         text = gettext_lazy("Claim %(claim)s: follow-up %(number)s with %(client)s at %(time)s")
+    with translation.override(_language_of(agent)):
+        time = date_format(timezone.localtime(at), "TIME_FORMAT")
     return _item_title(
         agent, text, claim=claim.reference, client=claim.policy.holder.display_name,
-        number=number, time=timezone.localtime(at).strftime("%H:%M"),
+        number=number, time=time,
     )  # fmt: skip
 
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import time_format
 from playwright.sync_api import expect
 
 from billing.jobs import collections_morning_job
@@ -217,7 +218,7 @@ CARD_WORDS = {
     },
     "zh-hans": {
         "claim": "理赔案件 {ref}", "countdown": "剩余联系时间", "kind": "碰撞",
-        "labels": ["出险类型", "报案人"], "contacted": "已联系客户", "no_answer": "无人接听",
+        "labels": ["出险情况", "报案人"], "contacted": "已联系客户", "no_answer": "无人接听",
     },
 }  # fmt: skip
 
@@ -293,10 +294,12 @@ def test_a_late_claim_and_a_booked_follow_up_on_the_call_list(browser, live_serv
     expect(countdown.locator("[data-clock]")).to_have_text(re.compile(r"^[23]:[0-5]\d$"))
     follow_up = page.locator("[data-testid=call-item][data-kind=claim_follow_up]")
     expect(follow_up).to_have_count(1)
-    agreed = timezone.localtime(now + datetime.timedelta(minutes=5)).strftime("%H:%M")
+    # The time as the badge writes it too: the agent's language's format ("4:30 p.m.").
+    with translation.override(agent.language):
+        agreed = time_format(timezone.localtime(now + datetime.timedelta(minutes=5)))
     expect(follow_up).to_contain_text(f"second follow-up with Bruno Soto at {agreed}")
     # The time agreed, once, as the call list shows a call-back's time (red once it has come).
     expect(follow_up.get_by_test_id("callback-time")).to_have_count(1)
-    expect(follow_up.get_by_test_id("callback-time")).to_contain_text("Call back at")
+    expect(follow_up.get_by_test_id("callback-time")).to_contain_text(f"Call back at {agreed}")
     _shot(page, "7_late_and_follow_up_en", full_page=True)
     context.close()

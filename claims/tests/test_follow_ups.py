@@ -89,7 +89,8 @@ def test_the_second_follow_up_is_in_the_call_list_at_the_agreed_time(client, wor
         assert first.number == 1 and first.repair_wish == FIRST["repair_wish"]
         assert first.next_at == AGREED
         item = WorkItem.objects.get(kind=FOLLOW_UP_KIND, subject_id=claim.pk)
-        assert item.agent == owner and item.title.endswith("at 16:30")
+        # The time as the card's call-back badge writes it: the agent's language's format.
+        assert item.agent == owner and item.title.endswith("at 4:30 p.m.")
         assert item.due_on == timezone.localdate(AGREED)
         # Not on today's list, nor the next day's.
         assert item not in queue_for_agent(user=owner, day=timezone.localdate())
@@ -104,6 +105,8 @@ def test_the_second_follow_up_is_in_the_call_list_at_the_agreed_time(client, wor
         client.force_login(owner)
         page = client.get(reverse("workqueue:queue")).content.decode()
         assert 'data-kind="claim_follow_up"' in page and "second follow-up" in page
+        badge = page.split('data-testid="callback-time"', 1)[1].split("</div>", 1)[0]
+        assert "4:30 p.m." in badge and "16:30" not in page
         # The second follow-up recorded from the claim closes its item.
         client.post(
             reverse("claims:follow_up", args=[claim.pk]),
@@ -158,3 +161,23 @@ def test_the_claim_page_reads_a_fixed_number_of_queries_whatever_the_follow_ups(
     with django_assert_max_num_queries(DETAIL_QUERIES):
         response = client.get(reverse("claims:detail", args=[claim.pk]))
     assert response.content.decode().count("data-follow-up=") == n
+
+
+@pytest.mark.parametrize(("language", "written"), [("es", "16:30"), ("zh-hans", "16:30")])
+def test_the_booked_follow_ups_time_is_written_in_the_agents_language(
+    client, world, language, written
+):
+    users, claim = world
+    owner = users["owner"]
+    owner.language = language
+    owner.save(update_fields=["language"])
+    client.force_login(owner)
+    with time_machine.travel(NOW, tick=False):
+        client.post(reverse("claims:follow_up", args=[claim.pk]), _post_data())
+    item = WorkItem.objects.get(kind=FOLLOW_UP_KIND, subject_id=claim.pk)
+    assert written in item.title and "p.m." not in item.title
+    with time_machine.travel(AGREED, tick=False):
+        client.force_login(owner)
+        page = client.get(reverse("workqueue:queue")).content.decode()
+    badge = page.split('data-testid="callback-time"', 1)[1].split("</div>", 1)[0]
+    assert written in badge
