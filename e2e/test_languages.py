@@ -209,7 +209,9 @@ def test_every_main_screen_reads_in_the_users_language(browser, live_server, boo
             problems += [
                 f"{role} {path}: {p}"
                 for p in _problems(text, language)
-                if name != "outbox" or not p.startswith("misread")
+                # The outbox lists messages as their recipients read them: a Spanish
+                # client's message on a Chinese maintainer's page is right there.
+                if name != "outbox" or not p.startswith(("misread", "other"))
             ]
         context.close()
     assert not problems, "\n".join(problems)
