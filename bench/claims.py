@@ -20,6 +20,7 @@ It prints figures and asserts nothing about times.
 """
 
 import argparse
+import os
 import sys
 import time
 from datetime import timedelta
@@ -65,6 +66,9 @@ def main() -> None:
         print(f"claims seeded in {time.perf_counter() - started:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load} "
+          f"({os.cpu_count()} cores)")  # fmt: skip
     statuses = dict(Claim.objects.values("status").annotate(n=Count("pk")).values_list(
         "status", "n"))  # fmt: skip
     print(
