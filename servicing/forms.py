@@ -322,12 +322,17 @@ class ReinstatementForm(forms.Form):
     policy = forms.ModelChoiceField(label=_("Lapsed policy"), queryset=None)
     due_on = forms.DateField(label=_("Due on"), widget=DATE_INPUT)
 
-    def __init__(self, *args, policies, **kwargs):
+    def __init__(self, *args, policies, shown=None, **kwargs):
+        """``shown``: the lapsed policies the page already read; when there is only one,
+        it is chosen (nothing to choose)."""
         kwargs.setdefault(
             "initial", {"due_on": timezone.localdate() + timedelta(days=REQUEST_DUE_DAYS)}
         )
         super().__init__(*args, **kwargs)
         self.fields["policy"].queryset = policies
+        if shown is not None and len(shown) == 1:
+            self.fields["policy"].initial = shown[0].pk
+            self.fields["policy"].empty_label = None
 
     def clean_due_on(self):
         value = self.cleaned_data["due_on"]

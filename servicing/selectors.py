@@ -19,6 +19,7 @@ from .models import (
     CaseServiceItem,
     PartyRole,
     PolicyParty,
+    RequestKind,
     SearchMethod,
     ServiceCase,
     ServiceItem,
@@ -193,7 +194,9 @@ def case_work(*, case: ServiceCase) -> dict:
     }
     tried = {row.method: row for row in CaseSearch.objects.filter(case=case).select_related("by")}
     requests = list(
-        ServiceRequest.objects.filter(policy__holder_id=case.client_id)
+        ServiceRequest.objects.filter(
+            policy__holder_id=case.client_id, kind=RequestKind.REINSTATEMENT
+        )
         .filter(Q(requested_at__gte=case.opened_at) | Q(status__in=("requested", "sent")))
         .select_related("policy__insurer")
     )

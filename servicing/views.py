@@ -288,7 +288,7 @@ def _case_page(request, case, *, forms=None, status=200):
          "search_form": forms.get("search") or CaseSearchForm(),
          "close_form": forms.get("close") or CaseCloseForm(case=case),
          "reinstatement_form": forms.get("reinstatement") or ReinstatementForm(
-             policies=_lapsed(case)),
+             policies=_lapsed(case), shown=work["lapsed"]),
          "history": _case_history(case)},
         status=status,
     )  # fmt: skip

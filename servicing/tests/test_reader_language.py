@@ -1,0 +1,66 @@
+"""What a walk through the pages found (issue 17): a request's or a case's card on the call list
+is titled in the reader's language, whatever language the item was opened in; a lapsed case
+lists only its reinstatement requests under "Reinstatement" and chooses the client's one lapsed
+policy for the offer."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from clients.tests.factories import ClientFactory
+from policies.models import PolicyStatus
+from servicing.models import CaseSource, RequestKind
+from servicing.services import service_cases_open, service_request_create
+from servicing.tests.factories import LifePolicyFactory
+from workqueue.models import WorkItem
+
+pytestmark = pytest.mark.django_db
+
+
+def _due():
+    return timezone.localdate() + datetime.timedelta(days=5)
+
+
+def test_the_cards_are_titled_in_the_readers_language(client, agent):
+    holder = ClientFactory(owner=agent, first_name="Ana", last_name="Ruiz")
+    policy = LifePolicyFactory(holder=holder, agent=agent)
+    with translation.override("en"):
+        request = service_request_create(
+            policy=policy, by=agent, kind=RequestKind.PHONE_CHANGE, due_on=_due()
+        )
+        (case,) = service_cases_open(previous={holder.pk: None}, source=CaseSource.ORPHAN)
+    assert WorkItem.objects.get(kind="service_request").title.startswith("Service request")
+    agent.language = "es"
+    agent.save()
+    client.force_login(agent)
+    html = client.get(reverse("workqueue:queue"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert f"Solicitud de servicio {request.reference}: Cambio de teléfono" in html
+    assert f"Caso de servicio {case.reference} (normal): Ana Ruiz" in html
+    assert "Service request" not in html and "Service case" not in html
+
+
+def test_a_lapsed_case_lists_only_reinstatements_and_chooses_the_one_lapsed_policy(client, agent):
+    holder = ClientFactory(owner=agent)
+    policy = LifePolicyFactory(holder=holder, agent=agent)
+    phone = service_request_create(
+        policy=policy, by=agent, kind=RequestKind.PHONE_CHANGE, due_on=_due()
+    )
+    policy.status = PolicyStatus.LAPSED
+    policy.save()
+    (case,) = service_cases_open(previous={holder.pk: None}, source=CaseSource.ORPHAN)
+    client.force_login(agent)
+    response = client.get(reverse("servicing:case_detail", args=[case.pk]))
+    html = response.content.decode()
+    section = html.split('data-testid="case-requests"')[1].split("</ul>")[0]
+    assert phone.reference not in section
+    form = response.context["reinstatement_form"]
+    assert form["policy"].initial == policy.pk and form.fields["policy"].empty_label is None
+    client.post(
+        reverse("servicing:case_reinstatement", args=[case.pk]),
+        {"policy": policy.pk, "due_on": _due().isoformat()},
+    )
+    html = client.get(reverse("servicing:case_detail", args=[case.pk])).content.decode()
+    section = html.split('data-testid="case-requests"')[1].split("</ul>")[0]
+    assert "SR-" in section and phone.reference not in section
