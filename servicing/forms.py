@@ -93,6 +93,11 @@ class _PartySetMixin:
         super().clean()
         if any(self.errors):
             return
+        if not 0 <= self.initial_form_count() <= self.total_form_count():
+            # A tampered count would drop the rows already recorded (and so the parties).
+            raise forms.ValidationError(
+                _("The form arrived incomplete: open the page again and save once more.")
+            )
         forms_, rows = self._rows()
         errors = parties_errors(rows, only=self.role)
         for index, fields in errors.rows.items():

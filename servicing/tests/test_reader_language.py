@@ -64,3 +64,25 @@ def test_a_lapsed_case_lists_only_reinstatements_and_chooses_the_one_lapsed_poli
     html = client.get(reverse("servicing:case_detail", args=[case.pk])).content.decode()
     section = html.split('data-testid="case-requests"')[1].split("</ul>")[0]
     assert "SR-" in section and phone.reference not in section
+
+
+def test_a_tampered_row_count_never_drops_the_recorded_parties(client, agent):
+    """Found by posting odd values: a negative or short row count left no rows, and the set
+    of no rows was recorded (every party removed)."""
+    from servicing.models import PolicyParty
+    from servicing.services import policy_parties_set
+
+    policy = LifePolicyFactory(holder=ClientFactory(owner=agent), agent=agent)
+    policy_parties_set(
+        policy=policy, by=agent,
+        parties=[{"role": "beneficiary", "name": "Luz", "relation": "child", "share": 100}],
+    )  # fmt: skip
+    client.force_login(agent)
+    url = reverse("servicing:parties", args=[policy.pk])
+    for total, initial in (("-1", "-1"), ("0", "1"), ("-5", "0")):
+        response = client.post(
+            url, {"parties-TOTAL_FORMS": total, "parties-INITIAL_FORMS": initial}
+        )
+        assert response.status_code == 400, (total, initial)
+        assert response.context["formset"].non_form_errors()
+    assert list(PolicyParty.objects.filter(policy=policy).values_list("name", flat=True)) == ["Luz"]
