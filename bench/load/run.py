@@ -401,7 +401,11 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="cartera_load_"))
     processes = Processes(folder)
+    # Ctrl-C and a plain kill both end in the finally below (even when started in the
+    # background, where the shell leaves SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    sampler = None
     try:
         base = prepare_base(args.clients, args.agents, args.rebuild)
         prepare_run(base)
@@ -522,6 +526,9 @@ def main() -> int:
         print("\ninterrupted: stopping what was started")
         return 130
     finally:
+        if sampler is not None:
+            sampler.halt.set()
+            sampler.join()
         processes.stop()
         if not args.keep_db:
             with admin_connection() as conn:
