@@ -21,6 +21,8 @@ managers' Claims view have realistic figures from the first morning.
   (``PARTNER_SHARE``; one of its insurer's when there is one) or repaired elsewhere, with a
   reason drawn; recorded when it went into repair (else at settlement); the repair amount
   known on most of them (the report falls back to the settled, else the assessed amount).
+- Documents: the checklist complete (received on paper) on every claim that reached
+  "documents complete", part of it received on the claims contacted that did not.
 - Call-backs after settlement: most claims settled more than a day ago were called back one
   to three days after, with a satisfaction drawn mostly high (a few low scores).
 
@@ -30,6 +32,7 @@ comes from ``ctx.rng``: the same seed gives the same claims. Nothing is added to
 already has claims.
 """
 
+import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from time import monotonic
@@ -44,12 +47,15 @@ from policies.models import Currency, Insurer, Policy
 from .models import (
     CONTACT_WITHIN,
     Claim,
+    ClaimDocument,
     ClaimKind,
     ClaimStatus,
     ClaimStatusChange,
+    DocumentState,
     OutsideReason,
     RepairPlace,
     RepairShop,
+    checklist_for,
 )
 
 POLICIES_PER_CLAIM = 12
@@ -167,11 +173,40 @@ def seed_claims(ctx: DemoContext) -> None:
         for status, at in steps
     ]  # fmt: skip
     ClaimStatusChange.objects.bulk_create(rows, batch_size=BATCH)
+    documents = _documents(random.Random(f"claims-documents-{ctx.seed}"), plans, now)
+    for start in range(0, len(documents), BATCH):
+        bulk_create_with_history(
+            documents[start : start + BATCH], ClaimDocument, batch_size=BATCH,
+            default_change_reason=REASON, default_date=now,
+        )  # fmt: skip
     ctx.write(
         f"claims: {len(claims)} claims of the last year, {len(rows)} status changes, "
-        f"{repairs} repairs at {len(shops)} shops, {called_back} call-backs in "
-        f"{monotonic() - started:.1f} s"
+        f"{len(documents)} documents received, {repairs} repairs at {len(shops)} shops, "
+        f"{called_back} call-backs in {monotonic() - started:.1f} s"
     )
+
+
+def _documents(rng, plans, now: datetime) -> list[ClaimDocument]:
+    """The checklist as each claim's path left it (received on paper, no file): every item
+    once the claim reached "documents complete"; before that, after the first contact, some
+    of them (the rest still missing, for "Request missing documents"). Drawn from their own
+    generator: the other demo data stays what the seed made it."""
+    rows = []
+    for claim, steps in plans:
+        reached = dict(steps)
+        contact = reached.get(S.FIRST_CONTACT)
+        if contact is None or claim.agent_id is None:
+            continue
+        complete = reached.get(S.DOCUMENTS_COMPLETE)
+        for item in checklist_for(claim.kind, claim.injured):
+            if complete is None and rng.random() < 0.5:
+                continue
+            at = complete or min(contact + timedelta(hours=rng.randint(1, 72)), now)
+            rows.append(ClaimDocument(
+                claim_id=claim.pk, item=item, state=DocumentState.RECEIVED, changed_at=at,
+                changed_by_id=claim.agent_id,
+            ))  # fmt: skip
+    return rows
 
 
 def _shops(rng) -> list[RepairShop]:

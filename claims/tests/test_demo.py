@@ -15,7 +15,15 @@ from django.utils import timezone
 from brokerage.core import demo as core_demo
 from brokerage.core.demo import DemoContext, run_steps
 from claims import demo
-from claims.models import CONTACT_WITHIN, Claim, ClaimStatus, ClaimStatusChange
+from claims.models import (
+    CONTACT_WITHIN,
+    Claim,
+    ClaimDocument,
+    ClaimStatus,
+    ClaimStatusChange,
+    DocumentState,
+    checklist_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +144,18 @@ def test_the_step_runs_a_fixed_number_of_statements_whatever_the_size(monkeypatc
     large, large_claims = queries_for(400, monkeypatch)
     assert 0 < small_claims < large_claims / 3
     assert small == large
+
+
+def test_the_checklist_is_complete_once_a_claim_reached_documents_complete():
+    seed()
+    complete = Claim.objects.filter(status_changes__status=ClaimStatus.DOCUMENTS_COMPLETE)
+    assert complete.exists()
+    for claim in complete.prefetch_related("documents"):
+        received = {d.item for d in claim.documents.all() if d.state == DocumentState.RECEIVED}
+        assert received == set(checklist_for(claim.kind, claim.injured)), claim.pk
+    # Some contacted claims still miss documents (to request), none before the first contact.
+    waiting = Claim.objects.exclude(status_changes__status=ClaimStatus.DOCUMENTS_COMPLETE)
+    assert not ClaimDocument.objects.filter(claim__first_contact_at=None).exists()
+    assert waiting.filter(first_contact_at__isnull=False).exists()
+    assert ClaimDocument.objects.filter(claim__in=waiting).exists()
+    assert ClaimDocument.history.count() == ClaimDocument.objects.count()
