@@ -274,5 +274,6 @@ def test_the_beat_opens_the_orphans_cases_every_morning_before_the_morning_run()
     morning = app.conf.beat_schedule["renewals-morning"]["schedule"]
     assert entry["task"] == service_cases_open_orphans_task.name
     assert (min(entry["schedule"].hour), min(entry["schedule"].minute)) < (
-        min(morning.hour), min(morning.minute)
+        min(morning.hour),
+        min(morning.minute),
     )
