@@ -9,11 +9,12 @@ once), opens each case once."""
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Channel, Client, ClientDocument
@@ -147,10 +148,18 @@ def request_title(request: ServiceRequest) -> str:
     }  # fmt: skip
 
 
+def _reader_language(language: str | None) -> str:
+    """The language a stored item title is written in: its agent's (the call list, its "done"
+    line and the call-backs page show the stored title), else the current one."""
+    return language or translation.get_language() or settings.LANGUAGE_CODE
+
+
 def request_item_create(request: ServiceRequest, *, agent, today: date) -> None:
     """The request's work item: on ``agent``'s call list, else the maintainers' queue."""
+    with translation.override(_reader_language(getattr(agent, "language", None))):
+        title = request_title(request)
     item_create(
-        kind=REQUEST_KIND, subject_id=request.pk, title=request_title(request), due_on=today,
+        kind=REQUEST_KIND, subject_id=request.pk, title=title, due_on=today,
         agent=agent, queue=Queue.AGENT if agent is not None else Queue.MAINTAINERS,
         priority=REQUEST_PRIORITY,
     )  # fmt: skip
@@ -342,11 +351,11 @@ def service_cases_open(
         )
     )
     clients = Client.objects.in_bulk([pk for pk in served if pk not in already])
-    owners = set(
+    owners = dict(
         get_user_model()
         .objects.active_agents()
         .filter(pk__in={c.owner_id for c in clients.values() if c.owner_id})
-        .values_list("pk", flat=True)
+        .values_list("pk", "language")
     )
     opened = []
     for client_id in sorted(clients):
@@ -363,8 +372,10 @@ def service_cases_open(
         except IntegrityError:
             continue  # opened meanwhile by another run: once is enough
         agent = client.owner_id if client.owner_id in owners else None
+        with translation.override(_reader_language(owners.get(agent))):
+            title = case_title(case, client)
         item_create(
-            kind=CASE_KIND, subject_id=case.pk, title=case_title(case, client),
+            kind=CASE_KIND, subject_id=case.pk, title=title,
             due_on=timezone.localdate(now), agent=agent, priority=CASE_PRIORITY,
         )  # fmt: skip
         if by is not None:

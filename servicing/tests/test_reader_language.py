@@ -12,7 +12,12 @@ from django.utils import timezone, translation
 from clients.tests.factories import ClientFactory
 from policies.models import PolicyStatus
 from servicing.models import CaseSource, RequestKind
-from servicing.services import service_cases_open, service_request_create
+from servicing.services import (
+    case_title,
+    request_title,
+    service_cases_open,
+    service_request_create,
+)
 from servicing.tests.factories import LifePolicyFactory
 from workqueue.models import WorkItem
 
@@ -86,3 +91,24 @@ def test_a_tampered_row_count_never_drops_the_recorded_parties(client, agent):
         assert response.status_code == 400, (total, initial)
         assert response.context["formset"].non_form_errors()
     assert list(PolicyParty.objects.filter(policy=policy).values_list("name", flat=True)) == ["Luz"]
+
+
+def test_the_stored_titles_are_in_their_agents_language_for_the_done_line_and_call_backs(agent):
+    """The call list's "done" line and the call-backs page show the item's stored title: it is
+    written in the language of the agent who will read it, whoever opened the item."""
+    agent.language = "zh-hans"
+    agent.save()
+    holder = ClientFactory(owner=agent, first_name="Ana", last_name="Ruiz")
+    policy = LifePolicyFactory(holder=holder, agent=agent)
+    with translation.override("en"):
+        request = service_request_create(
+            policy=policy, by=agent, kind=RequestKind.PHONE_CHANGE, due_on=_due()
+        )
+        (case,) = service_cases_open(previous={holder.pk: None}, source=CaseSource.ORPHAN)
+    with translation.override("zh-hans"):
+        expected = {
+            "service_request": request_title(request),
+            "service_case": case_title(case, holder),
+        }
+    assert dict(WorkItem.objects.values_list("kind", "title")) == expected
+    assert "Service" not in expected["service_request"] + expected["service_case"]
