@@ -66,8 +66,8 @@ def test_a_follow_up_of_a_renewal_quotation_logged_in_chinese_reads_in_spanish(o
     typed = old_row("Follow-up of the quotation “Pickup insurance”: Call back.", "Call back")
     _backfill()
     assert _read(renewal, "es") == (
-        "Seguimiento de la cotización «Renovación de PICC PICC-7»: No le interesa. 太贵了",
-        "No le interesa",
+        "Seguimiento de la cotización «Renovación de PICC PICC-7»: Rechazada. 太贵了",
+        "Rechazada",  # the result "not interested" is now read as "declined" (with its reason)
     )
     # A description someone typed is shown as typed.
     assert _read(typed, "zh-hans") == ("报价单“Pickup insurance”的跟进：回电。", "回电")
