@@ -62,8 +62,9 @@ class Instalment(models.Model):
     create) gets them from its trigger, and the set-based plan may select them itself."""
 
     policy = models.ForeignKey(
-        Policy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="instalments"
-    )
+        Policy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="instalments",
+        db_index=False,  # covered by the unique (policy, number) index
+    )  # fmt: skip
     number = models.PositiveSmallIntegerField(_("instalment"))
     count = models.PositiveSmallIntegerField(_("of"))  # instalments in the plan
     due_on = models.DateField(_("due on"))

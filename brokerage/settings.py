@@ -316,6 +316,11 @@ PHONENUMBER_DB_FORMAT = "E164"
 # Amounts entered or imported without a currency are in this one (an insurer may set its own).
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="MXN")
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
+
+# History rows are read per object (its id index), newest first among a handful: no history
+# table is read by date across objects, so none keeps an index on its date (one index fewer
+# written for every history row, and an import writes three per policy).
+SIMPLE_HISTORY_DATE_INDEX = False
 CLIENT_DOCUMENT_MAX_BYTES = env.int("CLIENT_DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 # A prospect who does not buy is followed up this many days later.
 QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=7)
