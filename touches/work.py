@@ -9,7 +9,8 @@
 - "return visit done" records the coded answers (satisfaction 1–5, policy documents received)
   and corrects the client's phone, e-mail or address found wrong on the way
   (clients.services.client_update: with history), which also clears a contact marked
-  inaccurate: the client was reached.
+  inaccurate: the client was reached; the same policy's thank-you still open is done with it
+  (the client was thanked on that call): closed as "return visit done", off the call list.
 
 Only ``workqueue.services`` writes work items: this module writes touches, vehicles through
 the policies' service and clients through the clients' service."""
@@ -26,10 +27,11 @@ from clients.services import client_log_call_result, client_update, interaction_
 from policies.services import vehicle_save
 from workqueue import kinds
 from workqueue.results import MAX_FAILED_ATTEMPTS
+from workqueue.services import items_close
 
 from . import timeline
 from .kind import PLATE_RECORDED, VISITED
-from .models import Touch
+from .models import Touch, TouchKind
 
 # How far back an endorsement date may be (the policy started at most this long ago).
 ENDORSED_MAX_DAYS_AGO = 366
@@ -116,6 +118,23 @@ def _record_visit(touch: Touch, details: dict, by) -> None:
     )  # fmt: skip
 
 
+def _thank_you_done_by_visit(visit: Touch, by) -> None:
+    """The policy's thank-you still waiting is done by the return visit's call."""
+    if visit.policy_id is None:
+        return
+    waiting = list(
+        Touch.objects.filter(
+            kind=TouchKind.THANK_YOU, policy_id=visit.policy_id, done_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if not waiting:
+        return
+    Touch.objects.filter(pk__in=waiting).update(
+        result=VISITED.code, done_at=timezone.now(), done_by=by
+    )
+    items_close(kind=TouchKind.THANK_YOU, subject_ids=waiting, result=VISITED.code)
+
+
 def touch_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
     """See the module's docstring."""
     touch = Touch.objects.select_related("client", "vehicle__policy", "policy").get(
@@ -125,6 +144,7 @@ def touch_handle_result(*, item, result, by, note, details, failed_attempts) -> 
         _record_plate(touch, details, by)
     elif result == VISITED.code:
         _record_visit(touch, details, by)
+        _thank_you_done_by_visit(touch, by)
     offered = kinds.get(item.kind).result(result)
     if offered is not None and offered.final:
         touch.result = result

@@ -226,3 +226,37 @@ def test_merging_two_greeted_files_moves_their_touches(agent):
     assert Touch.objects.filter(mode=TouchMode.MESSAGE).count() == 2
     client_merge(survivor=files[0], merged=files[1], by=UserFactory(roles=["maintainer"]))
     assert set(Touch.objects.values_list("client", flat=True)) == {files[0].pk}
+
+
+def test_a_return_visit_done_closes_the_same_policys_thank_you_still_waiting(signed_in, agent):
+    client = ClientFactory(owner=agent)
+    policy = sold_policy(days(-7), client=client)
+    other = sold_policy(days(-7), client=ClientFactory(owner=agent))
+    touches_morning_job(day=days(-4))  # the thank-yous, 3 days after the sales
+    touches_morning_job(day=today())  # the return visits, 7 days after
+    thanks = WorkItem.objects.get(
+        kind=TouchKind.THANK_YOU, subject_id=Touch.objects.get(kind="thank_you", policy=policy).pk
+    )
+    visit = WorkItem.objects.get(
+        kind=TouchKind.RETURN_VISIT,
+        subject_id=Touch.objects.get(kind="return_visit", policy=policy).pk,
+    )
+    assert thanks.status == ItemStatus.OPEN
+    response = signed_in.post(
+        reverse("touches:item_visit", args=[visit.pk]),
+        {"satisfaction": "5", "documents_received": "yes", "phone": client.phone.as_e164,
+         "email": client.email, "address": client.address, "token": str(uuid.uuid4())},
+    )  # fmt: skip
+    assert response.status_code == 302
+    thanks.refresh_from_db()
+    assert (thanks.status, thanks.result) == (ItemStatus.DONE, "visited")
+    touch = Touch.objects.get(kind="thank_you", policy=policy)
+    assert (touch.result, touch.done_by) == ("visited", agent)
+    # Another policy's thank-you waits for its own call.
+    assert (
+        WorkItem.objects.get(
+            kind=TouchKind.THANK_YOU,
+            subject_id=Touch.objects.get(kind="thank_you", policy=other).pk,
+        ).status
+        == ItemStatus.OPEN
+    )
