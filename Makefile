@@ -55,7 +55,7 @@ test: export REDIS_URL ?= redis://127.0.0.1:6379/15
 test: install messages
 	@$(BIN)/python scripts/check_services.py
 	$(BIN)/ruff check .
-	$(BIN)/pytest --create-db
+	$(BIN)/pytest --create-db --numprocesses=auto --maxprocesses=8
 
 lint: install
 	$(BIN)/ruff check .
