@@ -20,9 +20,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Aggregate, Count, DurationField, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,6 +41,7 @@ from clients.models import Client
 from policies.models import Policy
 
 from .filters import ReportFilters
+from .groups import drill_links, drill_url, group_rows, group_total, grouped_rows
 from .selectors import ZERO, group_labels
 from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
 
@@ -403,38 +402,8 @@ def _days(value: timedelta | None) -> Decimal | None:
     return (Decimal(value.total_seconds()) / 86400).quantize(Decimal("0.1"))
 
 
-def _label(by: str, key, labels: dict) -> str:
-    if key is None:
-        return {"agent": _("No agent"), "team": _("No team")}.get(by, "—")
-    return labels.get(key) or "—"
-
-
-def _rows(part: dict, by: str, labels: dict) -> list:
-    return sorted(
-        ((k, _label(by, k, labels), v) for k, v in part.items()),
-        key=lambda r: (r[0] is None, str(r[1]).casefold()),
-    )
-
-
-def _total(part: dict, names) -> dict:
-    return {n: sum((v[n] for v in part.values()), 0) for n in names}
-
-
-def drill_url(filters: ReportFilters, *, by: str, key=None, whole=False, **what) -> str:
-    """The list behind a figure: the report's filters, the row's group (``whole``: the
-    totals' row) and what to list (``show`` and its details)."""
-    query = {**filters.as_query(by=""), **what}
-    if not whole:
-        query[by] = key
-    query = {k: v for k, v in query.items() if v not in ("", None)}
-    return f"{reverse('reports:claims_list')}?{urlencode(query)}"
-
-
-def _links(filters, by, key, whole, names: dict) -> dict:
-    if not whole and key is None:
-        return {}
-    return {col: drill_url(filters, by=by, key=key, whole=whole, **what)
-            for col, what in names.items()}  # fmt: skip
+# The list behind the figures (its URL name).
+LIST = "reports:claims_list"
 
 
 def claims_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
@@ -478,15 +447,11 @@ def _reported_table(figures: dict, filters: ReportFilters) -> Table:
              "late": {"show": "late"}, "waiting": {"show": "waiting"},
              "median_contact": {"show": "contacted"},
              "escalated": {"show": "escalated"}}  # fmt: skip
-    rows = [
-        Row(label=label, values=_reported_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    total = {**_total(part, (*REPORTED_FIGURES, "claimed")),
-             "median_contact": figures["overall"]["median_contact"]}  # fmt: skip
-    totals = Row(label=_("Total"), values=_reported_values(total),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_reported_values, drill=drill,
+        summed=(*REPORTED_FIGURES, "claimed"),
+        overall={"median_contact": figures["overall"]["median_contact"]},
+    )  # fmt: skip
     return Table(
         slug="claims-contact", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
         columns=columns, rows=rows, totals=totals, chart="bar",
@@ -508,13 +473,10 @@ def _status_table(figures: dict, filters: ReportFilters) -> Table:
     names = (*OPEN_STATUSES, "open")
     drill = {s: {"show": "open", "status": s} for s in OPEN_STATUSES}
     drill["open"] = {"show": "open"}
-    rows = [
-        Row(label=label, values={n: d[n] for n in names}, key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_total(part, names),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, drill=drill, summed=names,
+        values=lambda d: {n: d[n] for n in names},
+    )  # fmt: skip
     return Table(
         slug="claims-status", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
         columns=columns, rows=rows, totals=totals, chart="bar",
@@ -533,13 +495,10 @@ def _age_table(figures: dict, filters: ReportFilters) -> Table:
     names = (*(a.key for a in AGES), "open")
     drill = {a.key: {"show": "open", "age": a.key} for a in AGES}
     drill["open"] = {"show": "open"}
-    rows = [
-        Row(label=label, values={n: d[n] for n in names}, key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_total(part, names),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, drill=drill, summed=names,
+        values=lambda d: {n: d[n] for n in names},
+    )  # fmt: skip
     return Table(
         slug="claims-age", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
         columns=columns, rows=rows, totals=totals, chart="bar",
@@ -568,14 +527,10 @@ def _settled_table(figures: dict, filters: ReportFilters) -> Table:
         Column("paid_rate", _("Settled ÷ claimed"), PCT, _("in %(c)s") % {"c": c}),
     ]  # fmt: skip
     drill = {"settled": {"show": "settled"}, "median_cycle": {"show": "settled"}}
-    rows = [
-        Row(label=label, values=_settled_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    total = {**_total(part, SETTLED_FIGURES), "median_cycle": figures["overall"]["median_cycle"]}
-    totals = Row(label=_("Total"), values=_settled_values(total),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_settled_values, drill=drill,
+        summed=SETTLED_FIGURES, overall={"median_cycle": figures["overall"]["median_cycle"]},
+    )  # fmt: skip
     return Table(
         slug="claims-settled", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
         columns=columns, rows=rows, totals=totals, chart="bar",
@@ -611,13 +566,10 @@ def _satisfaction_table(figures: dict, filters: ReportFilters) -> Table:
     ]  # fmt: skip
     drill = {"callbacks": {"show": "callbacks"}, "average": {"show": "callbacks"},
              "low": {"show": "low_score"}}  # fmt: skip
-    rows = [
-        Row(label=label, values=_satisfaction_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_satisfaction_values(_total(part, SATISFACTION_FIGURES)),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_satisfaction_values, drill=drill,
+        summed=SATISFACTION_FIGURES,
+    )  # fmt: skip
     return Table(
         slug="claims-satisfaction", title=_("Claims"), group_label=str(GROUP_HEADERS[by]),
         columns=columns, rows=rows, totals=totals, chart="bar",
@@ -654,8 +606,10 @@ def _repair_links(filters, name: str, key, whole=False) -> dict:
             "elsewhere_amount": {"show": "repair_elsewhere"},
             "share": {"show": "repair"}}  # fmt: skip
     if whole:
-        return _links(filters, name, None, True, what)
-    return _links(filters, name, NO_SHOP if key is None and name == "shop" else key, False, what)
+        return drill_links(LIST, filters, name, None, True, what)
+    return drill_links(
+        LIST, filters, name, NO_SHOP if key is None and name == "shop" else key, False, what
+    )
 
 
 def _repair_note(filters, c: str) -> str:
@@ -683,7 +637,7 @@ def _repair_tables(figures: dict, filters: ReportFilters) -> list[Table]:
                       Row(label=label, values=_repair_values(d), key=key,
                           links=_repair_links(filters, "shop", key))))  # fmt: skip
     shop_rows = [row for *_order, row in sorted(shops, key=lambda r: r[:3])]
-    total = _total(repair["shops"], REPAIR_FIGURES)
+    total = group_total(repair["shops"], REPAIR_FIGURES)
     by_shop = Table(
         slug="claims-repair-shops", title=_("Claims"), group_label=_("Repair shop"),
         columns=_repair_columns(c), rows=shop_rows,
@@ -696,7 +650,7 @@ def _repair_tables(figures: dict, filters: ReportFilters) -> list[Table]:
     agent_rows = [
         Row(label=label, values=_repair_values(d), key=k,
             links=_repair_links(filters, "agent", k) if k is not None else {})
-        for k, label, d in _rows(repair["agents"], "agent", agent_labels)
+        for k, label, d in group_rows(repair["agents"], "agent", agent_labels)
     ]  # fmt: skip
     by_agent = Table(
         slug="claims-repair-agents", title=_("Claims"), group_label=_("Agent"),
@@ -713,7 +667,7 @@ def _repair_tables(figures: dict, filters: ReportFilters) -> list[Table]:
         Row(label=str(OutsideReason(r).label), key=r,
             values={"count": reasons[r]["count"], "amount": reasons[r]["amount"],
                     "share": pct(reasons[r]["count"], outside)},
-            links={name: drill_url(filters, by="reason", key=r, show="repair_elsewhere")
+            links={name: drill_url(LIST, filters, by="reason", key=r, show="repair_elsewhere")
                    for name in ("count", "amount")})
         for r in OutsideReason.values if r in reasons
     ]  # fmt: skip
@@ -729,7 +683,7 @@ def _repair_tables(figures: dict, filters: ReportFilters) -> list[Table]:
                    values={"count": outside,
                            "amount": sum((d["amount"] for d in reasons.values()), Decimal(0)),
                            "share": pct(outside, outside)},
-                   links={name: drill_url(filters, by="reason", whole=True,
+                   links={name: drill_url(LIST, filters, by="reason", whole=True,
                                           show="repair_elsewhere")
                           for name in ("count", "amount")}),
         chart="bar", empty=_("No vehicle was repaired elsewhere in this month."),

@@ -18,9 +18,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -39,8 +37,9 @@ from clients.models import Client
 from policies.models import Policy
 
 from .filters import ReportFilters
+from .groups import grouped_rows
 from .selectors import ZERO, group_labels
-from .tables import INT, MONEY, PCT, Column, Row, Table, pct
+from .tables import INT, MONEY, PCT, Column, Table, pct
 
 # Each grouping's field on the policy, and on the instalment's copies of it (the names of
 # agents, teams and insurers are read apart, once for the four tables: group_labels).
@@ -245,41 +244,8 @@ def collections_tables(*, user, filters: ReportFilters, today: date | None = Non
 # --- Layout --------------------------------------------------------------------------------
 
 
-def _label(by: str, key, labels: dict) -> str:
-    if key is None:
-        return {"agent": _("No agent"), "team": _("No team")}.get(by, "—")
-    return labels.get(key) or "—"
-
-
-def _rows(part: dict, by: str, labels: dict) -> list:
-    """(key, label, figures) sorted by label."""
-    return sorted(
-        ((k, _label(by, k, labels), v) for k, v in part.items()),
-        key=lambda r: (r[0] is None, str(r[1]).casefold()),
-    )
-
-
-def _total(part: dict, names) -> dict:
-    return {n: sum((v[n] for v in part.values()), 0) for n in names}
-
-
-def drill_url(filters: ReportFilters, *, by: str, key=None, whole=False, **what) -> str:
-    """The list behind a figure: the report's filters, the row's group (``whole``: the
-    totals' row) and what to list (``show`` and its details)."""
-    query = {**filters.as_query(by=""), **what}
-    if not whole:
-        query[by] = key
-    query = {k: v for k, v in query.items() if v not in ("", None)}
-    return f"{reverse('reports:collections_list')}?{urlencode(query)}"
-
-
-def _links(filters, by, key, whole, names: dict) -> dict:
-    """Links for the columns in ``names`` (column -> drill parameters); none for a group
-    that a filter cannot name (no agent, no team)."""
-    if not whole and key is None:
-        return {}
-    return {col: drill_url(filters, by=by, key=key, whole=whole, **what)
-            for col, what in names.items()}  # fmt: skip
+# The list behind the figures (its URL name).
+LIST = "reports:collections_list"
 
 
 def collections_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
@@ -329,13 +295,10 @@ def _rate_table(figures: dict, filters: ReportFilters) -> Table:
     ]  # fmt: skip
     drill = {"due": {"show": "due"}, "paid": {"show": "paid"},
              "outstanding": {"show": "unpaid"}, "later": {"show": "later"}}  # fmt: skip
-    rows = [
-        Row(label=label, values=_rate_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_rate_values(_total(part, RATE_FIGURES)),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_rate_values, drill=drill,
+        summed=RATE_FIGURES,
+    )  # fmt: skip
     note = _(
         "The rates count the instalments due from %(start)s to %(counted_to)s (today at the "
         "latest) as they stand today: count basis, instalments paid in full ÷ instalments due; "
@@ -380,13 +343,10 @@ def _aging_table(figures: dict, filters: ReportFilters) -> Table:
     drill["overdue_n"] = drill["overdue"] = {"show": "overdue"}
     drill["owed"] = {"show": "owed"}
     names = [f"{b.key}{n}" for b in BUCKETS for n in ("", "_n")]
-    rows = [
-        Row(label=label, values=_aging_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_aging_values(_total(part, names)),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_aging_values, drill=drill,
+        summed=names,
+    )  # fmt: skip
     note = _(
         "What is still owed today (amount less what was paid) on the open instalments (pending, "
         "partly paid, overdue) due by %(end)s, by days overdue on %(today)s. An instalment due "
@@ -420,13 +380,10 @@ def _promise_table(figures: dict, filters: ReportFilters) -> Table:
         "made": {"show": "promises"},
         **{s: {"show": "promises", "promise": s} for s in ("kept", "broken", "open")},
     }
-    rows = [
-        Row(label=label, values=_promise_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_promise_values(_total(part, PROMISE_FIGURES)),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_promise_values, drill=drill,
+        summed=PROMISE_FIGURES,
+    )  # fmt: skip
     return Table(
         slug="collections-promises", title=_("Collections"),
         group_label=str(GROUP_HEADERS[by]), columns=columns, rows=rows, totals=totals,
@@ -454,13 +411,10 @@ def _risk_table(figures: dict, filters: ReportFilters) -> Table:
     drill = {"at_risk": {"show": "at_risk"},
              "grace": {"show": "at_risk", "source": RiskSource.GRACE},
              "agent_said": {"show": "at_risk", "source": RiskSource.AGENT}}  # fmt: skip
-    rows = [
-        Row(label=label, values=_risk_values(d), key=k,
-            links=_links(filters, by, k, False, drill))
-        for k, label, d in _rows(part, by, labels)
-    ]  # fmt: skip
-    totals = Row(label=_("Total"), values=_risk_values(_total(part, RISK_FIGURES)),
-                 links=_links(filters, by, None, True, drill))  # fmt: skip
+    rows, totals = grouped_rows(
+        LIST, filters, part, by=by, labels=labels, values=_risk_values, drill=drill,
+        summed=RISK_FIGURES,
+    )  # fmt: skip
     return Table(
         slug="collections-risk", title=_("Collections"), group_label=str(GROUP_HEADERS[by]),
         columns=columns, rows=rows, totals=totals,
