@@ -179,6 +179,28 @@ def interaction_log(
     return interaction
 
 
+def interactions_log(
+    *, by: User, channel: str, message: str, entries: dict[int, dict], occurred_at=None
+) -> list[Interaction]:
+    """The system's entry ``message`` on many clients' timelines at once (a job's): one INSERT
+    whatever their number. ``entries`` maps a client id to its message's params; the summary
+    and result are written as interaction_log writes them."""
+    from . import timeline
+
+    occurred_at = occurred_at or timezone.now()
+    rows = []
+    for client_id, params in entries.items():
+        summary = timeline.render(message, params) or ""
+        result = (timeline.values(message, params) or {}).get("result", "")[:100]
+        rows.append(
+            Interaction(
+                client_id=client_id, user=by, channel=channel, summary=summary, result=result,
+                message=message, params=params, occurred_at=occurred_at,
+            )
+        )  # fmt: skip
+    return Interaction.objects.bulk_create(rows)
+
+
 def client_log_call_result(
     *,
     client: Client,

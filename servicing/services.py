@@ -12,17 +12,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Channel, Client, ClientDocument
-from clients.services import client_log_call_result, interaction_log
+from clients.services import client_log_call_result, interaction_log, interactions_log
 from policies.models import Policy, PolicyStatus
 from workqueue.models import Queue
 from workqueue.results import MAX_FAILED_ATTEMPTS
-from workqueue.services import item_create, items_close
+from workqueue.services import item_create, items_close, items_create
 
 from . import timeline
 from .kind import CASE_KIND, CASE_PRIORITY, OFFICE_KIND, REQUEST_KIND, REQUEST_PRIORITY
@@ -335,6 +335,45 @@ def case_title(case: ServiceCase, client: Client) -> str:
     }  # fmt: skip
 
 
+def _cases_insert(cases: list[ServiceCase]) -> list[ServiceCase]:
+    """Insert these new cases in one statement; a client whose case another run opened
+    meanwhile is skipped (``ON CONFLICT DO NOTHING`` on the one-open-case constraint). Returns
+    the cases inserted, their ids set."""
+    if not cases:
+        return []
+    meta = ServiceCase._meta
+    quote = connection.ops.quote_name
+    field = {f.attname: f for f in meta.concrete_fields}
+    column = {name: quote(f.column) for name, f in field.items()}
+    names = ("client_id", "case_class", "previous_agent_id", "source", "opened_at",
+             "opened_by_id", "outcome", "note")  # fmt: skip
+    row_type = {n: field[n].cast_db_type(connection) for n in names[:3]}
+    statement = f"""
+        INSERT INTO {quote(meta.db_table)} ({", ".join(column[n] for n in names)})
+        SELECT c.client_id, c.case_class, c.previous_agent_id, %s, %s, %s, '', ''
+        FROM unnest(%s::{row_type["client_id"]}[], %s::{row_type["case_class"]}[],
+                    %s::{row_type["previous_agent_id"]}[])
+             AS c(client_id, case_class, previous_agent_id)
+        ON CONFLICT DO NOTHING
+        RETURNING {column["id"]}, {column["client_id"]}
+    """  # noqa: S608 - names come from the model's _meta, values are placeholders
+    first = cases[0]
+    params = [
+        first.source, first.opened_at, first.opened_by_id,
+        [c.client_id for c in cases], [c.case_class for c in cases],
+        [c.previous_agent_id for c in cases],
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        ids = {client_id: pk for pk, client_id in cursor.fetchall()}
+    inserted = []
+    for case in cases:
+        if case.client_id in ids:
+            case.pk = ids[case.client_id]
+            inserted.append(case)
+    return inserted
+
+
 @transaction.atomic
 def service_cases_open(
     *, previous: dict[int, int | None], source: str, by=None, now: datetime | None = None
@@ -342,7 +381,11 @@ def service_cases_open(
     """Open a service case for each of these clients ({client id: previous agent id}) that
     holds a life or health policy in force or lapsed and has no open case; each goes on the
     client's owner's call list (an orphan with no active owner waits for the distribution).
-    Returns the cases opened now (none the second time)."""
+    Returns the cases opened now (none the second time), by client id.
+
+    Set-based: the same few queries whatever the number of clients (their policies, their open
+    cases, the clients, their owners; one INSERT each for the cases, their history, their work
+    items and, when a person opened them, the timeline entries)."""
     now = now or timezone.now()
     served = _served_policies(previous)
     already = set(
@@ -351,37 +394,49 @@ def service_cases_open(
         )
     )
     clients = Client.objects.in_bulk([pk for pk in served if pk not in already])
+    if not clients:
+        return []
     owners = dict(
         get_user_model()
         .objects.active_agents()
         .filter(pk__in={c.owner_id for c in clients.values() if c.owner_id})
         .values_list("pk", "language")
     )
-    opened = []
-    for client_id in sorted(clients):
-        client = clients[client_id]
-        case = ServiceCase(
-            client=client, source=source, previous_agent_id=previous[client_id],
-            case_class=case_class_for(client, {status for _pk, status in served[client_id]}),
-            opened_at=now, opened_by=by,
-        )  # fmt: skip
+    new = [
+        ServiceCase(
+            client=clients[client_id], source=source, previous_agent_id=previous[client_id],
+            case_class=case_class_for(
+                clients[client_id], {status for _pk, status in served[client_id]}
+            ),
+            opened_at=now, opened_by=by, outcome="", note="",
+        )
+        for client_id in sorted(clients)
+    ]  # fmt: skip
+    opened = _cases_insert(new)
+    if not opened:
+        return []
+    for case in opened:
         case._history_user = by
-        try:
-            with transaction.atomic():
-                case.save()
-        except IntegrityError:
-            continue  # opened meanwhile by another run: once is enough
-        agent = client.owner_id if client.owner_id in owners else None
+    ServiceCase.history.bulk_history_create(opened, default_user=by, default_date=now)
+    agents, titles = [], []
+    for case in opened:
+        agent = case.client.owner_id if case.client.owner_id in owners else None
         with translation.override(_reader_language(owners.get(agent))):
-            title = case_title(case, client)
-        item_create(
-            kind=CASE_KIND, subject_id=case.pk, title=title,
-            due_on=timezone.localdate(now), agent=agent, priority=CASE_PRIORITY,
+            titles.append(case_title(case, case.client))
+        agents.append(agent)
+    select = (
+        "SELECT c.subject_id, '', c.title, c.agent_id, %s, %s, %s"
+        " FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS c(subject_id, title, agent_id)",
+        [Queue.AGENT, timezone.localdate(now), CASE_PRIORITY,
+         [case.pk for case in opened], titles, agents],
+    )  # fmt: skip
+    items_create(kind=CASE_KIND, select=select, now=now)
+    if by is not None:
+        interactions_log(
+            by=by, channel=Channel.CALL, message=timeline.CASE_OPENED, occurred_at=now,
+            entries={case.client_id: {"case": case.reference, "class": case.case_class}
+                     for case in opened},
         )  # fmt: skip
-        if by is not None:
-            _log(client, by=by, message=timeline.CASE_OPENED, case=case.reference,
-                 **{"class": case.case_class})  # fmt: skip
-        opened.append(case)
     return opened
 
 

@@ -109,6 +109,54 @@ def test_a_closed_case_lets_a_new_one_open_later(agent, maintainer):
     assert len(again) == 1 and again[0].pk != case.pk
 
 
+def _open_counting(manager, size: int, agent):
+    """Open the cases of ``size`` new clients (half of them with a lapsed policy too, one
+    without an owner) and count the queries it took."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    holders = [ClientFactory(owner=agent if i else None) for i in range(size)]
+    for i, holder in enumerate(holders):
+        LifePolicyFactory(holder=holder, agent=agent)
+        if i % 2:
+            LifePolicyFactory(holder=holder, agent=agent, status=PolicyStatus.LAPSED)
+    with CaptureQueriesContext(connection) as queries:
+        cases = service_cases_open(
+            previous={h.pk: None for h in holders}, source=CaseSource.DEPARTED_AGENT, by=manager
+        )
+    return holders, cases, len(queries)
+
+
+def test_it_opens_any_number_of_cases_in_the_same_few_queries(manager, agent):
+    from clients.models import Interaction
+
+    _holders, _cases, small_queries = _open_counting(manager, 2, agent)
+    holders, cases, queries = _open_counting(manager, 12, agent)
+    assert queries == small_queries <= 12
+    # Each client its case, classified, with its history, its item and its timeline entry.
+    assert [c.client_id for c in cases] == sorted(h.pk for h in holders)
+    classes = {
+        c.client_id: c.case_class for c in ServiceCase.objects.filter(pk__in=[c.pk for c in cases])
+    }
+    assert classes == {
+        h.pk: CaseClass.LAPSED if i % 2 else CaseClass.NORMAL for i, h in enumerate(holders)
+    }
+    assert ServiceCase.history.filter(id__in=[c.pk for c in cases], history_type="+",
+                                      history_user=manager).count() == 12  # fmt: skip
+    items = {i.subject_id: i for i in WorkItem.objects.filter(kind=CASE_KIND)}
+    by_client = {c.client_id: c for c in cases}
+    assert items[by_client[holders[0].pk].pk].agent_id is None  # no owner: the distribution
+    assert items[by_client[holders[1].pk].pk].agent_id == agent.pk
+    assert by_client[holders[1].pk].reference in items[by_client[holders[1].pk].pk].title
+    logged = Interaction.objects.filter(client__in=holders, message="servicing.case_opened")
+    assert sorted(logged.values_list("client_id", flat=True)) == sorted(h.pk for h in holders)
+    assert by_client[holders[3].pk].reference in logged.get(client=holders[3]).summary
+    # Again: nothing more.
+    assert service_cases_open(previous={h.pk: None for h in holders},
+                              source=CaseSource.ORPHAN) == []  # fmt: skip
+    assert ServiceCase.objects.count() == 14
+
+
 @pytest.mark.parametrize(
     ("client_kwargs", "statuses", "expected"),
     [
