@@ -1,8 +1,14 @@
 """How a person's name is written, in Spanish and in Chinese."""
 
+import re
+
+_CJK = re.compile("[\u4e00-\u9fff]")
+
 
 def is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    """Whether the text has a CJK ideograph (one regular expression search, not a Python loop
+    over the characters: an import names 100,000 clients)."""
+    return _CJK.search(text) is not None
 
 
 def person_name(first: str, last: str) -> str:
