@@ -17,6 +17,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connection
 from django.db.models import CharField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -24,7 +25,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
-from brokerage.core.bulk import insert_rows
+from brokerage.core.bulk import copy_rows
 from clients.models import Client, ClientKind, ClientStatus, display_name_of
 from clients.search import compact
 from clients.services import clients_give_owner
@@ -97,6 +98,13 @@ class Record:
     client: dict
     vehicle: dict | None
     warnings: list[Issue] = field(default_factory=list)  # the row is imported all the same
+
+    def __reduce__(self):
+        """Pickled as its fields in order (the parser process sends 5,000 a chunk): a
+        dataclass's default pickle restores each through its ``__dict__``, which made loading
+        a chunk take 80 ms in the importing process instead of 12."""
+        return Record, (self.row, self.key, self.policy, self.client, self.vehicle,
+                        self.warnings)  # fmt: skip
 
 
 @dataclass
@@ -577,24 +585,49 @@ def _end_renewals(out: Outcome, *, by) -> None:
         policy_renewed(old=olds[old], new=news[row["id"]], by=by)
 
 
+_HISTORY_FILLED = {"history_id", "history_date", "history_type", "history_change_reason",
+                   "history_user_id"}  # fmt: skip
+
+
+def _insert_with_history(model, rows: list[dict], *, now, by, reason: str) -> None:
+    """COPY new rows (ids drawn from the table's sequence) and write their history rows in
+    the database, ``INSERT … SELECT`` from the rows just copied: the same values as the rows,
+    who and when, without formatting each row a second time in Python for a second COPY."""
+    if not rows:
+        return
+    copy_rows(model, rows, now)
+    history = model.history.model
+    quote = connection.ops.quote_name
+    tracked = [f.column for f in history._meta.concrete_fields if f.attname not in _HISTORY_FILLED]
+    columns = ", ".join(quote(column) for column in tracked)
+    pk = quote(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, history_type,"
+            f" history_change_reason, history_user_id) SELECT {columns}, %s, '+', %s, %s"
+            f" FROM {quote(model._meta.db_table)} WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk}",
+            [now, reason or None, by.pk if by else None, [row["id"] for row in rows]],
+        )  # noqa: S608 - names from the models' _meta, values are placeholders
+
+
 def apply(out: Outcome, *, by) -> None:
-    """Write a classified chunk: COPY (or bulk) inserts with their history rows, and the few
-    updates through the ORM with history."""
+    """Write a classified chunk: COPY inserts with their history rows, and the few updates
+    through the ORM with history."""
     now = timezone.now()
     for row in out.new_clients:
         row["created_by_id"] = by.pk if by else None
         row["created_at"] = now
-    insert_rows(Client, out.new_clients, by=by, reason="imported")
+    _insert_with_history(Client, out.new_clients, now=now, by=by, reason="imported")
     for policy in out.new_policies:
         client = policy.pop("_client")
         policy["holder_id"] = client["pk"] if "pk" in client else client["id"]
         policy["agent_id"] = client.get("owner_id")
         policy["created_at"] = now
-    insert_rows(Policy, out.new_policies, by=by, reason="imported")
+    _insert_with_history(Policy, out.new_policies, now=now, by=by, reason="imported")
     for vehicle in out.new_vehicles:
         if "_policy" in vehicle:
             vehicle["policy_id"] = vehicle.pop("_policy")["id"]
-    insert_rows(Vehicle, out.new_vehicles, by=by, reason="imported")
+    _insert_with_history(Vehicle, out.new_vehicles, now=now, by=by, reason="imported")
     _end_renewals(out, by=by)
     for updates, model in (
         (out.client_updates, Client),
