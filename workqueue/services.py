@@ -17,10 +17,11 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Value
-from django.db.models.functions import Greatest
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from brokerage.core.sql import SqlNames
 
 from . import kinds
 from .models import ItemResult, ItemStatus, PointsAward, Queue, WorkItem
@@ -39,25 +40,8 @@ def _handed_out_when(now: datetime, due_on: date | None) -> datetime:
     return max(now, timezone.make_aware(datetime.combine(due_on, time.min)))
 
 
-class _DayStart(Func):
-    """The start of a date column's day in the brokerage's time zone."""
-
-    output_field = DateTimeField()
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        zone = timezone.get_current_timezone_name()
-        return f"(CAST({sql} AS timestamp) AT TIME ZONE %s)", [*params, zone]
-
-
 def _hand_out_fields(agent_id, now, due_on: date | None = None) -> dict:
     handed = _handed_out_when(now, due_on) if agent_id else None
-    return {"handed_out_at": handed, **_FRESH_CONTACT}
-
-
-def _hand_out_update(agent_id, now) -> dict:
-    """``_hand_out_fields`` for an UPDATE of many items, each by its own due day."""
-    handed = Greatest(Value(now), _DayStart(F("due_on"))) if agent_id else None
     return {"handed_out_at": handed, **_FRESH_CONTACT}
 
 
@@ -156,37 +140,47 @@ def items_create(*, kind: str, select: QuerySet | tuple[str, list], now=None) ->
 
 
 def items_hand_out(*, assignments: dict[int, list[int]], now=None) -> int:
-    """Give items to agents ({agent_id: [item ids]}): one UPDATE per agent."""
-    now = now or timezone.now()
-    handed = 0
-    for agent_id, item_ids in assignments.items():
-        handed += WorkItem.objects.filter(pk__in=item_ids).update(
-            agent_id=agent_id, **_hand_out_update(agent_id, now)
-        )
-    return handed
+    """Give items to agents ({agent_id: [item ids]}): one UPDATE whatever the number of agents
+    and items."""
+    pairs = [(item_id, agent_id) for agent_id, ids in assignments.items() for item_id in ids]
+    return _items_move(pairs, now=now)
 
 
 def items_follow_owner(*, kind: str, owners: dict[int, int | None], now=None) -> int:
     """A reassigned client's open work follows it: the open call-list items of these subjects
     ({subject_id: new owner agent id, or None}) move to the new owner, handed out afresh by
     the hand-out rule (handed out now, or on their due day; no first contact yet). Items
-    already with that agent are left alone. One UPDATE per receiving agent, whatever the
-    number of subjects; call it inside the reassignment's transaction."""
+    already with that agent are left alone. One UPDATE whatever the number of subjects and
+    agents; call it inside the reassignment's transaction."""
+    w = SqlNames(WorkItem, "w")
+    return _items_move(
+        list(owners.items()), now=now, match=w.subject_id,
+        where=f"AND {w.kind} = %s AND {w.status} = %s AND {w.queue} = %s "
+        f"AND {w.agent} IS DISTINCT FROM moved.to_agent",
+        params=[kind, ItemStatus.OPEN, Queue.AGENT],
+    )  # fmt: skip
+
+
+def _items_move(pairs, *, now=None, match: str = "w.id", where: str = "", params=()) -> int:
+    """Give items to agents: ``pairs`` are (item id, or the value of the ``match`` column;
+    agent id or None), the items stamped by the hand-out rule (``_handed_out_when``, each by
+    its own due day) with no first contact yet. One statement."""
+    if not pairs:
+        return 0
     now = now or timezone.now()
-    by_agent: dict[int | None, list[int]] = {}
-    for subject_id, agent_id in owners.items():
-        by_agent.setdefault(agent_id, []).append(subject_id)
-    moved = 0
-    for agent_id, subject_ids in by_agent.items():
-        items = WorkItem.objects.filter(
-            kind=kind, subject_id__in=subject_ids, status=ItemStatus.OPEN, queue=Queue.AGENT
-        )
-        if agent_id is not None:
-            items = items.exclude(agent_id=agent_id)
-        else:
-            items = items.exclude(agent_id__isnull=True)
-        moved += items.update(agent_id=agent_id, **_hand_out_update(agent_id, now))
-    return moved
+    t, w = SqlNames(WorkItem), SqlNames(WorkItem, "w")
+    zone = timezone.get_current_timezone_name()
+    sql = f"""
+        UPDATE {w.from_} SET {t.agent} = moved.to_agent,
+            {t.handed_out_at} = CASE WHEN moved.to_agent IS NULL THEN NULL
+                ELSE GREATEST(%s::timestamptz, CAST({w.due_on} AS timestamp) AT TIME ZONE %s) END,
+            {t.first_contact_at} = NULL, {t.first_contact_by} = NULL
+        FROM unnest(%s::bigint[], %s::bigint[]) AS moved(ref, to_agent)
+        WHERE {match} = moved.ref {where}
+    """  # noqa: S608 - names from the model's _meta, values are placeholders
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, zone, [k for k, _ in pairs], [a for _, a in pairs], *params])
+        return max(cursor.rowcount, 0)
 
 
 def item_refuse_if_client_hidden(*, item: WorkItem, by) -> None:

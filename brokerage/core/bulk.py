@@ -1,22 +1,20 @@
 """Setting one field on many rows, with history, fast.
 
 Django's ``bulk_update`` writes one ``CASE WHEN id = … THEN …`` per row; building that takes
-seconds for a few thousand rows. When the rows take only a handful of distinct values (a new
-owner agent, a status), one ``UPDATE … WHERE id IN (…)`` per value is far cheaper. The
-history rows come from django-simple-history's ``bulk_history_create``, so bulk paths stay in
-the history like single saves. ``update_with_history`` does the same for rows chosen by a
-condition, in one statement, without loading them.
+seconds for a few thousand rows. ``bulk_set_with_history`` sends the ids and their new values
+as two arrays instead (``UPDATE … FROM unnest(…)``) and writes the history rows in the same
+statement, so that bulk paths stay in the history like single saves, in one query whatever the
+number of rows or of distinct values (the distribution hands a morning's clients to a hundred
+agents). ``update_with_history`` does the same for rows chosen by a condition, without loading
+them.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from operator import itemgetter
 
 from django.db import connection
 from django.db.models import Lookup
 from django.utils import timezone
-
-BATCH = 5000
 
 
 class AnyOf(Lookup):
@@ -39,31 +37,63 @@ class AnyOf(Lookup):
 def bulk_set_with_history(
     objects: Iterable, *, field: str, by=None, reason: str = "", touch: str | None = "updated_at"
 ) -> int:
-    """Write each object's current value of ``field`` (objects already carry their new value),
-    grouped by value, and record one history row per object. ``touch`` names a timestamp
-    field to stamp with now (None for none). Returns the number of rows written."""
+    """Write each object's current value of ``field`` (objects already carry their new value)
+    and record one history row per object, in one statement whatever the number of objects
+    and of distinct values: ``UPDATE … FROM unnest(ids, values) … RETURNING`` the new rows
+    straight into the historical table (as ``update_with_history``). ``touch`` names a
+    timestamp field to stamp with now (None for none). Returns the number of rows written."""
     objects = list(objects)
     if not objects:
         return 0
     model = type(objects[0])
+    meta = model._meta
     now = timezone.now()
-    attname = model._meta.get_field(field).attname
-    groups: dict[object, list[int]] = defaultdict(list)
-    for obj in objects:
-        if touch:
+    target = meta.get_field(field)
+    attname = target.attname
+    if touch:
+        for obj in objects:
             setattr(obj, touch, now)
-        groups[getattr(obj, attname)].append(obj.pk)
-    changes = {touch: now} if touch else {}
-    for value, pks in groups.items():
-        for start in range(0, len(pks), BATCH):
-            model._base_manager.filter(pk__in=pks[start : start + BATCH]).update(
-                **{attname: value}, **changes
-            )
-    model.history.bulk_history_create(
-        objects, batch_size=1000, update=True, default_user=by, default_change_reason=reason,
-        default_date=now,
-    )  # fmt: skip
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk_type = meta.pk.cast_db_type(connection)
+    value_type = target.cast_db_type(connection)
+    stamp = f", {quote(meta.get_field(touch).column)} = %s" if touch else ""
+    history, columns = _history_columns(model)
+    returned = ", ".join(f"{table}.{quote(column)}" for column in columns)
+    names = ", ".join(quote(column) for column in columns)
+    sql = f"""
+        WITH changed AS (
+            UPDATE {table} SET {quote(target.column)} = bulk.value {stamp}
+            FROM unnest(%s::{pk_type}[], %s::{value_type}[]) AS bulk(pk, value)
+            WHERE {table}.{quote(meta.pk.column)} = bulk.pk
+            RETURNING {returned}
+        )
+        INSERT INTO {quote(history._meta.db_table)}
+            ({names}, history_date, history_type, history_change_reason, history_user_id)
+        SELECT {names}, %s, '~', %s, %s FROM changed
+    """  # noqa: S608 - names from the models' _meta, values are placeholders
+    params = [
+        *([now] if touch else []), [obj.pk for obj in objects],
+        [getattr(obj, attname) for obj in objects], now, reason or None, by.pk if by else None,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
     return len(objects)
+
+
+_HISTORY_EXTRA = ("history_id", "history_date", "history_type", "history_change_reason",
+                  "history_user_id")  # fmt: skip
+
+
+def _history_columns(model) -> tuple[type, list[str]]:
+    """The historical model and the columns it copies from ``model``'s rows; a history field
+    these statements would not know how to fill is an error."""
+    history = model.history.model
+    tracked = [f.column for f in history._meta.concrete_fields if f.attname not in _HISTORY_EXTRA]
+    unknown = {f.attname for f in history._meta.concrete_fields} - {*_HISTORY_EXTRA, *tracked}
+    if unknown:
+        raise ValueError(f"{history.__name__} has fields a set-based write cannot fill: {unknown}")
+    return history, tracked
 
 
 def update_with_history(
@@ -75,20 +105,12 @@ def update_with_history(
     statement: ``UPDATE … RETURNING`` the new rows straight into the historical table, so that
     no row is loaded into Python however many change. ``touch`` names a timestamp field to stamp
     with now (None for none). Returns the number of rows changed."""
-    history = model.history.model
     quote = connection.ops.quote_name
     now = timezone.now()
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     changes = {**values, **({touch: now} if touch else {})}
     assignments = ", ".join(f"{quote(by_attname[name].column)} = %s" for name in changes)
-    extra = ("history_id", "history_date", "history_type", "history_change_reason",
-             "history_user_id")  # fmt: skip
-    tracked = [f.column for f in history._meta.concrete_fields if f.attname not in extra]
-    unknown = {f.attname for f in history._meta.concrete_fields} - {*extra, *tracked}
-    if unknown:  # a history field this statement would not know how to fill
-        raise ValueError(
-            f"{history.__name__} has fields update_with_history cannot fill: {unknown}"
-        )
+    history, tracked = _history_columns(model)
     columns = ", ".join(quote(column) for column in tracked)
     sql = f"""
         WITH changed AS (
