@@ -2,11 +2,10 @@ import uuid
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from brokerage.core.dates import short_date
 from brokerage.core.reversing import pk_url as _pk_url
-from workqueue.selectors import STAMP_PK, STAMP_TOKEN
+from workqueue import cards
 
 register = template.Library()
 
@@ -36,5 +35,19 @@ def pk_url(pk, name):
 def stamp(fragment, pk):
     """A fragment written once per page for every card (workqueue.selectors.callback_form),
     stamped with this card's item id and a submission token of its own."""
-    text = str(fragment).replace(str(STAMP_PK), str(int(pk)))
-    return mark_safe(text.replace(STAMP_TOKEN, str(uuid.uuid4())))  # noqa: S308 (written by us)
+    return cards.stamp(fragment, pk)
+
+
+@register.simple_tag(takes_context=True)
+def card_results(context, item):
+    """The item's result buttons and call-back form (workqueue.cards.results_html), with the
+    page's CSRF token and call-back form."""
+    return cards.results_html(
+        item, csrf_token=context.get("csrf_token"), callback_form=context.get("callback_form")
+    )
+
+
+@register.simple_tag
+def card_history(item):
+    """The item's call-back time and previous results (workqueue.cards.history_html)."""
+    return cards.history_html(item)

@@ -1,0 +1,125 @@
+"""The parts every call-list card shares, written in Python (issue 18: a page of 50 cards in
+≤ 20 ms of CPU). Django's template engine costs some 0.3 ms to draw one card's result buttons
+and 0.1 ms its call-back time and previous results; these functions write the same HTML, every
+value escaped (``format_html``/``escape``) and every word translated in the active language,
+in a tenth of that. The card templates call them through ``workqueue_tags`` (``card_results``,
+``card_history``)."""
+
+import uuid
+
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from brokerage.core.dates import short_date
+from brokerage.core.reversing import pk_url
+
+# A result's button is the same on every card but for the item: written once per result and
+# language (its label translated), then reused (labels and styles are fixed at start-up).
+_BUTTONS: dict[tuple, str] = {}
+
+
+def _button(result) -> str:
+    key = (id(result), get_language())
+    html = _BUTTONS.get(key)
+    if html is None:
+        html = _BUTTONS[key] = format_html(
+            '<button class="btn btn-sm btn-{}" name="result" value="{}" data-result="{}">{}'
+            "</button>",
+            result.style,
+            result.code,
+            result.code,
+            result.label,
+        )
+    return html
+
+
+def _link(result, url) -> str:
+    return format_html(
+        '<a class="btn btn-sm btn-{}" href="{}" data-result="{}">{}</a>',
+        result.style,
+        url,
+        result.code,
+        result.label,
+    )
+
+
+def stamp(fragment, pk) -> SafeString:
+    """A fragment written once per page for every card (workqueue.selectors.callback_form),
+    stamped with this card's item id and a submission token of its own."""
+    from .selectors import STAMP_PK, STAMP_TOKEN
+
+    text = str(fragment).replace(str(STAMP_PK), str(int(pk)))
+    return mark_safe(text.replace(STAMP_TOKEN, str(uuid.uuid4())))  # noqa: S308 (written by us)
+
+
+def results_html(item, *, csrf_token=None, callback_form=None) -> SafeString:
+    """The results the item's kind offers (``item.offered``, from
+    workqueue.selectors.attach_context): one-click posts (htmx swaps the item; a plain POST is
+    the fallback) with a submission token of their own, links to the pages that record a result
+    with what it needs, and the page's call-back form stamped for the item."""
+    result_url = pk_url("workqueue:result")(item.pk)
+    parts = [
+        format_html(
+            '<form method="post" action="{0}" class="d-flex flex-wrap gap-1 mt-2" hx-post="{0}" '
+            'hx-target="#item-{1}" hx-swap="outerHTML" data-testid="result-buttons">',
+            result_url,
+            item.pk,
+        )
+    ]
+    if csrf_token and csrf_token != "NOTPROVIDED":  # noqa: S105 (Django's "no token" mark)
+        parts.append(
+            format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token)
+        )
+    parts.append(f'<input type="hidden" name="token" value="{uuid.uuid4()}">')
+    for offer in item.offered:
+        if offer["url"]:
+            parts.append(_link(offer["result"], offer["url"]))
+        else:
+            parts.append(_button(offer["result"]))
+    parts.append("</form>")
+    if callback_form and item.kind_info.takes_call_backs:
+        parts.append(stamp(callback_form, item.pk))
+    return mark_safe("\n".join(parts))  # noqa: S308 (each part escaped above)
+
+
+def history_html(item) -> SafeString:
+    """The item's call-back time (prominent: the agent calls at that time) and the results
+    logged before (``item.ctx["previous"]``: at, label, note), on every kind's card."""
+    parts = []
+    if item.callback_at:
+        at = timezone.localtime(item.callback_at)
+        when = time_format(at, "TIME_FORMAT")
+        if not getattr(item, "callback_today", False):
+            when = f"{short_date(at)} {when}"
+        if getattr(item, "callback_due", False):
+            badge = format_html(
+                '<span class="badge text-bg-danger fs-6">{} · {}</span>', _("Call back now"), when
+            )
+        else:
+            badge = format_html(
+                '<span class="badge text-bg-info fs-6">{} {}</span>', _("Call back at"), when
+            )
+        parts.append(
+            format_html('<div class="mt-1 mb-1" data-testid="callback-time">{}</div>', badge)
+        )
+    previous = item.ctx.get("previous") if isinstance(getattr(item, "ctx", None), dict) else None
+    if previous:
+        last = len(previous) - 1
+        rows = [
+            '<li class="list-inline-item" title="{}">{} {}{}</li>'.format(
+                escape(prev.get("note") or ""),
+                short_date(prev["at"]),
+                escape(prev["label"]),
+                "" if n == last else " ·",
+            )
+            for n, prev in enumerate(previous)
+        ]
+        parts.append(
+            '<ul class="list-inline small text-body-secondary mb-0 mt-1" '
+            f'data-testid="previous-results">{"".join(rows)}</ul>'
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 (each value escaped above)
