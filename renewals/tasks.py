@@ -1,39 +1,40 @@
 from celery import shared_task
 from django.db import transaction
 
-from billing.jobs import collections_morning_job
 from billing.services import instalments_plan_catch_up
-from touches.jobs import touches_morning_job
+from brokerage.core.morning import morning_day_reopen
 from workqueue.tasks import distribution_task
 
-from .jobs import renewals_morning_job, renewals_open_and_queue
+from .jobs import renewals_open_and_queue
+from .morning import PAYMENTS, RENEWALS, TOUCHES, morning_run
 
 
 @shared_task(name="renewals.tasks.renewals_morning_task")
 def renewals_morning_task() -> dict:
     """The morning run: renewals, then payments due, then the service touches, then the
-    hand-out of the items nobody owns (one beat schedule for every pipeline)."""
-    report = renewals_morning_job()
-    planned = instalments_plan_catch_up()  # any policy of the last days still unplanned
-    payments = collections_morning_job(day=report.day)
-    touches = touches_morning_job(day=report.day)
+    hand-out of the items nobody owns (one beat schedule for every pipeline). A part already
+    done today (the beat delivered twice, a run by hand) is not run again: it is listed in
+    ``already_done`` and counts nothing here (its record keeps what it did)."""
+    run = morning_run()
     transaction.on_commit(distribution_task.delay)
+    renewals, payments, touches = (run.figures(p) for p in (RENEWALS, PAYMENTS, TOUCHES))
     return {
-        "day": report.day.isoformat(),
-        "instalments_planned": planned,
-        "cases_opened": report.cases_opened,
-        "items_created": report.total_items,
-        "policies_lapsed": report.policies_lapsed,
-        "cases_handed_over": report.cases_handed_over,
-        "messages_queued": report.messages_queued,
-        "instalments_overdue": payments.marked_overdue,
-        "payment_items_created": payments.total_items,
-        "payment_reminders_queued": payments.reminders_queued,
-        "promises_broken": payments.promises_broken,
-        "policies_at_risk": payments.risks_opened,
-        "service_calls": {str(k): n for k, n in touches.calls.items()},
-        "service_messages": {str(k): n for k, n in touches.messages.items()},
-        "service_calls_cancelled": touches.cancelled,
+        "day": run.day.isoformat(),
+        "already_done": sorted(run.done_before),
+        "instalments_planned": run.instalments_planned,
+        "cases_opened": renewals.get("cases_opened", 0),
+        "items_created": renewals.get("items_created", 0),
+        "policies_lapsed": renewals.get("policies_lapsed", 0),
+        "cases_handed_over": renewals.get("cases_handed_over", 0),
+        "messages_queued": renewals.get("messages_queued", 0),
+        "instalments_overdue": payments.get("marked_overdue", 0),
+        "payment_items_created": payments.get("items_created", 0),
+        "payment_reminders_queued": payments.get("reminders_queued", 0),
+        "promises_broken": payments.get("promises_broken", 0),
+        "policies_at_risk": payments.get("risks_opened", 0),
+        "service_calls": {str(k): n for k, n in touches.get("calls", {}).items()},
+        "service_messages": {str(k): n for k, n in touches.get("messages", {}).items()},
+        "service_calls_cancelled": touches.get("cancelled", 0),
     }
 
 
@@ -41,9 +42,13 @@ def renewals_morning_task() -> dict:
 def renewals_open_task() -> dict:
     """After an import: open the cases of policies that entered their ladder (or had already
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
-    out the touches nobody owns (all idempotent)."""
+    out the touches nobody owns (all idempotent). Today's morning run is reopened: run again
+    today, it does every part again for the policies the import brought."""
     report = renewals_open_and_queue()
     planned = instalments_plan_catch_up()  # the imported policies (written just now)
+    # The imported policies may fall in today's windows of the other parts (a payment due, a
+    # vehicle's inspection): the morning run's next run today does every part again.
+    morning_day_reopen()
     transaction.on_commit(distribution_task.delay)
     return {
         "instalments_planned": planned,

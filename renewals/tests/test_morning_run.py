@@ -1,0 +1,165 @@
+"""The morning run's record of each day's parts (issue 18): a second run of the same day finds
+the renewals, the payments and the service touches done and reads nothing of the book; a forced
+run, or a run after an import reopened the day, does them again; a part that fails is done by
+the next run; two runs at once do each part once."""
+
+import datetime
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from billing.kind import PAYMENT_KIND
+from billing.tests.factories import InstalmentFactory
+from brokerage.core.models import MorningRun
+from clients.tests.factories import ClientFactory
+from policies.tests.factories import PolicyFactory
+from renewals.kind import RENEWAL_KIND
+from renewals.models import RenewalCase
+from renewals.morning import PAYMENTS, RENEWALS, TOUCHES, morning_run
+from renewals.tasks import renewals_morning_task, renewals_open_task
+from renewals.tests.conftest import TODAY, days, policy_ending
+from workqueue.models import WorkItem
+
+pytestmark = pytest.mark.django_db
+
+PARTS = {RENEWALS, PAYMENTS, TOUCHES}
+
+
+@pytest.fixture(autouse=True)
+def payment_ladder():
+    """Seed 000's payment-due ladder (a transactional test before may have flushed it)."""
+    from billing.ladder import collection_ladder_default
+    from billing.models import CollectionRung
+
+    if not CollectionRung.objects.exists():
+        collection_ladder_default()
+
+
+def test_a_second_run_the_same_day_finds_every_part_done_without_reading_the_book(ladders, agent):
+    policy_ending(30, owner=agent)
+    first = morning_run(day=TODAY)
+    assert first.done_before == {} and first.renewals.cases_opened == 1
+    with CaptureQueriesContext(connection) as queries:
+        again = morning_run(day=TODAY)
+    assert set(again.done_before) == PARTS
+    assert (again.renewals, again.payments, again.touches) == (None, None, None)
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    for table in ("renewals_renewalcase", "workqueue_workitem", "touches_touch", "clients_client",
+                  "billing_paymentpromise"):  # fmt: skip
+        assert table not in read
+    assert len(queries.captured_queries) <= 17  # 4 a part, 5 for the instalments catch-up
+    done = MorningRun.objects.get(part=RENEWALS, day=TODAY)
+    assert done.report["cases_opened"] == 1 and done.finished_at is not None
+    assert RenewalCase.objects.count() == 1
+
+
+def test_the_next_day_runs_every_part(ladders, agent):
+    morning_run(day=TODAY)
+    policy_ending(31, owner=agent)  # enters the ladder tomorrow
+    tomorrow = morning_run(day=days(1))
+    assert tomorrow.done_before == {} and tomorrow.renewals.cases_opened == 1
+
+
+def test_force_runs_every_part_again(ladders, agent):
+    morning_run(day=TODAY)
+    late = policy_ending(25, owner=agent)  # written after the morning run
+    assert morning_run(day=TODAY).renewals is None
+    assert not RenewalCase.objects.filter(policy=late).exists()
+    forced = morning_run(day=TODAY, force=True)
+    assert forced.done_before == {} and forced.renewals.cases_opened == 1
+    assert WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=late.renewal_case.pk).exists()
+    assert MorningRun.objects.filter(day=TODAY).count() == 3
+
+
+def test_the_command_says_what_was_already_done_and_force_does_it_again(ladders, agent):
+    policy_ending(30, owner=agent)
+    out = StringIO()
+    call_command("run_morning_jobs", "--date", TODAY.isoformat(), stdout=out)
+    assert "renewal cases opened: 1" in out.getvalue()
+    again = StringIO()
+    call_command("run_morning_jobs", "--date", TODAY.isoformat(), stdout=again)
+    text = again.getvalue()
+    for part in PARTS:
+        assert f"  {part}: already done at " in text
+    assert "renewal cases opened" not in text and "distribution (seed" in text
+    forced = StringIO()
+    call_command("run_morning_jobs", "--date", TODAY.isoformat(), "--force", stdout=forced)
+    assert "already done" not in forced.getvalue()
+    assert "renewal cases opened: 0" in forced.getvalue()
+
+
+def test_an_import_reopens_the_day_for_the_parts_after_it(ladders, agent):
+    today = timezone.localdate()
+    morning_run()
+    # The import brings a policy with an instalment due today.
+    policy = PolicyFactory(
+        holder=ClientFactory(owner=agent), start_date=today - datetime.timedelta(days=60),
+        end_date=today + datetime.timedelta(days=300),
+    )  # fmt: skip
+    due = InstalmentFactory(policy=policy, due_on=today)
+    assert morning_run().payments is None
+    assert not WorkItem.objects.filter(kind=PAYMENT_KIND, subject_id=due.pk).exists()
+    renewals_open_task()
+    assert not MorningRun.objects.filter(day=today).exists()
+    after = morning_run()
+    assert after.done_before == {} and after.payments.total_items == 1
+    assert WorkItem.objects.get(kind=PAYMENT_KIND, subject_id=due.pk).agent == agent
+
+
+def test_a_part_that_fails_is_done_by_the_next_run(ladders, agent, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the payments failed")
+
+    monkeypatch.setattr("renewals.morning.collections_morning_job", broken)
+    with pytest.raises(RuntimeError):
+        morning_run(day=TODAY)
+    assert set(MorningRun.objects.values_list("part", flat=True)) == {RENEWALS}
+    monkeypatch.undo()
+    again = morning_run(day=TODAY)
+    assert set(again.done_before) == {RENEWALS}
+    assert again.payments is not None and again.touches is not None
+
+
+def test_the_beat_task_twice_lists_the_parts_already_done(ladders, agent):
+    first = renewals_morning_task()
+    second = renewals_morning_task()
+    assert first["already_done"] == []
+    assert second["already_done"] == sorted(PARTS)
+    assert second["items_created"] == second["payment_items_created"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_do_each_part_once(ladders, agent):
+    for n in range(0, 31, 3):
+        policy_ending(n, owner=agent)
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def run():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            reports.append(morning_run(day=TODAY))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for part in PARTS:
+        assert sorted(part in report.done_before for report in reports) == [False, True]
+    assert RenewalCase.objects.count() == 11
+    keys = list(WorkItem.objects.values_list("kind", "subject_id", "key"))
+    assert len(keys) == len(set(keys)) > 0
+    assert MorningRun.objects.filter(day=TODAY).count() == 3
