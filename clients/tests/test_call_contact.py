@@ -7,8 +7,9 @@ import re
 import pytest
 from django.template import engines
 from django.utils import translation
+from phonenumber_field.phonenumber import PhoneNumber
 
-from clients.links import call_contact_html, call_links
+from clients.links import call_contact_html, call_links, phone_text
 from clients.tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,24 @@ def test_a_name_with_markup_is_shown_as_text():
     written = call_contact_html(client, *call_links(client))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in written and "Peña²" in written
     assert f'href="/clients/{client.pk}/"' in written
+
+
+@pytest.mark.parametrize(
+    "raw, region",
+    [("+525512345678", "MX"), ("5512345678", "MX"), ("2025550123", "US"),
+     ("+39 06 1234 5678", None), ("+52 55 1234 5678 ext. 12", None), ("12345", "MX")],
+)  # fmt: skip
+def test_a_phone_is_written_as_it_formats_itself_whatever_was_formatted_before(
+    raw, region, settings
+):
+    number = PhoneNumber.from_string(raw, region=region)
+    assert phone_text(number) == str(number)
+    assert phone_text(PhoneNumber.from_string(raw, region=region)) == str(number)
+    settings.PHONENUMBER_DEFAULT_FORMAT = "E164"
+    assert phone_text(number) == str(number)
+
+
+def test_the_same_digits_typed_in_two_regions_are_two_numbers():
+    mexican, american = (PhoneNumber.from_string("2025550123", region=r) for r in ("MX", "US"))
+    assert phone_text(mexican) == str(mexican) and phone_text(american) == str(american)
+    assert phone_text(mexican) != phone_text(american)
