@@ -6,7 +6,11 @@ the morning job for today if it has not run, then opens every dashboard view as 
 administrator (the whole book) and as a team manager, with this year's range and the default
 grouping, then a few groupings and filters, the .xlsx export and the whole-dashboard PDF.
 
-    .venv/bin/python bench/dashboard.py [--clients 500000] [--runs 7] [--rebuild]
+    .venv/bin/python bench/dashboard.py [--clients 500000] [--runs 7] [--rebuild] [--live]
+
+The whole book's renewal rate and lost renewals read the daily rollup (reports.RenewalDay);
+``--live`` makes them read the cases as before, for comparison. BENCH_DATABASE_URL names
+another database (e.g. a copy of the 1M-policy book).
 """
 
 import argparse
@@ -26,10 +30,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--live", action="store_true", help="read the cases, not the rollup")
     args = parser.parse_args()
     prepare(args.clients, rebuild=args.rebuild)
 
     setup_django()
+    if args.live:
+        from reports import lost, renewal_rate
+
+        renewal_rate.rollup_applies = lost.rollup_applies = lambda user, filters: False
+        print("reading the cases (--live), not the rollup")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone

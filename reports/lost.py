@@ -18,6 +18,7 @@ from renewals.models import CaseStatus, CompetitorWhy, LostReason
 from renewals.selectors import NOT_SET
 
 from .filters import ReportFilters
+from .rollups import rollup_applies, scoped_days
 from .selectors import ZERO, scoped_cases
 from .tables import INT, MONEY, PCT, TEXT, Column, Row, Table, pct
 
@@ -53,28 +54,41 @@ def lost_figures(*, user, filters: ReportFilters) -> dict:
     (insurer id -> reason the client gave -> times given) and ``all_whys`` (reason -> times
     given, every insurer). Four aggregate queries."""
     year = relativedelta(years=1)
-    # The lost cases of both periods, the user's visibility worked out once.
-    lost = scoped_cases(user, filters, filters.start - year, filters.end).filter(
-        status=CaseStatus.LOST
-    )
-    this = lost.filter(end_date__gte=filters.start, end_date__lte=filters.end)
+    # The lost cases of both periods, the user's visibility worked out once: the rollup's
+    # rows for the whole book (each counts ``cases``; rows gone to zero left out), else the
+    # cases themselves.
+    if rollup_applies(user, filters):
+        lost, end_date, count = (
+            scoped_days(filters, filters.start - year, filters.end),
+            "day",
+            Sum("cases"),
+        )
+    else:
+        lost, end_date = scoped_cases(user, filters, filters.start - year, filters.end), "end_date"
+        count = Count("pk")
+    lost = lost.filter(status=CaseStatus.LOST)
+    this = lost.filter(**{f"{end_date}__gte": filters.start, f"{end_date}__lte": filters.end})
     by_reason = {
         d["outcome_reason"]: d
         for d in this.values("outcome_reason")
-        .annotate(cases=Count("pk"), premium=Coalesce(Sum("last_premium"), ZERO))
+        .annotate(cases=count, premium=Coalesce(Sum("last_premium"), ZERO))
+        .filter(cases__gt=0)
         .order_by()
     }
     last_year = {
         d["outcome_reason"]: d["cases"]
-        for d in lost.filter(end_date__gte=filters.start - year, end_date__lte=filters.end - year)
+        for d in lost.filter(**{f"{end_date}__gte": filters.start - year,
+                                f"{end_date}__lte": filters.end - year})
         .values("outcome_reason")
-        .annotate(cases=Count("pk"))
+        .annotate(cases=count)
+        .filter(cases__gt=0)
         .order_by()
-    }
+    }  # fmt: skip
     elsewhere = this.filter(outcome_reason=LostReason.RENEWED_ELSEWHERE)
     by_insurer = list(
         elsewhere.values("lost_to_id", "lost_to__name")
-        .annotate(cases=Count("pk"), premium=Coalesce(Sum("last_premium"), ZERO))
+        .annotate(cases=count, premium=Coalesce(Sum("last_premium"), ZERO))
+        .filter(cases__gt=0)
         .order_by()
     )
     whys: dict = defaultdict(dict)
@@ -82,7 +96,8 @@ def lost_figures(*, user, filters: ReportFilters) -> dict:
     for d in (
         elsewhere.exclude(lost_why="")
         .values("lost_to_id", "lost_why")
-        .annotate(n=Count("pk"))
+        .annotate(n=count)
+        .filter(n__gt=0)
         .order_by()
     ):
         whys[d["lost_to_id"]][d["lost_why"]] = d["n"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +17,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from brokerage.db_routers import reports_connection
 from renewals.models import CaseStatus
 from renewals.selectors import NOT_CANCELLED
 
 from .filters import ReportFilters
+from .rollups import rollup_applies, scoped_days
 from .selectors import ZERO, group_labels, scoped_cases
 from .tables import INT, MONEY, PCT, Column, Row, Table, pct
 
@@ -99,6 +101,64 @@ def _aggregate(qs, by: str, currency: str | None, today):
     )
 
 
+# _client_counts' key for the whole period's figures.
+TOTAL = object()
+
+
+def _rollup_aggregate(qs, by: str, currency: str | None, today):
+    """_aggregate's figures but the clients, from the rollup's rows (RenewalDay): the same
+    groups (a group whose cases are all gone leaves rows of zero: left out)."""
+    key = GROUP_FIELDS[by]
+    if by == "month":
+        qs = qs.annotate(month=TruncMonth("day"))
+    still_open = Q(status=CaseStatus.OPEN, day__gte=today)
+    won = Q(status=CaseStatus.WON)
+
+    def cases(condition):
+        return Coalesce(Sum("cases", filter=condition), 0)
+
+    counts = {"due": Sum("cases"), "counted": cases(~still_open), "won": cases(won)}
+    if currency is not None:
+        counts.update(
+            lost=cases(Q(status=CaseStatus.LOST)),
+            lapsed=cases(Q(status=CaseStatus.LAPSED)),
+            open=cases(still_open),
+            premium_due=Coalesce(Sum("last_premium", filter=~still_open), ZERO),
+            # The rollup keeps only the renewing premium in the case's own currency, the
+            # report's (the rows are narrowed to it).
+            premium_won=Coalesce(Sum("renewed_premium", filter=won), ZERO),
+        )
+    return qs.values(key).annotate(**counts).filter(due__gt=0).order_by(key)
+
+
+def _client_counts(qs, by: str, today) -> dict:
+    """The distinct clients counted and won per group and (key ``TOTAL``) over the whole
+    period, read from the cases in one query (a distinct count does not add up over days, so
+    the rollup cannot hold it)."""
+    key = GROUP_FIELDS[by]
+    if by == "month":
+        qs = qs.annotate(month=TruncMonth("end_date"))
+    inner, params = (
+        qs.annotate(grp=F(key)).values("grp", "holder_id", "status", "end_date")
+        .order_by().query.sql_with_params()
+    )  # fmt: skip
+    sql = f"""
+        SELECT grp, GROUPING(grp),
+               COUNT(DISTINCT holder_id) FILTER (WHERE NOT (status = %s AND end_date >= %s)),
+               COUNT(DISTINCT holder_id) FILTER (WHERE status = %s)
+          FROM ({inner}) AS cases
+         GROUP BY GROUPING SETS ((grp), ())"""
+    with reports_connection().cursor() as cursor:
+        cursor.execute(sql, [CaseStatus.OPEN, today, CaseStatus.WON, *params])
+        rows = cursor.fetchall()
+    out = {}
+    for group, total, due, won_ in rows:
+        if by == "month" and hasattr(group, "date"):
+            group = group.date()
+        out[TOTAL if total else group] = (due, won_)
+    return out
+
+
 def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
     """Renewal rate on three bases (policies, clients, premium) per group, the totals, and the
     same period last year: an aggregate per group, one for the clients of the whole period
@@ -108,13 +168,24 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
     key = GROUP_FIELDS[filters.by]
     rows: dict = {}
     totals = RateRow(key=None, label="")
-    figures = list(_aggregate(
-        scoped_cases(user, filters, filters.start, filters.end), filters.by, filters.currency,
-        today,
-    ))  # fmt: skip
+    cases = scoped_cases(user, filters, filters.start, filters.end)
+    # The whole book in one currency reads the rollup (clients from the cases, one query for
+    # the groups and the total); anything narrower than the whole book, the cases.
+    rollup = rollup_applies(user, filters)
+    if rollup:
+        figures = list(_rollup_aggregate(
+            scoped_days(filters, filters.start, filters.end), filters.by, filters.currency,
+            today,
+        ))  # fmt: skip
+    else:
+        figures = list(_aggregate(cases, filters.by, filters.currency, today))
     for data in figures:
         if filters.by == "month":
             data[key] = data[key].date() if hasattr(data[key], "date") else data[key]
+    if rollup:
+        clients = _client_counts(cases, filters.by, today)
+        for data in figures:
+            data["clients_due"], data["clients_won"] = clients.get(data[key], (0, 0))
     labels = group_labels(filters.by, [data[key] for data in figures])
     for data in figures:
         group = data[key]
@@ -125,17 +196,33 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
         for name in ("due", "counted", "won", "lost", "lapsed", "open", "premium_due",
                      "premium_won"):  # fmt: skip
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    overall = scoped_cases(user, filters, filters.start, filters.end).aggregate(
-        clients_due=Count("holder_id", distinct=True, filter=~_still_open(today)),
-        clients_won=Count("holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
-    )
-    totals.clients_due, totals.clients_won = overall["clients_due"], overall["clients_won"]
+    if rollup:
+        totals.clients_due, totals.clients_won = clients.get(TOTAL, (0, 0))
+    else:
+        overall = cases.aggregate(
+            clients_due=Count("holder_id", distinct=True, filter=~_still_open(today)),
+            clients_won=Count("holder_id", distinct=True, filter=Q(status=CaseStatus.WON)),
+        )
+        totals.clients_due, totals.clients_won = overall["clients_due"], overall["clients_won"]
 
     year = relativedelta(years=1)
-    last = scoped_cases(user, filters, filters.start - year, filters.end - year)
+    if rollup:
+        last = _rollup_aggregate(
+            scoped_days(filters, filters.start - year, filters.end - year),
+            filters.by,
+            None,
+            today,
+        )
+    else:
+        last = _aggregate(
+            scoped_cases(user, filters, filters.start - year, filters.end - year),
+            filters.by,
+            None,
+            today,
+        )
     last_due = last_won = 0
     # Every case falls in one group: the groups add up to the total.
-    for data in _aggregate(last, filters.by, None, today):
+    for data in last:
         last_due, last_won = last_due + data["counted"], last_won + data["won"]
         group = data[key]
         if filters.by == "month":
