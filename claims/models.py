@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -39,7 +40,7 @@ class ClaimStatus(models.TextChoices):
     DENIED = "denied", _("Denied")
     IN_REPAIR = "in_repair", _("In repair")
     SETTLED = "settled", _("Settled")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("claim status", "Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 

@@ -22,7 +22,7 @@ from django.db.models import Aggregate, Count, DurationField, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from brokerage.core.filters import FIRST_DAY, LAST_DAY, read_form, shown
 from claims.kind import LOW_SCORE
@@ -468,7 +468,7 @@ def _status_table(figures: dict, filters: ReportFilters) -> Table:
     by, labels, part = figures["by"], figures["labels"], figures["status"]
     columns = [
         *(Column(s, str(ClaimStatus(s).label), INT, chart=True) for s in OPEN_STATUSES),
-        Column("open", _("Open"), INT, _("every status above")),
+        Column("open", pgettext("claims counted", "Open"), INT, _("every status above")),
     ]  # fmt: skip
     names = (*OPEN_STATUSES, "open")
     drill = {s: {"show": "open", "status": s} for s in OPEN_STATUSES}
@@ -490,7 +490,7 @@ def _age_table(figures: dict, filters: ReportFilters) -> Table:
     by, labels, part = figures["by"], figures["labels"], figures["status"]
     columns = [
         *(Column(a.key, str(a.label), INT, _("since the report"), chart=True) for a in AGES),
-        Column("open", _("Open"), INT),
+        Column("open", pgettext("claims counted", "Open"), INT),
     ]  # fmt: skip
     names = (*(a.key for a in AGES), "open")
     drill = {a.key: {"show": "open", "age": a.key} for a in AGES}

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client, ClientDocument
@@ -106,7 +107,7 @@ class RequestKind(models.TextChoices):
     RIDER = "rider", _("Add or keep a rider")
     PAYMENT_METHOD = "payment_method", _("Payment method change")
     REINSTATEMENT = "reinstatement", _("Reinstatement")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("service request kind", "Other")
 
 
 # The requests that carry new parties, and the role those parties take.
@@ -227,7 +228,8 @@ class CaseSource(models.TextChoices):
 class CaseClass(models.TextChoices):
     NORMAL = "normal", _("Normal")
     DIFFICULT = "difficult", _("Difficult")
-    LAPSED = "lapsed", _("Lapsed")
+    # Seed 003's 失效件: a case of a client whose policy lapsed (not the policy status).
+    LAPSED = "lapsed", pgettext_lazy("service case class", "Lapsed")
 
 
 class CaseOutcome(models.TextChoices):
@@ -251,7 +253,7 @@ class ServiceItem(models.TextChoices):
 
 class ItemState(models.TextChoices):
     OFFERED = "offered", _("Offered")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("service item state", "Done")
 
 
 class SearchMethod(models.TextChoices):
