@@ -1,6 +1,7 @@
 """Writes to client files. Every write records who made it (django-simple-history)."""
 
 import random
+import struct
 import uuid
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from brokerage.accounts.models import User
 from brokerage.core.bulk import bulk_set_with_history
@@ -254,12 +256,75 @@ def _sniff(upload) -> str | None:
     return kind.mime if kind else None
 
 
+# A PDF ends with its end-of-file marker; readers look for it in the file's last 1,024 bytes.
+PDF_TAIL = 1024
+
+
+def _pdf_problem(upload) -> str | None:
+    """A PDF cut short (the usual damage: an upload or a copy that stopped part-way) has lost
+    the end-of-file marker that closes every PDF: none in its last 1,024 bytes."""
+    upload.seek(max(upload.size - PDF_TAIL, 0))
+    tail = upload.read()
+    if b"%%EOF" not in tail:
+        return _(
+            "This PDF is damaged or incomplete (its end is missing), so it cannot be opened. "
+            "Save or scan it again and upload the new file."
+        )
+    return None
+
+
+def _jpeg_cut_short(upload) -> bool:
+    """A JPEG ends its pixels with the end-of-image marker (FF D9) after its last scan (FF DA):
+    missing, the file was cut short. (The scan's own bytes never hold FF D9, and data a camera
+    appends after the end is allowed.) Pillow cannot tell: weasyprint, once imported, makes it
+    accept truncated images for good (``ImageFile.LOAD_TRUNCATED_IMAGES``)."""
+    upload.seek(0)
+    data = upload.read()
+    scan = data.rfind(b"\xff\xda")
+    return scan < 0 or data.find(b"\xff\xd9", scan) < 0
+
+
+def _image_problem(upload, mime: str) -> str | None:
+    """A JPEG or PNG is kept only if it opens: its structure checked (Pillow's verify: a PNG's
+    chunks and their checksums), every pixel decoded, and a JPEG's end there."""
+    damaged = _(
+        "This image is damaged or incomplete, so it cannot be opened. Take or save it again and "
+        "upload the new file."
+    )
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.load()
+    except Image.DecompressionBombError:
+        return _(
+            "This image has too many pixels to be opened safely; reduce it and upload it again."
+        )
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+        return damaged
+    if mime == "image/jpeg" and _jpeg_cut_short(upload):
+        return damaged
+    return None
+
+
+def _unreadable(upload, mime: str) -> str | None:
+    """Why a file of an allowed type cannot be opened (None: it can)."""
+    try:
+        if mime == "application/pdf":
+            return _pdf_problem(upload)
+        return _image_problem(upload, mime)
+    finally:
+        upload.seek(0)
+
+
 @transaction.atomic
 def document_upload(
     *, client: Client, by: User, kind: str, upload, description: str = "", policy=None
 ) -> ClientDocument:
-    """Store a PDF, JPEG or PNG, whose type is read from its content, never from its name;
-    with ``policy`` (one of the client's), a copy kept in that policy's file."""
+    """Store a PDF, JPEG or PNG, whose type is read from its content, never from its name, and
+    that opens (a damaged or cut-short file is refused with the reason); with ``policy`` (one of
+    the client's), a copy kept in that policy's file."""
     if policy is not None and policy.holder_id != client.pk:
         raise ValidationError(_("The policy is not this client's."))
     limit = settings.CLIENT_DOCUMENT_MAX_BYTES
@@ -282,6 +347,8 @@ def document_upload(
                 )
             }
         )
+    if problem := _unreadable(upload, mime):
+        raise ValidationError({"file": problem})
     document = ClientDocument(
         client=client,
         kind=kind,
