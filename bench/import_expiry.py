@@ -115,6 +115,11 @@ def prepare_db() -> None:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
+def _load() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
 def timed(label, fn):
     started = time.perf_counter()
     result = fn()
@@ -158,6 +163,17 @@ def _pss(pid: int) -> int:
     return total
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time (user and system), read from /proc: the import's database backend
+    when PostgreSQL runs on this machine, else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_import(path: Path) -> dict:
     """``import_report`` in a child process: its figures (JSON on its last line), its peak
     memory (wait4's max RSS: the larger of the import's process and its parser process) and
@@ -184,7 +200,7 @@ def run_import(path: Path) -> dict:
     lines = output.strip().splitlines()
     figures = json.loads(lines[-1])
     figures.update(process=wall, peak_mb=usage.ru_maxrss / 1024, peak_pss_mb=peak_pss / 2**20,
-                   output=lines[:-1])  # fmt: skip
+                   cpu=usage.ru_utime + usage.ru_stime, output=lines[:-1])  # fmt: skip
     return figures
 
 
@@ -221,10 +237,18 @@ def child(path: str) -> None:
     renewals.tasks.renewals_open_and_queue = clocked(
         "renewals", renewals.tasks.renewals_open_and_queue
     )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    backend_cpu = _cpu_seconds(backend)
     out = io.StringIO()
     started = time.perf_counter()
     call_command("import_report", path, insurer="hdi", user="bench", stdout=out)
     whole = time.perf_counter() - started
+    if backend_cpu is not None and (after := _cpu_seconds(backend)) is not None:
+        spent["db_cpu"] = after - backend_cpu
     for line in out.getvalue().strip().splitlines()[-2:]:
         print(line.split("\r")[-1])
     print(f"{Policy.objects.count()} policies, {Policy.history.count()} history rows, "
@@ -311,6 +335,12 @@ def main() -> None:
     print(f"  {'  the rest (store, header, mapping, output)':<50} "
           f"{t_whole - t_commit - t_after:8.2f} s")  # fmt: skip
     print(f"  {'the process, start to exit':<50} {figures['process']:8.2f} s")
+    # CPU seconds depend less than wall times on what else the machine runs (not at all on
+    # waiting for a core), so they compare runs made under different loads.
+    print(f"  {'CPU: the import process and its parser':<50} {figures['cpu']:8.2f} s")
+    if "db_cpu" in figures:
+        print(f"  {'CPU: its database backend':<50} {figures['db_cpu']:8.2f} s")
+    print(f"  {'load average (1, 5, 15 min) at the end':<50} {_load()}")
 
     t_iex = None
     if not args.no_iex:
@@ -330,6 +360,7 @@ def main() -> None:
     print(f"  peak of the import with its parser (PSS sum)  {figures['peak_pss_mb']:6.0f} MB")
     print(json.dumps({"openpyxl": t_openpyxl, "calamine": t_calamine, "whole": t_whole,
                       "commit": t_commit, "renewals": t_renewals, "iex": t_iex,
+                      "cpu": figures["cpu"], "db_cpu": figures.get("db_cpu"),
                       "peak_mb": figures["peak_mb"],
                       "peak_pss_mb": figures["peak_pss_mb"]}))  # fmt: skip
 
