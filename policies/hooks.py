@@ -1,8 +1,8 @@
 """What other apps hear of a policy's life: created, its terms changed (premium, currency,
-payment frequency or dates), cancelled. ``policies`` sits below them and never imports them:
-each app registers its hooks in its AppConfig.ready (billing plans and re-plans the policy's
-instalments). Hooks run inside the service's transaction, so a failing hook undoes the write.
-A renewal has its own hooks (``policies.renewing.on_policy_renewed``)."""
+payment frequency or dates), cancelled, reinstated. ``policies`` sits below them and never
+imports them: each app registers its hooks in its AppConfig.ready (billing plans and re-plans
+the policy's instalments). Hooks run inside the service's transaction, so a failing hook undoes
+the write. A renewal has its own hooks (``policies.renewing.on_policy_renewed``)."""
 
 from collections.abc import Callable
 
@@ -15,6 +15,8 @@ _CREATED: list[Callable] = []
 _TERMS_CHANGED: list[Callable] = []
 # hook(policy=Policy, by=User | None, on=date)
 _CANCELLED: list[Callable] = []
+# hook(policy=Policy, by=User): a lapsed policy back in force (复效, rehabilitación)
+_REINSTATED: list[Callable] = []
 
 
 def _add(hooks: list, hook: Callable) -> None:
@@ -34,6 +36,10 @@ def on_policy_cancelled(hook: Callable) -> None:
     _add(_CANCELLED, hook)
 
 
+def on_policy_reinstated(hook: Callable) -> None:
+    _add(_REINSTATED, hook)
+
+
 def run_created(*, policy, by) -> None:
     for hook in _CREATED:
         hook(policy=policy, by=by)
@@ -48,3 +54,8 @@ def run_terms_changed(*, policy, by, changed: set[str]) -> None:
 def run_cancelled(*, policy, by, on) -> None:
     for hook in _CANCELLED:
         hook(policy=policy, by=by, on=on)
+
+
+def run_reinstated(*, policy, by) -> None:
+    for hook in _REINSTATED:
+        hook(policy=policy, by=by)

@@ -280,6 +280,44 @@ def policy_cancel(*, policy: Policy, by: User, reason: str, on: date) -> Policy:
     return policy
 
 
+@transaction.atomic
+def policy_reinstate(
+    *, policy: Policy, by: User, reason: str, end_date: date | None = None
+) -> Policy:
+    """A lapsed policy back in force (复效, rehabilitación: the insurer accepted the client's
+    reinstatement): active again, in its history with who and when and ``reason``. A policy
+    whose term has ended needs the new ``end_date`` the insurer set (else the morning job would
+    lapse it again); a changed end date re-plans what depends on it. The apps that opened
+    lapsed work on the policy close it (``hooks.on_policy_reinstated``)."""
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.status != PolicyStatus.LAPSED:
+        raise ValidationError(
+            _("Only a lapsed policy can be reinstated; this one is %(status)s.")
+            % {"status": policy.get_status_display().lower()}
+        )
+    today = timezone.localdate()
+    changed = set()
+    if end_date is not None and end_date != policy.end_date:
+        if end_date < today or end_date <= policy.start_date:
+            raise ValidationError(
+                {"end_date": _("The new end date must be today or later, after the start date.")}
+            )
+        policy.end_date = end_date
+        changed.add("end_date")
+    if policy.end_date < today:
+        raise ValidationError(
+            {"end_date": _("The policy ended on %(end)s: give the end date the insurer set on "
+                           "reinstating it.") % {"end": policy.end_date.isoformat()}}
+        )  # fmt: skip
+    policy.status = PolicyStatus.ACTIVE
+    policy._history_user = by
+    policy._change_reason = reason[:100]
+    policy.save(update_fields=["status", "end_date", "updated_at"])
+    hooks.run_terms_changed(policy=policy, by=by, changed=changed)
+    hooks.run_reinstated(policy=policy, by=by)
+    return policy
+
+
 # --- Quotes -------------------------------------------------------------------------------
 
 QUOTE_FIELDS = {"insurer", "premium", "currency", "coverage", "valid_until"}

@@ -220,11 +220,13 @@ def _lapse(day: date, now) -> int:
 
 
 def _hand_over(now) -> int:
-    """Cases lapsed more than 48 hours go to the maintainers' queue, once."""
+    """Cases lapsed more than 48 hours go to the maintainers' queue, once; not those whose
+    policy was reinstated meanwhile."""
     cutoff = now - HAND_OVER_AFTER
     lapsed = RenewalCase.objects.filter(
-        status=CaseStatus.LAPSED, lapsed_at__lte=cutoff, handed_over_at__isnull=True
-    )
+        status=CaseStatus.LAPSED, lapsed_at__lte=cutoff, handed_over_at__isnull=True,
+        policy__status=PolicyStatus.LAPSED,
+    )  # fmt: skip
     items_create(
         kind=LAPSED_KIND,
         select=lapsed.annotate(

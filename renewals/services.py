@@ -18,7 +18,7 @@ from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_record_result, items_close, points_award
 
 from . import timeline
-from .kind import DECLINED, RENEWAL_KIND, RENEWED, RENEWED_ELSEWHERE, VEHICLE_SOLD
+from .kind import DECLINED, LAPSED_KIND, RENEWAL_KIND, RENEWED, RENEWED_ELSEWHERE, VEHICLE_SOLD
 from .models import CaseStatus, ClientType, CompetitorWhy, Grade, LostReason, RenewalCase
 
 LOST_BY_RESULT = {
@@ -56,6 +56,16 @@ def renewal_lock_subject(case_id: int) -> None:
     """The renewal kind's lock before a result is logged on one of its touches: the same order
     as every renewal path (the case's open touches by id, then the case)."""
     _lock_case(case_id)
+
+
+def renewal_policy_reinstated(*, policy: Policy, by) -> int:
+    """A lapsed policy reinstated (policies.hooks.on_policy_reinstated): the maintainers'
+    follow-up of its lapse is moot, cancelled. The case stays lapsed: the policy did lapse.
+    Returns the items cancelled."""
+    lapsed = RenewalCase.objects.filter(policy=policy, status=CaseStatus.LAPSED).values_list(
+        "pk", flat=True
+    )
+    return items_close(kind=LAPSED_KIND, subject_ids=list(lapsed), status=ItemStatus.CANCELLED)
 
 
 def _close_items(case: RenewalCase, *, result: str = "") -> None:

@@ -194,6 +194,16 @@ class RequestStatusForm(forms.Form):
         self.fields["status"].choices = [
             (status, RequestStatus(status).label) for status in request.allowed_statuses
         ]
+        if request.kind == RequestKind.REINSTATEMENT and RequestStatus.DONE in dict(
+            self.fields["status"].choices
+        ):
+            self.fields["end_date"] = forms.DateField(
+                label=_("The policy's new end date"), required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                help_text=_("When the reinstatement is done and the policy's term has ended "
+                            "(%(end)s): the end date the insurer set.")
+                % {"end": request.policy.end_date.isoformat()},
+            )  # fmt: skip
 
     def clean(self):
         data = super().clean()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from clients.models import Channel, Client, ClientDocument
 from clients.services import client_log_call_result, interaction_log, interactions_log
 from policies.models import Policy, PolicyStatus
+from policies.services import policy_reinstate
 from workqueue.models import Queue
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_create, items_close, items_create
@@ -250,11 +251,19 @@ def _apply_new_parties(request: ServiceRequest, *, by) -> None:
 
 @transaction.atomic
 def service_request_set_status(
-    *, request: ServiceRequest, by, status: str, reason: str = "", at: datetime | None = None
+    *,
+    request: ServiceRequest,
+    by,
+    status: str,
+    reason: str = "",
+    at: datetime | None = None,
+    end_date: date | None = None,
 ) -> ServiceRequest:
     """Move a request on: requested → sent to the insurer → done, or rejected (with why) from
     either. Any other move is refused. Done or rejected closes its work item; a done
-    beneficiary or policyholder change puts the new parties on the policy (in its history)."""
+    beneficiary or policyholder change puts the new parties on the policy (in its history); a
+    done reinstatement puts the lapsed policy back in force (``end_date``: the new end date the
+    insurer set, needed when its term has ended) and closes its lapsed work."""
     at = at or timezone.now()
     request = (
         ServiceRequest.objects.select_for_update()
@@ -283,6 +292,8 @@ def service_request_set_status(
     request.save()
     if status == RequestStatus.DONE and request.changes_parties:
         _apply_new_parties(request, by=by)
+    if status == RequestStatus.DONE and request.kind == RequestKind.REINSTATEMENT:
+        _reinstate(request, by=by, end_date=end_date)
     if status in (RequestStatus.DONE, RequestStatus.REJECTED):
         items_close(kind=REQUEST_KIND, subject_ids=[request.pk], result=status)
     _log(
@@ -290,6 +301,37 @@ def service_request_set_status(
         kind=request.kind, status=status, note=reason,
     )  # fmt: skip
     return request
+
+
+def _reinstate(request: ServiceRequest, *, by, end_date: date | None) -> None:
+    """The insurer reinstated the lapsed policy (复效): in force again, in its history; the
+    renewals' lapse follow-up cancelled (their hook); the client's open lapsed service case
+    closed once no life or health policy of theirs is still lapsed."""
+    policy = policy_reinstate(
+        policy=request.policy, by=by, end_date=end_date,
+        reason=f"reinstated: service request {request.reference}",
+    )  # fmt: skip
+    _log(policy.holder, by=by, message=timeline.REINSTATED, request=request.reference,
+         policy=str(policy))  # fmt: skip
+    case = (
+        ServiceCase.objects.select_for_update()
+        .filter(client_id=policy.holder_id, closed_at__isnull=True, case_class=CaseClass.LAPSED)
+        .first()
+    )
+    if case is None or PolicyStatus.LAPSED in {
+        status for _pk, status in _served_policies([case.client_id]).get(case.client_id, [])
+    }:
+        return
+    note = _("Policy %(policy)s reinstated (service request %(request)s).") % {
+        "policy": policy, "request": request.reference,
+    }  # fmt: skip
+    case.closed_at, case.closed_by, case.outcome = timezone.now(), by, CaseOutcome.REINSTATEMENT
+    case.note = f"{case.note}\n\n{note}".strip()
+    case._history_user = by
+    case.save()
+    items_close(kind=CASE_KIND, subject_ids=[case.pk], result=CaseOutcome.REINSTATEMENT)
+    _log(policy.holder, by=by, message=timeline.CASE_CLOSED, case=case.reference,
+         outcome=CaseOutcome.REINSTATEMENT, note=note)  # fmt: skip
 
 
 def request_handle_result(*, item, result, by, note, details, failed_attempts) -> None:

@@ -19,6 +19,7 @@ CASE_ITEM = "servicing.case_item"
 SEARCH = "servicing.search"
 CASE_CLOSED = "servicing.case_closed"
 CASE_RESULT = "servicing.case_result"
+REINSTATED = "servicing.reinstated"
 
 
 def _kind(params: dict) -> dict:
@@ -62,6 +63,9 @@ def register_messages() -> None:
     timeline.register(PARTIES, _("Policy %(policy)s: parties recorded."))
     timeline.register(REQUESTED, _("Service request %(request)s on %(policy)s: %(kind)s."), _kind)
     timeline.register(STATUS, _("Service request %(request)s (%(kind)s): %(status)s."), _status)
+    timeline.register(
+        REINSTATED, _("Policy %(policy)s reinstated (service request %(request)s): in force again.")
+    )
     timeline.register(
         REQUEST_RESULT, _("Call on service request %(request)s: %(result)s."), _request_result
     )

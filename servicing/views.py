@@ -196,7 +196,7 @@ def request_status(request, pk):
         try:
             services.service_request_set_status(
                 request=service_request, by=request.user, status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
+                reason=form.cleaned_data["reason"], end_date=form.cleaned_data.get("end_date"),
             )  # fmt: skip
         except ValidationError as exc:
             apply_service_errors(form, exc)
