@@ -2,7 +2,8 @@
 page, and a distribution preview and run.
 
 Uses the benchmark database `cartera_bench` (built like bench/client_search.py does, with
-`seed_demo --clients 500000`: about a million policies), runs the morning job for today if it
+`seed_demo --clients 500000`: about a million policies; faster: a copy of `bench/big_book.py`'s
+book named in BENCH_DATABASE_URL), runs the morning job for today if it
 has not run, then prints each page's median server time and query count, and the time and
 query count of a distribution preview and of a run (the run is rolled back, so the bench can be
 repeated).
