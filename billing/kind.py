@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from brokerage.core.dates import short_date
+from brokerage.core.dates import short_date_writer
 from brokerage.core.reversing import pk_url
 from clients.links import call_links
 from clients.models import Client
@@ -116,9 +116,9 @@ def payment_context(items) -> dict[int, dict]:
     every instalment of their policies (the payment history); the results logged on any
     payment item of these instalments; their promises."""
     subject_ids = {item.subject_id for item in items}
-    instalments = Instalment.objects.select_related(
-        "policy__holder", "policy__insurer", "policy__agent"
-    ).in_bulk(subject_ids)
+    instalments = Instalment.objects.select_related("policy__holder", "policy__insurer").in_bulk(
+        subject_ids
+    )
     policy_ids = {i.policy_id for i in instalments.values()}
     today = timezone.localdate()
     history = defaultdict(list)
@@ -148,6 +148,7 @@ def payment_context(items) -> dict[int, dict]:
     pay_url, promise_url = pk_url("billing:payment_create"), pk_url("billing:item_promise")
     refuse_url = pk_url("billing:item_refuse")
     labels = {key: str(label) for key, label in HISTORY_LABELS.items()}
+    day = short_date_writer()
     context = {}
     for item in items:
         instalment = instalments.get(item.subject_id)
@@ -171,7 +172,7 @@ def payment_context(items) -> dict[int, dict]:
             "previous": results.get(instalment.pk, []),
             "history": history[policy.pk],
             "history_title": " · ".join(
-                f"{h['number']}: {short_date(h['due_on'])} {labels[h['punctuality']]}"
+                f"{h['number']}: {day(h['due_on'])} {labels[h['punctuality']]}"
                 for h in history[policy.pk]
             ),
             "on_time": sum(1 for h in past if h["punctuality"] == "on_time"),

@@ -2,10 +2,10 @@
 quote follow-up cards)."""
 
 from django.conf import settings
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from brokerage.core.markup import fmt
 from brokerage.core.reversing import pk_url
 
 # A number's text by everything it is written from (its digits, extension and leading zeros,
@@ -56,26 +56,22 @@ def call_contact_html(client, phone: str = "", whatsapp_url: str = "") -> SafeSt
     them). The same HTML as a template, written in Python: a call list shows fifty."""
     badges = ""
     if client.is_key:
-        badges += format_html(' <span class="badge text-bg-warning">{}</span>', _("Key client"))
+        badges += fmt(' <span class="badge text-bg-warning">{}</span>', _("Key client"))
     if client.contact_inaccurate:
-        badges += format_html(
-            ' <span class="badge text-bg-danger">{}</span>', _("Contact inaccurate")
-        )
+        badges += fmt(' <span class="badge text-bg-danger">{}</span>', _("Contact inaccurate"))
     if phone:
-        reach = format_html('<a href="tel:{0}" data-testid="tel-link">{0}</a>', phone)
+        reach = fmt('<a href="tel:{0}" data-testid="tel-link">{0}</a>', phone)
     else:
-        reach = format_html('<span class="text-body-secondary">{}</span>', _("No phone"))
+        reach = fmt('<span class="text-body-secondary">{}</span>', _("No phone"))
     if whatsapp_url:
-        reach += format_html(
+        reach += fmt(
             ' · <a href="{}" target="_blank" rel="noopener noreferrer" '
             'data-testid="whatsapp-link">WhatsApp</a>',
             whatsapp_url,
         )
     if client.email:
-        reach += format_html(
-            ' · <a href="mailto:{0}" data-testid="email-link">{0}</a>', client.email
-        )
-    return format_html(
+        reach += fmt(' · <a href="mailto:{0}" data-testid="email-link">{0}</a>', client.email)
+    return fmt(
         '<div class="fw-semibold"><a href="{}" data-testid="item-client">{}</a>{}</div>\n'
         '<div class="small">{}</div>',
         pk_url("clients:detail")(client.pk),

@@ -85,9 +85,9 @@ def renewal_context(items) -> dict[int, dict]:
     """Two queries for any number of items: the cases with policy, client and insurer, and
     every result logged on any touch of those cases."""
     subject_ids = {item.subject_id for item in items}
-    cases = RenewalCase.objects.select_related(
-        "policy__holder", "policy__insurer", "policy__agent", "ladder"
-    ).in_bulk(subject_ids)
+    cases = RenewalCase.objects.select_related("policy__holder", "policy__insurer").in_bulk(
+        subject_ids
+    )
     return _build(items, cases, subject_ids)
 
 

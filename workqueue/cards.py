@@ -1,20 +1,20 @@
 """The parts every call-list card shares, written in Python (issue 18: a page of 50 cards in
 ≤ 20 ms of CPU). Django's template engine costs some 0.3 ms to draw one card's result buttons
 and 0.1 ms its call-back time and previous results; these functions write the same HTML, every
-value escaped (``format_html``/``escape``) and every word translated in the active language,
-in a tenth of that. The card templates call them through ``workqueue_tags`` (``card_results``,
-``card_history``)."""
+value escaped by ``format_html``'s rules (``brokerage.core.markup.fmt``) and every word
+translated in the active language, in a tenth of that. The card templates call them through
+``workqueue_tags`` (``card_results``, ``card_history``)"""
 
 import uuid
 
 from django.utils import timezone
 from django.utils.formats import time_format
-from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from brokerage.core.dates import short_date
+from brokerage.core.markup import esc, fmt
 from brokerage.core.reversing import pk_url
 
 # A result's button is the same on every card but for the item: written once per result and
@@ -26,7 +26,7 @@ def _button(result) -> str:
     key = (id(result), get_language())
     html = _BUTTONS.get(key)
     if html is None:
-        html = _BUTTONS[key] = format_html(
+        html = _BUTTONS[key] = fmt(
             '<button class="btn btn-sm btn-{}" name="result" value="{}" data-result="{}">{}'
             "</button>",
             result.style,
@@ -38,7 +38,7 @@ def _button(result) -> str:
 
 
 def _link(result, url) -> str:
-    return format_html(
+    return fmt(
         '<a class="btn btn-sm btn-{}" href="{}" data-result="{}">{}</a>',
         result.style,
         url,
@@ -63,7 +63,7 @@ def results_html(item, *, csrf_token=None, callback_form=None) -> SafeString:
     with what it needs, and the page's call-back form stamped for the item."""
     result_url = pk_url("workqueue:result")(item.pk)
     parts = [
-        format_html(
+        fmt(
             '<form method="post" action="{0}" class="d-flex flex-wrap gap-1 mt-2" hx-post="{0}" '
             'hx-target="#item-{1}" hx-swap="outerHTML" data-testid="result-buttons">',
             result_url,
@@ -71,9 +71,7 @@ def results_html(item, *, csrf_token=None, callback_form=None) -> SafeString:
         )
     ]
     if csrf_token and csrf_token != "NOTPROVIDED":  # noqa: S105 (Django's "no token" mark)
-        parts.append(
-            format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token)
-        )
+        parts.append(fmt('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token))
     parts.append(f'<input type="hidden" name="token" value="{uuid.uuid4()}">')
     for offer in item.offered:
         if offer["url"]:
@@ -96,24 +94,22 @@ def history_html(item) -> SafeString:
         if not getattr(item, "callback_today", False):
             when = f"{short_date(at)} {when}"
         if getattr(item, "callback_due", False):
-            badge = format_html(
+            badge = fmt(
                 '<span class="badge text-bg-danger fs-6">{} · {}</span>', _("Call back now"), when
             )
         else:
-            badge = format_html(
+            badge = fmt(
                 '<span class="badge text-bg-info fs-6">{} {}</span>', _("Call back at"), when
             )
-        parts.append(
-            format_html('<div class="mt-1 mb-1" data-testid="callback-time">{}</div>', badge)
-        )
+        parts.append(fmt('<div class="mt-1 mb-1" data-testid="callback-time">{}</div>', badge))
     previous = item.ctx.get("previous") if isinstance(getattr(item, "ctx", None), dict) else None
     if previous:
         last = len(previous) - 1
         rows = [
             '<li class="list-inline-item" title="{}">{} {}{}</li>'.format(
-                escape(prev.get("note") or ""),
+                esc(prev.get("note") or ""),
                 short_date(prev["at"]),
-                escape(prev["label"]),
+                esc(prev["label"]),
                 "" if n == last else " ·",
             )
             for n, prev in enumerate(previous)
@@ -123,3 +119,32 @@ def history_html(item) -> SafeString:
             f'data-testid="previous-results">{"".join(rows)}</ul>'
         )
     return mark_safe("\n".join(parts))  # noqa: S308 (each value escaped above)
+
+
+def alerts_html(feedback="", error="") -> str:
+    """What a result just did (or why it was refused), at the top of the card htmx swapped."""
+    out = ""
+    if feedback:
+        out += fmt(
+            '<div class="alert alert-success py-1 px-2 small mb-2" role="status" '
+            'data-testid="item-feedback">{}</div>',
+            feedback,
+        )
+    if error:
+        out += fmt(
+            '<div class="alert alert-danger py-1 px-2 small mb-2" role="alert" '
+            'data-testid="item-error">{}</div>',
+            error,
+        )
+    return out
+
+
+def card_parts(context) -> dict:
+    """What a card written in Python takes from its template's context: the result's feedback
+    or error (after an htmx result), the CSRF token and the page's call-back form."""
+    return {
+        "feedback": context.get("feedback") or "",
+        "error": context.get("error") or "",
+        "csrf_token": context.get("csrf_token"),
+        "callback_form": context.get("callback_form"),
+    }

@@ -1,0 +1,34 @@
+"""brokerage.core.markup.fmt writes what django.utils.html.format_html writes."""
+
+import pytest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy, override
+
+from brokerage.core.markup import esc, fmt
+
+VALUES = [
+    "<script>alert('x') & \"y\"</script>",
+    "Peña²",
+    mark_safe("<b>kept</b>"),
+    12,
+    None,
+    3.5,
+    gettext_lazy("Key client"),
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_fmt_escapes_as_format_html_does(value, language):
+    with override(language):
+        assert fmt('<a title="{}">{}</a>', value, value) == format_html(
+            '<a title="{}">{}</a>', value, value
+        )
+        assert isinstance(fmt("{}", value), SafeString)
+
+
+def test_esc_keeps_what_knows_its_html_and_escapes_the_rest():
+    assert esc(mark_safe("<i>")) == "<i>"
+    assert esc("<i>") == "&lt;i&gt;"
+    assert esc("'") == "&#x27;"

@@ -1,0 +1,88 @@
+"""The renewal touch's card of the call list, written in Python (issue 18: a page of 50 cards
+in ≤ 20 ms of CPU; the template engine took 0.4 ms a card): the same HTML the template wrote,
+every value escaped (``format_html``) and every word translated in the agent's language (the
+template's own message ids, so the translations stand)."""
+
+from django.template.defaultfilters import floatformat
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from brokerage.core.dates import short_date
+from brokerage.core.markup import fmt
+from brokerage.core.reversing import pk_url
+from clients.links import call_contact_html
+from workqueue.cards import alerts_html, history_html, results_html
+
+DT = '<dt class="col-6 fw-normal text-body-secondary">{}</dt>'
+
+
+def _details(item, ctx) -> str:
+    case, policy = ctx["case"], ctx["policy"]
+    days = ctx["days_left"]
+    badge = "text-bg-danger" if days <= 7 else "text-bg-warning" if days <= 15 else (
+        "text-bg-light border"
+    )  # fmt: skip
+    touch = f"{item.key[5:]} {_('days before')}"
+    if item.attempts:
+        attempts = ngettext("%(counter)s attempt", "%(counter)s attempts", item.attempts)
+        touch += " · " + attempts % {"counter": item.attempts}
+    rows = (
+        fmt(DT, _("Ends")),
+        fmt(
+            '<dd class="col-6 mb-0" data-testid="item-end">{} '
+            '<span class="badge {}" data-testid="days-left">{}</span></dd>',
+            short_date(policy.end_date),
+            badge,
+            ngettext("%(counter)s day", "%(counter)s days", days) % {"counter": days},
+        ),
+        fmt(DT, _("Last premium")),
+        fmt(
+            '<dd class="col-6 mb-0" data-testid="item-premium">{} {}</dd>',
+            floatformat(case.last_premium, "2g"),
+            policy.currency,
+        ),
+        fmt(DT, _("Grade")),
+        fmt('<dd class="col-6 mb-0" data-testid="item-grade">{}</dd>', case.grade or "—"),
+        fmt(DT, _("Touch")),
+        fmt('<dd class="col-6 mb-0">{}</dd>', touch),
+    )
+    return fmt(
+        '<div class="d-flex flex-wrap align-items-start gap-3"><div class="me-auto">{}'
+        '<div class="small text-body-secondary"><a href="{}">{}</a> · {} · {}</div></div>'
+        '<dl class="row small mb-0 text-nowrap" style="min-width: 16rem">{}</dl></div>',
+        call_contact_html(ctx["client"], ctx.get("phone"), ctx.get("whatsapp_url")),
+        pk_url("policies:detail")(policy.pk),
+        policy.number,
+        policy.insurer,
+        policy.get_line_display(),
+        mark_safe("".join(rows)),  # noqa: S308 (each row escaped above)
+    )
+
+
+def renewal_card_html(item, *, feedback="", error="", csrf_token=None, callback_form=None):
+    """A renewal touch: who to call and how, the policy, its end and days left, the last
+    premium, the grade, the touch and its attempts, the results logged before and the
+    one-click results."""
+    ctx = item.ctx
+    if ctx.get("case"):
+        body = fmt(
+            "{}\n{}\n{}\n{}",
+            mark_safe(_details(item, ctx)),  # noqa: S308 (escaped in _details)
+            history_html(item),
+            results_html(item, csrf_token=csrf_token, callback_form=callback_form),
+            fmt(
+                '<a class="small" href="{}">{}</a>',
+                pk_url("renewals:detail")(ctx["case"].pk),
+                _("Renewal case"),
+            ),
+        )
+    else:
+        body = fmt('<div class="fw-semibold">{}</div>', item.title)
+    return fmt(
+        '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
+        'data-testid="call-item">\n{1}{2}\n</div>',
+        item.pk,
+        mark_safe(alerts_html(feedback, error)),  # noqa: S308 (escaped in alerts_html)
+        body,
+    )
