@@ -15,10 +15,10 @@ knows none of these words.
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from clients.links import whatsapp_url
+from brokerage.core.reversing import pk_url
+from clients.links import call_links
 from clients.models import Client
 from clients.services import clients_take_owner
 from workqueue import kinds
@@ -87,15 +87,16 @@ def request_context(items) -> dict[int, dict]:
         {item.subject_id for item in items}
     )
     context = {}
+    page_url = pk_url("servicing:request_detail")
     for item in items:
         request = requests.get(item.subject_id)
         if request is None:
             continue
         client = request.policy.holder
+        phone, whatsapp = call_links(client)
         context[item.pk] = {
             "request": request, "policy": request.policy, "client": client,
-            "phone": client.phone, "whatsapp_url": whatsapp_url(client.whatsapp or client.phone),
-            "page_url": reverse("servicing:request_detail", args=[request.pk]),
+            "phone": phone, "whatsapp_url": whatsapp, "page_url": page_url(request.pk),
         }  # fmt: skip
     return context
 
@@ -152,15 +153,16 @@ def case_context(items) -> dict[int, dict]:
         {item.subject_id for item in items}
     )
     context = {}
+    page_url = pk_url("servicing:case_detail")
     for item in items:
         case = cases.get(item.subject_id)
         if case is None:
             continue
         client = case.client
+        phone, whatsapp = call_links(client)
         context[item.pk] = {
-            "case": case, "client": client, "phone": client.phone,
-            "whatsapp_url": whatsapp_url(client.whatsapp or client.phone),
-            "page_url": reverse("servicing:case_detail", args=[case.pk]),
+            "case": case, "client": client, "phone": phone, "whatsapp_url": whatsapp,
+            "page_url": page_url(case.pk),
         }  # fmt: skip
     return context
 
