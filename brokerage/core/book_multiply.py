@@ -5,10 +5,10 @@ takes it too long. ``book_multiply(factor=N)`` turns the book in the database in
 of it, one ``INSERT … SELECT … CROSS JOIN generate_series(1, N - 1)`` per table:
 
 - every row of a book table is copied N - 1 times; copy ``k`` of a row gets the id
-  ``id + k * max(id)`` (so the copies fill contiguous ranges and the sequences are set past
-  them), and every reference to a copied table (foreign keys, the history tables' object ids
-  and the work queue's and points' ``subject_id`` by kind) is moved the same way, so each copy
-  points only inside itself;
+  ``id + k * span`` (span: max(id) - min(id) + 1, so the copies fill contiguous ranges and the
+  sequences are set past them), and every reference to a copied table (foreign keys, the
+  history tables' object ids and the work queue's and points' ``subject_id`` by kind) is moved
+  the same way, so each copy points only inside itself;
 - reference data is kept once: insurers, ladders and their rules, collection rungs, repair
   shops, touch settings, column mappings, groups and permissions; the admin and the
   maintainers stay the same users;
@@ -26,17 +26,19 @@ of it, one ``INSERT … SELECT … CROSS JOIN generate_series(1, N - 1)`` per ta
 
 Triggers and foreign-key checks are off while copying (``session_replication_role``): the
 rows copied were consistent and the copies are moved consistently; unique indexes are still
-enforced. Secondary indexes of the large tables are dropped before the copy and rebuilt after
-(a bulk build is several times faster than a million index inserts).
+enforced. The insert triggers that keep other tables (the dashboards' daily rollups) stay on
+and those tables are not copied: the triggers count each copy in. Secondary indexes of the
+large tables are dropped before the copy and rebuilt after (a bulk build is several times
+faster than a million index inserts).
 """
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import connection, models
-from django.utils.module_loading import import_string
 
 # Reference data: kept once, shared by every copy.
 REFERENCE_TABLES = {
@@ -52,11 +54,6 @@ REFERENCE_TABLES = {
     "touches_historicaltouchsetting",
     "imports_columnmapping",
 }
-# Derived tables (daily rollups kept by triggers, which are off while copying): not copied,
-# counted again from the copied rows by their own rebuild (dotted path, called with the range
-# of days; skipped when the app does not have it).
-DERIVED_TABLES = {"reports_renewalday", "reports_renewalopenday"}
-REBUILDERS = [("reports.rollups.rollup_rebuild", "renewals_renewalcase", "end_date")]
 # Apps whose tables are never copied (framework tables, login attempts).
 SKIPPED_APPS = {"auth", "contenttypes", "sessions", "admin", "axes", "django_celery_beat"}
 # The people copied with each copy of the book; the others (admin, maintainers) stay one.
@@ -144,7 +141,7 @@ class Plan:
     """What is copied and how: per table, its offset and the SELECT list of one copy."""
 
     factor: int
-    offsets: dict[str, int] = field(default_factory=dict)  # table → max(pk)
+    offsets: dict[str, int] = field(default_factory=dict)  # table → max(pk) - min(pk) + 1
     user_ids: list[int] = field(default_factory=list)  # the copied users
     tables: dict[str, type[models.Model]] = field(default_factory=dict)
 
@@ -154,12 +151,17 @@ def _q(name: str) -> str:
 
 
 def _models() -> list[type[models.Model]]:
+    """The models of the book's tables (those the database has: a model whose migration has
+    not run yet is left alone)."""
     seen, found = set(), []
+    existing = set(connection.introspection.table_names())
     for model in apps.get_models(include_auto_created=True):
         opts = model._meta
         if opts.proxy or not opts.managed or opts.app_label in SKIPPED_APPS:
             continue
-        if opts.db_table in seen or opts.db_table in REFERENCE_TABLES | DERIVED_TABLES:
+        if opts.db_table in seen or opts.db_table not in existing:
+            continue
+        if opts.db_table in REFERENCE_TABLES:
             continue
         seen.add(opts.db_table)
         found.append(model)
@@ -197,12 +199,18 @@ def _subject(plan: Plan, kinds: list[str], c: str) -> str:
     return f"CASE t.kind {whens} END" if whens else c
 
 
-def _select_list(plan: Plan, model, kinds: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+def _select_list(
+    cursor, plan: Plan, model, kinds: dict[str, list[str]]
+) -> tuple[list[str], list[str]]:
+    """The table's columns (as the database has them) and their values in copy k."""
     table = model._meta.db_table
+    fields = {f.column: f for f in model._meta.concrete_fields}
     columns, exprs = [], []
-    for f in model._meta.concrete_fields:
-        c = f"t.{_q(f.column)}"
-        if f.primary_key and not f.is_relation:
+    for column in [c.name for c in connection.introspection.get_table_description(cursor, table)]:
+        f, c = fields.get(column), f"t.{_q(column)}"
+        if f is None:
+            expr = c  # a column the models do not know (yet): copied as it is
+        elif f.primary_key and not f.is_relation:
             expr = f"{c} + k * {plan.offsets[table]}::bigint"
         elif (table, f.column) in SUBJECT_COLUMNS:
             expr = _subject(plan, kinds.get(table, []), c)
@@ -214,7 +222,7 @@ def _select_list(plan: Plan, model, kinds: dict[str, list[str]]) -> tuple[list[s
             raise ValueError(f"book_multiply: {table}.{f.column} points nowhere known")
         else:
             expr = c
-        columns.append(_q(f.column))
+        columns.append(_q(column))
         exprs.append(expr)
     return columns, exprs
 
@@ -258,12 +266,16 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN v LIKE '%@%' THEN regexp_replace(v, '@', '.' || k || '@') ELSE v END
 $$;
 CREATE OR REPLACE FUNCTION pg_temp.bb_vin_check(d text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT left(d, 8) || CASE WHEN s % 11 = 10 THEN 'X' ELSE (s % 11)::text END
-           || substr(d, 10)
-    FROM (SELECT {vin_sum} AS s
-          FROM (SELECT translate(d, 'ABCDEFGHJKLMNPRSTUVWXYZ', '12345678123457923456789') AS t) t
-    ) x
+LANGUAGE plpgsql IMMUTABLE AS $$
+    -- plpgsql: its statements are planned once a session (an SQL function that cannot be
+    -- inlined is planned again at every call).
+    DECLARE
+        t text := translate(d, 'ABCDEFGHJKLMNPRSTUVWXYZ', '12345678123457923456789');
+        s int := {vin_sum};
+    BEGIN
+        RETURN left(d, 8) || CASE WHEN s % 11 = 10 THEN 'X' ELSE (s % 11)::text END
+               || substr(d, 10);
+    END
 $$;
 CREATE OR REPLACE FUNCTION pg_temp.bb_vin(v text, k int) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -281,18 +293,22 @@ LANGUAGE sql IMMUTABLE AS $$
                 ELSE v END
 $$;
 CREATE OR REPLACE FUNCTION pg_temp.bb_occasion(v text, k int) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE plpgsql IMMUTABLE AS $$
     -- "policy-12", "policy-12-<VIN>", "client-7-2026…", "inspection-<VIN>-<date>"
-    SELECT CASE
-        WHEN m[1] = 'policy' THEN 'policy-' || (m[2]::bigint + k * {policy}::bigint)
-             || COALESCE('-' || pg_temp.bb_vin(m[3], k), '')
-        WHEN m[1] = 'client' THEN 'client-' || (m[2]::bigint + k * {client}::bigint)
-             || COALESCE('-' || m[3], '')
-        WHEN v ~ '^[a-z]+-[A-Z0-9]{{17}}-'
-             THEN split_part(v, '-', 1) || '-' || pg_temp.bb_vin(split_part(v, '-', 2), k)
-                  || substr(v, length(split_part(v, '-', 1)) + 19)
-        ELSE v || '-' || k END
-    FROM (SELECT regexp_match(v, '^(policy|client)-([0-9]+)(?:-(.*))?$') AS m) x
+    DECLARE
+        m text[] := regexp_match(v, '^(policy|client)-([0-9]+)(?:-(.*))?$');
+    BEGIN
+        IF m[1] = 'policy' THEN
+            RETURN 'policy-' || (m[2]::bigint + k * {policy}::bigint)
+                   || COALESCE('-' || pg_temp.bb_vin(m[3], k), '');
+        ELSIF m[1] = 'client' THEN
+            RETURN 'client-' || (m[2]::bigint + k * {client}::bigint) || COALESCE('-' || m[3], '');
+        ELSIF v ~ '^[a-z]+-[A-Z0-9]{{17}}-' THEN
+            RETURN split_part(v, '-', 1) || '-' || pg_temp.bb_vin(split_part(v, '-', 2), k)
+                   || substr(v, length(split_part(v, '-', 1)) + 19);
+        END IF;
+        RETURN v || '-' || k;
+    END
 $$;
 CREATE OR REPLACE FUNCTION pg_temp.bb_name(id bigint, k int, part int) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -333,13 +349,19 @@ def book_multiply(*, factor: int, write: Callable[[str], None] = lambda line: No
     plan = Plan(factor=factor)
     counts: dict[str, tuple[int, int]] = {}
     with connection.cursor() as cursor:
-        for model in _models():
+        book = _models()
+        kept_by = _kept_by_triggers(cursor, [m._meta.db_table for m in book])
+        for model in book:
             table, pk = model._meta.db_table, model._meta.pk.column
-            cursor.execute(f"SELECT count(*), COALESCE(max({_q(pk)}), 0) FROM {_q(table)}")
-            rows, top = cursor.fetchone()
+            if table in {target for _t, _n, targets in kept_by for target in targets}:
+                continue  # filled by the copies' own inserts (below)
+            cursor.execute(
+                f"SELECT count(*), COALESCE(max({_q(pk)}) - min({_q(pk)}) + 1, 0) FROM {_q(table)}"
+            )
+            rows, span = cursor.fetchone()
             counts[table] = (rows, rows)
             if rows:
-                plan.offsets[table] = top
+                plan.offsets[table] = span
                 plan.tables[table] = model
         cursor.execute(
             """
@@ -361,11 +383,16 @@ def book_multiply(*, factor: int, write: Callable[[str], None] = lambda line: No
         if counts.get("policies_vehicle", (0,))[0] > 10**6 // factor:
             raise ValueError("book_multiply: too many vehicles for distinct VINs")
         _functions(cursor, plan)
+        # Deferred checks of rows written earlier in the transaction, done now: a table with
+        # pending trigger events cannot have its triggers altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET session_replication_role = replica")
+        for table, name, _targets in kept_by:  # they fire for the copies' inserts too
+            cursor.execute(f"ALTER TABLE {_q(table)} ENABLE ALWAYS TRIGGER {_q(name)}")
         try:
             for table, model in plan.tables.items():
                 started = time.monotonic()
-                columns, exprs = _select_list(plan, model, kinds)
+                columns, exprs = _select_list(cursor, plan, model, kinds)
                 where = ""
                 if table == USER_TABLE:
                     where = f"WHERE t.id IN ({','.join(map(str, plan.user_ids)) or 'NULL'})"
@@ -392,23 +419,39 @@ def book_multiply(*, factor: int, write: Callable[[str], None] = lambda line: No
                 )
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
+            for table, name, _targets in kept_by:
+                cursor.execute(f"ALTER TABLE {_q(table)} ENABLE TRIGGER {_q(name)}")
         _reset_sequences(cursor, plan)
-        _rebuild_derived(cursor, write)
     return counts
 
 
-def _rebuild_derived(cursor, write) -> None:
-    for path, table, column in REBUILDERS:
-        try:
-            rebuild = import_string(path)
-        except ImportError:
-            continue
-        started = time.monotonic()
-        cursor.execute(f"SELECT min({_q(column)}), max({_q(column)}) FROM {_q(table)}")
-        start, end = cursor.fetchone()
-        if start is not None:
-            rebuild(start=start, end=end)
-        write(f"  {path} ({start} to {end})  {time.monotonic() - started:6.1f} s")
+def _kept_by_triggers(cursor, tables: list[str]) -> list[tuple[str, str, set[str]]]:
+    """(table, trigger, tables it writes) of the enabled insert triggers of the book's tables
+    that write other tables (the dashboards' daily rollups): those tables are not copied, the
+    triggers count the copies in as they are inserted (statement triggers: one aggregate per
+    copied table)."""
+    cursor.execute(
+        """
+        SELECT c.relname, t.tgname, p.prosrc
+        FROM pg_trigger t
+        JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE NOT t.tgisinternal AND t.tgenabled = 'O' AND (t.tgtype & 4) <> 0
+          AND c.relname = ANY(%s)
+        ORDER BY 1, 2
+        """,
+        [tables],
+    )
+    found = []
+    for table, name, source in cursor.fetchall():
+        targets = {
+            target
+            for target in re.findall(r'INSERT\s+INTO\s+"?(\w+)"?', source, flags=re.IGNORECASE)
+            if target != table
+        }
+        if targets:
+            found.append((table, name, targets))
+    return found
 
 
 def _reset_sequences(cursor, plan: Plan) -> None:

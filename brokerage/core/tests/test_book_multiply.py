@@ -35,14 +35,15 @@ def book():
         table: _scalar(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
         for table in tables
     }
-    offsets = {
-        table: _scalar(
-            f"SELECT COALESCE(max({connection.ops.quote_name(model._meta.pk.column)}), 0) "
-            f"FROM {connection.ops.quote_name(table)}"
-        )
-        for table, model in tables.items()
-    }
-    return {"tables": tables, "before": before, "offsets": offsets}
+    spans, firsts = {}, {}
+    for table, model in tables.items():
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT min({pk}), max({pk}) FROM {connection.ops.quote_name(table)}")
+            first, last = cursor.fetchone()
+        spans[table] = last - first + 1 if first is not None else 0
+        firsts[table] = first
+    return {"tables": tables, "before": before, "spans": spans, "firsts": firsts}
 
 
 def test_it_makes_copies_of_the_book_each_pointing_inside_itself(book):
@@ -52,7 +53,9 @@ def test_it_makes_copies_of_the_book_each_pointing_inside_itself(book):
 
     counts = book_multiply(factor=FACTOR)
 
-    for table, rows in book["before"].items():
+    assert {"clients_client", "policies_policy", "billing_instalment"} <= set(counts)
+    for table, (rows, _after) in counts.items():
+        assert rows == book["before"][table], table
         if table in ("accounts_user", "accounts_user_groups"):
             continue
         assert counts[table] == (rows, rows * FACTOR), table
@@ -66,9 +69,9 @@ def test_it_makes_copies_of_the_book_each_pointing_inside_itself(book):
     )
     # Every reference stays inside its copy.
     assert book_check() == {}
-    offsets, checked = book["offsets"], 0
+    spans, firsts, checked = book["spans"], book["firsts"], 0
     for table, model in book["tables"].items():
-        if not offsets[table] or table == "accounts_user_groups":
+        if table not in counts or not spans[table] or table == "accounts_user_groups":
             continue
         pk = model._meta.pk.column
         instance = getattr(model, "instance_type", None)
@@ -79,31 +82,36 @@ def test_it_makes_copies_of_the_book_each_pointing_inside_itself(book):
                 target = instance._meta.db_table
             else:
                 continue
-            if target not in offsets or not offsets[target] or target == "accounts_user":
+            if target not in counts or not spans[target] or target == "accounts_user":
                 continue
             wrong = _scalar(
                 f'SELECT count(*) FROM {table} WHERE "{field.column}" IS NOT NULL '
-                f'AND ("{pk}" - 1) / %s <> ("{field.column}" - 1) / %s',
-                [offsets[table], offsets[target]],
+                f'AND ("{pk}" - %s) / %s <> ("{field.column}" - %s) / %s',
+                [firsts[table], spans[table], firsts[target], spans[target]],
             )
             assert wrong == 0, f"{table}.{field.column}"
             checked += 1
     assert checked > 40
+
+    def copy_of(table, pk):
+        return (pk - firsts[table]) // spans[table]
+
     # The agents too: each copy's clients belong to that copy's agents.
-    users = offsets["accounts_user"]
     copies = dict(
         Client.objects.filter(owner__isnull=False)
         .values_list("owner_id", "owner__username")
         .distinct()
     )
-    assert {(pk - 1) // users for pk in copies} == set(range(FACTOR))
+    assert {copy_of("accounts_user", pk) for pk in copies} == set(range(FACTOR))
     assert {name.rpartition(".")[2] for name in copies.values() if "." in name} == {"1", "2"}
     # Work items point at their own copy's subjects (cases, touches…) by kind.
-    off_cases = offsets["renewals_renewalcase"]
-    off_items = offsets["workqueue_workitem"]
-    for item in WorkItem.objects.filter(kind="renewal", pk__gt=off_items):
-        assert (item.subject_id - 1) // off_cases == (item.pk - 1) // off_items
-    # The daily rollup (not copied: counted again) counts every copy's cases.
+    items = WorkItem.objects.filter(kind="renewal")
+    assert len({copy_of("workqueue_workitem", item.pk) for item in items}) == FACTOR
+    for item in items:
+        assert copy_of("renewals_renewalcase", item.subject_id) == copy_of(
+            "workqueue_workitem", item.pk
+        )
+    # The daily rollup (kept by triggers, not copied) counts every copy's cases.
     if "reports_renewalday" in connection.introspection.table_names():
         counted = _scalar("SELECT COALESCE(sum(cases), 0) FROM reports_renewalday")
         cases = _scalar("SELECT count(*) FROM renewals_renewalcase WHERE status <> 'cancelled'")
@@ -126,6 +134,19 @@ def test_unique_and_searched_values_differ_between_copies_and_inserts_go_on(book
     assert Client.objects.exclude(phone="").values("phone").distinct().count() == phones * FACTOR
     assert Client.objects.exclude(email="").values("email").distinct().count() == emails * FACTOR
     assert Touch.objects.values("kind", "occasion").distinct().count() == Touch.objects.count()
+    # The occasions name the copy's own policy, client or VIN.
+    assert (
+        _scalar(
+            """
+        SELECT count(*) FROM touches_touch t LEFT JOIN policies_vehicle v ON v.id = t.vehicle_id
+        WHERE (t.occasion ~ '^policy-' AND split_part(t.occasion, '-', 2)::bigint <> t.policy_id)
+           OR (t.occasion ~ '^client-' AND split_part(t.occasion, '-', 2)::bigint <> t.client_id)
+           OR (t.occasion ~ '^(inspection|licence)-' AND split_part(t.occasion, '-', 2) <> v.vin)
+        """
+        )
+        == 0
+    )
+    assert Touch.objects.filter(occasion__startswith="inspection-").count() > 0
     assert User.objects.values("username").distinct().count() == User.objects.count()
     copy = Policy.objects.order_by("-pk").first()
     assert copy.number[-8:-6] == "02"
