@@ -19,7 +19,7 @@ from clients.search import compact
 from clients.services import client_log_call_result
 from workqueue.models import ItemStatus, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
-from workqueue.services import item_create, items_close
+from workqueue.services import item_create, item_record_result, items_close
 
 from . import hooks
 from .kind import BOUGHT, NOT_INTERESTED, QUOTE_FOLLOW_UP, THINKING
@@ -490,7 +490,17 @@ def quote_accept(
     vehicles: Sequence[dict] = (),
 ) -> Policy:
     """The client buys: the quote becomes a policy; the other quotes are declined. A renewal
-    quotation's policy renews the policy it quoted (policy_renewed)."""
+    quotation's policy renews the policy it quoted (policy_renewed). The quotation's follow-up
+    ends as bought (``_follow_ups_bought``)."""
+    # The follow-ups first, then the quote: the order a result logged on the follow-up takes
+    # (its item, then the quotation), so that accepting and declining at once never deadlock.
+    quotation_id = Quote.objects.values_list("quotation_id", flat=True).get(pk=quote.pk)
+    list(
+        WorkItem.objects.select_for_update()
+        .filter(kind=QUOTE_FOLLOW_UP, subject_id=quotation_id, status=ItemStatus.OPEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     quote = (
         Quote.objects.select_for_update(of=("self",))
         .select_related("quotation__client", "quotation__renews")
@@ -526,8 +536,21 @@ def quote_accept(
         bulk_update_with_history(others, Quote, ["status"], default_user=by)
     quotation.status = QuotationStatus.WON
     quotation.save(update_fields=["status"])
-    _close_follow_ups(quotation, result=BOUGHT.code)
+    _follow_ups_bought(quotation, by=by)
     return policy
+
+
+def _follow_ups_bought(quotation: Quotation, *, by: User) -> None:
+    """The client bought: the follow-up in the seller's own queue ends with "bought" recorded
+    like every other result (a result row, the call on the client's timeline): the quotation
+    page is where that result is recorded. A follow-up in someone else's queue (another
+    agent's, the maintainers') closes with the result named, as the work is over."""
+    mine = WorkItem.objects.filter(
+        kind=QUOTE_FOLLOW_UP, subject_id=quotation.pk, status=ItemStatus.OPEN, agent=by
+    ).order_by("pk")
+    for item in mine:
+        item_record_result(item=item, by=by, result=BOUGHT.code, page=True)
+    _close_follow_ups(quotation, result=BOUGHT.code)
 
 
 def quotes_expire(*, today: date | None = None) -> int:
