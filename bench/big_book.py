@@ -163,7 +163,10 @@ def main() -> int:
         if problem := refuse(target):
             parser.error(problem)
         started = time.monotonic()
-        recreate(args.server, target, template=args.database)
+        try:
+            recreate(args.server, target, template=args.database)
+        except psycopg.errors.ObjectInUse as exc:
+            sys.exit(f"{exc}\nA copy needs nobody connected to {args.database}; try again.")
         print(f"{target}: copied from {args.database} in {time.monotonic() - started:.1f} s")
         print(f"DATABASE_URL={args.server}/{target}")
         return 0
