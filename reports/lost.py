@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -18,7 +19,7 @@ from renewals.models import CaseStatus, CompetitorWhy, LostReason
 from renewals.selectors import NOT_SET
 
 from .filters import ReportFilters
-from .rollups import rollup_applies, scoped_days
+from .rollups import rollup_applies, rollup_parts, rollup_values
 from .selectors import ZERO, scoped_cases
 from .tables import INT, MONEY, PCT, TEXT, Column, Row, Table, pct
 
@@ -54,41 +55,30 @@ def lost_figures(*, user, filters: ReportFilters) -> dict:
     (insurer id -> reason the client gave -> times given) and ``all_whys`` (reason -> times
     given, every insurer). Four aggregate queries."""
     year = relativedelta(years=1)
-    # The lost cases of both periods, the user's visibility worked out once: the rollup's
-    # rows for the whole book (each counts ``cases``; rows gone to zero left out), else the
-    # cases themselves.
     if rollup_applies(user, filters):
-        lost, end_date, count = (
-            scoped_days(filters, filters.start - year, filters.end),
-            "day",
-            Sum("cases"),
-        )
-    else:
-        lost, end_date = scoped_cases(user, filters, filters.start - year, filters.end), "end_date"
-        count = Count("pk")
-    lost = lost.filter(status=CaseStatus.LOST)
-    this = lost.filter(**{f"{end_date}__gte": filters.start, f"{end_date}__lte": filters.end})
+        return _rollup_lost(filters)
+    # The lost cases of both periods, the user's visibility worked out once.
+    lost = scoped_cases(user, filters, filters.start - year, filters.end).filter(
+        status=CaseStatus.LOST
+    )
+    this = lost.filter(end_date__gte=filters.start, end_date__lte=filters.end)
     by_reason = {
         d["outcome_reason"]: d
         for d in this.values("outcome_reason")
-        .annotate(cases=count, premium=Coalesce(Sum("last_premium"), ZERO))
-        .filter(cases__gt=0)
+        .annotate(cases=Count("pk"), premium=Coalesce(Sum("last_premium"), ZERO))
         .order_by()
     }
     last_year = {
         d["outcome_reason"]: d["cases"]
-        for d in lost.filter(**{f"{end_date}__gte": filters.start - year,
-                                f"{end_date}__lte": filters.end - year})
+        for d in lost.filter(end_date__gte=filters.start - year, end_date__lte=filters.end - year)
         .values("outcome_reason")
-        .annotate(cases=count)
-        .filter(cases__gt=0)
+        .annotate(cases=Count("pk"))
         .order_by()
-    }  # fmt: skip
+    }
     elsewhere = this.filter(outcome_reason=LostReason.RENEWED_ELSEWHERE)
     by_insurer = list(
         elsewhere.values("lost_to_id", "lost_to__name")
-        .annotate(cases=count, premium=Coalesce(Sum("last_premium"), ZERO))
-        .filter(cases__gt=0)
+        .annotate(cases=Count("pk"), premium=Coalesce(Sum("last_premium"), ZERO))
         .order_by()
     )
     whys: dict = defaultdict(dict)
@@ -96,10 +86,46 @@ def lost_figures(*, user, filters: ReportFilters) -> dict:
     for d in (
         elsewhere.exclude(lost_why="")
         .values("lost_to_id", "lost_why")
-        .annotate(n=count)
-        .filter(n__gt=0)
+        .annotate(n=Count("pk"))
         .order_by()
     ):
+        whys[d["lost_to_id"]][d["lost_why"]] = d["n"]
+        all_whys[d["lost_why"]] += d["n"]
+    return {"by_reason": by_reason, "last_year": last_year, "by_insurer": by_insurer,
+            "whys": dict(whys), "all_whys": dict(all_whys)}  # fmt: skip
+
+
+def _rollup_lost(filters: ReportFilters) -> dict:
+    """lost_figures for the whole book, from the rollup's rows (rollup_parts): the same four
+    aggregates, each one query."""
+    year = relativedelta(years=1)
+    today = timezone.localdate()
+
+    def lost(start, end):
+        parts = rollup_parts(filters, start, end, by="", today=today)
+        return [part.filter(status=CaseStatus.LOST) for part in parts]
+
+    money = {"cases": Sum("cases"), "premium": Coalesce(Sum("last_premium"), ZERO)}
+    this = lost(filters.start, filters.end)
+    by_reason = {
+        d["outcome_reason"]: d
+        for d in rollup_values(this, ["outcome_reason"], money, having="cases")
+    }
+    last_year = {
+        d["outcome_reason"]: d["cases"]
+        for d in rollup_values(
+            lost(filters.start - year, filters.end - year), ["outcome_reason"],
+            {"cases": Sum("cases")}, having="cases",
+        )
+    }  # fmt: skip
+    elsewhere = [part.filter(outcome_reason=LostReason.RENEWED_ELSEWHERE) for part in this]
+    by_insurer = rollup_values(elsewhere, ["lost_to_id", "lost_to__name"], money, having="cases")
+    whys: dict = defaultdict(dict)
+    all_whys: dict = defaultdict(int)
+    for d in rollup_values(
+        [part.exclude(lost_why="") for part in elsewhere], ["lost_to_id", "lost_why"],
+        {"n": Sum("cases")}, having="n",
+    ):  # fmt: skip
         whys[d["lost_to_id"]][d["lost_why"]] = d["n"]
         all_whys[d["lost_why"]] += d["n"]
     return {"by_reason": by_reason, "last_year": last_year, "by_insurer": by_insurer,

@@ -56,6 +56,10 @@ class DashboardPrint(models.Model):
 # The renewal-case columns a rollup row is keyed on (its ``day`` is the case's end date).
 ROLLUP_KEYS = ("agent", "insurer", "line", "currency", "status", "outcome_reason", "lost_to",
                "lost_why")  # fmt: skip
+# The monthly rollup's (RenewalMonth): RenewalDay's but the insurer and the line.
+MONTH_KEYS = ("agent", "currency", "status", "outcome_reason", "lost_to", "lost_why")
+# The open cases' rollup's (RenewalOpenDay): the pipeline's groupings and filters.
+OPEN_KEYS = ("agent", "insurer", "line", "currency", "stage", "grade")
 
 
 class RenewalDay(models.Model):
@@ -106,52 +110,149 @@ class RenewalDay(models.Model):
         return f"{self.day} {self.status}: {self.cases}"
 
 
-def _rollup_columns():
-    case, day = SqlNames(RenewalCase), SqlNames(RenewalDay)
-    keys = [(getattr(day, k), getattr(case, k)) for k in ROLLUP_KEYS]
-    return case, day, keys
+class RenewalMonth(models.Model):
+    """RenewalDay's figures per month (``day``: the month's first day) and without the insurer
+    and the line: a year of a large book is a few thousand rows here where RenewalDay, with
+    every dimension, keeps nearly a row per case (hundreds of agents × insurers × lines ×
+    currencies leave a few cases per day and key). The reports read it for the whole months
+    of their range when they neither group nor filter by insurer or line (rollups.split)."""
+
+    day = models.DateField(_("month"))
+    agent = copied_reference(settings.AUTH_USER_MODEL, _("agent"))
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    status = models.CharField(_("status"), max_length=16)
+    outcome_reason = models.CharField(_("reason"), max_length=24, blank=True)
+    lost_to = copied_reference("policies.Insurer", _("renewed with"))
+    lost_why = models.CharField(_("why they left"), max_length=16, blank=True)
+    cases = models.IntegerField(_("cases"), default=0)
+    last_premium = models.DecimalField(
+        _("last year's premium"), max_digits=16, decimal_places=2, default=0
+    )
+    renewed_premium = models.DecimalField(
+        _("renewed premium"), max_digits=16, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("renewal cases of a month")
+        verbose_name_plural = _("renewal cases per month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", *MONTH_KEYS], nulls_distinct=False, name="renewal_month_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m} {self.status}: {self.cases}"
+
+
+class RenewalOpenDay(models.Model):
+    """The open renewal cases whose policy ends on ``day``, per agent, insurer, line,
+    currency, stage and grade, with the premium at stake (the quoted premium, else last
+    year's): what the pipeline adds up. Kept by the same triggers as RenewalDay, the same
+    way."""
+
+    day = models.DateField(_("policy ends"))
+    agent = copied_reference(settings.AUTH_USER_MODEL, _("agent"))
+    insurer = copied_reference("policies.Insurer", _("insurer"))
+    line = models.CharField(_("line of business"), max_length=16, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    stage = models.CharField(_("stage"), max_length=30, blank=True)
+    grade = models.CharField(_("grade"), max_length=1, blank=True)
+    cases = models.IntegerField(_("cases"), default=0)
+    at_stake = models.DecimalField(_("at stake"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("open renewal cases of a day")
+        verbose_name_plural = _("open renewal cases per day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", *OPEN_KEYS], nulls_distinct=False, name="renewal_open_day_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.stage}: {self.cases}"
+
+
+def _upsert_sql(model, keys, measures: dict, where: str, source: str, sign: str,
+                day_sql: str | None = None) -> str:  # fmt: skip
+    """An upsert adding the cases in ``source`` (a table or subquery with the cases' columns,
+    and a ``sign`` column when ``sign`` names it) that match ``where`` to ``model``'s rows:
+    grouped per key (the case's end date, or ``day_sql``, and ``keys``), in key order,
+    ``measures`` (column -> SQL over a case) summed times the sign; deltas that cancel out
+    left unwritten."""
+    case, day = SqlNames(RenewalCase), SqlNames(model)
+    group = ", ".join([day_sql or case.end_date, *(getattr(case, k) for k in keys)])
+    target = ", ".join([day.day, *(getattr(day, k) for k in keys)])
+    sums = {getattr(day, name): f"SUM({sign} * {sql})" for name, sql in measures.items()}
+    return f"""
+        INSERT INTO {day.table} ({target}, {", ".join(sums)})
+        SELECT {group}, {", ".join(sums.values())}
+          FROM {source} AS changed
+         WHERE {where}
+         GROUP BY {group}
+        HAVING {" OR ".join(f"{total} <> 0" for total in sums.values())}
+         ORDER BY {group}
+        ON CONFLICT ({target}) DO UPDATE
+           SET {", ".join(f"{c} = {day.table}.{c} + EXCLUDED.{c}" for c in sums)}"""
 
 
 def rollup_upsert_sql(source: str, sign: str = "1") -> str:
-    """An upsert adding the cases in ``source`` (a table or subquery with the cases' columns,
-    and a ``sign`` column when ``sign`` names it) to the rollup: grouped per key, in key
-    order, deltas that cancel out left unwritten."""
-    case, day, keys = _rollup_columns()
-    status = case.status
-    group = ", ".join([case.end_date, *(c for _d, c in keys)])
+    """RenewalDay's upsert of the cases in ``source`` (_upsert_sql): cancelled cases left
+    out, the renewing premium only in the case's own currency."""
+    case = SqlNames(RenewalCase)
     renewed = (
         f"CASE WHEN {case.renewed_currency} = {case.currency} "
         f"THEN COALESCE({case.renewed_premium}, 0) ELSE 0 END"
     )
-    return f"""
-        INSERT INTO {day.table} ({day.day}, {", ".join(d for d, _c in keys)}, {day.cases},
-                                 {day.last_premium}, {day.renewed_premium})
-        SELECT {group}, SUM({sign}), SUM({sign} * {case.last_premium}), SUM({sign} * {renewed})
-          FROM {source} AS changed
-         WHERE {status} <> '{CaseStatus.CANCELLED}'
-         GROUP BY {group}
-        HAVING SUM({sign}) <> 0 OR SUM({sign} * {case.last_premium}) <> 0
-            OR SUM({sign} * {renewed}) <> 0
-         ORDER BY {group}
-        ON CONFLICT ({day.day}, {", ".join(d for d, _c in keys)}) DO UPDATE
-           SET {day.cases} = {day.table}.{day.cases} + EXCLUDED.{day.cases},
-               {day.last_premium} = {day.table}.{day.last_premium} + EXCLUDED.{day.last_premium},
-               {day.renewed_premium} = {day.table}.{day.renewed_premium}
-                                       + EXCLUDED.{day.renewed_premium}"""
+    return _upsert_sql(
+        RenewalDay, ROLLUP_KEYS,
+        {"cases": "1", "last_premium": case.last_premium, "renewed_premium": renewed},
+        f"{case.status} <> '{CaseStatus.CANCELLED}'", source, sign,
+    )  # fmt: skip
+
+
+def month_upsert_sql(source: str, sign: str = "1") -> str:
+    """RenewalMonth's upsert of the cases in ``source``: RenewalDay's per month."""
+    case = SqlNames(RenewalCase)
+    renewed = (
+        f"CASE WHEN {case.renewed_currency} = {case.currency} "
+        f"THEN COALESCE({case.renewed_premium}, 0) ELSE 0 END"
+    )
+    return _upsert_sql(
+        RenewalMonth, MONTH_KEYS,
+        {"cases": "1", "last_premium": case.last_premium, "renewed_premium": renewed},
+        f"{case.status} <> '{CaseStatus.CANCELLED}'", source, sign,
+        day_sql=f"CAST(DATE_TRUNC('month', {case.end_date}) AS date)",
+    )  # fmt: skip
+
+
+def open_upsert_sql(source: str, sign: str = "1") -> str:
+    """RenewalOpenDay's upsert of the open cases in ``source`` (_upsert_sql)."""
+    case = SqlNames(RenewalCase)
+    return _upsert_sql(
+        RenewalOpenDay, OPEN_KEYS,
+        {"cases": "1", "at_stake": f"COALESCE({case.quoted_premium}, {case.last_premium})"},
+        f"{case.status} = '{CaseStatus.OPEN}'", source, sign,
+    )  # fmt: skip
 
 
 def _rollup_func(sources: str):
     def func(_model) -> str:
-        return rollup_upsert_sql(f"({sources})", sign="sign") + ";\n        RETURN NULL;"
+        return (
+            rollup_upsert_sql(f"({sources})", sign="sign") + ";\n"
+            + month_upsert_sql(f"({sources})", sign="sign") + ";\n"
+            + open_upsert_sql(f"({sources})", sign="sign") + ";\n        RETURN NULL;"
+        )  # fmt: skip
 
     return func
 
 
 class RenewalCaseRolledUp(RenewalCase):
-    """Renewal cases as the reports see them: the triggers that keep RenewalDay fire on the
-    cases' table but belong to reports, which sits above renewals, so they are declared on
-    this proxy (their migration is reports'). One per operation: a trigger with transition
-    tables fires on one event."""
+    """Renewal cases as the reports see them: the triggers that keep RenewalDay, RenewalMonth
+    and RenewalOpenDay fire on the cases' table but belong to reports, which sits above
+    renewals, so they are declared on this proxy (their migration is reports'). One per
+    operation: a trigger with transition tables fires on one event."""
 
     class Meta:
         proxy = True

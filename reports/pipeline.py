@@ -19,6 +19,8 @@ from renewals.models import CaseStatus, Grade
 from renewals.selectors import NOT_SET, OVERDUE, UNGRADED, stage_choices, stage_label
 
 from .filters import ReportFilters
+from .models import RenewalOpenDay
+from .rollups import rollup_applies, scoped_days
 from .selectors import ZERO, line_label, scoped_cases
 from .tables import INT, MONEY, Column, Row, Table
 
@@ -28,17 +30,32 @@ WINDOWS = (30, 60, 90)
 AT_STAKE = Coalesce("quoted_premium", "last_premium")
 
 
-def _figures(qs, field: str, today: date) -> list[dict]:
-    """Per value of ``field``: the open cases and premium at stake per window, and overdue."""
-    windows = {n: Q(end_date__gte=today, end_date__lte=today + timedelta(days=n)) for n in WINDOWS}
-    overdue = Q(end_date__lt=today)
+def _figures(qs, field: str, today: date, *, rollup=False) -> list[dict]:
+    """Per value of ``field``: the open cases and premium at stake per window, and overdue.
+    ``qs``: open cases, or (``rollup``) RenewalOpenDay's rows, which count ``cases`` and sum
+    ``at_stake`` per day (a group whose cases all left keeps rows of zero: left out)."""
+    end = "day" if rollup else "end_date"
+    windows = {
+        n: Q(**{f"{end}__gte": today, f"{end}__lte": today + timedelta(days=n)}) for n in WINDOWS
+    }
+    overdue = Q(**{f"{end}__lt": today})
+    at_stake = "at_stake" if rollup else AT_STAKE
+
+    def cases(condition):
+        return Coalesce(Sum("cases", filter=condition), 0) if rollup else Count(
+            "pk", filter=condition
+        )  # fmt: skip
+
     annotations = {}
     for n, window in windows.items():
-        annotations[f"cases_{n}"] = Count("pk", filter=window)
-        annotations[f"premium_{n}"] = Coalesce(Sum(AT_STAKE, filter=window), ZERO)
-    annotations["cases_overdue"] = Count("pk", filter=overdue)
-    annotations["premium_overdue"] = Coalesce(Sum(AT_STAKE, filter=overdue), ZERO)
-    return list(qs.values(field).annotate(**annotations).order_by(field))
+        annotations[f"cases_{n}"] = cases(window)
+        annotations[f"premium_{n}"] = Coalesce(Sum(at_stake, filter=window), ZERO)
+    annotations["cases_overdue"] = cases(overdue)
+    annotations["premium_overdue"] = Coalesce(Sum(at_stake, filter=overdue), ZERO)
+    qs = qs.values(field).annotate(**annotations)
+    if rollup:
+        qs = qs.annotate(open_cases=Sum("cases")).filter(open_cases__gt=0)
+    return [{k: v for k, v in row.items() if k != "open_cases"} for row in qs.order_by(field)]
 
 
 def pipeline_tables(*, user, filters: ReportFilters, today: date) -> list[Table]:
@@ -58,10 +75,17 @@ def pipeline_figures(*, user, filters: ReportFilters, today: date) -> dict:
     renewal case has opened for yet."""
     by = _grouping(filters)
     horizon = today + timedelta(days=max(WINDOWS))
-    # No lower bound: an open case counts as overdue however long ago its policy ended.
-    qs = scoped_cases(user, filters, date.min, horizon).filter(status=CaseStatus.OPEN)
+    # No lower bound: an open case counts as overdue however long ago its policy ended. The
+    # whole book reads the open cases' rollup.
+    if rollup_applies(user, filters):
+        rows = _figures(
+            scoped_days(filters, date.min, horizon, model=RenewalOpenDay), by, today, rollup=True
+        )
+    else:
+        qs = scoped_cases(user, filters, date.min, horizon).filter(status=CaseStatus.OPEN)
+        rows = _figures(qs, by, today)
     return {
-        "rows": _figures(qs, by, today),
+        "rows": rows,
         "stages": stage_choices() if by == "stage" else None,
         "not_opened": _not_opened(user, filters, today),
     }

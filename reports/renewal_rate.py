@@ -22,7 +22,7 @@ from renewals.models import CaseStatus
 from renewals.selectors import NOT_CANCELLED
 
 from .filters import ReportFilters
-from .rollups import rollup_applies, scoped_days
+from .rollups import rollup_applies, rollup_parts, rollup_values
 from .selectors import ZERO, group_labels, scoped_cases
 from .tables import INT, MONEY, PCT, Column, Row, Table, pct
 
@@ -105,12 +105,14 @@ def _aggregate(qs, by: str, currency: str | None, today):
 TOTAL = object()
 
 
-def _rollup_aggregate(qs, by: str, currency: str | None, today):
-    """_aggregate's figures but the clients, from the rollup's rows (RenewalDay): the same
-    groups (a group whose cases are all gone leaves rows of zero: left out)."""
+def _rollup_aggregate(parts, by: str, currency: str | None, today) -> list[dict]:
+    """_aggregate's figures but the clients, from the rollup's rows (rollup_parts): the same
+    groups (a group whose cases are all gone leaves rows of zero: left out), one query."""
     key = GROUP_FIELDS[by]
     if by == "month":
-        qs = qs.annotate(month=TruncMonth("day"))
+        parts = [part.annotate(month=TruncMonth("day")) for part in parts]
+    # A month's row (RenewalMonth) is never today's month: its first day is after today
+    # exactly when all its days are.
     still_open = Q(status=CaseStatus.OPEN, day__gte=today)
     won = Q(status=CaseStatus.WON)
 
@@ -128,7 +130,7 @@ def _rollup_aggregate(qs, by: str, currency: str | None, today):
             # report's (the rows are narrowed to it).
             premium_won=Coalesce(Sum("renewed_premium", filter=won), ZERO),
         )
-    return qs.values(key).annotate(**counts).filter(due__gt=0).order_by(key)
+    return rollup_values(parts, [key], counts, having="due")
 
 
 def _client_counts(qs, by: str, today) -> dict:
@@ -173,10 +175,8 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
     # the groups and the total); anything narrower than the whole book, the cases.
     rollup = rollup_applies(user, filters)
     if rollup:
-        figures = list(_rollup_aggregate(
-            scoped_days(filters, filters.start, filters.end), filters.by, filters.currency,
-            today,
-        ))  # fmt: skip
+        parts = rollup_parts(filters, filters.start, filters.end, by=filters.by, today=today)
+        figures = _rollup_aggregate(parts, filters.by, filters.currency, today)
     else:
         figures = list(_aggregate(cases, filters.by, filters.currency, today))
     for data in figures:
@@ -207,12 +207,10 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
 
     year = relativedelta(years=1)
     if rollup:
-        last = _rollup_aggregate(
-            scoped_days(filters, filters.start - year, filters.end - year),
-            filters.by,
-            None,
-            today,
+        parts = rollup_parts(
+            filters, filters.start - year, filters.end - year, by=filters.by, today=today
         )
+        last = _rollup_aggregate(parts, filters.by, None, today)
     else:
         last = _aggregate(
             scoped_cases(user, filters, filters.start - year, filters.end - year),

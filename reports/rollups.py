@@ -7,17 +7,25 @@ and the future's included: the figures that depend on today (a case still open b
 date) split the rows on their day. It holds no client: the distinct counts of clients are
 read from the cases (renewal_rate's client rate), never estimated."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
+from django.db.models import Q
 
 from brokerage.core.sql import SqlNames
 from policies.models import Policy
 from renewals.models import RenewalCase
 
 from .filters import ReportFilters
-from .models import RenewalDay, rollup_upsert_sql
+from .models import (
+    RenewalDay,
+    RenewalMonth,
+    RenewalOpenDay,
+    month_upsert_sql,
+    open_upsert_sql,
+    rollup_upsert_sql,
+)
 
 
 def rollup_applies(user, filters: ReportFilters) -> bool:
@@ -27,14 +35,65 @@ def rollup_applies(user, filters: ReportFilters) -> bool:
     return bool(filters.currency) and Policy.objects.sees_all(user)
 
 
-def scoped_days(filters: ReportFilters, start: date, end: date):
-    """The rollup's rows of the days from start to end, narrowed as scoped_cases narrows the
-    cases (team, agent, insurer, line, currency)."""
-    return filters.narrow(RenewalDay.objects.filter(day__gte=start, day__lte=end))
+def scoped_days(filters: ReportFilters, start: date, end: date, *, model=RenewalDay):
+    """The rollup's rows (``model``'s) of the days from start to end, narrowed as
+    scoped_cases narrows the cases (team, agent, insurer, line, currency)."""
+    return filters.narrow(model.objects.filter(day__gte=start, day__lte=end))
+
+
+def rollup_parts(filters: ReportFilters, start: date, end: date, *, by: str, today: date):
+    """The rollup rows that cover the cases ending from start to end, narrowed by the filters:
+    RenewalMonth's for the whole months of the range but today's (whose cases are still open
+    on some days and not on others), RenewalDay's for the other days; RenewalDay's alone when
+    the report groups or filters by insurer or line (RenewalMonth has neither)."""
+    if filters.insurer or filters.line or by in ("insurer", "line"):
+        return [scoped_days(filters, start, end)]
+    first = start if start.day == 1 else start + relativedelta(months=1, day=1)
+    last = end if (end + timedelta(days=1)).day == 1 else end.replace(day=1) - timedelta(days=1)
+    if first > last:
+        return [scoped_days(filters, start, end)]
+    this_month = today.replace(day=1)
+    months = scoped_days(filters, first, last.replace(day=1), model=RenewalMonth).exclude(
+        day=this_month
+    )
+    # The other days as ranges (each read through the index on the day): before the first
+    # whole month, after the last, and today's month.
+    ranges = [(start, first - timedelta(days=1)), (last + timedelta(days=1), end)]
+    if first <= this_month <= last:
+        ranges.append((this_month, this_month + relativedelta(months=1, days=-1)))
+    ranges = [(a, b) for a, b in ranges if a <= b]
+    if not ranges:
+        return [months]
+    edges = Q()
+    for a, b in ranges:
+        edges |= Q(day__gte=a, day__lte=b)
+    return [months, filters.narrow(RenewalDay.objects.filter(edges))]
+
+
+def rollup_values(parts, keys, annotations: dict, *, having: str) -> list[dict]:
+    """``values(*keys).annotate(**annotations)`` over the rollup rows of every part (from
+    rollup_parts; ``annotations`` sums), the groups whose ``having`` sum is 0 left out (their
+    cases are all gone), as one query (UNION ALL), the parts' figures added per group; sorted
+    by the keys (None last, as SQL sorts)."""
+    queries = [
+        part.values(*keys).annotate(**annotations).filter(**{f"{having}__gt": 0}).order_by()
+        for part in parts
+    ]
+    query = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+    merged: dict = {}
+    for row in query:
+        group = tuple(row[k] for k in keys)
+        if group in merged:
+            for name in annotations:
+                merged[group][name] += row[name]
+        else:
+            merged[group] = dict(row)
+    return [merged[group] for group in sorted(merged, key=lambda g: [(v is None, v) for v in g])]
 
 
 def rollup_rebuild(*, start: date, end: date) -> int:
-    """Count again the cases whose policy ends from start to end into the rollup, a month per
+    """Count again the cases whose policy ends from start to end into the rollups (RenewalDay,
+    RenewalOpenDay; RenewalMonth for the whole months they fall in), a month per
     transaction, each holding the cases' table in SHARE mode (writers wait for it, a few
     seconds a month at a million policies) so that no change is counted twice or missed.
     Returns the rows written."""
@@ -45,12 +104,21 @@ def rollup_rebuild(*, start: date, end: date) -> int:
         last = min(first + relativedelta(months=1, day=1) - relativedelta(days=1), end)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {case.table} IN SHARE MODE")
-            RenewalDay.objects.filter(day__gte=first, day__lte=last).delete()
             source = (
                 f"(SELECT * FROM {case.table} WHERE {case.end_date} >= %s "
                 f"AND {case.end_date} <= %s)"
             )
-            cursor.execute(rollup_upsert_sql(source), [first, last])
+            for model, upsert in ((RenewalDay, rollup_upsert_sql),
+                                  (RenewalOpenDay, open_upsert_sql)):  # fmt: skip
+                model.objects.filter(day__gte=first, day__lte=last).delete()
+                cursor.execute(upsert(source), [first, last])
+                written += cursor.rowcount
+            # The month's row counts the whole month, whatever part of it the range covers.
+            month = first.replace(day=1)
+            RenewalMonth.objects.filter(day=month).delete()
+            cursor.execute(
+                month_upsert_sql(source), [month, month + relativedelta(months=1, days=-1)]
+            )
             written += cursor.rowcount
         first = last + relativedelta(days=1)
     return written
