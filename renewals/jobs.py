@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import DateField, IntegerField, Value
+from django.db.models import DateField, Exists, IntegerField, OuterRef, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -54,19 +54,22 @@ def _rules_by_precedence() -> list[tuple[Ladder, LadderRule | None]]:
     return ordered
 
 
-def _follow_end_dates() -> int:
-    """Open cases take their policy's end date again if someone edited it."""
+def _follow_end_dates() -> list[int]:
+    """Open cases take their policy's end date again if someone edited it; returns the ids of
+    the cases whose end date moved (their rungs fall due on other days)."""
     c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
-    policy_end = f"(SELECT {p.end_date} FROM {p.from_} WHERE {p.id} = {c.table}.{c.policy})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {c.table} SET {c.end_date} = {policy_end}
-            WHERE {c.status} = %s AND {c.end_date} <> {policy_end}
+            UPDATE {c.table} SET {c.end_date} = {p.end_date}
+            FROM {p.from_}
+            WHERE {p.id} = {c.table}.{c.policy} AND {c.table}.{c.status} = %s
+              AND {c.table}.{c.end_date} <> {p.end_date}
+            RETURNING {c.table}.{c.id}
             """,  # noqa: S608 - names from the models' _meta, values are placeholders
             [CaseStatus.OPEN],
         )
-        return max(cursor.rowcount, 0)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _refresh_statistics() -> None:
@@ -89,11 +92,12 @@ def _stage_at(ladder: Ladder, end_date: str, day: date) -> tuple[str, list]:
     return f"CASE {' '.join(whens)} ELSE '' END", params
 
 
-def _open_cases(day: date, *, ended: bool = False) -> int:
+def _open_cases(day: date, *, ended: bool = False) -> list[int]:
     """Open a case for each active policy entering its ladder. With ``ended``, also for those
     that had already ended when they reached Cartera (an insurer's lapse list, 脱保清单): their
-    case opens at its last rung, and the lapse that follows sends it where every lapse goes."""
-    opened = 0
+    case opens at its last rung, and the lapse that follows sends it where every lapse goes.
+    Returns the ids of the cases opened."""
+    opened: list[int] = []
     c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
     for ladder, rule in _rules_by_precedence():
         conditions = [f"{p.status} = %s", f"{p.end_date} <= %s"]
@@ -127,14 +131,34 @@ def _open_cases(day: date, *, ended: bool = False) -> int:
             WHERE {" AND ".join(conditions)}
               AND NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})
             ON CONFLICT ({c.policy}) DO NOTHING
+            RETURNING {c.id}
         """  # noqa: S608 - names from the models' _meta, values are placeholders
         with connection.cursor() as cursor:
             cursor.execute(sql, [ladder.pk, *stage_params, CaseStatus.OPEN, day, *params])
-            opened += max(cursor.rowcount, 0)
+            opened += [row[0] for row in cursor.fetchall()]
     return opened
 
 
-def _create_items(day: date, now) -> dict[int, int]:
+def _fallen_due(since: date | None, day: date, days: int, recheck: list[int]) -> tuple[str, list]:
+    """SQL (and parameters) limiting a rung's statements to the open cases it can concern: with
+    ``since`` (the last day the job ran to its end: every rung due by then has its item), those
+    whose ``days`` rung falls due after it (their end date in a range of the open cases' index)
+    and the cases in ``recheck`` (opened or moved by this run); without, every case."""
+    if since is None:
+        return "", []
+    r = SqlNames(RenewalCase, "r")
+    return (
+        f"""AND c.{SqlNames(RenewalCase).id} IN (
+            SELECT {r.id} FROM {r.from_}
+            WHERE {r.status} = %s AND {r.end_date} > %s AND {r.end_date} <= %s
+            UNION ALL SELECT unnest(%s::bigint[]))""",
+        [CaseStatus.OPEN, since + timedelta(days=days), day + timedelta(days=days), recheck],
+    )
+
+
+def _create_items(
+    day: date, now, *, since: date | None = None, recheck: list[int] = ()
+) -> dict[int, int]:
     """One work item per open case and rung that has fallen due. Rungs that fell due while the
     job was down are caught up; of the rungs that had passed before the case opened (a late
     import) only the latest is kept, so the case gets one first touch at the stage it is in.
@@ -143,8 +167,13 @@ def _create_items(day: date, now) -> dict[int, int]:
     client with no usable phone (no phone, other phone or WhatsApp, or a contact marked to fix:
     three failed attempts, a report's number that does not read) goes to the maintainers' "fix
     contact" queue, not to a call list. This CASE is the one routing rule of renewal touches:
-    every touch is created here."""
+    every touch is created here.
+
+    ``since`` (the last day the job ran to its end) limits the work to the rungs that fell due
+    after it and to the cases in ``recheck`` (opened, or whose end date moved, in this run):
+    the next morning reads a day of cases, not every open one."""
     created: dict[int, int] = {}
+    recheck = list(recheck)
     c, p, cl = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p"), SqlNames(Client, "cl")
     due = _minus_days(p.end_date)
     callable_ = (
@@ -155,7 +184,8 @@ def _create_items(day: date, now) -> dict[int, int]:
         FROM {c.from_}
         JOIN {p.from_} ON {p.id} = {c.policy}
         JOIN {cl.from_} ON {cl.id} = {p.holder}"""
-    for ladder in Ladder.objects.filter(cases__status=CaseStatus.OPEN).distinct():
+    open_case = RenewalCase.objects.filter(ladder=OuterRef("pk"), status=CaseStatus.OPEN)
+    for ladder in Ladder.objects.filter(Exists(open_case)):
         rungs = sorted(ladder.rungs, key=lambda r: -r["days"])
         for index, rung in enumerate(rungs):
             days = rung["days"]
@@ -164,6 +194,7 @@ def _create_items(day: date, now) -> dict[int, int]:
                 entry, entry_params = f"{due} > {c.opened_on}", [rungs[index + 1]["days"]]
             else:
                 entry, entry_params = "1 = 1", []
+            window, window_params = _fallen_due(since, day, days, recheck)
             select = f"""
                 SELECT {c.id}, %s, {cl.display_name} || ' · ' || {p.number},
                        CASE WHEN {callable_} THEN {cl.owner} END,
@@ -172,33 +203,34 @@ def _create_items(day: date, now) -> dict[int, int]:
                 {cases}
                 WHERE {c.ladder} = %s AND {c.status} = %s
                   AND {due} <= %s
-                  AND ({due} >= {c.opened_on} OR {entry})
+                  AND ({due} >= {c.opened_on} OR {entry}) {window}
             """  # noqa: S608 - names from the models' _meta, values are placeholders
             params = [
                 f"rung-{days}", Queue.AGENT, Queue.MAINTAINERS, days, 100 - days, ladder.pk,
                 CaseStatus.OPEN, days,
-                day, days, *entry_params,
+                day, days, *entry_params, *window_params,
             ]  # fmt: skip
             count = items_create(kind=RENEWAL_KIND, select=(select, params), now=now)
             if count > 0:
                 created[days] = count
         # The case's stage is the stage of its latest rung that has fallen due.
-        u, p2 = SqlNames(RenewalCase), SqlNames(Policy, "p")
+        u, p2 = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p")
         for index, rung in enumerate(rungs):
             params = [rung["stage"], ladder.pk, CaseStatus.OPEN, rung["stage"], rung["days"], day]
             nearer = ""
             if index + 1 < len(rungs):
                 nearer = f"AND {due} > %s"
                 params += [rungs[index + 1]["days"], day]
+            window, window_params = _fallen_due(since, day, rung["days"], recheck)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
-                    UPDATE {u.table} SET {u.stage} = %s
+                    UPDATE {u.from_} SET {SqlNames(RenewalCase).stage} = %s
                     WHERE {u.ladder} = %s AND {u.status} = %s AND {u.stage} <> %s AND EXISTS (
                         SELECT 1 FROM {p2.from_}
-                        WHERE {p2.id} = {u.table}.{u.policy} AND {due} <= %s {nearer})
+                        WHERE {p2.id} = {u.policy} AND {due} <= %s {nearer}) {window}
                     """,  # noqa: S608 - names from the models' _meta, values are placeholders
-                    params,
+                    [*params, *window_params],
                 )
     return created
 
@@ -213,9 +245,12 @@ def _lapse(day: date, now) -> int:
         where=f"{p.status} = %s AND {p.end_date} < %s", params=[PolicyStatus.ACTIVE, day],
         reason="lapsed: not renewed by the end date",
     )  # fmt: skip
+    # The open cases' end dates follow their policies' (``_follow_end_dates`` runs first):
+    # read from the cases' own index, not from every open case's policy.
     RenewalCase.objects.filter(
-        status=CaseStatus.OPEN, policy__end_date__lt=day, policy__status=PolicyStatus.LAPSED
-    ).update(status=CaseStatus.LAPSED, lapsed_at=now)
+        status=CaseStatus.OPEN, end_date__lt=day, policy__end_date__lt=day,
+        policy__status=PolicyStatus.LAPSED,
+    ).update(status=CaseStatus.LAPSED, lapsed_at=now)  # fmt: skip
     return lapsed
 
 
@@ -251,16 +286,23 @@ def _hand_over(now) -> int:
 
 
 @transaction.atomic
-def renewals_morning_job(*, day: date | None = None, now=None) -> MorningReport:
+def renewals_morning_job(
+    *, day: date | None = None, now=None, since: date | None = None
+) -> MorningReport:
     """Open the cases entering their ladder, queue the touches that fall due (catching up),
-    lapse unrenewed policies and hand cases lapsed over 48 hours to the maintainers."""
+    lapse unrenewed policies and hand cases lapsed over 48 hours to the maintainers.
+    ``since``: the last day this job ran to its end (the morning run's record), so that only
+    the rungs fallen due after it are read (``_create_items``); None reads every open case."""
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
+    if since is not None and since >= day:
+        since = None
+    moved = _follow_end_dates()
     report.policies_lapsed = _lapse(day, now)
-    _follow_end_dates()
-    report.cases_opened = _open_cases(day)
-    report.items_created = _create_items(day, now)
+    opened = _open_cases(day)
+    report.cases_opened = len(opened)
+    report.items_created = _create_items(day, now, since=since, recheck=[*opened, *moved])
     report.cases_handed_over = _hand_over(now)
     report.messages_queued = renewal_rung_messages(day=day, now=now)
     if report.cases_opened + report.total_items > 10_000:
@@ -278,7 +320,7 @@ def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningRepo
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
-    report.cases_opened = _open_cases(day, ended=True)
+    report.cases_opened = len(_open_cases(day, ended=True))
     report.items_created = _create_items(day, now)
     report.policies_lapsed = _lapse(day, now)
     return report

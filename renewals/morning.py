@@ -16,7 +16,7 @@ from django.utils import timezone
 from billing.jobs import CollectionsReport, collections_morning_job
 from billing.services import instalments_plan_catch_up
 from brokerage.core.models import MorningRun
-from brokerage.core.morning import morning_part, morning_part_done
+from brokerage.core.morning import morning_part, morning_part_done, morning_part_last_day
 from touches.jobs import TouchesReport, touches_morning_job
 
 from .jobs import MorningReport, renewals_morning_job
@@ -83,8 +83,14 @@ def morning_run(
                 report.done_before[part] = morning_part_done(part=part, day=day)
             return result
 
+    # The renewals read only the rungs fallen due since their last run (every earlier one has
+    # its item); the first run, or one after a gap in the records, reads every open case.
     report.renewals = once(
-        RENEWALS, lambda: renewals_morning_job(day=day, now=now), _renewals_summary
+        RENEWALS,
+        lambda: renewals_morning_job(
+            day=day, now=now, since=morning_part_last_day(part=RENEWALS, before=day)
+        ),
+        _renewals_summary,
     )
     with around("instalments plan"):
         # Any policy of the last days still unplanned (a hook or an import task that failed).

@@ -73,6 +73,17 @@ def morning_part_done(*, part: str, day: date) -> MorningRun | None:
     return MorningRun.objects.filter(part=part, day=day).first()
 
 
+def morning_part_last_day(*, part: str, before: date) -> date | None:
+    """The last day before ``before`` on which ``part`` ran to its end: the watermark of a
+    part that reads only what changed since (the renewals' rungs fallen due after it)."""
+    return (
+        MorningRun.objects.filter(part=part, day__lt=before, finished_at__isnull=False)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+
+
 def morning_day_reopen(*, day: date | None = None) -> int:
     """Forget what the morning run did on ``day`` (default today): its next run that day does
     every part again. Returns how many parts were forgotten."""

@@ -18,6 +18,8 @@ from billing.tests.factories import InstalmentFactory
 from brokerage.core.models import MorningRun
 from clients.tests.factories import ClientFactory
 from policies.tests.factories import PolicyFactory
+from renewals import morning as morning_module
+from renewals.jobs import renewals_morning_job
 from renewals.kind import RENEWAL_KIND
 from renewals.models import RenewalCase
 from renewals.morning import PAYMENTS, RENEWALS, TOUCHES, morning_run
@@ -163,3 +165,52 @@ def test_two_runs_at_once_do_each_part_once(ladders, agent):
     keys = list(WorkItem.objects.values_list("kind", "subject_id", "key"))
     assert len(keys) == len(set(keys)) > 0
     assert MorningRun.objects.filter(day=TODAY).count() == 3
+
+
+def test_day_by_day_runs_that_read_only_the_rungs_fallen_due_since_miss_nothing(ladders, agent):
+    """Each morning reads the rungs fallen due since the last run (its record), the cases it
+    opened and those whose end date moved: a full reading afterwards finds nothing left to do,
+    over days with gaps (the job down), a late policy and end dates edited both ways."""
+    policies = [policy_ending(n, owner=agent) for n in (45, 40, 33, 31, 29, 20, 12)]
+    stages = {}
+    for offset in (0, 1, 2, 5, 6, 7, 8, 12, 13, 20, 21, 22):
+        if offset == 5:
+            late = policy_ending(26, owner=agent)  # written by hand, already past a rung
+            policies.append(late)
+        if offset == 7:  # end dates edited: one earlier (past two rungs), one later
+            policies[0].end_date = days(24)
+            policies[0].save(update_fields=["end_date"])
+            policies[3].end_date = days(60)
+            policies[3].save(update_fields=["end_date"])
+        run = morning_run(day=days(offset))
+        assert run.done_before == {}
+        stages[offset] = dict(RenewalCase.objects.values_list("pk", "stage"))
+    last = days(22)
+    items_before = set(WorkItem.objects.values_list("kind", "subject_id", "key"))
+    full = renewals_morning_job(day=last, now=timezone.now())
+    assert full.total_items == 0 and full.cases_opened == 0
+    assert set(WorkItem.objects.values_list("kind", "subject_id", "key")) == items_before
+    assert dict(RenewalCase.objects.values_list("pk", "stage")) == stages[22]
+    # Brought forward 21 days, it entered the ladder past its first rung: the latest rung
+    # passed, then the next.
+    moved = RenewalCase.objects.get(policy=policies[0])
+    assert set(
+        WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=moved.pk).values_list(
+            "key", flat=True
+        )
+    ) == {"rung-25", "rung-15"}
+
+
+def test_the_renewals_read_from_their_last_run(ladders, agent, monkeypatch):
+    seen = []
+    real = morning_module.renewals_morning_job
+
+    def spy(**kwargs):
+        seen.append(kwargs["since"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(morning_module, "renewals_morning_job", spy)
+    morning_run(day=TODAY)
+    morning_run(day=days(3))
+    morning_run(day=days(2), force=True)  # a past day run again: reads from the day before it
+    assert seen == [None, TODAY, TODAY]
