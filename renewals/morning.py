@@ -4,8 +4,8 @@ touches; the hand-out of the items nobody owns follows (``workqueue.distribution
 
 The parts that read the whole book run once a day (``brokerage.core.morning``): a second run of
 the same day finds them done and returns in a few queries, unless ``force``. The catch-up of
-unplanned instalments reads only the policies written in its window and runs every time (a
-policy written since the last run is planned then)."""
+unplanned instalments is such a part too (its window is a week: a policy written after today's
+run is planned by tomorrow's)."""
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from touches.jobs import TouchesReport, touches_morning_job
 
 from .jobs import MorningReport, renewals_morning_job
 
-RENEWALS, PAYMENTS, TOUCHES = "renewals", "payments", "touches"
+RENEWALS, INSTALMENTS, PAYMENTS, TOUCHES = "renewals", "instalments", "payments", "touches"
 
 
 @dataclass
@@ -92,9 +92,11 @@ def morning_run(
         ),
         _renewals_summary,
     )
-    with around("instalments plan"):
-        # Any policy of the last days still unplanned (a hook or an import task that failed).
-        report.instalments_planned = instalments_plan_catch_up()
+    # Any policy of the last days still unplanned (a hook or an import task that failed); one
+    # written later today waits for tomorrow's (its window is a week), or an import's reopening.
+    report.instalments_planned = (
+        once(INSTALMENTS, instalments_plan_catch_up, lambda planned: {"planned": planned}) or 0
+    )
     report.payments = once(
         PAYMENTS, lambda: collections_morning_job(day=day, now=now), _payments_summary
     )

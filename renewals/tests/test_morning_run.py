@@ -1,5 +1,6 @@
 """The morning run's record of each day's parts (issue 18): a second run of the same day finds
-the renewals, the payments and the service touches done and reads nothing of the book; a forced
+the renewals, the instalments' catch-up, the payments and the service touches done and reads
+nothing of the book; a forced
 run, or a run after an import reopened the day, does them again; a part that fails is done by
 the next run; two runs at once do each part once."""
 
@@ -22,14 +23,14 @@ from renewals import morning as morning_module
 from renewals.jobs import renewals_morning_job
 from renewals.kind import RENEWAL_KIND
 from renewals.models import RenewalCase
-from renewals.morning import PAYMENTS, RENEWALS, TOUCHES, morning_run
+from renewals.morning import INSTALMENTS, PAYMENTS, RENEWALS, TOUCHES, morning_run
 from renewals.tasks import renewals_morning_task, renewals_open_task
 from renewals.tests.conftest import TODAY, days, policy_ending
 from workqueue.models import WorkItem
 
 pytestmark = pytest.mark.django_db
 
-PARTS = {RENEWALS, PAYMENTS, TOUCHES}
+PARTS = {RENEWALS, INSTALMENTS, PAYMENTS, TOUCHES}
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,7 @@ def test_a_second_run_the_same_day_finds_every_part_done_without_reading_the_boo
     for table in ("renewals_renewalcase", "workqueue_workitem", "touches_touch", "clients_client",
                   "billing_paymentpromise"):  # fmt: skip
         assert table not in read
-    assert len(queries.captured_queries) <= 17  # 4 a part, 5 for the instalments catch-up
+    assert len(queries.captured_queries) == 4 * len(PARTS)  # a savepoint, its row, the record
     done = MorningRun.objects.get(part=RENEWALS, day=TODAY)
     assert done.report["cases_opened"] == 1 and done.finished_at is not None
     assert RenewalCase.objects.count() == 1
@@ -75,7 +76,7 @@ def test_force_runs_every_part_again(ladders, agent):
     forced = morning_run(day=TODAY, force=True)
     assert forced.done_before == {} and forced.renewals.cases_opened == 1
     assert WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=late.renewal_case.pk).exists()
-    assert MorningRun.objects.filter(day=TODAY).count() == 3
+    assert MorningRun.objects.filter(day=TODAY).count() == len(PARTS)
 
 
 def test_the_command_says_what_was_already_done_and_force_does_it_again(ladders, agent):
@@ -120,10 +121,10 @@ def test_a_part_that_fails_is_done_by_the_next_run(ladders, agent, monkeypatch):
     monkeypatch.setattr("renewals.morning.collections_morning_job", broken)
     with pytest.raises(RuntimeError):
         morning_run(day=TODAY)
-    assert set(MorningRun.objects.values_list("part", flat=True)) == {RENEWALS}
+    assert set(MorningRun.objects.values_list("part", flat=True)) == {RENEWALS, INSTALMENTS}
     monkeypatch.undo()
     again = morning_run(day=TODAY)
-    assert set(again.done_before) == {RENEWALS}
+    assert set(again.done_before) == {RENEWALS, INSTALMENTS}
     assert again.payments is not None and again.touches is not None
 
 
@@ -164,7 +165,7 @@ def test_two_runs_at_once_do_each_part_once(ladders, agent):
     assert RenewalCase.objects.count() == 11
     keys = list(WorkItem.objects.values_list("kind", "subject_id", "key"))
     assert len(keys) == len(set(keys)) > 0
-    assert MorningRun.objects.filter(day=TODAY).count() == 3
+    assert MorningRun.objects.filter(day=TODAY).count() == len(PARTS)
 
 
 def test_day_by_day_runs_that_read_only_the_rungs_fallen_due_since_miss_nothing(ladders, agent):
