@@ -18,8 +18,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from brokerage.core.reversing import pk_url
 
@@ -163,19 +167,35 @@ STAMP_PK = 987_654_321_098
 STAMP_TOKEN = "stamp-token-0b6f1c"  # noqa: S105 (a mark replaced on each card, not a secret)
 
 
+STAMP_CSRF = "stamp-csrf-5d0e2a"  # noqa: S105 (a mark replaced by the request's token)
+
+# The call-back form by language, time zone and proposed times (they change twice a day):
+# written once per process, with marks for the item, its submission token and the request's
+# CSRF token.
+_CALLBACK_FORMS: dict[tuple, str] = {}
+
+
 def callback_form(request, now: datetime | None = None) -> str:
     """The call-back form every card of a page shows (the same proposed times and words on
-    each; only the item differs), written once per page instead of once per card."""
-    return render_to_string(
-        "workqueue/_callback_form.html",
-        {
-            "pk": STAMP_PK,
-            "result_url": pk_url("workqueue:result")(STAMP_PK),
-            "token": STAMP_TOKEN,
-            "choices": callback_proposals(now),
-        },
-        request=request,
-    )
+    each; only the item differs), written once per page instead of once per card, from a copy
+    written once per language and proposed times with the request's CSRF token put in."""
+    choices = callback_proposals(now)
+    key = (get_language(), timezone.get_current_timezone_name(), tuple(choices))
+    form = _CALLBACK_FORMS.get(key)
+    if form is None:
+        if len(_CALLBACK_FORMS) > 1000:
+            _CALLBACK_FORMS.clear()
+        form = _CALLBACK_FORMS[key] = render_to_string(
+            "workqueue/_callback_form.html",
+            {
+                "pk": STAMP_PK,
+                "result_url": pk_url("workqueue:result")(STAMP_PK),
+                "token": STAMP_TOKEN,
+                "choices": choices,
+                "csrf_token": STAMP_CSRF,
+            },
+        )
+    return mark_safe(form.replace(STAMP_CSRF, escape(get_token(request))))  # noqa: S308
 
 
 def callback_proposals(now: datetime | None = None, count: int = 3) -> list[datetime]:

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from django.template import engines
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 
 from workqueue import cards
-from workqueue.selectors import attach_context, callback_form
+from workqueue.selectors import attach_context, callback_form, callback_proposals
 from workqueue.tests.factories import ItemResultFactory, WorkItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,34 @@ def test_call_back_time_and_previous_results_are_the_templates_html(agent, langu
 def test_an_item_without_call_back_nor_history_writes_nothing(agent):
     [item] = attach_context([WorkItemFactory(agent=agent)])
     assert cards.history_html(item) == ""
+
+
+def test_the_call_back_form_carries_each_sessions_csrf_token_and_the_agents_language(agent):
+    other = type(agent).objects.create_user(username="other-agent", password="x", language="es")
+    agent.language = "en"
+    agent.save(update_fields=["language"])
+    other.user_permissions.set(agent.user_permissions.all())
+    other.groups.set(agent.groups.all())
+    pages, tokens = {}, {}
+    for user in (agent, other):
+        item = WorkItemFactory(agent=user)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        html = client.get("/queue/").content.decode()
+        form = html[html.index('data-testid="call-back"') :]
+        tokens[user.pk] = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        pages[user.pk] = form
+        # The token posted with the form is the session's: the call-back is booked.
+        moment = timezone.localtime(callback_proposals()[0])
+        response = client.post(
+            f"/queue/items/{item.pk}/result/",
+            {"result": "call_back", "callback_at": f"{moment:%Y-%m-%dT%H:%M}",
+             "csrfmiddlewaretoken": tokens[user.pk],
+             "token": re.search(r'name="token" value="([0-9a-f-]{36})"', form).group(1)},
+        )  # fmt: skip
+        assert response.status_code == 302
+        item.refresh_from_db()
+        assert item.callback_at == moment
+    assert tokens[agent.pk] != tokens[other.pk]
+    assert "Set call-back" in pages[agent.pk] and "Set call-back" not in pages[other.pk]
+    assert "stamp-csrf" not in pages[agent.pk] + pages[other.pk]
