@@ -69,7 +69,17 @@ class WorkItem(models.Model):
         indexes = [
             models.Index(fields=["agent", "status", "due_on"], name="workitem_agent_open"),
             models.Index(fields=["queue", "status", "due_on"], name="workitem_queue_open"),
-        ]
+            # The distribution's pool: the open call-list items nobody holds (a departed
+            # agent's are read through workitem_agent_open), and the day's hand-out it checks.
+            models.Index(
+                fields=["due_on"], name="workitem_pool",
+                condition=models.Q(agent__isnull=True, status="open", queue="agent"),
+            ),
+            models.Index(
+                fields=["handed_out_at"], name="workitem_handed_out",
+                condition=models.Q(handed_out_at__isnull=False),
+            ),
+        ]  # fmt: skip
 
     def __str__(self):
         return f"{self.kind} #{self.subject_id}: {self.title}"
