@@ -3,8 +3,10 @@ rung, whatever the number of policies. Running it twice, or twice at once, chang
 second time: cases are unique per policy and work items per (kind, subject, key), and every
 insert is ``ON CONFLICT DO NOTHING``."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import DateField, Exists, IntegerField, OuterRef, Value
@@ -37,6 +39,7 @@ class MorningReport:
     policies_lapsed: int = 0
     cases_handed_over: int = 0
     messages_queued: int = 0
+    ladders: str = ""  # the ladders' signature it ran with (the morning run's record keeps it)
 
     @property
     def total_items(self) -> int:
@@ -56,6 +59,16 @@ def _rules_by_precedence() -> list[tuple[Ladder, LadderRule | None]]:
     if default is not None:
         ordered.append((default, None))
     return ordered
+
+
+def ladders_signature() -> str:
+    """What decides which policies are in which ladder and when their rungs fall due (the
+    ladders' rungs, the rules): a morning reads only what changed since its last run while
+    this stays the same, and everything again once someone edits a ladder or a rule."""
+    ladders = list(Ladder.objects.order_by("pk").values_list("pk", "rungs", "is_default"))
+    rules = list(LadderRule.objects.order_by("pk").values_list("pk", "ladder", "insurer", "line"))
+    text = json.dumps([ladders, rules], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _follow_end_dates() -> list[int]:
@@ -96,11 +109,19 @@ def _stage_at(ladder: Ladder, end_date: str, day: date) -> tuple[str, list]:
     return f"CASE {' '.join(whens)} ELSE '' END", params
 
 
-def _open_cases(day: date, *, ended: bool = False) -> list[int]:
+def _open_cases(
+    day: date, *, ended: bool = False, since: date | None = None,
+    changed_since: datetime | None = None,
+) -> list[int]:  # fmt: skip
     """Open a case for each active policy entering its ladder. With ``ended``, also for those
     that had already ended when they reached Cartera (an insurer's lapse list, 脱保清单): their
     case opens at its last rung, and the lapse that follows sends it where every lapse goes.
-    Returns the ids of the cases opened."""
+    Returns the ids of the cases opened.
+
+    With ``since`` (the last run's day) and ``changed_since`` (when it started), only the
+    policies that entered their ladder after that day, or were written since (created, their
+    end date or status edited), are read for a missing case: every other one in its ladder
+    had its case opened by that run."""
     opened: list[int] = []
     c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
     for ladder, rule in _rules_by_precedence():
@@ -109,6 +130,9 @@ def _open_cases(day: date, *, ended: bool = False) -> list[int]:
         if not ended:
             conditions.append(f"{p.end_date} >= %s")
             params.append(day)
+        if since is not None and changed_since is not None:
+            conditions.append(f"({p.end_date} > %s OR {p.updated_at} >= %s)")
+            params += [since + timedelta(days=ladder.max_days), changed_since]
         if rule is not None and rule.insurer_id:
             conditions.append(f"{p.insurer} = %s")
             params.append(rule.insurer_id)
@@ -291,12 +315,16 @@ def _hand_over(now) -> int:
 
 @transaction.atomic
 def renewals_morning_job(
-    *, day: date | None = None, now=None, since: date | None = None
-) -> MorningReport:
+    *, day: date | None = None, now=None, since: date | None = None,
+    changed_since: datetime | None = None,
+) -> MorningReport:  # fmt: skip
     """Open the cases entering their ladder, queue the touches that fall due (catching up),
     lapse unrenewed policies and hand cases lapsed over 48 hours to the maintainers.
-    ``since``: the last day this job ran to its end (the morning run's record), so that only
-    the rungs fallen due after it are read (``_create_items``); None reads every open case."""
+    ``since``: the last day this job ran to its end (the morning run's record, kept only while
+    the ladders stay as they were: ``ladders_signature``), and ``changed_since``, when that run
+    started, so that only the policies entering a ladder or written since are read for new
+    cases (``_open_cases``) and only the rungs fallen due since for touches
+    (``_create_items``); None reads every policy in a ladder and every open case."""
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
@@ -304,7 +332,7 @@ def renewals_morning_job(
         since = None
     moved = _follow_end_dates()
     report.policies_lapsed = _lapse(day, now)
-    opened = _open_cases(day)
+    opened = _open_cases(day, since=since, changed_since=changed_since)
     report.cases_opened = len(opened)
     report.items_created = _create_items(day, now, since=since, recheck=[*opened, *moved])
     report.cases_handed_over = _hand_over(now)

@@ -16,10 +16,10 @@ from django.utils import timezone
 from billing.jobs import CollectionsReport, collections_morning_job
 from billing.services import instalments_plan_catch_up
 from brokerage.core.models import MorningRun
-from brokerage.core.morning import morning_part, morning_part_done, morning_part_last_day
+from brokerage.core.morning import morning_part, morning_part_done, morning_part_last
 from touches.jobs import TouchesReport, touches_morning_job
 
-from .jobs import MorningReport, renewals_morning_job
+from .jobs import MorningReport, ladders_signature, renewals_morning_job
 
 RENEWALS, INSTALMENTS, PAYMENTS, TOUCHES = "renewals", "instalments", "payments", "touches"
 
@@ -41,8 +41,24 @@ class MorningRunReport:
         return _SUMMARIES[part](report) if report is not None else {}
 
 
+def _renewals(day: date, now: datetime | None) -> MorningReport:
+    """The renewals read only what changed since their last run (its day and start), while
+    the ladders are those it ran with; the first run, one after a gap in the records or after
+    a ladder was edited reads every policy in a ladder and every open case."""
+    ladders = ladders_signature()
+    last = morning_part_last(part=RENEWALS, before=day)
+    fresh = last is not None and last.report.get("ladders") == ladders
+    report = renewals_morning_job(
+        day=day, now=now, since=last.day if fresh else None,
+        changed_since=last.started_at if fresh else None,
+    )  # fmt: skip
+    report.ladders = ladders
+    return report
+
+
 def _renewals_summary(report: MorningReport) -> dict:
     return {
+        "ladders": report.ladders,
         "cases_opened": report.cases_opened, "items_created": report.total_items,
         "policies_lapsed": report.policies_lapsed, "cases_handed_over": report.cases_handed_over,
         "messages_queued": report.messages_queued,
@@ -85,13 +101,7 @@ def morning_run(
 
     # The renewals read only the rungs fallen due since their last run (every earlier one has
     # its item); the first run, or one after a gap in the records, reads every open case.
-    report.renewals = once(
-        RENEWALS,
-        lambda: renewals_morning_job(
-            day=day, now=now, since=morning_part_last_day(part=RENEWALS, before=day)
-        ),
-        _renewals_summary,
-    )
+    report.renewals = once(RENEWALS, lambda: _renewals(day, now), _renewals_summary)
     # Any policy of the last days still unplanned (a hook or an import task that failed); one
     # written later today waits for tomorrow's (its window is a week), or an import's reopening.
     report.instalments_planned = (

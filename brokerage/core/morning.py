@@ -73,13 +73,12 @@ def morning_part_done(*, part: str, day: date) -> MorningRun | None:
     return MorningRun.objects.filter(part=part, day=day).first()
 
 
-def morning_part_last_day(*, part: str, before: date) -> date | None:
-    """The last day before ``before`` on which ``part`` ran to its end: the watermark of a
-    part that reads only what changed since (the renewals' rungs fallen due after it)."""
+def morning_part_last(*, part: str, before: date) -> MorningRun | None:
+    """The last run of ``part`` that ran to its end on a day before ``before``: the watermark
+    of a part that reads only what changed since (the renewals)."""
     return (
         MorningRun.objects.filter(part=part, day__lt=before, finished_at__isnull=False)
         .order_by("-day")
-        .values_list("day", flat=True)
         .first()
     )
 

@@ -178,11 +178,11 @@ def test_day_by_day_runs_that_read_only_the_rungs_fallen_due_since_miss_nothing(
         if offset == 5:
             late = policy_ending(26, owner=agent)  # written by hand, already past a rung
             policies.append(late)
-        if offset == 7:  # end dates edited: one earlier (past two rungs), one later
+        if offset == 7:  # end dates edited (as the policy form saves): one earlier, one later
             policies[0].end_date = days(24)
-            policies[0].save(update_fields=["end_date"])
+            policies[0].save()
             policies[3].end_date = days(60)
-            policies[3].save(update_fields=["end_date"])
+            policies[3].save()
         run = morning_run(day=days(offset))
         assert run.done_before == {}
         stages[offset] = dict(RenewalCase.objects.values_list("pk", "stage"))
@@ -202,16 +202,37 @@ def test_day_by_day_runs_that_read_only_the_rungs_fallen_due_since_miss_nothing(
     ) == {"rung-25", "rung-15"}
 
 
-def test_the_renewals_read_from_their_last_run(ladders, agent, monkeypatch):
+def test_the_renewals_read_from_their_last_run_while_the_ladders_stay_the_same(
+    ladders, agent, monkeypatch
+):
     seen = []
     real = morning_module.renewals_morning_job
 
     def spy(**kwargs):
-        seen.append(kwargs["since"])
+        seen.append((kwargs["since"], kwargs["changed_since"] is not None))
         return real(**kwargs)
 
     monkeypatch.setattr(morning_module, "renewals_morning_job", spy)
     morning_run(day=TODAY)
     morning_run(day=days(3))
     morning_run(day=days(2), force=True)  # a past day run again: reads from the day before it
-    assert seen == [None, TODAY, TODAY]
+    ladders["default"].rungs = [*ladders["default"].rungs, {"days": 45, "stage": "reminder"}]
+    ladders["default"].save()
+    morning_run(day=days(4))  # a ladder edited: everything read again
+    morning_run(day=days(5))
+    assert seen == [(None, False), (TODAY, True), (TODAY, True), (None, False), (days(4), True)]
+
+
+def test_a_policy_written_after_the_last_run_inside_its_ladder_gets_its_case(ladders, agent):
+    morning_run(day=TODAY)
+    late = policy_ending(12, owner=agent)  # written by hand after the run, well inside
+    inside = policy_ending(20, owner=agent)
+    # Edited into the ladder after the run (its end date was a year away).
+    inside.end_date = days(400)
+    inside.save()
+    morning_run(day=days(1))
+    assert not RenewalCase.objects.filter(policy=inside).exists()
+    inside.end_date = days(18)
+    inside.save()
+    morning_run(day=days(2))
+    assert RenewalCase.objects.filter(policy__in=[late, inside]).count() == 2
