@@ -13,7 +13,7 @@ from clients.services import client_log_call_result, interaction_log
 from policies.models import Insurer, Policy, QuotationKind, QuotationStatus
 from policies.renewing import renewal_terms
 from policies.services import insurer_market_get_or_create, policy_create, quotation_create
-from workqueue.models import ItemStatus, WorkItem
+from workqueue.models import ItemStatus, Queue, WorkItem
 from workqueue.results import MAX_FAILED_ATTEMPTS
 from workqueue.services import item_record_result, items_close, points_award
 
@@ -75,6 +75,10 @@ def _close_items(case: RenewalCase, *, result: str = "") -> None:
 
 def renewal_handle_result(*, item, result, by, note, details, failed_attempts) -> None:
     """The renewal kind's result handler (registered in RenewalsConfig.ready)."""
+    if result == RENEWED.code:
+        # Recorded by the renewal hook (renewal_policy_renewed), which writes the client's
+        # timeline itself, naming the new policy: one entry for the call, not two.
+        return
     case = RenewalCase.objects.select_related("policy__holder", "policy__insurer").get(
         pk=item.subject_id
     )
@@ -263,12 +267,29 @@ def renewal_policy_renewed(*, old: Policy, new: Policy, by) -> None:
     case.closed_at = timezone.now()
     case.closed_by = by
     case.save()
-    _close_items(case, result=RENEWED.code)
+    _touches_renewed(case, by=by)
     _award_points(case=case, by=by, premium=new.premium)
     interaction_log(
         client=old.holder, by=by, channel="call", message=timeline.RENEWED,
         params={"old": str(old), "new": str(new), "result": RENEWED.code},
     )  # fmt: skip
+
+
+def _touches_renewed(case: RenewalCase, *, by) -> None:
+    """The case is won: the touch in the renewing agent's own call list ends with "renewed"
+    recorded like every other result (workqueue.services.item_record_result: a result row, an
+    attempt; the renew page, or the renewal quote's buy page, is where that result is
+    recorded), once for the case: a second touch of it (rungs caught up), or one in someone
+    else's queue (another agent's, the maintainers'), closes with the result named, as the
+    work is over. The case and its touches are locked already (_lock_case), in the order a
+    result logged on a touch takes."""
+    open_touches = WorkItem.objects.filter(
+        kind=RENEWAL_KIND, subject_id=case.pk, status=ItemStatus.OPEN
+    )
+    mine = open_touches.filter(agent=by, queue=Queue.AGENT).order_by("pk").first()
+    if mine is not None:
+        item_record_result(item=mine, by=by, result=RENEWED.code, page=True)
+    _close_items(case, result=RENEWED.code)
 
 
 @transaction.atomic
