@@ -44,10 +44,13 @@ def search_q(text: str, *, matchers: bool = True) -> Q:
     page that matches policies, plates and VINs on its own rows)."""
     text = " ".join(text.split())
     code = compact(text)
-    condition = Q(display_name__icontains=text)
+    phone = as_phone(text)
+    # A phone number (digits and separators, no letter) is no one's name: leaving the name out
+    # leaves PostgreSQL plain index look-ups, where "name contains 55 7409 3521" made it walk
+    # the whole book in name order (1.4 s at 430,000 clients).
+    condition = Q() if phone else Q(display_name__icontains=text)
     if code:
         condition |= Q(national_id=code) | Q(tax_id=code)
-    phone = as_phone(text)
     if phone:
         condition |= Q(phone=phone) | Q(phone_other=phone) | Q(whatsapp=phone)
     ids: set[int] = set()

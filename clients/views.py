@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from brokerage.core.exports import csv_response, export_record, xlsx_response
 from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
+from brokerage.core.pagination import CappedPaginator
 
 from . import services
 from .duplicates import can_merge_clients, client_duplicates, client_merge_preview
@@ -53,7 +53,7 @@ def _can_assign(user) -> bool:
 @login_required
 def client_list_view(request):
     filters = ClientFilters.from_query(request.GET)
-    page = Paginator(client_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+    page = CappedPaginator(client_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -157,7 +158,14 @@ class PolicyFilters:
 
 def policy_list(*, user: User, filters: PolicyFilters) -> QuerySet[Policy]:
     qs = PolicyFilterSet(queryset=Policy.objects.visible_to(user)).narrow(filters.values())
-    return qs.select_related("holder", "insurer", "agent").order_by("end_date", "pk")
+    qs = qs.select_related("holder", "insurer", "agent")
+    if Policy.objects.sees_all(user) or user.is_manager:
+        return qs.order_by("end_date", "pk")
+    # An agent's few thousand policies are found from their clients and sorted: ordered by the
+    # bare end date, PostgreSQL walked the whole book's end-date index looking for them (590 ms
+    # at a million policies, 15 ms this way). COALESCE of a column that is never null is the
+    # end date itself, in an expression no index gives in order.
+    return qs.order_by(Coalesce("end_date", "start_date"), "pk")
 
 
 def policy_for_user(*, user: User, pk: int) -> Policy:

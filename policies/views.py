@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from billing.payments import policy_instalments, policy_payments
 from brokerage.core.exports import export_record
 from brokerage.core.filters import ignored_message
 from brokerage.core.forms import apply_service_errors, run_posted_form
+from brokerage.core.pagination import CappedPaginator
 from clients.forms import DocumentForm
 from clients.selectors import client_for_user
 from workqueue.models import ItemStatus, Queue, WorkItem
@@ -75,7 +75,7 @@ def _split_errors(exc: ValidationError, policy_form, vehicle_form) -> None:
 @login_required
 def policy_list_view(request):
     filters = PolicyFilters.from_query(request.GET)
-    page = Paginator(policy_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+    page = CappedPaginator(policy_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from brokerage.accounts.models import Team
 from brokerage.accounts.selectors import teams_visible_to
 from brokerage.core.exports import export_record, xlsx_response
 from brokerage.core.forms import run_posted_form
+from brokerage.core.pagination import CappedPaginator
 from claims.selectors import claims_of_term
 from clients.selectors import agents_for_reassignment
 from policies.models import Insurer, Line
@@ -67,7 +67,7 @@ def renewal_list_view(request):
         team_ids=_team_ids(request),
     )
     today = timezone.localdate()
-    page = Paginator(
+    page = CappedPaginator(
         renewal_list(user=request.user, filters=filters, today=today), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     page.object_list = with_stage_labels(page.object_list, today=today)
