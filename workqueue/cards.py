@@ -19,14 +19,14 @@ from brokerage.core.reversing import pk_url
 
 # A result's button is the same on every card but for the item: written once per result and
 # language (its label translated), then reused (labels and styles are fixed at start-up).
-_BUTTONS: dict[tuple, str] = {}
+_BUTTONS: dict[tuple, tuple] = {}
 
 
 def _button(result) -> str:
     key = (id(result), get_language())
-    html = _BUTTONS.get(key)
-    if html is None:
-        html = _BUTTONS[key] = fmt(
+    cached = _BUTTONS.get(key)
+    if cached is None or cached[0] is not result:  # the result is kept: its id is not reused
+        html = fmt(
             '<button class="btn btn-sm btn-{}" name="result" value="{}" data-result="{}">{}'
             "</button>",
             result.style,
@@ -34,7 +34,8 @@ def _button(result) -> str:
             result.code,
             result.label,
         )
-    return html
+        cached = _BUTTONS[key] = (result, html)
+    return cached[1]
 
 
 def _link(result, url) -> str:

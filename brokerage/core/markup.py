@@ -26,6 +26,7 @@ def fmt(template: str, *args) -> SafeString:
 # few words on every card. Catalogues do not change while a process runs, so a word looked up
 # once per language and process is the word gettext would return.
 _WORDS: dict[tuple, str] = {}
+_MESSAGES: dict[int, object] = {}
 
 
 def words(language: str, key, build) -> str:
@@ -43,4 +44,5 @@ def plural(language: str, message, count: int) -> str:
     """``message % {"counter": count}`` for a ``ngettext_lazy(singular, plural, "counter")``
     (extracted as the template's ``blocktranslate count counter=…`` was), once per language,
     message and count."""
+    _MESSAGES.setdefault(id(message), message)  # kept alive, so that its id is never reused
     return words(language, (id(message), count), lambda: str(message % {"counter": count}))

@@ -3,9 +3,9 @@
 import pytest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_lazy, ngettext_lazy, override
 
-from brokerage.core.markup import esc, fmt
+from brokerage.core.markup import esc, fmt, plural, words
 
 VALUES = [
     "<script>alert('x') & \"y\"</script>",
@@ -32,3 +32,12 @@ def test_esc_keeps_what_knows_its_html_and_escapes_the_rest():
     assert esc(mark_safe("<i>")) == "<i>"
     assert esc("<i>") == "&lt;i&gt;"
     assert esc("'") == "&#x27;"
+
+
+def test_a_plural_is_written_per_language_and_count():
+    message = ngettext_lazy("%(counter)s day", "%(counter)s days", "counter")
+    with override("es"):
+        assert plural("es", message, 1) == "1 día" and plural("es", message, 3) == "3 días"
+    with override("en"):
+        assert plural("en", message, 1) == "1 day" and plural("en", message, 3) == "3 days"
+    assert words("en", "a-key", lambda: "built") == words("en", "a-key", lambda: "again")
