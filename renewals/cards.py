@@ -23,7 +23,7 @@ def _details(item, ctx) -> str:
     badge = "text-bg-danger" if days <= 7 else "text-bg-warning" if days <= 15 else (
         "text-bg-light border"
     )  # fmt: skip
-    touch = f"{item.key[5:]} {_('days before')}"
+    touch = item.key[5:] + " " + _("days before")
     if item.attempts:
         attempts = ngettext("%(counter)s attempt", "%(counter)s attempts", item.attempts)
         touch += " · " + attempts % {"counter": item.attempts}
