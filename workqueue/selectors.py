@@ -28,7 +28,7 @@ from django.utils.translation import get_language
 from brokerage.core.reversing import pk_url
 
 from . import kinds
-from .models import DistributionRun, ItemResult, ItemStatus, Queue, WorkItem
+from .models import DistributionRun, ItemResult, ItemStatus, PointsAward, Queue, WorkItem
 from .results import CALL_BACK
 
 
@@ -225,18 +225,27 @@ def points_leaderboard(*, user, now: datetime | None = None) -> list[dict]:
         # Ids in a subquery: joining the groups here would multiply the sums.
         team = users.active_agents().filter(team_id=user.team_id).values("pk")
         people = users.filter(Q(pk=user.pk) | Q(pk__in=team))
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=12, decimal_places=2))
-    rows = (
-        people.annotate(
-            today=Coalesce(
-                Sum("points_awards__points", filter=Q(points_awards__awarded_at__gte=day_start)),
-                zero,
+    money = DecimalField(max_digits=12, decimal_places=2)
+    zero = Value(Decimal("0"), output_field=money)
+
+    def points_since(start):
+        # Each person's own awards since the start, found through the (awarded_at, agent)
+        # index: joining every award to the team made PostgreSQL read the whole table (386,527
+        # awards, 80–145 ms of the call list at a million policies).
+        return Coalesce(
+            Subquery(
+                PointsAward.objects.filter(agent_id=OuterRef("pk"), awarded_at__gte=start)
+                .order_by()
+                .values("agent_id")
+                .annotate(total=Sum("points"))
+                .values("total"),
+                output_field=money,
             ),
-            month=Coalesce(
-                Sum("points_awards__points", filter=Q(points_awards__awarded_at__gte=month_start)),
-                zero,
-            ),
+            zero,
         )
+
+    rows = (
+        people.annotate(today=points_since(day_start), month=points_since(month_start))
         .order_by("-month", "-today", "first_name", "username")
         .only("pk", "first_name", "last_name", "username")
     )
