@@ -3,8 +3,14 @@ on three bases (policies, clients, premium) beside last year's rate. A case stil
 before its policy's end date is not decided yet: the rates count the cases decided (won, lost,
 lapsed) or past their end date, and the open ones stand in their own column. The figures
 (renewal_rates) are aggregated in SQL, a fixed number of queries whatever the book's size;
-renewal_rate_layout turns them into the dashboard's table."""
+renewal_rate_layout turns them into the dashboard's table.
 
+The distinct counts of clients are the dearest part (a second or two for the whole book at a
+million policies): the page is drawn without them (``clients=False``) and its client-rate
+cells are filled right after from a fragment of the same view and filters (renewal_client_rates,
+one query); the .xlsx export and the PDF count them in full, as before."""
+
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,7 +30,7 @@ from renewals.selectors import NOT_CANCELLED
 from .filters import ReportFilters
 from .rollups import rollup_applies, rollup_parts, rollup_values
 from .selectors import ZERO, group_labels, scoped_cases
-from .tables import INT, MONEY, PCT, Column, Row, Table, pct
+from .tables import INT, MONEY, PCT, Column, Pending, Row, Table, pct
 
 # Each grouping's key; the names of agents, teams and insurers are read apart, once, so that
 # the aggregate sorts and groups on the key alone.
@@ -45,8 +51,9 @@ class RateRow:
     lost: int = 0
     lapsed: int = 0
     open: int = 0
-    clients_due: int = 0
-    clients_won: int = 0
+    # None: not counted here (the page reads them afterwards, renewal_client_rates).
+    clients_due: int | None = 0
+    clients_won: int | None = 0
     premium_due: Decimal = Decimal("0")
     premium_won: Decimal = Decimal("0")
     last_year_rate: Decimal | None = None
@@ -69,11 +76,11 @@ def _still_open(today) -> Q:
     return Q(status=CaseStatus.OPEN, end_date__gte=today)
 
 
-def _aggregate(qs, by: str, currency: str | None, today):
+def _aggregate(qs, by: str, currency: str | None, today, *, clients: bool = True):
     """Per group: the cases counted (decided or past their end date) and won; with
-    ``currency`` also the cases due, the other outcomes, the clients and the premium (last
-    year's rate needs only the first two: the distinct counts of clients are the dearest part
-    of the query)."""
+    ``currency`` also the cases due, the other outcomes, the clients (unless ``clients`` is
+    False) and the premium (last year's rate needs only the first two: the distinct counts of
+    clients are the dearest part of the query)."""
     key = GROUP_FIELDS[by]
     if by == "month":
         qs = qs.annotate(month=TruncMonth("end_date"))
@@ -82,6 +89,11 @@ def _aggregate(qs, by: str, currency: str | None, today):
     counts = {"counted": Count("pk", filter=counted), "won": Count("status", filter=won)}
     if currency is None:
         return qs.values(key).annotate(**counts).order_by(key)
+    if clients:
+        counts.update(
+            clients_due=Count("holder_id", distinct=True, filter=counted),
+            clients_won=Count("holder_id", distinct=True, filter=won),
+        )
     return (
         qs.values(key)
         .annotate(
@@ -90,8 +102,6 @@ def _aggregate(qs, by: str, currency: str | None, today):
             lost=Count("status", filter=Q(status=CaseStatus.LOST)),
             lapsed=Count("status", filter=Q(status=CaseStatus.LAPSED)),
             open=Count("status", filter=_still_open(today)),
-            clients_due=Count("holder_id", distinct=True, filter=counted),
-            clients_won=Count("holder_id", distinct=True, filter=won),
             premium_due=Coalesce(Sum("last_premium", filter=counted), ZERO),
             premium_won=Coalesce(
                 Sum("renewed_premium", filter=won & Q(renewed_currency=currency)), ZERO
@@ -161,11 +171,13 @@ def _client_counts(qs, by: str, today) -> dict:
     return out
 
 
-def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
+def renewal_rates(*, user, filters: ReportFilters, today=None, clients: bool = True) -> dict:
     """Renewal rate on three bases (policies, clients, premium) per group, the totals, and the
     same period last year: an aggregate per group, one for the clients of the whole period
     (a distinct count that the groups do not add up to), one for last year and one for the
-    groups' names. The rates count the cases decided or past their end date on ``today``."""
+    groups' names. The rates count the cases decided or past their end date on ``today``.
+    With ``clients=False`` the clients are not counted (None: the page reads them afterwards
+    from renewal_client_rates)."""
     today = today or timezone.localdate()
     key = GROUP_FIELDS[filters.by]
     rows: dict = {}
@@ -178,14 +190,18 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
         parts = rollup_parts(filters, filters.start, filters.end, by=filters.by, today=today)
         figures = _rollup_aggregate(parts, filters.by, filters.currency, today)
     else:
-        figures = list(_aggregate(cases, filters.by, filters.currency, today))
+        figures = list(_aggregate(cases, filters.by, filters.currency, today, clients=clients))
     for data in figures:
         if filters.by == "month":
             data[key] = data[key].date() if hasattr(data[key], "date") else data[key]
-    if rollup:
-        clients = _client_counts(cases, filters.by, today)
+    if not clients:
         for data in figures:
-            data["clients_due"], data["clients_won"] = clients.get(data[key], (0, 0))
+            data["clients_due"] = data["clients_won"] = None
+        totals.clients_due = totals.clients_won = None
+    elif rollup:
+        counted = _client_counts(cases, filters.by, today)
+        for data in figures:
+            data["clients_due"], data["clients_won"] = counted.get(data[key], (0, 0))
     labels = group_labels(filters.by, [data[key] for data in figures])
     for data in figures:
         group = data[key]
@@ -196,8 +212,10 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
         for name in ("due", "counted", "won", "lost", "lapsed", "open", "premium_due",
                      "premium_won"):  # fmt: skip
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    if rollup:
-        totals.clients_due, totals.clients_won = clients.get(TOTAL, (0, 0))
+    if not clients:
+        pass
+    elif rollup:
+        totals.clients_due, totals.clients_won = counted.get(TOTAL, (0, 0))
     else:
         overall = cases.aggregate(
             clients_due=Count("holder_id", distinct=True, filter=~_still_open(today)),
@@ -231,17 +249,37 @@ def renewal_rates(*, user, filters: ReportFilters, today=None) -> dict:
     return {"rows": list(rows.values()), "totals": totals, "today": today}
 
 
+def renewal_client_counts(*, user, filters: ReportFilters, today=None) -> dict:
+    """The distinct clients (counted, won) of each group of renewal_rates and (key ``TOTAL``)
+    of the whole period, exactly as renewal_rates counts them, in one query: what the page
+    drawn without them (``clients=False``) reads right after."""
+    today = today or timezone.localdate()
+    cases = scoped_cases(user, filters, filters.start, filters.end)
+    return _client_counts(cases, filters.by, today)
+
+
+def client_cell_id(key) -> str:
+    """The id of the page's client-rate cell of a group (``TOTAL``: the totals' cell)."""
+    if key is TOTAL:
+        return "client-rate-total"
+    return "client-rate-g-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(key))
+
+
 def renewal_rate_tables(*, user, filters: ReportFilters, today=None) -> list[Table]:
     """The renewal rates (renewal_rates) as the dashboard's table (renewal_rate_layout)."""
     return renewal_rate_layout(renewal_rates(user=user, filters=filters), filters=filters)
 
 
-def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]:
-    """The renewal rates as a dashboard table; each count links to the cases behind it."""
-    columns = _columns(filters.currency)
+def renewal_rate_layout(figures: dict, *, filters: ReportFilters, clients_url="") -> list[Table]:
+    """The renewal rates as a dashboard table; each count links to the cases behind it. With
+    ``clients_url`` (figures without the clients) the client-rate cells wait for that
+    fragment (renewal_client_counts), and the chart leaves the client rate out."""
+    columns = _columns(filters.currency, chart_clients=not clients_url)
 
     def as_row(row: RateRow, label=None) -> Row:
         values = {c.key: getattr(row, c.key) for c in columns}
+        if clients_url:
+            values["client_rate"] = Pending(client_cell_id(TOTAL if label else row.key))
         links = _links(row, filters, today=figures.get("today") or timezone.localdate())
         return Row(label=label or row.label, values=values, links=links,
                    key=row.key)  # fmt: skip
@@ -256,7 +294,7 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
             columns=columns, rows=[as_row(r) for r in figures["rows"]],
             totals=as_row(figures["totals"], _("Total")),
             chart="line" if filters.by == "month" else "bar",
-            empty=_("No policy ends in this period."),
+            empty=_("No policy ends in this period."), deferred_url=clients_url,
             note=_("The rates count the cases decided (won, lost, lapsed) or past their end "
                    "date; the cases still open before their end date are not counted yet and "
                    "stand in the “Still open” column."),
@@ -264,7 +302,7 @@ def renewal_rate_layout(figures: dict, *, filters: ReportFilters) -> list[Table]
     ]  # fmt: skip
 
 
-def _columns(currency: str) -> list[Column]:
+def _columns(currency: str, *, chart_clients=True) -> list[Column]:
     return [
         Column("due", pgettext("renewals due in the period", "Due")),
         Column("won", pgettext("renewal cases counted", "Won")),
@@ -274,7 +312,8 @@ def _columns(currency: str) -> list[Column]:
         Column("policy_rate", _("Policies"), PCT,
                _("renewed ÷ (due − still open): decided or ended"), chart=True),
         Column("client_rate", _("Clients"), PCT,
-               _("clients who renewed ÷ clients due, still open left out"), chart=True),
+               _("clients who renewed ÷ clients due, still open left out"),
+               chart=chart_clients),
         Column("premium_rate", _("Premium"), PCT,
                _("renewed premium ÷ premium due, still open left out"), chart=True),
         Column("premium_due", _("Premium due (%(currency)s)") % {"currency": currency},

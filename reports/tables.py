@@ -21,6 +21,14 @@ class Column:
     chart: bool = False
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A figure read after the page: its cell shows a placeholder with this id, which the
+    table's ``deferred_url`` fragment replaces (an out-of-band swap)."""
+
+    dom_id: str
+
+
 @dataclass
 class Row:
     label: str
@@ -47,6 +55,8 @@ class Table:
     note: str = ""
     # Tables of the same view shown one after another (e.g. lost by reason, then by insurer).
     subtitle: str = ""
+    # A fragment loaded right after the page that fills the Pending cells.
+    deferred_url: str = ""
 
     @property
     def lines(self) -> list[tuple[Row, list]]:

@@ -6,6 +6,7 @@ app_name = "reports"
 
 urlpatterns = [
     path("renewals/", views.renewal_rate_view, name="renewal_rate"),
+    path("renewals/clients/", views.renewal_rate_clients_view, name="renewal_rate_clients"),
     path("prints/", views.print_create_view, name="pdf"),
     path("prints/<int:pk>/", views.print_detail_view, name="print"),
     path("prints/<int:pk>/progress/", views.print_progress_view, name="print_progress"),

@@ -10,6 +10,7 @@ from clients.tests.factories import ClientFactory
 from policies.tests.factories import PolicyFactory
 from renewals.models import CaseStatus
 from renewals.tests.factories import RenewalCaseFactory
+from reports.renewal_rate import TOTAL
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,16 @@ def _get(client, **params):
 
 
 def _rows(response):
+    """The page's rows and totals, their client counts read from the fragment the page loads
+    right after (the page itself is drawn without them)."""
     figures = response.context["figures"]
+    deferred = response.context["tables"][0].deferred_url
+    counts = response.client.get(deferred).context["counts"]
+    for row in figures["rows"]:
+        assert row.clients_due is None
+        row.clients_due, row.clients_won = counts.get(row.key, (0, 0))
+    totals = figures["totals"]
+    totals.clients_due, totals.clients_won = counts[TOTAL]
     return [
         (r.label, r.due, r.won, r.lost, r.lapsed, r.open, r.policy_rate, r.client_rate,
          r.premium_rate, r.last_year_rate)
