@@ -261,7 +261,7 @@ class PolicyStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
     RENEWED = "renewed", _("Renewed")
-    LAPSED = "lapsed", _("Lapsed")
+    LAPSED = "lapsed", pgettext_lazy("policy status", "Lapsed")
 
 
 class PolicyQuerySet(models.QuerySet):

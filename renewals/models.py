@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from brokerage.core.sql import SqlNames
 from brokerage.core.triggers import InsertTrigger, ModelTrigger, copied_reference
@@ -121,10 +122,11 @@ class ClientType(models.TextChoices):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    # A renewal (es: la renovación): not a quote's or a claim's "Open", not a policy lapsed.
+    OPEN = "open", pgettext_lazy("renewal case status", "Open")
     WON = "won", _("Won")
     LOST = "lost", _("Lost")
-    LAPSED = "lapsed", _("Lapsed")
+    LAPSED = "lapsed", pgettext_lazy("renewal case status", "Lapsed")
     CANCELLED = "cancelled", _("Cancelled")
 
 

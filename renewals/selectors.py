@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from brokerage.accounts.models import User
 from brokerage.core.dates import day_start
@@ -28,7 +28,8 @@ UNGRADED = "none"  # grade: cases nobody has graded yet
 NOT_SET = "none"  # stage, reason, lost to: cases without one (the reports' links)
 OVERDUE = "overdue"
 DUE_WINDOWS = {
-    OVERDUE: gettext_lazy("Overdue"),
+    # Open renewals whose policy has already ended (es: renovaciones, feminine plural).
+    OVERDUE: pgettext_lazy("renewals whose policy has ended", "Overdue"),
     "7": gettext_lazy("Next 7 days"),
     "15": gettext_lazy("Next 15 days"),
     "30": gettext_lazy("Next 30 days"),

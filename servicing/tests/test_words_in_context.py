@@ -23,7 +23,10 @@ def test_the_lapsed_case_class_is_not_the_lapsed_policy(monkeypatch):
     for language, word in (("zh-hans", "失效件"), ("es", "Caducada")):
         with translation.override(language):
             assert str(CaseClass.LAPSED.label) == word
-            assert str(PolicyStatus.LAPSED.label) == translation.gettext("Lapsed") != word
+    # The policy's status has its own context (es: Caducada too, zh: not a case class).
+    with translation.override("zh-hans"):
+        policy_lapsed = translation.pgettext("policy status", "Lapsed")
+        assert str(PolicyStatus.LAPSED.label) == policy_lapsed != "失效件"
 
 
 def test_a_request_kind_and_an_item_state_have_their_own_sense(monkeypatch):
