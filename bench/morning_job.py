@@ -116,7 +116,9 @@ def morning(day, now, recorder: Recorder, *, force: bool = False):
     except ImportError:  # the code before the run record (issue 18)
         _morning_parts(day, now, recorder)
     else:
-        morning_run(day=day, now=now, force=force, around=recorder.part)
+        run = morning_run(day=day, now=now, force=force, around=recorder.part)
+        if run.did_nothing:  # as the beat task and the command: nothing new to hand out
+            return
     with recorder.part("distribution"):
         distribution_run(day=day, now=now)
 

@@ -22,6 +22,7 @@ from touches.jobs import TouchesReport, touches_morning_job
 from .jobs import MorningReport, ladders_signature, renewals_morning_job
 
 RENEWALS, INSTALMENTS, PAYMENTS, TOUCHES = "renewals", "instalments", "payments", "touches"
+PARTS = (RENEWALS, INSTALMENTS, PAYMENTS, TOUCHES)
 
 
 @dataclass
@@ -33,6 +34,11 @@ class MorningRunReport:
     touches: TouchesReport | None = None
     # Parts found done earlier that day: their record (when, and what they did then).
     done_before: dict[str, MorningRun] = field(default_factory=dict)
+
+    @property
+    def did_nothing(self) -> bool:
+        """Every part had been done earlier that day: nothing new for the hand-out either."""
+        return len(self.done_before) == len(PARTS)
 
     def figures(self, part: str) -> dict:
         """What this run did in a part, as plain figures (none for a part done before: its

@@ -16,7 +16,10 @@ def renewals_morning_task() -> dict:
     done today (the beat delivered twice, a run by hand) is not run again: it is listed in
     ``already_done`` and counts nothing here (its record keeps what it did)."""
     run = morning_run()
-    transaction.on_commit(distribution_task.delay)
+    if not run.did_nothing:
+        # A run that found every part done made nothing new to hand out (the distribution
+        # already ran after the first; imports hand out their own items).
+        transaction.on_commit(distribution_task.delay)
     renewals, payments, touches = (run.figures(p) for p in (RENEWALS, PAYMENTS, TOUCHES))
     return {
         "day": run.day.isoformat(),

@@ -89,10 +89,11 @@ def test_the_command_says_what_was_already_done_and_force_does_it_again(ladders,
     text = again.getvalue()
     for part in PARTS:
         assert f"  {part}: already done at " in text
-    assert "renewal cases opened" not in text and "distribution (seed" in text
+    assert "renewal cases opened" not in text and "distribution (seed" not in text
+    assert "distribution: nothing new to hand out" in text
     forced = StringIO()
     call_command("run_morning_jobs", "--date", TODAY.isoformat(), "--force", stdout=forced)
-    assert "already done" not in forced.getvalue()
+    assert "already done" not in forced.getvalue() and "distribution (seed" in forced.getvalue()
     assert "renewal cases opened: 0" in forced.getvalue()
 
 
@@ -128,9 +129,18 @@ def test_a_part_that_fails_is_done_by_the_next_run(ladders, agent, monkeypatch):
     assert again.payments is not None and again.touches is not None
 
 
-def test_the_beat_task_twice_lists_the_parts_already_done(ladders, agent):
-    first = renewals_morning_task()
-    second = renewals_morning_task()
+def test_the_beat_task_twice_lists_the_parts_already_done(
+    ladders, agent, django_capture_on_commit_callbacks
+):
+    from workqueue.tasks import distribution_task
+
+    with django_capture_on_commit_callbacks() as after_first:
+        first = renewals_morning_task()
+    with django_capture_on_commit_callbacks() as after_second:
+        second = renewals_morning_task()
+    # The hand-out follows the first run only: the second made nothing new.
+    assert distribution_task.delay in after_first
+    assert distribution_task.delay not in after_second
     assert first["already_done"] == []
     assert second["already_done"] == sorted(PARTS)
     assert second["items_created"] == second["payment_items_created"] == 0

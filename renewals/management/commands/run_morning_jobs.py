@@ -67,6 +67,9 @@ class Command(BaseCommand):
             for kind, count in sorted(touches.messages.items()):
                 self.stdout.write(f"  service messages ({kind}): {count}")
             self.stdout.write(f"  service calls cancelled (policy ended): {touches.cancelled}")
+        if run.did_nothing:
+            self.stdout.write("distribution: nothing new to hand out (--force runs it again)")
+            return
         plan = distribution_run()
         self.stdout.write(
             f"distribution (seed {plan.seed}): {len(plan.lines)} items handed out, "
