@@ -8,14 +8,14 @@ pipeline_layout turns them into the dashboard's tables."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from policies.models import Policy, PolicyStatus
-from renewals.models import CaseStatus, Grade
+from renewals.models import CaseStatus, Grade, RenewalCase
 from renewals.selectors import NOT_SET, OVERDUE, UNGRADED, stage_choices, stage_label
 
 from .filters import ReportFilters
@@ -93,11 +93,15 @@ def pipeline_figures(*, user, filters: ReportFilters, today: date) -> dict:
 
 def _not_opened(user, filters: ReportFilters, today: date) -> list[dict]:
     """Per line: the running policies ending in each window that no renewal case has opened
-    for yet (their ladder opens them later), and their premium."""
+    for yet (their ladder opens them later), and their premium. The policies are read from
+    their partial index (policy_active_end_cover: every column read here) and anti-joined
+    with the cases (NOT EXISTS on the cases' unique policy_id; a LEFT JOIN … IS NULL was
+    estimated at one row for 238,000 at a million policies)."""
+    has_case = RenewalCase.objects.filter(policy_id=OuterRef("pk"))
     qs = filters.narrow(
         Policy.objects.visible_to(user).filter(
-            status=PolicyStatus.ACTIVE, end_date__gte=today,
-            end_date__lte=today + timedelta(days=max(WINDOWS)), renewal_case__isnull=True,
+            ~Exists(has_case), status=PolicyStatus.ACTIVE, end_date__gte=today,
+            end_date__lte=today + timedelta(days=max(WINDOWS)),
         )
     )  # fmt: skip
     annotations = {}
