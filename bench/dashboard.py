@@ -78,8 +78,15 @@ def main() -> None:
             continue
         print(f"\n{name}:")
         measure(who, "renewal rate by month", f"/reports/renewals/?{year}")
+        # The client rates the page loads right after it (htmx), counted exactly.
+        measure(who, "  its client rates (the fragment)", f"/reports/renewals/clients/?{year}")
         measure(
             who, "renewal rate by agent, last 12 months", f"/reports/renewals/?{last12}&by=agent"
+        )
+        measure(
+            who,
+            "  its client rates (the fragment)",
+            f"/reports/renewals/clients/?{last12}&by=agent",
         )
         measure(who, "written premium by day", f"/reports/premium/?{year}")
         measure(who, "written premium by insurer", f"/reports/premium/?{year}&by=insurer")
