@@ -70,7 +70,9 @@ def test_the_renewal_card_is_the_templates_html(ladders, agent, language, days):
     morning()
     item = WorkItem.objects.get(kind=RENEWAL_KIND)
     if days == 15:
-        RenewalCase.objects.filter(pk=item.subject_id).update(grade="A", last_premium=Decimal("1234567.5"))
+        RenewalCase.objects.filter(pk=item.subject_id).update(
+            grade="A", last_premium=Decimal("1234567.5")
+        )
         item.attempts = 2
         ItemResultFactory(item=item, result="no_answer", note='"<b>"')
     request = RequestFactory().get("/queue/")
