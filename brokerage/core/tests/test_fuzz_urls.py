@@ -117,13 +117,14 @@ DECLARED = {
     "/renewals/export.xlsx": _filters(RenewalFilterSet),
     "/reports/mine/": REPORT_PARAMS,
     "/reports/renewals/": REPORT_PARAMS,
+    "/reports/renewals/clients/": REPORT_PARAMS,
     **{f"/reports/{report.slug}/": REPORT_PARAMS for report in REPORTS},
     "/queue/distribution/": _fields(DistributionForm),
     "/clients/merge/": _fields(MergeChooseForm),
     "/outbox/": _fields(OutboxFilterForm),
 }
 
-REPORT_URLS = {"/reports/renewals/", *(f"/reports/{report.slug}/" for report in REPORTS)}
+REPORT_URLS = {"/reports/renewals/", "/reports/renewals/clients/", *(f"/reports/{report.slug}/" for report in REPORTS)}
 EXPORTS = {"/clients/export.csv", "/clients/export.xlsx", "/renewals/export.xlsx"}
 
 # Pages with a path parameter, named by the book object whose key they take.
