@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from brokerage.core.dates import short_date
 from brokerage.core.markup import fmt, plural, words
 from brokerage.core.reversing import pk_url
-from clients.links import call_contact_html
+from policies.cards import policy_call_head_html
 from workqueue.cards import alerts_html, history_html, results_html
 
 DAYS_OVERDUE = ngettext_lazy("%(counter)s day overdue", "%(counter)s days overdue", "counter")
@@ -102,17 +102,7 @@ def _details(item, ctx, language) -> str:
         ]
     if item.key[:8] == "promise-":
         rows.append(labels["why_now"])
-    return fmt(
-        '<div class="d-flex flex-wrap align-items-start gap-3"><div class="me-auto">{}'
-        '<div class="small text-body-secondary"><a href="{}">{}</a> · {} · {}</div></div>'
-        '<dl class="row small mb-0 text-nowrap" style="min-width: 16rem">{}</dl></div>',
-        call_contact_html(ctx["client"], ctx.get("phone"), ctx.get("whatsapp_url")),
-        pk_url("policies:detail")(policy.pk),
-        policy.number,
-        policy.insurer,
-        policy.get_line_display(),
-        mark_safe("".join(rows)),  # noqa: S308 (each row escaped above)
-    )
+    return policy_call_head_html(ctx, policy, rows)
 
 
 def payment_card_html(item, *, feedback="", error="", csrf_token=None, callback_form=None):

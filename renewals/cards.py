@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from brokerage.core.dates import short_date
 from brokerage.core.markup import fmt
 from brokerage.core.reversing import pk_url
-from clients.links import call_contact_html
+from policies.cards import policy_call_head_html
 from workqueue.cards import alerts_html, history_html, results_html
 
 DT = '<dt class="col-6 fw-normal text-body-secondary">{}</dt>'
@@ -47,17 +47,7 @@ def _details(item, ctx) -> str:
         fmt(DT, _("Touch")),
         fmt('<dd class="col-6 mb-0">{}</dd>', touch),
     )
-    return fmt(
-        '<div class="d-flex flex-wrap align-items-start gap-3"><div class="me-auto">{}'
-        '<div class="small text-body-secondary"><a href="{}">{}</a> · {} · {}</div></div>'
-        '<dl class="row small mb-0 text-nowrap" style="min-width: 16rem">{}</dl></div>',
-        call_contact_html(ctx["client"], ctx.get("phone"), ctx.get("whatsapp_url")),
-        pk_url("policies:detail")(policy.pk),
-        policy.number,
-        policy.insurer,
-        policy.get_line_display(),
-        mark_safe("".join(rows)),  # noqa: S308 (each row escaped above)
-    )
+    return policy_call_head_html(ctx, policy, rows)
 
 
 def renewal_card_html(item, *, feedback="", error="", csrf_token=None, callback_form=None):
