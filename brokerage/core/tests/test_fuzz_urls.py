@@ -124,7 +124,11 @@ DECLARED = {
     "/outbox/": _fields(OutboxFilterForm),
 }
 
-REPORT_URLS = {"/reports/renewals/", "/reports/renewals/clients/", *(f"/reports/{report.slug}/" for report in REPORTS)}
+REPORT_URLS = {
+    "/reports/renewals/",
+    "/reports/renewals/clients/",
+    *(f"/reports/{report.slug}/" for report in REPORTS),
+}
 EXPORTS = {"/clients/export.csv", "/clients/export.xlsx", "/renewals/export.xlsx"}
 
 # Pages with a path parameter, named by the book object whose key they take.
