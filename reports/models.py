@@ -62,7 +62,27 @@ MONTH_KEYS = ("agent", "currency", "status", "outcome_reason", "lost_to", "lost_
 OPEN_KEYS = ("agent", "insurer", "line", "currency", "stage", "grade")
 
 
-class RenewalDay(models.Model):
+class RenewalOutcomeCounts(models.Model):
+    """What RenewalDay and RenewalMonth count for each of their keys: the cases' status and
+    outcome (reason, winning insurer, why), how many, and their premiums."""
+
+    status = models.CharField(_("status"), max_length=16)
+    outcome_reason = models.CharField(_("reason"), max_length=24, blank=True)
+    lost_to = copied_reference("policies.Insurer", _("renewed with"))
+    lost_why = models.CharField(_("why they left"), max_length=16, blank=True)
+    cases = models.IntegerField(_("cases"), default=0)
+    last_premium = models.DecimalField(
+        _("last year's premium"), max_digits=16, decimal_places=2, default=0
+    )
+    renewed_premium = models.DecimalField(
+        _("renewed premium"), max_digits=16, decimal_places=2, default=0
+    )
+
+    class Meta:
+        abstract = True
+
+
+class RenewalDay(RenewalOutcomeCounts):
     """The renewal cases whose policy ends on ``day``, counted per agent, insurer, line,
     currency, status and outcome (reason, winning insurer, why): what the renewal-rate and
     lost-renewals dashboards add up, so that a year of a million-policy book is a few thousand
@@ -85,17 +105,6 @@ class RenewalDay(models.Model):
     insurer = copied_reference("policies.Insurer", _("insurer"))
     line = models.CharField(_("line of business"), max_length=16, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
-    status = models.CharField(_("status"), max_length=16)
-    outcome_reason = models.CharField(_("reason"), max_length=24, blank=True)
-    lost_to = copied_reference("policies.Insurer", _("renewed with"))
-    lost_why = models.CharField(_("why they left"), max_length=16, blank=True)
-    cases = models.IntegerField(_("cases"), default=0)
-    last_premium = models.DecimalField(
-        _("last year's premium"), max_digits=16, decimal_places=2, default=0
-    )
-    renewed_premium = models.DecimalField(
-        _("renewed premium"), max_digits=16, decimal_places=2, default=0
-    )
 
     class Meta:
         verbose_name = _("renewal cases of a day")
@@ -110,7 +119,7 @@ class RenewalDay(models.Model):
         return f"{self.day} {self.status}: {self.cases}"
 
 
-class RenewalMonth(models.Model):
+class RenewalMonth(RenewalOutcomeCounts):
     """RenewalDay's figures per month (``day``: the month's first day) and without the insurer
     and the line: a year of a large book is a few thousand rows here where RenewalDay, with
     every dimension, keeps nearly a row per case (hundreds of agents × insurers × lines ×
@@ -120,17 +129,6 @@ class RenewalMonth(models.Model):
     day = models.DateField(_("month"))
     agent = copied_reference(settings.AUTH_USER_MODEL, _("agent"))
     currency = models.CharField(_("currency"), max_length=3, blank=True)
-    status = models.CharField(_("status"), max_length=16)
-    outcome_reason = models.CharField(_("reason"), max_length=24, blank=True)
-    lost_to = copied_reference("policies.Insurer", _("renewed with"))
-    lost_why = models.CharField(_("why they left"), max_length=16, blank=True)
-    cases = models.IntegerField(_("cases"), default=0)
-    last_premium = models.DecimalField(
-        _("last year's premium"), max_digits=16, decimal_places=2, default=0
-    )
-    renewed_premium = models.DecimalField(
-        _("renewed premium"), max_digits=16, decimal_places=2, default=0
-    )
 
     class Meta:
         verbose_name = _("renewal cases of a month")
