@@ -19,7 +19,7 @@ def report_cell(value, column):
     localized as ``{{ value }}`` localizes them)."""
     if isinstance(getattr(value, "dom_id", None), str) and value.dom_id:
         return format_html(
-            '<span id="{}" class="text-body-secondary">{}</span>',
+            '<span id="{}" class="text-body-secondary" data-pending>{}</span>',
             value.dom_id,
             pgettext("a figure still being computed", "counting…"),
         )

@@ -62,9 +62,11 @@ def test_the_fragment_counts_the_clients_as_the_full_figures_do(client, book, wh
     # Every client-rate cell waits, with a placeholder, for the fragment named on the page.
     ids = [client_cell_id(row.key) for row in rows] + [client_cell_id(TOTAL)]
     for dom_id in ids:
-        assert f'<span id="{dom_id}" class="text-body-secondary">counting…</span>' in html
+        assert f'<span id="{dom_id}" class="text-body-secondary" data-pending>counting…</span>' in (
+            html
+        )
     url = page.context["tables"][0].deferred_url
-    assert f'hx-get="{url.replace("&", "&amp;")}" hx-trigger="load"' in html
+    assert f'hx-get="{url.replace("&", "&amp;")}" hx-trigger="load, report-retry"' in html
 
     fragment = client.get(url)
     assert fragment.status_code == 200

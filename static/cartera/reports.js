@@ -44,4 +44,46 @@
   }
   document.addEventListener("DOMContentLoaded", drawAll);
   document.addEventListener("htmx:afterSettle", drawAll);
+
+  /* A table's figures counted after the page (data-report-deferred: a fragment whose
+     out-of-band cells replace the "counting…" ones, data-pending). When its request fails
+     (a server error, no network, a timeout, or an answer that fills no cell, such as the
+     sign-in page after the session ended) the cells say so and a button asks again. */
+  function box(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.matches && elt.matches("[data-report-deferred]") ? elt : null;
+  }
+
+  function pending(deferred) {
+    var section = deferred.closest("section") || document;
+    return section.querySelectorAll("[data-pending]");
+  }
+
+  function mark(deferred, failed) {
+    pending(deferred).forEach(function (cell) {
+      cell.textContent = failed ? deferred.dataset.failed : deferred.dataset.counting;
+      cell.classList.toggle("text-danger", failed);
+      cell.classList.toggle("text-body-secondary", !failed);
+    });
+    deferred.querySelector('[role="alert"]').hidden = !failed;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var deferred = box(event);
+    if (deferred) mark(deferred, false);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var deferred = box(event);
+    if (!deferred) return;
+    var answered = event.detail.successful;
+    // The out-of-band cells are swapped before this event; let the swap finish all the same.
+    window.setTimeout(function () {
+      if (!answered || pending(deferred).length) mark(deferred, true);
+    }, 0);
+  });
+  document.addEventListener("click", function (event) {
+    var retry = event.target.closest && event.target.closest("[data-report-retry]");
+    if (!retry || typeof htmx === "undefined") return;
+    htmx.trigger(retry.closest("[data-report-deferred]"), "report-retry");
+  });
 })();
