@@ -255,6 +255,8 @@ BRACKETED = re.compile(r"[(\[{【〔〖「『][^()\[\]{}【】〔〕〖〗「」
 OPENING = re.compile(r"[(\[{【〔〖「『].*$")
 CJK = "\u2e80-\u9fff\uf900-\ufaff"
 CJK_GAP = re.compile(rf"(?<=[{CJK}]) (?=[{CJK}])")
+# Two or more single letters, each followed by a dot: "R.F.C.", "C. U. R. P.".
+INITIALS = re.compile(r"(?<!\w)(?:[^\W\d_]\.\s?){2,}")
 HAS_CJK = re.compile(rf"[{CJK}]")
 # Words a header may carry or drop without naming something else: "Fecha vencimiento" is
 # "Fecha de vencimiento".
@@ -284,6 +286,8 @@ def normalise_header(text) -> str:
     without spaces between its characters."""
     text = unicodedata.normalize("NFKC", str(text or ""))
     text = _brackets_off(text)
+    # Initials with dots are one word: "R.F.C." and "R. F. C." → "RFC" (not "r f c").
+    text = INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group(0)) + " ", text)
     text = re.sub(r"['’]s\b", "", text)  # "Insured's name" → "Insured name"
     text = _plain(text).casefold()
     text = " ".join(re.sub(r"[\W_]+", " ", text).split())

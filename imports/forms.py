@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +40,22 @@ class UploadForm(forms.Form):
         return upload
 
 
+def _as_posted(header: str) -> str:
+    """A header as a browser posts it back from an option's value: every line break as CRLF
+    (HTML's form encoding)."""
+    return re.sub(r"\r\n|\r|\n", "\r\n", header)
+
+
+class HeaderChoiceField(forms.ChoiceField):
+    """A choice of the file's headers that knows each one as posted back: "Fecha de↵término"
+    comes back "Fecha de\r\ntérmino", and would be "not one of the available choices"."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        headers = {_as_posted(header): header for header, _label in self.choices if header}
+        return headers.get(_as_posted(value), value)
+
+
 class MappingForm(forms.Form):
     """One select per Cartera field, offering the file's headers. The job's columns (the
     insurer's saved mapping, or the suggestions made with confidence from the headers) come
@@ -60,7 +78,7 @@ class MappingForm(forms.Form):
         }
         for field in FIELDS_BY_KIND[job.kind]:
             hint = hints.get(field.name)
-            self.fields[field.name] = forms.ChoiceField(
+            self.fields[field.name] = HeaderChoiceField(
                 label=field.label,
                 choices=choices,
                 required=field.required,
