@@ -191,8 +191,11 @@ def copy_rows(model, rows: list[dict], now=None, *, complete: bool = True) -> No
 def _next_ids(model, count: int) -> list[int]:
     meta = model._meta
     with connection.cursor() as cursor:
-        cursor.execute(  # one array, not a row per id
-            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
+        # One array, not a row per id; the sequence looked up once (an InitPlan), not per id:
+        # nextval(pg_get_serial_sequence(…)) took 25–40 ms for 5,000 ids, this 3–10.
+        cursor.execute(
+            "SELECT array_agg(nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)))"
+            " FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, count],
         )
         return cursor.fetchone()[0]
