@@ -83,13 +83,19 @@ class ClientQuerySet(models.QuerySet):
 # GR8", "110101 19900307 123X"). Both sides of a comparison are put in the same normal form:
 # typed values by id_key, stored ones by id_key_expression (indexed), whatever wrote them.
 ID_SEPARATORS = " -_./"
+# What stdnum's clean does to plain ASCII (its only ASCII mapping is ` to '), in one translate:
+# imports put 100,000 IDs at a time in normal form (1 µs each instead of 8).
+_ASCII_ID = str.maketrans({**dict.fromkeys(ID_SEPARATORS), "`": "'"})
 
 
 def id_key(value: str) -> str:
     """A national or tax ID in its normal form: python-stdnum's ``compact`` of a Mexican RFC or
     CURP, a Chinese resident ID or credit code (upper case, without separators; stdnum's clean
     turns typographic dashes into plain ones), full-width letters and digits made plain."""
-    return stdnum_clean(unicodedata.normalize("NFKC", value or ""), ID_SEPARATORS).strip().upper()
+    value = value or ""
+    if value.isascii():
+        return value.translate(_ASCII_ID).strip().upper()
+    return stdnum_clean(unicodedata.normalize("NFKC", value), ID_SEPARATORS).strip().upper()
 
 
 def id_key_expression(field: str) -> Func:
@@ -247,10 +253,10 @@ class Client(models.Model):
             models.Index(fields=["phone"], name="client_phone"),
             models.Index(fields=["phone_other"], name="client_phone_other"),
             models.Index(fields=["whatsapp"], name="client_whatsapp"),
-            models.Index(fields=["national_id"], name="client_national_id"),
-            models.Index(fields=["tax_id"], name="client_tax_id"),
             models.Index(fields=["owner", "status"], name="client_owner_status"),
-            # Duplicate checks compare IDs in their normal form, however they were stored.
+            # IDs are compared in their normal form, however they were stored (duplicate
+            # checks, the search box, imports): only these indexes, no plain twin on the
+            # columns (each index is written for every imported client).
             models.Index(id_key_expression("national_id"), name="client_national_id_key"),
             models.Index(id_key_expression("tax_id"), name="client_tax_id_key"),
             models.Index(

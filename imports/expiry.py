@@ -26,7 +26,14 @@ from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
 from brokerage.core.bulk import copy_rows
-from clients.models import Client, ClientKind, ClientStatus, display_name_of
+from clients.models import (
+    Client,
+    ClientKind,
+    ClientStatus,
+    display_name_of,
+    id_key,
+    id_key_expression,
+)
 from clients.search import compact
 from clients.services import clients_give_owner
 from policies.models import (
@@ -166,8 +173,9 @@ def parse_row(
     take("currency", _CURRENCY)
     take("line", _LINE)
     take("coverage", parse_text)
-    take("national_id", lambda v: parse_text(v).upper().replace(" ", ""))
-    take("tax_id", lambda v: parse_text(v).upper().replace(" ", ""))
+    # IDs in their normal form (id_key), as the client files are matched on them.
+    take("national_id", lambda v: id_key(parse_text(v)))
+    take("tax_id", lambda v: id_key(parse_text(v)))
     # A phone that does not read in the insurer's region is kept as written (the client goes
     # to the contact fixes), never a reason to leave the policy out.
     phone = take("phone", lambda v: parse_phone(v, context.region), warn=True)
@@ -364,6 +372,19 @@ def _clients(**lookup) -> list[dict]:
     )
 
 
+def _clients_by_id(field: str, keys: set[str]) -> dict[str, dict]:
+    """Clients whose national or tax ID (``field``) has one of these normal forms, by it: the
+    stored IDs compared in normal form through their expression index, however typed."""
+    found = (
+        Client.objects.annotate(
+            phone_raw=Cast("phone", CharField()), id_key=id_key_expression(field)
+        )
+        .filter(id_key__in=_among(keys))
+        .values(*CLIENT_VALUES, "id_key")
+    )
+    return {c.pop("id_key"): c for c in found}
+
+
 # A new policy renews a running policy of the same client and line whose term ends this close
 # to the new one's start (and covers the same vehicle, when both name one).
 RENEWAL_GAP = timedelta(days=31)
@@ -432,8 +453,8 @@ def classify(records: list[Record], insurer) -> Outcome:
     ids = {r.client["national_id"] for r in records if r.client["national_id"]}
     taxes = {r.client["tax_id"] for r in records if r.client["tax_id"]}
     phones = {r.client["phone"] for r in records if r.client["phone"]}
-    by_id = {c["national_id"]: c for c in _clients(national_id__in=_among(ids))} if ids else {}
-    by_tax = {c["tax_id"]: c for c in _clients(tax_id__in=_among(taxes))} if taxes else {}
+    by_id = _clients_by_id("national_id", ids) if ids else {}
+    by_tax = _clients_by_id("tax_id", taxes) if taxes else {}
     by_phone = {}
     if phones:
         for c in _clients(phone_raw__in=_among(phones)):

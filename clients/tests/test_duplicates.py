@@ -4,17 +4,20 @@ the maintainers' merge (everything moves, history kept, the merged file's addres
 twice does nothing, a bounded preview)."""
 
 import re
+import unicodedata
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from stdnum.util import clean as stdnum_clean
 
 from brokerage.accounts.tests.factories import TeamFactory, UserFactory
 from clients import services
 from clients.duplicates import SAME_ID, SAME_NAME_AND_PHONE, client_duplicates
 from clients.models import (
+    ID_SEPARATORS,
     Client,
     ClientAccess,
     ClientDocument,
@@ -69,6 +72,24 @@ def _create(django_client, kind, data):
 )
 def test_it_puts_ids_in_one_normal_form(typed, key):
     assert id_key(typed) == key
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "gode-561231-gr8",
+        " a.b_c/d e ",
+        "x`y-z",
+        "\tGODE 561231\n",
+        "",
+        "–—ＧＯ-de",
+        "110105 19491231 002x",
+    ],
+)
+def test_its_quick_path_for_plain_text_is_stdnums_normal_form(typed):
+    """Plain ASCII takes one translate; the result is python-stdnum's, as for any other text."""
+    reference = stdnum_clean(unicodedata.normalize("NFKC", typed), ID_SEPARATORS).strip().upper()
+    assert id_key(typed) == reference
 
 
 # --- The warning ---------------------------------------------------------------------------

@@ -147,6 +147,17 @@ def test_it_finds_a_company_by_tax_id_in_any_case(client, agent, book, query):
     assert _search(client, query) == [book["company"].pk]
 
 
+@pytest.mark.parametrize(
+    "query", ["RAMO-750912-HDFMRS04", "ramo750912hdfmrs04", "ＲＡＭＯ７５０９１２ＨＤＦＭＲＳ０４"]
+)
+def test_it_finds_an_id_stored_with_separators_in_its_normal_form(client, agent, query):
+    """IDs compare in normal form (the expression index), however stored or typed."""
+    stored = ClientFactory(owner=agent, first_name="Rosa", national_id="RAMO-750912-HDFMRS04")
+    ClientFactory(owner=agent, first_name="Otra", national_id="RAMO750912HDFMRS05")
+    client.force_login(agent)
+    assert _search(client, query) == [stored.pk]
+
+
 @pytest.mark.parametrize("query", ["GNP123456", "gnp-123-456", "GNP 123 456"])
 def test_it_finds_a_policy_number_typed_with_dashes_that_has_none(client, agent, book, query):
     client.force_login(agent)

@@ -102,6 +102,22 @@ def test_a_client_is_matched_on_tax_id_and_keeps_what_staff_entered(hdi, maint):
     assert Policy.objects.filter(holder=client).count() == 2
 
 
+def test_tax_ids_match_in_normal_form_however_written(hdi, maint):
+    """A file whose RFC staff typed with dashes is the report's RFC written without them (and
+    the other way round); a new client's ID is stored in its normal form."""
+    staff = Client.objects.create(
+        first_name="Carla", display_name="Carla", tax_id="PEPC-000001-AB1"
+    )
+    commit(_job(hdi, maint, workbook([row(1, RFC="pepc000001ab1"), row(2, RFC="PEPC 000002-AB1")])))
+    assert Client.objects.count() == 2
+    assert Policy.objects.get(number="HDI-00001").holder == staff
+    new = Policy.objects.get(number="HDI-00002").holder
+    assert new.tax_id == "PEPC000002AB1"
+    commit(_job(hdi, maint, workbook([row(3, RFC="pepc-000002.ab1")])))
+    assert Client.objects.count() == 2
+    assert Policy.objects.get(number="HDI-00003").holder == new
+
+
 def test_1000_rows_with_37_bad_import_the_963_good_ones(hdi, maint):
     rows = []
     bad = {n: i % 3 for i, n in enumerate(range(5, 1000, 27))}  # 37 rows, three faults
