@@ -87,7 +87,9 @@ class Instalment(models.Model):
         _("line of business"), max_length=16, default="", db_default="", editable=False
     )
     holder = copied_reference("clients.Client", _("client"))
-    history = HistoricalRecords()
+    # Planned in bulk (two rows a policy on an import): its user (who) is not checked against
+    # the users' table row by row; users are deactivated, never deleted.
+    history = HistoricalRecords(user_db_constraint=False)
 
     class Meta:
         verbose_name = _("instalment")
