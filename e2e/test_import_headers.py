@@ -57,3 +57,47 @@ def test_a_maintainer_maps_headers_with_line_breaks_and_dots_and_sees_the_dry_ru
     assert job.columns["end_date"] == "Fecha de\ntérmino"
     assert job.columns["start_date"] == "Fecha de\ninicio"
     assert job.columns["tax_id"] == "R.F.C."
+
+
+def test_the_next_report_with_the_holder_renamed_comes_mapped_and_an_error_keeps_the_choices(
+    page, tmp_path
+):
+    """The insurer's mapping is saved from a report whose holder column was "Nombre"; the next
+    one calls it "Asegurado": the page fills it from the suggestions (as the shell import
+    does), and a page back with an error keeps "Fecha de↵término" selected."""
+    from imports.models import ColumnMapping, ReportKind
+
+    hdi = InsurerFactory(name="HDI Seguros", code="hdi")
+    ColumnMapping.objects.create(
+        insurer=hdi, kind=ReportKind.EXPIRY,
+        columns={"policy_number": "Núm. de póliza:", "holder_name": "Nombre",
+                 "end_date": "Fecha de\ntérmino", "premium": "Prima neta (MXN)"},
+    )  # fmt: skip
+    maintainer = UserFactory(username="marisol", roles=["maintainer"])
+    path = Path(tmp_path) / "hdi-enero.xlsx"
+    path.write_bytes(workbook([row(n) for n in range(1, 4)],
+                              header=[RENAMED.get(h, h) for h in HEADER]))  # fmt: skip
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(maintainer.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/imports/")
+    page.locator("#id_insurer").select_option(label="HDI Seguros")
+    page.locator("#id_file").set_input_files(str(path))
+    page.get_by_test_id("upload-submit").click()
+
+    expect(page).to_have_url(re.compile(r"/imports/\d+/mapping/$"))
+    expect(page.locator("#id_holder_name")).to_have_value("Asegurado")
+    expect(page.locator("#id_end_date")).to_have_value("Fecha de\ntérmino")
+    # The premium left out by mistake: the page comes back saying so, the rest as chosen.
+    page.locator("#id_premium").select_option("")
+    page.get_by_test_id("mapping-submit").click()
+    expect(page.get_by_text("This field is required.")).to_be_visible()
+    expect(page.locator("#id_end_date")).to_have_value("Fecha de\ntérmino")
+    expect(page.locator("#id_start_date")).to_have_value("Fecha de\ninicio")
+
+    page.locator("#id_premium").select_option("Prima neta (MXN)")
+    page.get_by_test_id("mapping-submit").click()
+    expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
+    expect(page.get_by_test_id("count-new")).to_contain_text("3")
+    assert ImportJob.objects.get().columns["holder_name"] == "Asegurado"

@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from policies.selectors import active_insurers
 
-from .fields import COMBINED_COLUMNS, FIELDS_BY_KIND, REQUIRED_ONE_OF, suggest_columns
+from .fields import (
+    COMBINED_COLUMNS,
+    FIELDS_BY_KIND,
+    REQUIRED_ONE_OF,
+    choose_columns,
+    suggest_columns,
+)
 from .models import ReportKind
 
 
@@ -50,10 +56,16 @@ class HeaderChoiceField(forms.ChoiceField):
     """A choice of the file's headers that knows each one as posted back: "Fecha de↵término"
     comes back "Fecha de\r\ntérmino", and would be "not one of the available choices"."""
 
-    def to_python(self, value):
-        value = super().to_python(value)
+    def _header(self, value):
         headers = {_as_posted(header): header for header, _label in self.choices if header}
         return headers.get(_as_posted(value), value)
+
+    def to_python(self, value):
+        return self._header(super().to_python(value))
+
+    def prepare_value(self, value):
+        """The header selected again when the page comes back with an error elsewhere."""
+        return self._header(value) if isinstance(value, str) and value else value
 
 
 class MappingForm(forms.Form):
@@ -65,11 +77,10 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = job.kind
         choices = [("", _("— not in this file —"))] + [(h, h) for h in headers if h]
-        present = {h for h in headers if h}
-        columns = {f: h for f, h in job.columns.items() if h in present}
-        if not columns:
-            columns = {f: s.header for f, s in suggest_columns(headers, job.kind).items()
-                       if s.confident}  # fmt: skip
+        # As the shell import chooses: the saved columns this file has, completed with the
+        # suggestions made with confidence when they leave a required field without a column
+        # (a saved "Nombre del asegurado" written with a non-breaking space, say).
+        columns = choose_columns(headers, job.kind, saved=job.columns).columns
         used = set(columns.values())
         hints = {
             f: s
