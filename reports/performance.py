@@ -4,14 +4,17 @@ hand-out, the rule the morning distribution enforces), what came of it, the rene
 premium they wrote and the points earned.
 
 A fixed number of queries whatever the number of agents or items: the agents, the work items
-(counts and results together, one aggregate), the renewals won (one aggregate, after the
-user's book is read) and the points (one aggregate)."""
+(counts and results together, one aggregate of the items' daily and monthly rollups, after
+checking they are counted under the current time zone and cutoff), the renewals won (one
+aggregate, after the user's book is read) and the points (one aggregate of the points'
+rollups, or of the awards)."""
 
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -32,6 +35,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from brokerage.core.dates import day_start
+from brokerage.core.sql import SqlNames
 from clients.selectors import agents_for_reassignment
 from renewals.models import CaseStatus
 from renewals.selectors import cases_visible_to
@@ -39,7 +43,9 @@ from workqueue.distribution import last_cutoff, result_cutoff
 from workqueue.kinds import contact_codes, result_label
 from workqueue.models import ItemStatus, PointsAward, WorkItem
 
+from . import rollups
 from .filters import ReportFilters
+from .models import WORK_KEYS, PointsDay, PointsMonth, WorkDay, WorkMonth
 from .selectors import ZERO
 from .tables import INT, MONEY, NUMBER, PCT, Column, Row, Table, pct
 
@@ -84,10 +90,58 @@ def _by_cutoff(moment, handed_out_on) -> Q:
     )
 
 
-def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[dict]:
+def work_figures(
+    *, agent_ids, filters: ReportFilters, now: datetime, rolled_up: bool | None = None
+) -> list[dict]:
     """Per agent, item result and whether the item was worked, worked by its cutoff and is
-    past its cutoff: the number of items handed out in the range (one aggregate of the work
-    items alone, grouped on those flags).
+    past its cutoff: the number of items handed out in the range, as rows of ``owner``,
+    ``result``, ``worked``, ``on_time``, ``past_cutoff`` and ``items`` (a key may come in more
+    than one row: add them up). Read from the work items' rollups (one query) while they are
+    counted under the current time zone and cutoff (``rolled_up``: whether they are, when
+    already known), else from the items (work_items_figures), with the same figures."""
+    if rollups.work_rollup_current() if rolled_up is None else rolled_up:
+        return work_rollup_figures(agent_ids=agent_ids, filters=filters, now=now)
+    return work_items_figures(agent_ids=agent_ids, filters=filters, now=now)
+
+
+def _settled_day(now: datetime):
+    """The last hand-out day whose cutoff has passed."""
+    return timezone.localdate(last_cutoff(now)) - ONE_DAY
+
+
+def work_rollup_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[dict]:
+    """work_figures from the rollups: WorkMonth's rows for the whole months of the range whose
+    every day is past its cutoff, WorkDay's for the other days (past the cutoff or not by
+    their day); one query (UNION ALL)."""
+    settled = _settled_day(now)
+    first, last, ranges = rollups.month_split(filters.start, filters.end, settled)
+    month, day = SqlNames(WorkMonth), SqlNames(WorkDay)
+    keys = ", ".join(getattr(day, k) for k in WORK_KEYS)
+    parts, params = [], []
+    if first <= last:
+        parts.append(
+            f"SELECT {keys}, TRUE, SUM({month.items}) FROM {month.table} "
+            f"WHERE {month.day} >= %s AND {month.day} <= %s AND {month.owner_id} = ANY(%s) "
+            f"GROUP BY {keys} HAVING SUM({month.items}) > 0"
+        )
+        params += [first, last, list(agent_ids)]
+    if ranges:
+        days = " OR ".join(f"({day.day} >= %s AND {day.day} <= %s)" for _ in ranges)
+        parts.append(
+            f"SELECT {keys}, {day.day} <= %s, SUM({day.items}) FROM {day.table} "
+            f"WHERE ({days}) AND {day.owner_id} = ANY(%s) "
+            f"GROUP BY {keys}, {day.day} <= %s HAVING SUM({day.items}) > 0"
+        )
+        params += [settled, *(d for r in ranges for d in r), list(agent_ids), settled]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        names = ("owner", "result", "worked", "on_time", "past_cutoff", "items")
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def work_items_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[dict]:
+    """work_figures counted from the work items (one aggregate of the items alone, grouped on
+    the flags).
 
     An item belongs to its agent; an item that left the agents' lists after three failed
     attempts (it has no agent any more) to the agent who logged its first result. A result
@@ -96,7 +150,7 @@ def work_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[di
     item closed without one (e.g. the case was won on another touch) counts as worked when it
     was closed. Cancelled items are left out, as the distribution does."""
     # Items handed out on or before this day are past their cutoff.
-    settled_day = timezone.localdate(last_cutoff(now)) - ONE_DAY
+    settled_day = _settled_day(now)
     rows = (
         WorkItem.objects.filter(
             handed_out_at__gte=day_start(filters.start),
@@ -150,7 +204,9 @@ def renewal_figures(*, user, agent_ids, filters: ReportFilters) -> dict[int, dic
     rows = (
         qs.values("agent_id")
         .annotate(
-            won=Count("pk"),
+            # COUNT(*), not of the key: the cases then come from a covering index alone
+            # (reports migration 0008).
+            won=Count("*"),
             premium=Coalesce(
                 Sum("renewed_premium", filter=Q(renewed_currency=filters.currency)), ZERO
             ),
@@ -160,7 +216,42 @@ def renewal_figures(*, user, agent_ids, filters: ReportFilters) -> dict[int, dic
     return {r["agent_id"]: r for r in rows}
 
 
-def points_figures(*, agent_ids, filters: ReportFilters) -> dict[int, Decimal]:
+def points_figures(
+    *, agent_ids, filters: ReportFilters, rolled_up: bool | None = None
+) -> dict[int, Decimal]:
+    """Per agent with points awarded in the range, their points: read from the points'
+    rollups (PointsMonth for the range's whole months, PointsDay for its other days; one
+    query) while they are counted under the current time zone (work_figures' ``rolled_up``),
+    else from the awards (points_awards_figures)."""
+    if not (rollups.work_rollup_current() if rolled_up is None else rolled_up):
+        return points_awards_figures(agent_ids=agent_ids, filters=filters)
+    first, last, ranges = rollups.month_split(filters.start, filters.end, filters.end)
+    month, day = SqlNames(PointsMonth), SqlNames(PointsDay)
+    parts, params = [], []
+    if first <= last:
+        parts.append(
+            f"SELECT {month.agent_id}, {month.awards}, {month.points} FROM {month.table} "
+            f"WHERE {month.day} >= %s AND {month.day} <= %s AND {month.agent_id} = ANY(%s)"
+        )
+        params += [first, last, list(agent_ids)]
+    if ranges:
+        days = " OR ".join(f"({day.day} >= %s AND {day.day} <= %s)" for _ in ranges)
+        parts.append(
+            f"SELECT {day.agent_id}, {day.awards}, {day.points} FROM {day.table} "
+            f"WHERE ({days}) AND {day.agent_id} = ANY(%s)"
+        )
+        params += [*(d for r in ranges for d in r), list(agent_ids)]
+    sql = (
+        f"SELECT agent_id, SUM(points) FROM ({' UNION ALL '.join(parts)}) AS parts "
+        "GROUP BY agent_id HAVING SUM(awards) > 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def points_awards_figures(*, agent_ids, filters: ReportFilters) -> dict[int, Decimal]:
+    """points_figures counted from the awards."""
     rows = (
         PointsAward.objects.filter(
             agent_id__in=agent_ids,
@@ -209,7 +300,8 @@ def performance_figures(*, user, filters: ReportFilters, now: datetime) -> list[
     ids = [a.pk for a in agents]
     work: dict[int, dict] = defaultdict(lambda: dict.fromkeys(WORK_FIGURES, 0))
     outcomes: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for data in work_figures(agent_ids=ids, filters=filters, now=now):
+    rolled_up = rollups.work_rollup_current()
+    for data in work_figures(agent_ids=ids, filters=filters, now=now, rolled_up=rolled_up):
         figures, n = work[data["owner"]], data["items"]
         figures["handed_out"] += n
         figures["worked"] += n if data["worked"] else 0
@@ -218,7 +310,7 @@ def performance_figures(*, user, filters: ReportFilters, now: datetime) -> list[
         outcome = (data["result"] or NO_CONTACT_RESULT) if data["worked"] else UNWORKED
         outcomes[data["owner"]][outcome] += n
     renewals = renewal_figures(user=user, agent_ids=ids, filters=filters)
-    points = points_figures(agent_ids=ids, filters=filters)
+    points = points_figures(agent_ids=ids, filters=filters, rolled_up=rolled_up)
     rows = []
     for agent in agents:
         won = renewals.get(agent.pk, {})

@@ -1,5 +1,6 @@
-"""The renewal cases counted per day (RenewalDay): which reports read them, and rebuilding
-them from the cases for a range of days.
+"""The renewal cases counted per day (RenewalDay) and the work items per hand-out day
+(WorkDay): which reports read them, and rebuilding them from the cases and the items for a
+range of days.
 
 The rollup is exact at every commit (the triggers in reports.models add each statement's
 changes in its own transaction), so a dashboard reads it for every day of its range, today's
@@ -12,19 +13,30 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from brokerage.core.dates import day_start
 from brokerage.core.sql import SqlNames
 from policies.models import Policy
 from renewals.models import RenewalCase
+from workqueue.distribution import result_cutoff
+from workqueue.models import PointsAward, WorkItem
 
 from .filters import ReportFilters
 from .models import (
+    PointsDay,
+    PointsMonth,
     RenewalDay,
     RenewalMonth,
     RenewalOpenDay,
+    RollupClock,
+    WorkDay,
+    WorkMonth,
     month_upsert_sql,
     open_upsert_sql,
+    points_upsert_sql,
     rollup_upsert_sql,
+    work_upsert_sql,
 )
 
 
@@ -122,3 +134,67 @@ def rollup_rebuild(*, start: date, end: date) -> int:
             written += cursor.rowcount
         first = last + relativedelta(days=1)
     return written
+
+
+def work_rollup_current() -> bool:
+    """Whether the work queue's rollups (WorkDay, WorkMonth, PointsDay, PointsMonth) are
+    counted under the current time zone and result cutoff (RollupClock): else the report
+    counts the items and the points awards."""
+    return RollupClock.objects.filter(
+        pk=1, time_zone=timezone.get_current_timezone_name(), result_cutoff=result_cutoff()
+    ).exists()
+
+
+def work_rollup_rebuild(*, start: date | None = None, end: date | None = None) -> int:
+    """Count again the work items handed out and the points awarded in the whole months from
+    start's to end's (local days) into the work queue's rollups (WorkDay and WorkMonth,
+    PointsDay and PointsMonth); everything when no dates are given, or when the time zone or
+    the result cutoff setting is not the one they were counted under (RollupClock, then set
+    to the settings'). One transaction holding the items' and the awards' tables in SHARE mode
+    (writers wait for it: a few seconds for a year of a million-policy book). Returns the rows
+    written."""
+    item, award = SqlNames(WorkItem), SqlNames(PointsAward)
+    zone, cutoff = timezone.get_current_timezone_name(), result_cutoff()
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {item.table}, {award.table} IN SHARE MODE")
+        clock, _created = RollupClock.objects.select_for_update().get_or_create(
+            pk=1, defaults={"time_zone": zone, "result_cutoff": cutoff}
+        )
+        if (clock.time_zone, clock.result_cutoff) != (zone, cutoff):
+            clock.time_zone, clock.result_cutoff = zone, cutoff
+            clock.save()
+            start = end = None
+        counted = (
+            (WorkDay, WorkMonth, item, item.handed_out_at, work_upsert_sql),
+            (PointsDay, PointsMonth, award, award.awarded_at, points_upsert_sql),
+        )
+        for day_model, month_model, names, moment, upsert in counted:
+            if start is None or end is None:
+                day_model.objects.all().delete()
+                month_model.objects.all().delete()
+                source, params = names.table, []
+            else:
+                first = start.replace(day=1)
+                after = end + relativedelta(months=1, day=1)
+                day_model.objects.filter(day__gte=first, day__lt=after).delete()
+                month_model.objects.filter(day__gte=first, day__lt=after).delete()
+                source = f"(SELECT * FROM {names.table} WHERE {moment} >= %s AND {moment} < %s)"
+                params = [day_start(first), day_start(after)]
+            for model in (day_model, month_model):
+                cursor.execute(upsert(model, source), params)
+                written += cursor.rowcount
+    return written
+
+
+def month_split(start: date, end: date, last: date) -> tuple[date, date, list[tuple[date, date]]]:
+    """The days from start to end as whole months up to ``last`` at most (the first's and the
+    last's first days; none when first > last) and the other days as (first, last) ranges:
+    what a report reads from a monthly rollup and what from its daily one."""
+    first = start if start.day == 1 else start + relativedelta(months=1, day=1)
+    limit = min(end, last)
+    last = limit if (limit + timedelta(days=1)).day == 1 else limit.replace(day=1) - timedelta(1)
+    if first > last:
+        return first, last, [(start, end)]
+    ranges = [(start, first - timedelta(days=1)), (last + timedelta(days=1), end)]
+    return first, last.replace(day=1), [(a, b) for a, b in ranges if a <= b]

@@ -327,7 +327,9 @@ def test_the_builder_runs_a_fixed_number_of_queries(book, django_assert_max_num_
 
     def build():
         manager = type(book["manager"]).objects.get(pk=book["manager"].pk)
-        with django_assert_max_num_queries(7) as queries:
+        # One more than before the work queue's rollups: whether they are counted under the
+        # current time zone and cutoff (here they are not: the items are read).
+        with django_assert_max_num_queries(8) as queries:
             tables = performance_tables(user=manager, filters=filters, today=D(2026, 4, 1))
         return len(queries), len(tables[0].rows)
 
