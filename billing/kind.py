@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.dates import short_date_writer
 from brokerage.core.reversing import pk_url
-from clients.links import call_links
+from clients.links import stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
+from policies.cards import policy_card_fields
 from workqueue import kinds
 from workqueue.models import ItemResult
 from workqueue.results import GENERIC
@@ -116,8 +117,11 @@ def payment_context(items) -> dict[int, dict]:
     every instalment of their policies (the payment history); the results logged on any
     payment item of these instalments; their promises."""
     subject_ids = {item.subject_id for item in items}
-    instalments = Instalment.objects.select_related("policy__holder", "policy__insurer").in_bulk(
-        subject_ids
+    instalments = (
+        Instalment.objects.select_related("policy__holder", "policy__insurer")
+        .only(*(f.name for f in Instalment._meta.concrete_fields), *policy_card_fields("policy__"))
+        .annotate(**stored_numbers("policy__holder__"))
+        .in_bulk(subject_ids)
     )
     policy_ids = {i.policy_id for i in instalments.values()}
     today = timezone.localdate()
@@ -160,7 +164,7 @@ def payment_context(items) -> dict[int, dict]:
             InstalmentStatus.PENDING, InstalmentStatus.PARTLY_PAID, InstalmentStatus.OVERDUE
         )  # fmt: skip
         past = [h for h in history[policy.pk] if h["due_on"] < today]
-        phone, whatsapp = call_links(client)
+        phone, whatsapp = stored_call_links(instalment)
         context[item.pk] = {
             "instalment": instalment,
             "policy": policy,

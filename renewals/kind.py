@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.bulk import AnyOf
 from brokerage.core.reversing import pk_url
-from clients.links import call_links
+from clients.links import stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
+from policies.cards import policy_card_fields
 from policies.models import Line
 from workqueue import kinds
 from workqueue.models import ItemResult
@@ -85,8 +86,11 @@ def renewal_context(items) -> dict[int, dict]:
     """Two queries for any number of items: the cases with policy, client and insurer, and
     every result logged on any touch of those cases."""
     subject_ids = {item.subject_id for item in items}
-    cases = RenewalCase.objects.select_related("policy__holder", "policy__insurer").in_bulk(
-        subject_ids
+    cases = (
+        RenewalCase.objects.select_related("policy__holder", "policy__insurer")
+        .only(*(f.name for f in RenewalCase._meta.concrete_fields), *policy_card_fields("policy__"))
+        .annotate(**stored_numbers("policy__holder__"))
+        .in_bulk(subject_ids)
     )
     return _build(items, cases, subject_ids)
 
@@ -111,7 +115,7 @@ def _build(items, cases, subject_ids) -> dict[int, dict]:
             continue
         policy = case.policy
         client = policy.holder
-        phone, whatsapp = call_links(client)
+        phone, whatsapp = stored_call_links(case)
         context[item.pk] = {
             "case": case,
             "policy": policy,

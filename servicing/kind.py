@@ -18,9 +18,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.reversing import pk_url
-from clients.links import call_links
+from clients.links import call_client_fields, stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
+from policies.cards import policy_card_fields
 from workqueue import kinds
 from workqueue.results import GENERIC
 
@@ -81,10 +82,18 @@ def request_visible_to(user, subject_ids) -> set[int]:
     )
 
 
+def _own(model) -> list[str]:
+    """Every column of the model itself, for ``only()`` beside the related rows' few."""
+    return [field.name for field in model._meta.concrete_fields]
+
+
 def request_context(items) -> dict[int, dict]:
     """One query for any number of items: the requests with policy, insurer and client."""
-    requests = ServiceRequest.objects.select_related("policy__holder", "policy__insurer").in_bulk(
-        {item.subject_id for item in items}
+    requests = (
+        ServiceRequest.objects.select_related("policy__holder", "policy__insurer")
+        .only(*_own(ServiceRequest), *policy_card_fields("policy__"))
+        .annotate(**stored_numbers("policy__holder__"))
+        .in_bulk({item.subject_id for item in items})
     )
     context = {}
     page_url = pk_url("servicing:request_detail")
@@ -93,7 +102,7 @@ def request_context(items) -> dict[int, dict]:
         if request is None:
             continue
         client = request.policy.holder
-        phone, whatsapp = call_links(client)
+        phone, whatsapp = stored_call_links(request)
         context[item.pk] = {
             "request": request, "policy": request.policy, "client": client,
             "phone": phone, "whatsapp_url": whatsapp, "page_url": page_url(request.pk),
@@ -148,9 +157,13 @@ def case_handed_out(*, assignments: dict[int, int], by=None) -> None:
 
 
 def case_context(items) -> dict[int, dict]:
-    """One query for any number of items: the cases with their client."""
-    cases = ServiceCase.objects.select_related("client", "previous_agent").in_bulk(
-        {item.subject_id for item in items}
+    """One query for any number of items: the cases with what a card shows of their client
+    (the previous agent, which no card shows, is not loaded)."""
+    cases = (
+        ServiceCase.objects.select_related("client")
+        .only(*_own(ServiceCase), *call_client_fields("client__"))
+        .annotate(**stored_numbers("client__"))
+        .in_bulk({item.subject_id for item in items})
     )
     context = {}
     page_url = pk_url("servicing:case_detail")
@@ -159,7 +172,7 @@ def case_context(items) -> dict[int, dict]:
         if case is None:
             continue
         client = case.client
-        phone, whatsapp = call_links(client)
+        phone, whatsapp = stored_call_links(case)
         context[item.pk] = {
             "case": case, "client": client, "phone": phone, "whatsapp_url": whatsapp,
             "page_url": page_url(case.pk),

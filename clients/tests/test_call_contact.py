@@ -9,7 +9,15 @@ from django.template import engines
 from django.utils import translation
 from phonenumber_field.phonenumber import PhoneNumber
 
-from clients.links import call_contact_html, call_links, phone_text
+from clients.links import (
+    call_client_fields,
+    call_contact_html,
+    call_links,
+    phone_text,
+    stored_call_links,
+    stored_numbers,
+)
+from clients.models import Client
 from clients.tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +88,27 @@ def test_the_same_digits_typed_in_two_regions_are_two_numbers():
     mexican, american = (PhoneNumber.from_string("2025550123", region=r) for r in ("MX", "US"))
     assert phone_text(mexican) == str(mexican) and phone_text(american) == str(american)
     assert phone_text(mexican) != phone_text(american)
+
+
+@pytest.mark.parametrize(
+    "phone, whatsapp",
+    [("+525512345678", ""), ("+525512345678", "+14155550123"), ("", "+393471234567"), ("", ""),
+     ("+525512345678;ext=12", ""), ("+39 06 1234 5678", "+52 55 1234 5678")],
+)  # fmt: skip
+def test_the_links_from_the_stored_numbers_are_the_clients_links(phone, whatsapp, settings):
+    """A call list reads a client's numbers as stored (clients.links.stored_numbers) instead of
+    parsing them as each row is read: the same text and WhatsApp link either way, whatever
+    the format the pages write numbers in."""
+    client = ClientFactory(phone=phone, whatsapp=whatsapp)
+    for form in ("INTERNATIONAL", "E164", "NATIONAL"):
+        settings.PHONENUMBER_DEFAULT_FORMAT = form
+        fresh = Client.objects.get(pk=client.pk)
+        row = (
+            Client.objects.only(*call_client_fields())
+            .annotate(**stored_numbers())
+            .get(pk=client.pk)
+        )
+        assert stored_call_links(row) == call_links(fresh)
+        assert call_contact_html(row, *stored_call_links(row)) == call_contact_html(
+            fresh, *call_links(fresh)
+        )
