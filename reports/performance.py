@@ -109,6 +109,14 @@ def _settled_day(now: datetime):
     return timezone.localdate(last_cutoff(now)) - ONE_DAY
 
 
+def _agents_join(column: str) -> str:
+    """A join keeping a rollup's rows of the agents in the query's next parameter (a list of
+    ids): hashed after the days' range is read from the index, where ``= ANY(…)`` in the
+    condition made the planner walk the index once per agent (58 ms, not 2, for a month of
+    172 agents' days)."""
+    return f"JOIN unnest(%s::bigint[]) AS agents(id) ON agents.id = {column} "
+
+
 def work_rollup_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> list[dict]:
     """work_figures from the rollups: WorkMonth's rows for the whole months of the range whose
     every day is past its cutoff, WorkDay's for the other days (past the cutoff or not by
@@ -121,18 +129,18 @@ def work_rollup_figures(*, agent_ids, filters: ReportFilters, now: datetime) -> 
     if first <= last:
         parts.append(
             f"SELECT {keys}, TRUE, SUM({month.items}) FROM {month.table} "
-            f"WHERE {month.day} >= %s AND {month.day} <= %s AND {month.owner_id} = ANY(%s) "
+            f"{_agents_join(month.owner_id)} WHERE {month.day} >= %s AND {month.day} <= %s "
             f"GROUP BY {keys} HAVING SUM({month.items}) > 0"
         )
-        params += [first, last, list(agent_ids)]
+        params += [list(agent_ids), first, last]
     if ranges:
         days = " OR ".join(f"({day.day} >= %s AND {day.day} <= %s)" for _ in ranges)
         parts.append(
             f"SELECT {keys}, {day.day} <= %s, SUM({day.items}) FROM {day.table} "
-            f"WHERE ({days}) AND {day.owner_id} = ANY(%s) "
+            f"{_agents_join(day.owner_id)} WHERE {days} "
             f"GROUP BY {keys}, {day.day} <= %s HAVING SUM({day.items}) > 0"
         )
-        params += [settled, *(d for r in ranges for d in r), list(agent_ids), settled]
+        params += [settled, list(agent_ids), *(d for r in ranges for d in r), settled]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         names = ("owner", "result", "worked", "on_time", "past_cutoff", "items")
@@ -231,16 +239,16 @@ def points_figures(
     if first <= last:
         parts.append(
             f"SELECT {month.agent_id}, {month.awards}, {month.points} FROM {month.table} "
-            f"WHERE {month.day} >= %s AND {month.day} <= %s AND {month.agent_id} = ANY(%s)"
+            f"{_agents_join(month.agent_id)} WHERE {month.day} >= %s AND {month.day} <= %s"
         )
-        params += [first, last, list(agent_ids)]
+        params += [list(agent_ids), first, last]
     if ranges:
         days = " OR ".join(f"({day.day} >= %s AND {day.day} <= %s)" for _ in ranges)
         parts.append(
             f"SELECT {day.agent_id}, {day.awards}, {day.points} FROM {day.table} "
-            f"WHERE ({days}) AND {day.agent_id} = ANY(%s)"
+            f"{_agents_join(day.agent_id)} WHERE {days}"
         )
-        params += [*(d for r in ranges for d in r), list(agent_ids)]
+        params += [list(agent_ids), *(d for r in ranges for d in r)]
     sql = (
         f"SELECT agent_id, SUM(points) FROM ({' UNION ALL '.join(parts)}) AS parts "
         "GROUP BY agent_id HAVING SUM(awards) > 0"
