@@ -15,7 +15,12 @@ morning on the seeded book and can be repeated: ``--runs N`` rounds, medians pri
 messages the run queues are sent by the outbox's task after a commit: the rollback leaves them
 out of these figures.
 
-    .venv/bin/python bench/morning_job.py [--runs 3] [--explain] [--top 5]
+    .venv/bin/python bench/morning_job.py [--runs 3] [--explain] [--top 5] [--until RUN]
+        [--no-rollups]
+
+``--until "first day"`` stops each round after that run (the first day alone, the catch-up of a
+fresh book); ``--no-rollups`` disables the reports' statement-level rollup triggers on the cases'
+and work items' tables inside the round's transaction, to measure their share.
 
 ``--explain`` prints, after the timings, ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest statements
 of the first round's next day (``--explain-in`` another run; each is explained in a savepoint
@@ -92,7 +97,10 @@ def _explainer(targets: set[str]):
     done: set[str] = set()
 
     def wrapper(execute, sql, params, many, context):
-        if many or sql not in targets or sql in done:
+        explainable = sql.lstrip().split(None, 1)[0].upper() in (
+            "SELECT", "INSERT", "UPDATE", "DELETE", "WITH"
+        )
+        if many or not explainable or sql not in targets or sql in done:
             return execute(sql, params, many, context)
         done.add(sql)
         raw = connection.connection.cursor()
@@ -153,7 +161,21 @@ def sweeps(now, recorder: Recorder) -> None:
 SCENARIOS = ("first day", "same day again", "same day forced", "next day", "next day again")
 
 
-def one_round(explain: set[str] | None = None, explain_in: str = "") -> dict[str, Recorder]:
+def _rollups_off(connection) -> None:
+    """Disable, in the round's transaction (rolled back), the reports' statement-level rollup
+    triggers on the cases' and work items' tables, to measure their share of the run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgname LIKE 'pgtrigger_%%rollup%%' AND NOT t.tgisinternal"
+        )
+        for table, trigger in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+
+
+def one_round(
+    explain: set[str] | None = None, explain_in: str = "", until: str = "", rollups: bool = True
+) -> dict[str, Recorder]:
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -163,6 +185,8 @@ def one_round(explain: set[str] | None = None, explain_in: str = "") -> dict[str
     tomorrow = today + timedelta(days=1)
     rounds: dict[str, Recorder] = {}
     with transaction.atomic():
+        if not rollups:
+            _rollups_off(connection)
         for label, day, now, force in zip(
             SCENARIOS,
             (today, today, today, tomorrow, tomorrow),
@@ -177,6 +201,8 @@ def one_round(explain: set[str] | None = None, explain_in: str = "") -> dict[str
                 morning(day, now, recorder, force=force)
                 sweeps(now, recorder)
                 rounds[label] = recorder
+            if label == until:
+                break
         transaction.set_rollback(True)
     return rounds
 
@@ -198,6 +224,11 @@ def main() -> None:
     parser.add_argument(
         "--explain-in", default="next day", choices=SCENARIOS, help="the run whose are explained"
     )
+    parser.add_argument("--until", default="", choices=SCENARIOS, help="the last run of a round")
+    parser.add_argument(
+        "--no-rollups", action="store_true",
+        help="the reports' rollup triggers disabled in the round (their share of the run)",
+    )  # fmt: skip
     args = parser.parse_args()
     setup()
     from policies.models import Policy
@@ -211,7 +242,7 @@ def main() -> None:
     results: dict[str, dict[str, list[tuple[float, int]]]] = {}
     slowest: dict[str, list] = {}
     for number in range(args.runs):
-        rounds = one_round()
+        rounds = one_round(until=args.until, rollups=not args.no_rollups)
         for label, recorder in rounds.items():
             for name, seconds, queries in recorder.parts:
                 results.setdefault(label, {}).setdefault(name, []).append((seconds, queries))
@@ -248,7 +279,8 @@ def main() -> None:
     if args.explain:
         targets = {sql for _, _, sql, _ in slowest[args.explain_in][: args.top]}
         print(f"\nEXPLAIN ANALYZE of the slowest statements of {args.explain_in}:")
-        one_round(explain=targets, explain_in=args.explain_in)
+        one_round(explain=targets, explain_in=args.explain_in, until=args.explain_in,
+                  rollups=not args.no_rollups)  # fmt: skip
 
 
 if __name__ == "__main__":
