@@ -18,7 +18,7 @@ from brokerage.core.sql import SqlNames
 from clients.models import Client
 from policies.models import Policy, PolicyStatus
 from workqueue.models import Queue, WorkItem
-from workqueue.services import items_create
+from workqueue.services import items_create, items_create_by_key
 
 from .kind import LAPSED_KIND, RENEWAL_KIND
 from .models import DIMENSIONS, CaseStatus, Ladder, LadderRule, RenewalCase
@@ -89,24 +89,29 @@ def _follow_end_dates() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _refresh_statistics() -> None:
+def _refresh_statistics(*models) -> None:
     """After a big morning the planner needs fresh statistics at once (autovacuum may take a
-    while): call lists must use the agent index, not scan the day's queue."""
+    while): the rungs' statement must see the cases just opened (not plan for none and probe
+    the policies one case at a time), call lists must use the agent index, not scan the day's
+    queue."""
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {SqlNames(RenewalCase).table}, {SqlNames(WorkItem).table}")
+        cursor.execute(f"ANALYZE {', '.join(SqlNames(model).table for model in models)}")
 
 
-def _stage_at(ladder: Ladder, end_date: str, day: date) -> tuple[str, list]:
+def _stage_at(
+    ladder: Ladder, end_date: str, day: date, before_first: str = "''"
+) -> tuple[str, list]:
     """SQL (and its parameters) for the stage a case of ``ladder`` is in on ``day``: the stage
-    of its latest rung that has fallen due ('' before the first), as ``_create_items`` sets it.
-    A case opens at that stage, so the job does not write each new case a second time."""
+    of its latest rung that has fallen due (``before_first`` before the first), as
+    ``_create_items`` sets it. A case opens at that stage, so the job does not write each new
+    case a second time."""
     whens, params = [], []
     for rung in sorted(ladder.rungs, key=lambda r: r["days"]):
         whens.append(f"WHEN {_minus_days(end_date)} <= %s THEN CAST(%s AS varchar)")
         params += [rung["days"], day, rung["stage"]]
     if not whens:
-        return "''", []
-    return f"CASE {' '.join(whens)} ELSE '' END", params
+        return before_first, []
+    return f"CASE {' '.join(whens)} ELSE {before_first} END", params
 
 
 def _open_cases(
@@ -167,22 +172,28 @@ def _open_cases(
     return opened
 
 
-def _fallen_due(since: date | None, day: date, days: int, recheck: list[int]) -> tuple[str, list]:
-    """SQL (and parameters) limiting a rung's statements to the open cases it can concern: with
-    ``since`` (the last day the job ran to its end: every rung due by then has its item), those
-    whose ``days`` rung falls due after it (their end date in a range of the open cases' index)
-    and the cases in ``recheck`` (opened or moved by this run); without, every case."""
+def _fallen_due(
+    since: date | None, day: date, rung_days: list[int], recheck: list[int]
+) -> tuple[str, list]:
+    """SQL (and parameters) limiting a ladder's statements to the open cases they can concern:
+    with ``since`` (the last day the job ran to its end: every rung due by then has its item),
+    those one of whose rungs (``rung_days``) falls due after it (their end date in one of the
+    rungs' ranges of the open cases' index) and the cases in ``recheck`` (opened or moved by
+    this run); without, every case."""
     if since is None:
         return "", []
     r = SqlNames(RenewalCase, "r")
+    ranges = " OR ".join(f"({r.end_date} > %s AND {r.end_date} <= %s)" for _ in rung_days)
+    params: list = [CaseStatus.OPEN]
+    for days in rung_days:
+        params += [since + timedelta(days=days), day + timedelta(days=days)]
     return (
         # An array computed first, so that the statement reads these cases by their ids
         # instead of scanning every open case for them.
         f"""AND c.{SqlNames(RenewalCase).id} = ANY(ARRAY(
-            SELECT {r.id} FROM {r.from_}
-            WHERE {r.status} = %s AND {r.end_date} > %s AND {r.end_date} <= %s
+            SELECT {r.id} FROM {r.from_} WHERE {r.status} = %s AND ({ranges})
             UNION ALL SELECT unnest(%s::bigint[])))""",
-        [CaseStatus.OPEN, since + timedelta(days=days), day + timedelta(days=days), recheck],
+        [*params, recheck],
     )
 
 
@@ -199,70 +210,72 @@ def _create_items(
     contact" queue, not to a call list. This CASE is the one routing rule of renewal touches:
     every touch is created here.
 
+    Each ladder's rungs are joined to its cases in one statement (one pass over the cases,
+    their policies and clients, whatever the number of rungs), and one more sets the cases'
+    stages.
+
     ``since`` (the last day the job ran to its end) limits the work to the rungs that fell due
     after it and to the cases in ``recheck`` (opened, or whose end date moved, in this run):
     the next morning reads a day of cases, not every open one."""
     created: dict[int, int] = {}
     recheck = list(recheck)
     c, p, cl = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p"), SqlNames(Client, "cl")
-    due = _minus_days(p.end_date)
+    due = "(" + p.end_date + " - r.days)"
     callable_ = (
         f"(NOT {cl.contact_inaccurate}"
         f" AND ({cl.phone} <> '' OR {cl.phone_other} <> '' OR {cl.whatsapp} <> ''))"
     )
-    cases = f"""
-        FROM {c.from_}
-        JOIN {p.from_} ON {p.id} = {c.policy}
-        JOIN {cl.from_} ON {cl.id} = {p.holder}"""
     open_case = RenewalCase.objects.filter(ladder=OuterRef("pk"), status=CaseStatus.OPEN)
     for ladder in Ladder.objects.filter(Exists(open_case)):
         rungs = sorted(ladder.rungs, key=lambda r: -r["days"])
-        for index, rung in enumerate(rungs):
-            days = rung["days"]
-            if index + 1 < len(rungs):
-                # ...or the next rung was still ahead when the case opened.
-                entry, entry_params = f"{due} > {c.opened_on}", [rungs[index + 1]["days"]]
-            else:
-                entry, entry_params = "1 = 1", []
-            window, window_params = _fallen_due(since, day, days, recheck)
-            select = f"""
-                SELECT {c.id}, %s, {cl.display_name} || ' · ' || {p.number},
-                       CASE WHEN {callable_} THEN {cl.owner} END,
-                       CASE WHEN {callable_} THEN %s ELSE %s END,
-                       GREATEST({due}, {p.handout_on}), %s
-                {cases}
-                WHERE {c.ladder} = %s AND {c.status} = %s
-                  AND {due} <= %s
-                  AND ({due} >= {c.opened_on} OR {entry}) {window}
-            """  # noqa: S608 - names from the models' _meta, values are placeholders
-            params = [
-                f"rung-{days}", Queue.AGENT, Queue.MAINTAINERS, days, 100 - days, ladder.pk,
-                CaseStatus.OPEN, days,
-                day, days, *entry_params, *window_params,
-            ]  # fmt: skip
-            count = items_create(kind=RENEWAL_KIND, select=(select, params), now=now)
-            if count > 0:
-                created[days] = count
-        # The case's stage is the stage of its latest rung that has fallen due.
+        if not rungs:
+            continue
+        days = [int(rung["days"]) for rung in rungs]
+        # Each rung with the next one's days (NULL for the last): a rung that had passed when
+        # the case opened is kept only if the next one was still ahead then.
+        following = [*days[1:], None]
+        window, window_params = _fallen_due(since, day, days, recheck)
+        rung_window, rung_window_params = "", []
+        if since is not None:
+            rung_window = f"AND ({c.end_date} - r.days > %s OR {c.id} = ANY(%s::bigint[]))"
+            rung_window_params = [since, recheck]
+        select = f"""
+            SELECT {c.id}, 'rung-' || CAST(r.days AS text),
+                   {cl.display_name} || ' · ' || {p.number},
+                   CASE WHEN {callable_} THEN {cl.owner} END,
+                   CASE WHEN {callable_} THEN %s ELSE %s END,
+                   GREATEST({due}, {p.handout_on}), 100 - r.days
+            FROM {c.from_}
+            JOIN {p.from_} ON {p.id} = {c.policy}
+            JOIN {cl.from_} ON {cl.id} = {p.holder}
+            JOIN unnest(%s::integer[], %s::integer[]) AS r(days, next_days)
+              ON {due} <= %s
+             AND ({due} >= {c.opened_on} OR r.next_days IS NULL
+                  OR ({p.end_date} - r.next_days) > {c.opened_on})
+            WHERE {c.ladder} = %s AND {c.status} = %s {window} {rung_window}
+        """  # noqa: S608 - names from the models' _meta, values are placeholders
+        params = [
+            Queue.AGENT, Queue.MAINTAINERS, days, following, day, ladder.pk, CaseStatus.OPEN,
+            *window_params, *rung_window_params,
+        ]  # fmt: skip
+        counts = items_create_by_key(kind=RENEWAL_KIND, select=(select, params), now=now)
+        for key, count in counts.items():
+            created[int(key.removeprefix("rung-"))] = count
+        # The case's stage is the stage of its latest rung that has fallen due (a case none of
+        # whose rungs has fallen due keeps its own).
         u, p2 = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p")
-        for index, rung in enumerate(rungs):
-            params = [rung["stage"], ladder.pk, CaseStatus.OPEN, rung["stage"], rung["days"], day]
-            nearer = ""
-            if index + 1 < len(rungs):
-                nearer = f"AND {due} > %s"
-                params += [rungs[index + 1]["days"], day]
-            window, window_params = _fallen_due(since, day, rung["days"], recheck)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"""
-                    UPDATE {u.from_} SET {SqlNames(RenewalCase).stage} = %s
-                    WHERE {u.ladder} = %s AND {u.status} = %s AND {u.stage} <> %s AND EXISTS (
-                        SELECT 1 FROM {p2.from_}
-                        WHERE {p2.id} = {u.policy} AND {due} <= %s {nearer}) {window}
-                    """,  # noqa: S608 - names from the models' _meta, values are placeholders
-                    [*params, *window_params],
-                )
-    return created
+        stage, stage_params = _stage_at(ladder, p2.end_date, day, before_first="NULL")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {u.from_} SET {SqlNames(RenewalCase).stage} = s.stage
+                FROM (SELECT {p2.id} AS policy_id, {stage} AS stage FROM {p2.from_}) AS s
+                WHERE s.policy_id = {u.policy} AND {u.ladder} = %s AND {u.status} = %s
+                  AND s.stage IS NOT NULL AND {u.stage} <> s.stage {window}
+                """,  # noqa: S608 - names from the models' _meta, values are placeholders
+                [*stage_params, ladder.pk, CaseStatus.OPEN, *window_params],
+            )
+    return dict(sorted(created.items(), reverse=True))
 
 
 def _lapse(day: date, now) -> int:
@@ -336,11 +349,15 @@ def renewals_morning_job(
     report.policies_lapsed = _lapse(day, now)
     opened = _open_cases(day, since=since, changed_since=changed_since)
     report.cases_opened = len(opened)
+    if report.cases_opened > ANALYZE_AFTER:
+        _refresh_statistics(RenewalCase)
     report.items_created = _create_items(day, now, since=since, recheck=[*opened, *moved])
     report.cases_handed_over = _hand_over(now)
     report.messages_queued = renewal_rung_messages(day=day, now=now)
     if report.cases_opened + report.total_items > ANALYZE_AFTER:
-        _refresh_statistics()
+        # The cases once more only if not just done.
+        big = report.cases_opened > ANALYZE_AFTER
+        _refresh_statistics(WorkItem, *(() if big else (RenewalCase,)))
     return report
 
 

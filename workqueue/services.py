@@ -101,6 +101,31 @@ def items_create(*, kind: str, select: QuerySet | tuple[str, list], now=None) ->
     yielding those columns in that order. An item already there for (kind, subject, key) is
     left alone (``ON CONFLICT DO NOTHING``), so a job run twice, or twice at once, creates each
     item once. Returns the number of items created."""
+    statement, params = _items_insert(kind, select, now)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return max(cursor.rowcount, 0)
+
+
+def items_create_by_key(
+    *, kind: str, select: QuerySet | tuple[str, list], now=None
+) -> dict[str, int]:
+    """``items_create`` for a select yielding items of several keys (a ladder's rungs in one
+    pass over its cases): the same one statement, returning the number created per key."""
+    statement, params = _items_insert(kind, select, now)
+    quote = connection.ops.quote_name
+    key = quote(WorkItem._meta.get_field("key").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH created AS ({statement} RETURNING {key}) "  # noqa: S608 - names from _meta
+            f"SELECT {key}, COUNT(*) FROM created GROUP BY {key}",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
+def _items_insert(kind: str, select: QuerySet | tuple[str, list], now) -> tuple[str, list]:
+    """The INSERT … SELECT of ``items_create`` and its parameters."""
     now = now or timezone.now()
     if isinstance(select, QuerySet):
         sql, params = select.query.sql_with_params()
@@ -130,10 +155,8 @@ def items_create(*, kind: str, select: QuerySet | tuple[str, list], now=None) ->
         FROM ({sql}) AS s({alias})
         ON CONFLICT ({unique}) DO NOTHING
     """  # noqa: S608 - names come from the model's _meta, values are placeholders
-    with connection.cursor() as cursor:
-        zone = timezone.get_current_timezone_name()
-        cursor.execute(statement, [kind, ItemStatus.OPEN, now, now, zone, *params])
-        return max(cursor.rowcount, 0)
+    zone = timezone.get_current_timezone_name()
+    return statement, [kind, ItemStatus.OPEN, now, now, zone, *params]
 
 
 # -- handing out ---------------------------------------------------------------------------
