@@ -49,6 +49,9 @@ from .defaults import DEFAULTS
 from .models import Touch, TouchKind, TouchMode, TouchSetting
 
 CATCH_UP_DAYS = 7
+# A birthday's month and day as one number (0229 for the 29th of February), as indexed on the
+# clients (touches migration 0006: the same expression, or the index is not used).
+BIRTHDAY_MONTH_DAY = "(EXTRACT(MONTH FROM {birthday}) * 100 + EXTRACT(DAY FROM {birthday}))"
 # A touch whose policy ended before its call was made.
 POLICY_ENDED = "policy_ended"
 
@@ -210,11 +213,17 @@ def _birthday(setting: TouchSetting, days: dict[str, date], now) -> list[int]:
         JOIN unnest(%s::text[], %s::date[], %s::boolean[]) AS z(country, day, fill)
           ON z.country = {country}
         WHERE {cl.kind} = %s AND {cl.birthday} IS NOT NULL
+          AND {BIRTHDAY_MONTH_DAY.format(birthday=cl.birthday)} = ANY(%s::numeric[])
           AND (to_char({cl.birthday}, 'MM-DD') = to_char(z.day, 'MM-DD')
                OR (z.fill AND to_char({cl.birthday}, 'MM-DD') = '02-29'))
           AND {_greetable(cl)}
     """  # noqa: S608 - names from the models' _meta, values are placeholders
-    params = [codes, local, fill, *country_params, ClientKind.INDIVIDUAL, PolicyStatus.ACTIVE]
+    # The day's birthdays are read from their month and day's index (touches migration 0006).
+    month_days = {d.month * 100 + d.day for d in local} | ({229} if any(fill) else set())
+    params = [
+        codes, local, fill, *country_params, ClientKind.INDIVIDUAL, sorted(month_days),
+        PolicyStatus.ACTIVE,
+    ]  # fmt: skip
     return _claim(TouchKind.BIRTHDAY, setting, select, params, now)
 
 
