@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from brokerage.core.history import BulkHistoricalRecords
 from brokerage.core.sql import SqlNames
 from brokerage.core.triggers import InsertTrigger, ModelTrigger, copied_reference
 from policies.models import Currency, Policy
@@ -87,9 +88,8 @@ class Instalment(models.Model):
         _("line of business"), max_length=16, default="", db_default="", editable=False
     )
     holder = copied_reference("clients.Client", _("client"))
-    # Planned in bulk (two rows a policy on an import): its user (who) is not checked against
-    # the users' table row by row; users are deactivated, never deleted.
-    history = HistoricalRecords(user_db_constraint=False)
+    # Planned in bulk (two rows a policy on an import): its user neither checked nor indexed.
+    history = BulkHistoricalRecords()
 
     class Meta:
         verbose_name = _("instalment")

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
-from simple_history.models import HistoricalRecords
 from stdnum.util import clean as stdnum_clean
 
+from brokerage.core.history import BulkHistoricalRecords
 from brokerage.core.names import person_name
 
 
@@ -246,10 +246,8 @@ class Client(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     # History is read by client (its id): no index on the other columns (each would cost every
-    # imported row). Its user (who) is not checked against the users' table row by row: users
-    # are deactivated, never deleted.
-    history = HistoricalRecords(
-        user_db_constraint=False,
+    # imported row), nor on its user (BulkHistoricalRecords: neither checked nor indexed).
+    history = BulkHistoricalRecords(
         excluded_fields=["updated_at", "display_name"],
         no_db_index=["owner", "created_by", "merged_into"],
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from brokerage.core.history import BulkHistoricalRecords
 from clients.models import Client
 
 from .validators import validate_vin
@@ -393,10 +394,8 @@ class Policy(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     # History is read by policy (its id); the other columns need no index of their own, and
-    # each one would cost every imported row. Its user (who) is not checked against the users'
-    # table row by row: users are deactivated, never deleted.
-    history = HistoricalRecords(
-        user_db_constraint=False,
+    # each one would cost every imported row; nor its user (BulkHistoricalRecords).
+    history = BulkHistoricalRecords(
         excluded_fields=["updated_at"],
         no_db_index=["number_key", "agent", "holder", "insurer", "previous_policy", "source_quote"],
     )
@@ -463,8 +462,8 @@ class Vehicle(models.Model):
     inspection_due = models.DateField(_("annual inspection date"), null=True, blank=True)
     licence_expiry = models.DateField(_("driver's licence expiry"), null=True, blank=True)
 
-    # Written in bulk by imports: its user not checked row by row (users are never deleted).
-    history = HistoricalRecords(user_db_constraint=False)
+    # Written in bulk by imports: its user neither checked nor indexed.
+    history = BulkHistoricalRecords()
 
     class Meta:
         verbose_name = _("vehicle")
