@@ -22,7 +22,9 @@ class WorkItem(models.Model):
     example the renewal rung), so a job run twice creates it once.
 
     Written only by workqueue.services, which keeps the derived columns ``handed_out_at``
-    (the hand-out rule) and ``first_contact_at``/``first_contact_by``; no trigger."""
+    (the hand-out rule) and ``first_contact_at``/``first_contact_by``; no trigger of the
+    queue's own (the reports count every statement's items into their rollups by triggers
+    declared on reports.models.WorkItemRolledUp)."""
 
     kind = models.CharField(_("kind"), max_length=32)
     subject_id = models.PositiveBigIntegerField(_("subject"))

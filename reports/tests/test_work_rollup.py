@@ -5,6 +5,8 @@ with (RollupClock), rebuilt by a command, and read by agent performance with the
 items and the awards give."""
 
 import datetime
+import threading
+import time
 from collections import Counter
 from decimal import Decimal
 from io import StringIO
@@ -221,6 +223,45 @@ def test_an_evening_hand_out_counts_on_its_local_day_and_the_cutoff_in_local_tim
         (D(2026, 3, 1), teams.ana.pk, "call_back", True, True): 1,
         (D(2026, 3, 1), teams.ana.pk, "call_back", True, False): 1,
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_logging_results_at_once_both_count(settings, teams):
+    """Two transactions changing one key at once (items of one agent and day, results logged
+    by two people) both count: the second waits for the first's lock on the rollup's row,
+    then adds to what it committed; neither is lost, nothing deadlocks."""
+    settings.TIME_ZONE, settings.WORK_RESULT_CUTOFF = "America/Mexico_City", "17:00"
+    work_rollup_rebuild()
+    day = timezone.localdate()
+    items = [
+        item_create(kind=TEST_KIND, subject_id=n, title="Call", due_on=day, agent=teams.ana)
+        for n in (1, 2)
+    ]
+    start = threading.Barrier(2)
+    errors = []
+
+    def log(item):
+        try:
+            start.wait(timeout=10)
+            with transaction.atomic():
+                WorkItem.objects.filter(pk=item.pk).update(
+                    result="call_back", first_contact_at=timezone.now(),
+                    first_contact_by=teams.ana,
+                )  # fmt: skip
+                time.sleep(0.2)  # the other transaction's trigger meets this one's lock
+        except Exception as exc:  # noqa: BLE001 - a thread's error is asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=log, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert errors == []
+    assert rolled_up() == {(day, teams.ana.pk, "call_back", True, True): 2}
+    assert_in_step()
 
 
 # -- the clock: counted under the settings' time zone and cutoff, or not read ---------------
