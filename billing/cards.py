@@ -4,13 +4,12 @@ every value escaped (``brokerage.core.markup.fmt``) and every word translated in
 language, with the template's own message ids (so the translations stand), looked up once per
 language."""
 
-from django.template.defaultfilters import floatformat
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext as _
 
 from brokerage.core.dates import short_date
-from brokerage.core.markup import fmt, plural, words
+from brokerage.core.markup import fmt, number, plural, words
 from brokerage.core.reversing import pk_url
 from policies.cards import policy_call_head_html
 from workqueue.cards import alerts_html, history_html, results_html
@@ -37,6 +36,8 @@ def _labels() -> dict:
             _("due today"),
         ),
         "client_file": _("Client file"),
+        "paid": _("%(paid)s paid"),
+        "n_of": _("%(n)s of %(count)s"),
     }
 
 
@@ -59,15 +60,15 @@ def _due_badge(ctx, language) -> str:
 def _details(item, ctx, language) -> str:
     labels = words(language, "payment-card", _labels)
     instalment, policy = ctx["instalment"], ctx["policy"]
-    owed = fmt("{} {}", floatformat(instalment.outstanding, "2g"), instalment.currency)
+    owed = fmt("{} {}", number(language, instalment.outstanding), instalment.currency)
     if instalment.paid_amount:
-        paid = _("%(paid)s paid") % {"paid": floatformat(instalment.paid_amount, "2g")}
+        paid = labels["paid"] % {"paid": number(language, instalment.paid_amount)}
         owed = fmt('{} <span class="text-body-secondary">({})</span>', owed, paid)
     rows = [
         labels["instalment"],
         fmt(
             '<dd class="col-6 mb-0" data-testid="item-instalment">{}</dd>',
-            _("%(n)s of %(count)s") % {"n": instalment.number, "count": instalment.count},
+            labels["n_of"] % {"n": instalment.number, "count": instalment.count},
         ),
         labels["owed"],
         fmt('<dd class="col-6 mb-0" data-testid="item-owed">{}</dd>', owed),

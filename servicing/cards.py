@@ -19,6 +19,9 @@ def _labels() -> dict:
     return {
         "request_page": esc(_("Work the request on its page")),
         "case_page": esc(_("Work the case on its page")),
+        "request_title": _("Service request %(request)s: %(kind)s, %(client)s, %(policy)s"),
+        "case_title": _("Service case %(case)s (%(class)s): %(client)s"),
+        "due": _("due %(date)s"),
     }
 
 
@@ -42,14 +45,14 @@ def item_title_html(item, language: str | None = None) -> str:
     ctx = item.ctx
     request, case = ctx.get("request"), ctx.get("case")
     if request:
-        return _("Service request %(request)s: %(kind)s, %(client)s, %(policy)s") % {
+        return words(language, "service-card", _labels)["request_title"] % {
             "request": esc(request.reference),
             "kind": esc(_choice(language, request, "kind")),
             "client": esc(ctx["client"].display_name),
             "policy": esc(ctx["policy"]),
         }
     if case:
-        return _("Service case %(case)s (%(class)s): %(client)s") % {
+        return words(language, "service-card", _labels)["case_title"] % {
             "case": esc(case.reference),
             "class": esc(_choice(language, case, "case_class").lower()),
             "client": esc(ctx["client"].display_name),
@@ -77,7 +80,7 @@ def service_card_html(item, *, feedback="", error="", csrf_token=None, callback_
         labels = words(language, "service-card", _labels)
         request = ctx.get("request")
         if request:
-            due = _("due %(date)s") % {"date": esc(short_date(request.due_on))}
+            due = labels["due"] % {"date": esc(short_date(request.due_on))}
             what = "{} · {} · {}".format(
                 PAGE_LINK.format(esc(ctx["page_url"]), labels["request_page"]),
                 esc(_choice(language, request, "status")),

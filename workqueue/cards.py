@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from brokerage.core.dates import short_date
-from brokerage.core.markup import esc, fmt
+from brokerage.core.markup import esc, fmt, words
 from brokerage.core.reversing import pk_url
 
 # A result's button is the same on every card but for the item: written once per result and
@@ -22,8 +22,8 @@ from brokerage.core.reversing import pk_url
 _BUTTONS: dict[tuple, tuple] = {}
 
 
-def _button(result) -> str:
-    key = (id(result), get_language())
+def _button(result, language) -> str:
+    key = (id(result), language)
     cached = _BUTTONS.get(key)
     if cached is None or cached[0] is not result:  # the result is kept: its id is not reused
         html = fmt(
@@ -38,14 +38,14 @@ def _button(result) -> str:
     return cached[1]
 
 
-def _link(result, url) -> str:
-    return fmt(
-        '<a class="btn btn-sm btn-{}" href="{}" data-result="{}">{}</a>',
-        result.style,
-        url,
-        result.code,
-        result.label,
-    )
+def _link(result, url, language) -> str:
+    key = (id(result), language, "link")
+    cached = _BUTTONS.get(key)
+    if cached is None or cached[0] is not result:
+        head = fmt('<a class="btn btn-sm btn-{}" href="', result.style)
+        tail = fmt('" data-result="{}">{}</a>', result.code, result.label)
+        cached = _BUTTONS[key] = (result, head, tail)
+    return f"{cached[1]}{esc(url)}{cached[2]}"
 
 
 def stamp(fragment, pk) -> SafeString:
@@ -74,15 +74,20 @@ def results_html(item, *, csrf_token=None, callback_form=None) -> SafeString:
     if csrf_token and csrf_token != "NOTPROVIDED":  # noqa: S105 (Django's "no token" mark)
         parts.append(fmt('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token))
     parts.append(f'<input type="hidden" name="token" value="{uuid.uuid4()}">')
+    language = get_language()
     for offer in item.offered:
         if offer["url"]:
-            parts.append(_link(offer["result"], offer["url"]))
+            parts.append(_link(offer["result"], offer["url"], language))
         else:
-            parts.append(_button(offer["result"]))
+            parts.append(_button(offer["result"], language))
     parts.append("</form>")
     if callback_form and item.kind_info.takes_call_backs:
         parts.append(stamp(callback_form, item.pk))
     return mark_safe("\n".join(parts))  # noqa: S308 (each part escaped above)
+
+
+def _history_labels() -> dict:
+    return {"now": _("Call back now"), "at": _("Call back at")}
 
 
 def history_html(item) -> SafeString:
@@ -94,14 +99,13 @@ def history_html(item) -> SafeString:
         when = time_format(at, "TIME_FORMAT")
         if not getattr(item, "callback_today", False):
             when = f"{short_date(at)} {when}"
+        labels = words(get_language(), "card-history", _history_labels)
         if getattr(item, "callback_due", False):
             badge = fmt(
-                '<span class="badge text-bg-danger fs-6">{} · {}</span>', _("Call back now"), when
+                '<span class="badge text-bg-danger fs-6">{} · {}</span>', labels["now"], when
             )
         else:
-            badge = fmt(
-                '<span class="badge text-bg-info fs-6">{} {}</span>', _("Call back at"), when
-            )
+            badge = fmt('<span class="badge text-bg-info fs-6">{} {}</span>', labels["at"], when)
         parts.append(fmt('<div class="mt-1 mb-1" data-testid="callback-time">{}</div>', badge))
     previous = item.ctx.get("previous") if isinstance(getattr(item, "ctx", None), dict) else None
     if previous:

@@ -46,3 +46,15 @@ def plural(language: str, message, count: int) -> str:
     message and count."""
     _MESSAGES.setdefault(id(message), message)  # kept alive, so that its id is never reused
     return words(language, (id(message), count), lambda: str(message % {"counter": count}))
+
+
+def number(language: str, value, arg="2g") -> str:
+    """``floatformat(value, arg)`` (the template filter: the language's separators), written
+    once per language, format and value as written (``Decimal("2.50")`` and ``Decimal("2.5")``
+    are two keys): the filter costs some 40 µs, and a call list writes the same amounts page
+    after page."""
+    from django.template.defaultfilters import floatformat
+
+    key = ("floatformat", type(value).__name__, str(value), arg)
+    return words(language, key, lambda: floatformat(value, arg))
+

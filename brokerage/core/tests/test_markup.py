@@ -1,11 +1,14 @@
 """brokerage.core.markup.fmt writes what django.utils.html.format_html writes."""
 
+from decimal import Decimal
+
 import pytest
+from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy, ngettext_lazy, override
 
-from brokerage.core.markup import esc, fmt, plural, words
+from brokerage.core.markup import esc, fmt, number, plural, words
 
 VALUES = [
     "<script>alert('x') & \"y\"</script>",
@@ -41,3 +44,18 @@ def test_a_plural_is_written_per_language_and_count():
     with override("en"):
         assert plural("en", message, 1) == "1 day" and plural("en", message, 3) == "3 days"
     assert words("en", "a-key", lambda: "built") == words("en", "a-key", lambda: "again")
+
+
+AMOUNTS = [
+    Decimal("1234567.00"), Decimal("250.5"), Decimal("250.50"), Decimal("0"), Decimal("-0.00"),
+    Decimal("-1234.565"), Decimal("0.005"), Decimal("3"), Decimal("3.0"), 12, 3.5, None, "",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "es", "zh-hans"])
+@pytest.mark.parametrize("arg", ["2g", "-2g", "2"])
+def test_a_number_is_written_as_floatformat_writes_it_whatever_was_written_before(language, arg):
+    with override(language):
+        for _ in range(2):  # the second time from what was kept
+            for value in AMOUNTS:
+                assert number(language, value, arg) == floatformat(value, arg), value
