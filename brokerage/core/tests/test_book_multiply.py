@@ -13,6 +13,7 @@ from clients.tests.factories import ClientFactory
 from policies.models import Insurer, Policy, Vehicle
 from policies.tests.factories import PolicyFactory
 from policies.validators import validate_vin
+from reports.rollups import work_rollup_rebuild
 from touches.models import Touch
 from workqueue.models import WorkItem
 
@@ -29,6 +30,7 @@ def _scalar(query: str, params=None):
 
 @pytest.fixture
 def book():
+    work_rollup_rebuild()  # the clock the work queue's rollups count under (one row)
     call_command("seed_demo", clients=40, seed=5, stdout=StringIO())
     tables = {m._meta.db_table: m for m in _models()}
     before = {
@@ -116,6 +118,17 @@ def test_it_makes_copies_of_the_book_each_pointing_inside_itself(book):
         counted = _scalar("SELECT COALESCE(sum(cases), 0) FROM reports_renewalday")
         cases = _scalar("SELECT count(*) FROM renewals_renewalcase WHERE status <> 'cancelled'")
         assert counted == cases > 0
+    # So do the work queue's (items and points), under the one clock kept as it was.
+    if "reports_workday" in connection.introspection.table_names():
+        assert _scalar("SELECT count(*) FROM reports_rollupclock") == 1
+        counted = _scalar("SELECT COALESCE(sum(items), 0) FROM reports_workday")
+        items = _scalar(
+            "SELECT count(*) FROM workqueue_workitem WHERE status <> 'cancelled' "
+            "AND handed_out_at IS NOT NULL AND COALESCE(agent_id, first_contact_by_id) IS NOT NULL"
+        )
+        assert counted == _scalar("SELECT sum(items) FROM reports_workmonth") == items > 0
+        points = _scalar("SELECT COALESCE(sum(points), 0) FROM workqueue_pointsaward")
+        assert _scalar("SELECT COALESCE(sum(points), 0) FROM reports_pointsday") == points
 
 
 def test_unique_and_searched_values_differ_between_copies_and_inserts_go_on(book):
