@@ -8,8 +8,9 @@ grouping, then a few groupings and filters, the .xlsx export and the whole-dashb
 
     .venv/bin/python bench/dashboard.py [--clients 500000] [--runs 7] [--rebuild] [--live]
 
-The whole book's renewal rate and lost renewals read the daily rollup (reports.RenewalDay);
-``--live`` makes them read the cases as before, for comparison. BENCH_DATABASE_URL names
+The whole book's renewal rate and lost renewals read the daily rollup (reports.RenewalDay),
+agent performance the work queue's (reports.WorkDay, PointsDay…); ``--live`` makes them read
+the cases, the work items and the points awards as before, for comparison. BENCH_DATABASE_URL names
 another database (e.g. a copy of the 1M-policy book).
 """
 
@@ -36,10 +37,11 @@ def main() -> None:
 
     setup_django()
     if args.live:
-        from reports import lost, renewal_rate
+        from reports import lost, renewal_rate, rollups
 
         renewal_rate.rollup_applies = lost.rollup_applies = lambda user, filters: False
-        print("reading the cases (--live), not the rollup")
+        rollups.work_rollup_current = lambda: False  # agent performance: the items, the awards
+        print("reading the cases, work items and points (--live), not the rollups")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
