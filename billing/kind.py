@@ -228,6 +228,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
+    from .cards import payment_card_html
     from .work import payment_handle_result
 
     kinds.register(
@@ -244,6 +245,7 @@ def register_kinds() -> None:
             visible_to=payment_visible_to,
             context=payment_context,
             card_template="billing/_call_item.html",
+            card_html=payment_card_html,
             maintainer_template="billing/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )

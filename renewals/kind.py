@@ -182,6 +182,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
+    from .cards import renewal_card_html
     from .services import renewal_handle_result, renewal_lock_subject
 
     kinds.register(
@@ -200,6 +201,7 @@ def register_kinds() -> None:
             after_result=renewal_after_result,
             context=renewal_context,
             card_template="renewals/_call_item.html",
+            card_html=renewal_card_html,
             maintainer_template="renewals/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )

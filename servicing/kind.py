@@ -192,6 +192,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
+    from .cards import service_card_html
     from .services import case_handle_result, request_handle_result
 
     kinds.register(
@@ -207,6 +208,7 @@ def register_kinds() -> None:
             visible_to=request_visible_to,
             context=request_context,
             card_template="servicing/_call_item.html",
+            card_html=service_card_html,
             maintainer_template="servicing/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )
@@ -225,6 +227,7 @@ def register_kinds() -> None:
             visible_to=case_visible_to,
             context=case_context,
             card_template="servicing/_call_item.html",
+            card_html=service_card_html,
             maintainer_template="servicing/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )

@@ -13,7 +13,8 @@ show and log its work:
   run inside the result's transaction, so that a result and what it opens commit together;
 - ``context``: what the card shows for a page of items, loaded in a fixed number of queries;
 - ``card_template`` and ``maintainer_template``: the card in the call list and in the
-  maintainers' queue;
+  maintainers' queue; ``card_html``, when a kind writes its card in Python (the call list
+  draws fifty), the function its card template calls, which the call list calls directly;
 - ``export_columns``: the columns of the call-list export;
 - ``owners`` and ``handed_out``: whose client an item is, and what a hand-out means (e.g. the
   agent becomes the owner of a lead's client so that they can open it).
@@ -100,6 +101,9 @@ class WorkKind:
     # then the case), so that results on two items of one subject never deadlock.
     lock_subject: Callable | None = field(default=None, compare=False)
     card_template: str = "workqueue/_item.html"
+    # card_html(item, *, feedback, error, csrf_token, callback_form) -> the card's HTML: the
+    # same as card_template's (which calls it), without a template include per card.
+    card_html: Callable | None = field(default=None, compare=False)
     maintainer_template: str = "workqueue/_maintainer_item.html"
     export_columns: tuple[ExportColumn, ...] = ()
 

@@ -51,3 +51,16 @@ def card_results(context, item):
 def card_history(item):
     """The item's call-back time and previous results (workqueue.cards.history_html)."""
     return cards.history_html(item)
+
+
+@register.simple_tag(takes_context=True)
+def call_card(context, item):
+    """An item's card on the call list: written by its kind's ``card_html`` when it has one
+    (what its card template would call), else its ``card_template`` rendered with the page's
+    context, as ``{% include item.kind_info.card_template %}`` renders it."""
+    kind = item.kind_info
+    if kind.card_html is not None:
+        return kind.card_html(item, **cards.card_parts(context))
+    template = context.template.engine.get_template(kind.card_template)
+    with context.push(item=item):
+        return template.render(context)

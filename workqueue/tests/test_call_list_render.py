@@ -4,10 +4,18 @@ must still carry its own item, its own submission token and today's proposed tim
 import re
 
 import pytest
-from django.utils import timezone
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import timezone, translation
 
 from workqueue.models import ItemResult
-from workqueue.selectors import STAMP_PK, STAMP_TOKEN, callback_proposals
+from workqueue.selectors import (
+    STAMP_PK,
+    STAMP_TOKEN,
+    attach_context,
+    callback_form,
+    callback_proposals,
+)
 from workqueue.tests.factories import WorkItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +61,37 @@ def test_a_stamped_call_back_form_posted_twice_books_one_call_back(client, agent
     assert ItemResult.objects.filter(item=item, result="call_back").count() == 1
     item.refresh_from_db()
     assert item.callback_at == moment
+
+
+def _same(html: str) -> str:
+    html = re.sub(r'value="[0-9a-f-]{36}"', 'value="TOKEN"', str(html))
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+    return re.sub(r"\s*([<>])\s*", r"\1", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_call_list_draws_each_card_as_its_template_does(agent, language):
+    """The call list calls a kind's ``card_html`` instead of including its card template once
+    per card (issue 18); a kind without one still has its template rendered."""
+    from billing.tests.test_collections_views import payment_item
+
+    request = RequestFactory().get("/queue/")
+    request.user = agent
+    with translation.override(language):
+        items = attach_context([payment_item(agent), WorkItemFactory(agent=agent)])
+        form = callback_form(request)
+        for item in items:
+            context = {"item": item, "callback_form": form}
+            via_tag = (
+                engines["django"]
+                .from_string("{% load workqueue_tags %}{% call_card item %}")
+                .render(context, request)
+            )
+            via_include = (
+                engines["django"]
+                .from_string("{% include item.kind_info.card_template %}")
+                .render(context, request)
+            )
+            assert _same(via_tag) == _same(via_include)
+            assert f'id="item-{item.pk}"' in via_tag
+    assert [item.kind_info.card_html is None for item in items] == [False, True]
