@@ -179,6 +179,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
+    from .cards import touch_card_html
     from .work import touch_handle_result
 
     for index, kind in enumerate(TouchKind):
@@ -196,6 +197,7 @@ def register_kinds() -> None:
                 visible_to=touch_visible_to,
                 context=touch_context,
                 card_template="touches/_call_item.html",
+                card_html=touch_card_html,
                 maintainer_template="touches/_maintainer_item.html",
                 export_columns=EXPORT_COLUMNS,
             )
