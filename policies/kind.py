@@ -159,6 +159,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
+    from .follow_up_card import follow_up_card_html
     from .services import quote_follow_up_handle_result
 
     kinds.register(
@@ -176,6 +177,7 @@ def register_kinds() -> None:
             after_result=follow_up_after_result,
             context=follow_up_context,
             card_template="policies/_follow_up_item.html",
+            card_html=follow_up_card_html,
             maintainer_template="policies/_follow_up_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )
