@@ -8,6 +8,7 @@ from django.template import engines
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
+from workqueue.cards import stamp
 from workqueue.models import ItemResult
 from workqueue.selectors import (
     STAMP_PK,
@@ -95,3 +96,22 @@ def test_the_call_list_draws_each_card_as_its_template_does(agent, language):
             assert _same(via_tag) == _same(via_include)
             assert f'id="item-{item.pk}"' in via_tag
     assert [item.kind_info.card_html is None for item in items] == [False, True]
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        f'<form id="cb-{STAMP_PK}" action="/q/{STAMP_PK}/"><input value="{STAMP_TOKEN}"></form>',
+        f"{STAMP_TOKEN}{STAMP_PK}{STAMP_PK}x{STAMP_TOKEN}",
+        "no marks at all",
+        "",
+    ],
+)
+def test_a_stamp_puts_the_item_and_one_token_where_the_marks_were(fragment):
+    for pk in (7, 123456):
+        for _ in range(2):  # the second time from the fragment's pieces kept
+            stamped = stamp(fragment, pk)
+            tokens = set(re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", stamped))
+            assert len(tokens) == (1 if STAMP_TOKEN in fragment else 0)
+            expected = fragment.replace(str(STAMP_PK), str(pk))
+            assert stamped == expected.replace(STAMP_TOKEN, next(iter(tokens), ""))
