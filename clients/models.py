@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Upper
-from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -102,13 +101,6 @@ def id_key(value: str) -> str:
 def id_key_expression(field: str) -> Func:
     """The database's id_key of a stored ID: UPPER(TRANSLATE(field, separators, ''))."""
     return Upper(Func(F(field), Value(ID_SEPARATORS), Value(""), function="TRANSLATE"))
-
-
-def id_key_filled(field: str) -> Q:
-    """A stored ID whose normal form is not blank: the condition of the IDs' partial indexes.
-    A lookup of a non-blank key implies it; one joined to a list of keys (an import's) states
-    it, so that PostgreSQL may use the index."""
-    return ~Q(Exact(id_key_expression(field), ""))
 
 
 def display_name_of(kind: str, first_name: str, last_name: str, legal_name: str) -> str:
@@ -263,9 +255,8 @@ class Client(models.Model):
             # (migration 0002).
             models.Index(fields=["display_name", "id"], name="client_name_order"),
             models.Index(fields=["phone"], name="client_phone"),
-            # Columns most files leave blank (reports bring neither, and a person has no tax
-            # ID, a company no national ID) are indexed where filled: no one looks up a blank,
-            # and an import writes no index entry for it.
+            # Columns most files leave blank (reports bring neither) are indexed where filled:
+            # no one looks up a blank, and an import writes no index entry for it.
             models.Index(
                 fields=["phone_other"], name="client_phone_other", condition=~Q(phone_other="")
             ),
@@ -273,17 +264,11 @@ class Client(models.Model):
             models.Index(fields=["owner", "status"], name="client_owner_status"),
             # IDs are compared in their normal form, however they were stored (duplicate
             # checks, the search box, imports): only these indexes, no plain twin on the
-            # columns (each index is written for every imported client).
-            models.Index(
-                id_key_expression("national_id"),
-                name="client_national_id_key",
-                condition=id_key_filled("national_id"),
-            ),
-            models.Index(
-                id_key_expression("tax_id"),
-                name="client_tax_id_key",
-                condition=id_key_filled("tax_id"),
-            ),
+            # columns (each index is written for every imported client). Not partial: the
+            # planner has no statistics of a partial index's expression, and joined the
+            # import's 5,000 keys of a chunk to the whole table (0.4 s instead of 0.03).
+            models.Index(id_key_expression("national_id"), name="client_national_id_key"),
+            models.Index(id_key_expression("tax_id"), name="client_tax_id_key"),
             models.Index(
                 fields=["merged_into"],
                 name="client_merged_into",

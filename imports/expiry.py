@@ -33,7 +33,6 @@ from clients.models import (
     display_name_of,
     id_key,
     id_key_expression,
-    id_key_filled,
 )
 from clients.search import compact
 from clients.services import clients_give_owner
@@ -380,8 +379,7 @@ def _clients_by_id(field: str, keys: set[str]) -> dict[str, dict]:
         Client.objects.annotate(
             phone_raw=Cast("phone", CharField()), id_key=id_key_expression(field)
         )
-        # The partial index's condition stated: a join to a list of keys does not imply it.
-        .filter(id_key_filled(field), id_key__in=_among(keys))
+        .filter(id_key__in=_among(keys))
         .values(*CLIENT_VALUES, "id_key")
     )
     return {c.pop("id_key"): c for c in found}
