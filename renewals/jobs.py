@@ -198,8 +198,9 @@ def _fallen_due(
 
 
 def _create_items(
-    day: date, now, *, since: date | None = None, recheck: list[int] = ()
-) -> dict[int, int]:
+    day: date, now, *, since: date | None = None, recheck: list[int] = (),
+    staged: list[int] = (),
+) -> dict[int, int]:  # fmt: skip
     """One work item per open case and rung that has fallen due. Rungs that fell due while the
     job was down are caught up; of the rungs that had passed before the case opened (a late
     import) only the latest is kept, so the case gets one first touch at the stage it is in.
@@ -216,9 +217,11 @@ def _create_items(
 
     ``since`` (the last day the job ran to its end) limits the work to the rungs that fell due
     after it and to the cases in ``recheck`` (opened, or whose end date moved, in this run):
-    the next morning reads a day of cases, not every open one."""
+    the next morning reads a day of cases, not every open one. ``staged``: cases opened by this
+    run, at the stage they are in (``_stage_at``), which the stages' statement skips (a first
+    morning's 194,532 at a million policies: 2 s of reading their policies for no change)."""
     created: dict[int, int] = {}
-    recheck = list(recheck)
+    recheck, staged = list(recheck), list(staged)
     c, p, cl = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p"), SqlNames(Client, "cl")
     due = "(" + p.end_date + " - r.days)"
     callable_ = (
@@ -265,15 +268,16 @@ def _create_items(
         # whose rungs has fallen due keeps its own).
         u, p2 = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p")
         stage, stage_params = _stage_at(ladder, p2.end_date, day, before_first="NULL")
+        fresh, fresh_params = (f"AND {u.id} <> ALL(%s::bigint[])", [staged]) if staged else ("", [])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
                 UPDATE {u.from_} SET {SqlNames(RenewalCase).stage} = s.stage
                 FROM (SELECT {p2.id} AS policy_id, {stage} AS stage FROM {p2.from_}) AS s
                 WHERE s.policy_id = {u.policy} AND {u.ladder} = %s AND {u.status} = %s
-                  AND s.stage IS NOT NULL AND {u.stage} <> s.stage {window}
+                  AND s.stage IS NOT NULL AND {u.stage} <> s.stage {window} {fresh}
                 """,  # noqa: S608 - names from the models' _meta, values are placeholders
-                [*stage_params, ladder.pk, CaseStatus.OPEN, *window_params],
+                [*stage_params, ladder.pk, CaseStatus.OPEN, *window_params, *fresh_params],
             )
     return dict(sorted(created.items(), reverse=True))
 
@@ -351,7 +355,9 @@ def renewals_morning_job(
     report.cases_opened = len(opened)
     if report.cases_opened > ANALYZE_AFTER:
         _refresh_statistics(RenewalCase)
-    report.items_created = _create_items(day, now, since=since, recheck=[*opened, *moved])
+    report.items_created = _create_items(
+        day, now, since=since, recheck=[*opened, *moved], staged=opened
+    )
     report.cases_handed_over = _hand_over(now)
     report.messages_queued = renewal_rung_messages(day=day, now=now)
     if report.cases_opened + report.total_items > ANALYZE_AFTER:
@@ -371,7 +377,8 @@ def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningRepo
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
-    report.cases_opened = len(_open_cases(day, ended=True))
-    report.items_created = _create_items(day, now)
+    opened = _open_cases(day, ended=True)
+    report.cases_opened = len(opened)
+    report.items_created = _create_items(day, now, staged=opened)
     report.policies_lapsed = _lapse(day, now)
     return report
