@@ -24,6 +24,12 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("Importing")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # Never committed and taken off the list: its file and the data read from it are deleted.
+    DISCARDED = "discarded", _("Discarded")
+
+
+# Jobs that wrote nothing and may be discarded (a dry run or a commit in progress may not be).
+DISCARDABLE = (JobStatus.UPLOADED, JobStatus.PREVIEWED)
 
 
 def _report_path(instance, filename):
@@ -95,6 +101,11 @@ class ImportJob(models.Model):
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("discarded by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    discarded_at = models.DateTimeField(_("discarded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -130,6 +141,15 @@ class ImportJob(models.Model):
             (number, [(label(name), pair[0], pair[1]) for name, pair in fields.items()])
             for number, fields in list(self.diff.get("changed", {}).items())[:50]
         ]
+
+    @property
+    def discardable(self) -> bool:
+        """Never committed, and no task at work on it."""
+        return self.status in DISCARDABLE
+
+    def may_discard(self, user) -> bool:
+        """Its uploader or a maintainer (or an administrator) may discard it."""
+        return user.pk == self.uploaded_by_id or user.is_maintainer or user.is_cartera_admin
 
     @property
     def in_dry_run(self) -> bool:

@@ -19,6 +19,7 @@ import codecs
 import csv
 import io
 import itertools
+import logging
 import os
 import posixpath
 import zipfile
@@ -32,6 +33,8 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from .fields import header_score
+
+logger = logging.getLogger(__name__)
 
 ZIP_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -198,9 +201,11 @@ def _check_sheet_size(sheet: str, sizes: dict[str, int]) -> None:
 
 
 def _damaged(sheet: str, exc: Exception) -> ReportError:
+    """The user's message says which sheet, in their language; the reader's own (English)
+    reason goes to the log, not to the page."""
+    logger.warning("Damaged workbook, sheet %r: %s", sheet, exc)
     return ReportError(
-        _("The workbook is damaged: its sheet “%(sheet)s” cannot be read (%(error)s).")
-        % {"sheet": sheet, "error": str(exc)[:200]}
+        _("The workbook is damaged: its sheet “%(sheet)s” cannot be read.") % {"sheet": sheet}
     )
 
 
@@ -222,10 +227,8 @@ def _workbook(source):
         source.seek(0)
         return CalamineWorkbook.from_filelike(source)
     except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
-        raise ReportError(
-            _("The workbook is damaged: it cannot be opened (%(error)s).")
-            % {"error": str(exc)[:200]}
-        ) from exc
+        logger.warning("Damaged workbook, not opened: %s", exc)  # its text: English, in the log
+        raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
 
 
 class _Sheet:

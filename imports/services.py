@@ -41,7 +41,15 @@ from . import collections, expiry
 from .errors import render
 from .fields import FIELDS_BY_KIND, missing_fields, suggest_mapping
 from .keys import KeyStore
-from .models import ColumnMapping, ImportJob, JobStatus, ReportKind, RowError, RowLevel
+from .models import (
+    DISCARDABLE,
+    ColumnMapping,
+    ImportJob,
+    JobStatus,
+    ReportKind,
+    RowError,
+    RowLevel,
+)
 from .parsing import json_value
 from .reader import ReportError, open_table, read_table
 
@@ -64,6 +72,9 @@ PREVIEW_ROWS = 20
 SAMPLE_ROWS = 5  # the file's first rows shown on the mapping page
 CHANGES_KEPT = 1000  # changed policies listed on the job (all are counted)
 LOCK_KEY = 7_203_114  # pg_advisory_xact_lock key shared by every import commit
+# pg_advisory_xact_lock(UPLOAD_LOCK, hashtext(insurer, kind, user, file's hash)): one upload
+# of the same file at a time (a key pair: a space apart from LOCK_KEY's single key).
+UPLOAD_LOCK = 7_203_115
 
 
 @contextmanager
@@ -107,24 +118,88 @@ def _read_sample(job: ImportJob, sheet: str | None):
     return table
 
 
-def job_create(
-    *, insurer, by, name: str, data: bytes | None = None, file=None, kind: str = ReportKind.EXPIRY
-):
-    """Store an uploaded report (``file``, a Django File such as the upload, or ``data``) as a
-    new job, after checking its size and what it is; only its first rows are read here."""
-    upload = file if file is not None else ContentFile(data or b"")
-    size = upload.size
+def _check_size(size: int) -> None:
     if size > settings.IMPORT_MAX_BYTES:
         raise ReportError(
             _("The file is %(mb)d MB; the limit is %(limit)d MB.")
             % {"mb": size // 2**20, "limit": settings.IMPORT_MAX_BYTES // 2**20}
         )
+
+
+def _sha256(upload) -> str:
     digest = hashlib.sha256()
     for block in upload.chunks():
         digest.update(block)
+    return digest.hexdigest()
+
+
+def job_upload(*, insurer, by, name: str, file, kind: str = ReportKind.EXPIRY):
+    """A report uploaded on the imports page: a new job, unless the same user already
+    uploaded the same file (same content) for the same insurer and report and that import is
+    neither committed nor discarded, in which case it is that job (two clicks, two tabs, or
+    the same upload sent twice at once make one job). Returns (job, created)."""
+    _check_size(file.size)
+    sha256 = _sha256(file)
+    with transaction.atomic():
+        # Held until the new job is committed: the second of two uploads at once waits here,
+        # then finds the first one's job.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [UPLOAD_LOCK, f"{insurer.pk}:{kind}:{by.pk}:{sha256}"],
+            )
+        earlier = (
+            ImportJob.objects.filter(insurer=insurer, kind=kind, uploaded_by=by, sha256=sha256)
+            .exclude(status__in=[JobStatus.DONE, JobStatus.DISCARDED])
+            .order_by("-pk")
+            .first()
+        )
+        if earlier is not None:
+            return earlier, False
+        job, _table = job_create(
+            insurer=insurer, by=by, name=name, file=file, kind=kind, sha256=sha256
+        )
+        return job, True
+
+
+class NotDiscardable(Exception):
+    """The import was committed (or a task is at work on it): it cannot be discarded."""
+
+
+def job_discard(*, job: ImportJob, by) -> ImportJob:
+    """Take a never-committed import off the list: its stored file is deleted, and so is what
+    was read from it (first rows, dry run's rows and row errors: clients' data); the job keeps
+    who uploaded and who discarded it, and when. A conditional update, so a commit queued at
+    the same instant and the discard cannot both happen."""
+    now = timezone.now()
+    with transaction.atomic():
+        discarded = ImportJob.objects.filter(pk=job.pk, status__in=DISCARDABLE).update(
+            status=JobStatus.DISCARDED, discarded_by=by, discarded_at=now, sample={},
+            preview={}, message="", file="",
+        )  # fmt: skip
+        if not discarded:
+            raise NotDiscardable(job.pk)
+        RowError.objects.filter(job=job).delete()
+        name = job.file.name
+        if name:
+            storage = job.file.storage
+            transaction.on_commit(lambda: storage.delete(name))
+    job.refresh_from_db()
+    return job
+
+
+def job_create(
+    *, insurer, by, name: str, data: bytes | None = None, file=None,
+    kind: str = ReportKind.EXPIRY, sha256: str = "",
+):  # fmt: skip
+    """Store an uploaded report (``file``, a Django File such as the upload, or ``data``) as a
+    new job, after checking its size and what it is; only its first rows are read here."""
+    upload = file if file is not None else ContentFile(data or b"")
+    size = upload.size
+    _check_size(size)
     job = ImportJob(
         kind=kind, insurer=insurer, original_name=name[:255], size=size,
-        sha256=digest.hexdigest(), uploaded_by=by,
+        sha256=sha256 or _sha256(upload), uploaded_by=by,
     )  # fmt: skip
     job.file.save(name[:100] or "report", upload, save=False)
     mapping = ColumnMapping.objects.filter(insurer=insurer, kind=kind).first()
@@ -642,7 +717,21 @@ def _diff(job: ImportJob, seen: KeyStore) -> dict:
         .first()
     )
     seen.load_other(_stored_keys(previous) if previous else ())
-    return {"previous": previous.pk if previous else None, **seen.compare(limit=1000)}
+    compared = seen.compare(limit=1000)
+    # Matched by their normal form ("GNP90001"); listed as the reports wrote them ("GNP-90001").
+    numbers = _policy_numbers(job.insurer, compared["new"] + compared["gone"])
+    for side in ("new", "gone"):
+        compared[side] = [numbers.get(key, key) for key in compared[side]]
+    return {"previous": previous.pk if previous else None, **compared}
+
+
+def _policy_numbers(insurer, keys: list[str]) -> dict[str, str]:
+    """{normal form: the policy's number as stored, as its report wrote it} for the insurer's
+    policies of these keys (a key of a policy since deleted stays as it is)."""
+    from policies.models import Policy
+
+    found = Policy.objects.filter(insurer=insurer, number_key__in=keys).order_by("pk")
+    return dict(found.values_list("number_key", "number"))
 
 
 def _renewals_task():

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,8 @@ PERMISSION = "accounts.import_reports"
 
 
 def _job(pk) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.select_related("insurer", "uploaded_by"), pk=pk)
+    jobs = ImportJob.objects.select_related("insurer", "uploaded_by", "discarded_by")
+    return get_object_or_404(jobs, pk=pk)
 
 
 @login_required
@@ -30,15 +32,21 @@ def import_list(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job, _table = services.job_create(
+            job, created = services.job_upload(
                 insurer=form.cleaned_data["insurer"], by=request.user, name=upload.name,
                 file=upload, kind=form.cleaned_data["kind"],
             )  # fmt: skip
         except ReportError as exc:
             form.add_error("file", str(exc))
         else:
+            if not created:
+                messages.info(
+                    request,
+                    _("You had already uploaded this file for this insurer: here is its import."),
+                )
             return redirect("imports:mapping", pk=job.pk)
-    jobs = Paginator(ImportJob.objects.select_related("insurer", "uploaded_by"), 25).get_page(
+    listed = ImportJob.objects.exclude(status=JobStatus.DISCARDED)
+    jobs = Paginator(listed.select_related("insurer", "uploaded_by"), 25).get_page(
         request.GET.get("page")
     )
     return render(request, "imports/import_list.html", {"form": form, "page": jobs})
@@ -51,7 +59,7 @@ def import_mapping(request, pk):
     then see the dry run, which runs as a task. The page shows the header and first rows read
     on upload: it never parses the file again."""
     job = _job(pk)
-    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE):
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE, JobStatus.DISCARDED):
         return redirect("imports:detail", pk=job.pk)
     if not job.sample:
         try:
@@ -110,6 +118,31 @@ def import_detail(request, pk):
         {"job": job, "errors": errors, "page": errors, "fields": FIELDS_BY_KIND[job.kind],
          "warnings": warnings},
     )  # fmt: skip
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_discard(request, pk):
+    """Discard an import that was never committed (an upload left unmapped, a dry run not
+    imported): its uploader or a maintainer confirms, then the job leaves the list and its
+    file is deleted."""
+    job = _job(pk)
+    if not job.may_discard(request.user):
+        raise PermissionDenied
+    if not job.discardable:
+        messages.error(request, _("Only an import that was never committed can be discarded."))
+        return redirect("imports:detail", pk=job.pk)
+    if request.method == "POST":
+        try:
+            services.job_discard(job=job, by=request.user)
+        except services.NotDiscardable:
+            messages.error(request, _("Only an import that was never committed can be discarded."))
+            return redirect("imports:detail", pk=job.pk)
+        messages.success(
+            request, _("The import of “%(name)s” was discarded.") % {"name": job.original_name}
+        )
+        return redirect("imports:list")
+    return render(request, "imports/import_discard.html", {"job": job})
 
 
 @login_required
