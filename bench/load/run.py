@@ -437,7 +437,10 @@ def main() -> int:
         gunicorn = processes.start(
             "gunicorn",
             [str(BIN / "gunicorn"), "brokerage.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "60"],
+             "--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "60",
+             # Longer than a user's think time: gunicorn's default (2 s) closes idle
+             # connections that Locust, like a proxy's upstream pool, then reuses (a reset).
+             "--keep-alive", "30"],
             env,
         )  # fmt: skip
         worker = processes.start(
