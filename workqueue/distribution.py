@@ -118,9 +118,14 @@ def active_agents(team_id: int | None = None):
     return qs
 
 
+def checked_day_of(cutoff_at: datetime) -> date:
+    """The day whose hand-out the cutoff checks: the day before it."""
+    return timezone.localdate(cutoff_at) - timedelta(days=1)
+
+
 def unworked_by_agent(agent_ids, cutoff_at: datetime) -> tuple[date, dict[int, int]]:
     """Items handed out the day before ``cutoff_at`` that had no result by it, per agent."""
-    checked_day = timezone.localdate(cutoff_at) - timedelta(days=1)
+    checked_day = checked_day_of(cutoff_at)
     start = timezone.make_aware(datetime.combine(checked_day, time.min))
     logged = ItemResult.objects.filter(item=OuterRef("pk"), at__lte=cutoff_at)
     rows = (
@@ -136,7 +141,7 @@ def unworked_by_agent(agent_ids, cutoff_at: datetime) -> tuple[date, dict[int, i
     return checked_day, {row["agent_id"]: row["n"] for row in rows}
 
 
-def _pool(*, day: date, team_id: int | None, lock: bool):
+def _pool_items(*, day: date, team_id: int | None):
     # The departed agents first (a few rows), so that the pool is read from two indexes (the
     # items nobody holds, those of these agents) and not from every open item on the lists.
     departed = User.objects.filter(Q(is_active=False) | Q(deactivated_at__isnull=False))
@@ -144,7 +149,11 @@ def _pool(*, day: date, team_id: int | None, lock: bool):
         departed = departed.filter(team_id=team_id)
     held_by_departed = Q(agent_id__in=list(departed.values_list("pk", flat=True)))
     qs = WorkItem.objects.filter(queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=day)
-    qs = qs.filter(Q(agent__isnull=True) | held_by_departed)
+    return qs.filter(Q(agent__isnull=True) | held_by_departed)
+
+
+def _pool(*, day: date, team_id: int | None, lock: bool):
+    qs = _pool_items(day=day, team_id=team_id)
     if lock:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(
@@ -208,12 +217,20 @@ def plan_distribution(
     day = day or timezone.localdate(now)
     seed = secrets.randbits(48) if seed is None else int(seed)
     cutoff_at = last_cutoff(now)
-    pool = _pool(day=day, team_id=team_id, lock=lock)
-
     agents = {
         a.pk: a
         for a in active_agents(team_id).only("pk", "first_name", "last_name", "username", "team")
     }
+    if not agents:
+        # Nobody to hand anything to (no owner, previous or shared agent can be an active
+        # agent): the whole pool waits. It is counted, not read and locked row by row (after
+        # an import, 100,000 rows and 0.4 s), and the kinds are asked nothing.
+        plan = Plan(day=day, seed=seed, cutoff_at=cutoff_at, checked_day=checked_day_of(cutoff_at),
+                    team_id=team_id)  # fmt: skip
+        plan.unassigned = _pool_items(day=day, team_id=team_id).count()
+        return plan
+    pool = _pool(day=day, team_id=team_id, lock=lock)
+
     checked_day, unworked = unworked_by_agent(agents.keys(), cutoff_at)
     plan = Plan(day=day, seed=seed, cutoff_at=cutoff_at, checked_day=checked_day, team_id=team_id)
     plan.agents = {pk: a.get_full_name() or a.username for pk, a in agents.items()}
@@ -222,11 +239,6 @@ def plan_distribution(
         for pk, n in sorted(unworked.items(), key=lambda kv: plan.agents[kv[0]])
     ]
     eligible = {pk for pk in agents if pk not in unworked}
-    if not agents:
-        # Nobody to hand anything to (no owner, previous or shared agent can be an active
-        # agent): the whole pool waits, without asking the kinds about 100,000 subjects.
-        plan.unassigned = len(pool)
-        return plan
 
     # All of one client's items travel together: each step below decides for a group (a
     # client, or an item of a kind that knows no clients), never for one item of a client.
