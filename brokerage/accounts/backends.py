@@ -1,5 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 
 
 class CarteraModelBackend(ModelBackend):
@@ -26,3 +28,22 @@ class CarteraModelBackend(ModelBackend):
         if request is not None:
             request.cartera_account_deactivated = True
         return None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """Django's, in one query rather than two (the user's own permissions and their
+        groups'): every signed-in page asks (issue 18). Cached on the user for the request, as
+        Django's is; a change of permissions or groups counts from the next request."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                perms = Permission.objects.all()
+            else:
+                perms = Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}"
+                for app_label, codename in perms.values_list(
+                    "content_type__app_label", "codename"
+                ).order_by()
+            }
+        return user_obj._perm_cache
