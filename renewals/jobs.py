@@ -172,6 +172,13 @@ def _open_cases(
     return opened
 
 
+def _id_array(ids) -> str:
+    """Ids as one array literal ('{1,2,3}', cast in the statement): Django's cursor binds on
+    the client, and psycopg quotes a list of 100,000 ids (an import's new cases) element by
+    element, 0.6 s; one string is quoted at once."""
+    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+
+
 def _fallen_due(
     since: date | None, day: date, rung_days: list[int], recheck: list[int]
 ) -> tuple[str, list]:
@@ -193,7 +200,7 @@ def _fallen_due(
         f"""AND c.{SqlNames(RenewalCase).id} = ANY(ARRAY(
             SELECT {r.id} FROM {r.from_} WHERE {r.status} = %s AND ({ranges})
             UNION ALL SELECT unnest(%s::bigint[])))""",
-        [*params, recheck],
+        [*params, _id_array(recheck)],
     )
 
 
@@ -241,7 +248,7 @@ def _create_items(
         rung_window, rung_window_params = "", []
         if since is not None:
             rung_window = f"AND ({c.end_date} - r.days > %s OR {c.id} = ANY(%s::bigint[]))"
-            rung_window_params = [since, recheck]
+            rung_window_params = [since, _id_array(recheck)]
         select = f"""
             SELECT {c.id}, 'rung-' || CAST(r.days AS text),
                    {cl.display_name} || ' · ' || {p.number},
@@ -268,7 +275,9 @@ def _create_items(
         # whose rungs has fallen due keeps its own).
         u, p2 = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p")
         stage, stage_params = _stage_at(ladder, p2.end_date, day, before_first="NULL")
-        fresh, fresh_params = (f"AND {u.id} <> ALL(%s::bigint[])", [staged]) if staged else ("", [])
+        fresh, fresh_params = (
+            (f"AND {u.id} <> ALL(%s::bigint[])", [_id_array(staged)]) if staged else ("", [])
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
