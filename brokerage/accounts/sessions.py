@@ -39,3 +39,11 @@ class IdleSessionMiddleware(SessionMiddleware):
             return response
         session[REFRESHED] = now
         return super().process_response(request, response)
+
+
+def stamp_at_sign_in(sender, request, user, **kwargs):
+    """Signing in saves the session with a fresh expiry: the next minute's requests need not
+    write it again."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[REFRESHED] = int(time.time())

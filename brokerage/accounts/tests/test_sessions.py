@@ -28,9 +28,9 @@ def test_an_unchanged_session_is_pushed_forward_at_most_once_a_minute(client, ag
     age = datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     with time_machine.travel(START, tick=False):
         client.force_login(agent)
-        first = client.get("/queue/")
+        first = client.get("/queue/")  # signing in just wrote it
         assert first.status_code == 200
-        assert settings.SESSION_COOKIE_NAME in first.cookies
+        assert settings.SESSION_COOKIE_NAME not in first.cookies
         assert _expiry(client) == START + age
     with time_machine.travel(START + datetime.timedelta(seconds=59), tick=False):
         again = client.get("/queue/")
@@ -104,3 +104,14 @@ def test_permissions_of_a_superuser_an_inactive_user_and_a_user_without_any(db):
     bare = UserFactory()
     assert CarteraModelBackend().get_all_permissions(bare) == set()
     assert _django_permissions(bare) == set()
+
+
+def test_signing_in_counts_as_the_sessions_refresh(client, agent, django_assert_max_num_queries):
+    with time_machine.travel(START, tick=False):
+        client.force_login(agent)
+        with django_assert_max_num_queries(50) as first:
+            client.get("/queue/")
+        with django_assert_max_num_queries(50) as second:
+            client.get("/queue/")
+    assert not any("UPDATE" in q["sql"] for q in first.captured_queries)
+    assert len(first.captured_queries) == len(second.captured_queries)
