@@ -236,15 +236,39 @@ def open_upsert_sql(source: str, sign: str = "1") -> str:
     )  # fmt: skip
 
 
-def _rollup_func(sources: str):
-    def func(_model) -> str:
-        return (
-            rollup_upsert_sql(f"({sources})", sign="sign") + ";\n"
-            + month_upsert_sql(f"({sources})", sign="sign") + ";\n"
-            + open_upsert_sql(f"({sources})", sign="sign") + ";\n        RETURN NULL;"
-        )  # fmt: skip
+def rollup_triggers(prefix: str, rows: str, *upserts) -> list:
+    """The three statement-level triggers (insert, update, delete; a trigger with transition
+    tables fires on one event) that add each statement's new rows as +1 and its old rows as −1
+    to rollups: ``upserts`` are functions of a source of rows with a ``sign`` column returning
+    one upsert's SQL each. Named ``<prefix>rollup_<operation>``; the transition tables
+    ``new_<rows>`` and ``old_<rows>``."""
+    new, old = f"new_{rows}", f"old_{rows}"
 
-    return func
+    def func(sources: str):
+        def sql(_model) -> str:
+            return ";\n".join(upsert(f"({sources})") for upsert in upserts) + (
+                ";\n        RETURN NULL;"
+            )
+
+        return sql
+
+    return [
+        InsertTrigger(
+            name=f"{prefix}rollup_insert", when=pgtrigger.After, operation=pgtrigger.Insert,
+            level=pgtrigger.Statement, referencing=pgtrigger.Referencing(new=new),
+            func=func(f"SELECT 1 AS sign, * FROM {new}"),
+        ),
+        InsertTrigger(
+            name=f"{prefix}rollup_update", when=pgtrigger.After, operation=pgtrigger.Update,
+            level=pgtrigger.Statement, referencing=pgtrigger.Referencing(old=old, new=new),
+            func=func(f"SELECT 1 AS sign, * FROM {new} UNION ALL SELECT -1, * FROM {old}"),
+        ),
+        InsertTrigger(
+            name=f"{prefix}rollup_delete", when=pgtrigger.After, operation=pgtrigger.Delete,
+            level=pgtrigger.Statement, referencing=pgtrigger.Referencing(old=old),
+            func=func(f"SELECT -1 AS sign, * FROM {old}"),
+        ),
+    ]  # fmt: skip
 
 
 class RenewalCaseRolledUp(RenewalCase):
@@ -256,26 +280,12 @@ class RenewalCaseRolledUp(RenewalCase):
     class Meta:
         proxy = True
         default_permissions = ()
-        triggers = [
-            InsertTrigger(
-                name="rollup_insert", when=pgtrigger.After, operation=pgtrigger.Insert,
-                level=pgtrigger.Statement, referencing=pgtrigger.Referencing(new="new_cases"),
-                func=_rollup_func("SELECT 1 AS sign, * FROM new_cases"),
-            ),
-            InsertTrigger(
-                name="rollup_update", when=pgtrigger.After, operation=pgtrigger.Update,
-                level=pgtrigger.Statement,
-                referencing=pgtrigger.Referencing(old="old_cases", new="new_cases"),
-                func=_rollup_func(
-                    "SELECT 1 AS sign, * FROM new_cases UNION ALL SELECT -1, * FROM old_cases"
-                ),
-            ),
-            InsertTrigger(
-                name="rollup_delete", when=pgtrigger.After, operation=pgtrigger.Delete,
-                level=pgtrigger.Statement, referencing=pgtrigger.Referencing(old="old_cases"),
-                func=_rollup_func("SELECT -1 AS sign, * FROM old_cases"),
-            ),
-        ]  # fmt: skip
+        triggers = rollup_triggers(
+            "", "cases",
+            lambda source: rollup_upsert_sql(source, sign="sign"),
+            lambda source: month_upsert_sql(source, sign="sign"),
+            lambda source: open_upsert_sql(source, sign="sign"),
+        )  # fmt: skip
 
 
 class RollupClock(models.Model):
@@ -402,16 +412,6 @@ def work_upsert_sql(model, source: str, sign: str = "1", where: str = "") -> str
            SET {target.items} = {target.table}.{target.items} + EXCLUDED.{target.items}"""
 
 
-def _work_func(sources: str):
-    def func(_model) -> str:
-        return (
-            work_upsert_sql(WorkDay, f"({sources})", sign="sign") + ";\n"
-            + work_upsert_sql(WorkMonth, f"({sources})", sign="sign") + ";\n        RETURN NULL;"
-        )  # fmt: skip
-
-    return func
-
-
 class WorkItemRolledUp(WorkItem):
     """Work items as the reports see them: the triggers that keep WorkDay and WorkMonth fire on
     the items' table but belong to reports (which sits above workqueue), so they are declared
@@ -420,26 +420,11 @@ class WorkItemRolledUp(WorkItem):
     class Meta:
         proxy = True
         default_permissions = ()
-        triggers = [
-            InsertTrigger(
-                name="work_rollup_insert", when=pgtrigger.After, operation=pgtrigger.Insert,
-                level=pgtrigger.Statement, referencing=pgtrigger.Referencing(new="new_items"),
-                func=_work_func("SELECT 1 AS sign, * FROM new_items"),
-            ),
-            InsertTrigger(
-                name="work_rollup_update", when=pgtrigger.After, operation=pgtrigger.Update,
-                level=pgtrigger.Statement,
-                referencing=pgtrigger.Referencing(old="old_items", new="new_items"),
-                func=_work_func(
-                    "SELECT 1 AS sign, * FROM new_items UNION ALL SELECT -1, * FROM old_items"
-                ),
-            ),
-            InsertTrigger(
-                name="work_rollup_delete", when=pgtrigger.After, operation=pgtrigger.Delete,
-                level=pgtrigger.Statement, referencing=pgtrigger.Referencing(old="old_items"),
-                func=_work_func("SELECT -1 AS sign, * FROM old_items"),
-            ),
-        ]  # fmt: skip
+        triggers = rollup_triggers(
+            "work_", "items",
+            lambda source: work_upsert_sql(WorkDay, source, sign="sign"),
+            lambda source: work_upsert_sql(WorkMonth, source, sign="sign"),
+        )  # fmt: skip
 
 
 class PointsCounts(models.Model):
@@ -506,17 +491,6 @@ def points_upsert_sql(model, source: str, sign: str = "1", where: str = "") -> s
                {target.points} = {target.table}.{target.points} + EXCLUDED.{target.points}"""
 
 
-def _points_func(sources: str):
-    def func(_model) -> str:
-        return (
-            points_upsert_sql(PointsDay, f"({sources})", sign="sign") + ";\n"
-            + points_upsert_sql(PointsMonth, f"({sources})", sign="sign")
-            + ";\n        RETURN NULL;"
-        )  # fmt: skip
-
-    return func
-
-
 class PointsAwardRolledUp(PointsAward):
     """Points awards as the reports see them: the triggers that keep PointsDay and PointsMonth,
     declared here as WorkItemRolledUp's."""
@@ -524,23 +498,8 @@ class PointsAwardRolledUp(PointsAward):
     class Meta:
         proxy = True
         default_permissions = ()
-        triggers = [
-            InsertTrigger(
-                name="points_rollup_insert", when=pgtrigger.After, operation=pgtrigger.Insert,
-                level=pgtrigger.Statement, referencing=pgtrigger.Referencing(new="new_awards"),
-                func=_points_func("SELECT 1 AS sign, * FROM new_awards"),
-            ),
-            InsertTrigger(
-                name="points_rollup_update", when=pgtrigger.After, operation=pgtrigger.Update,
-                level=pgtrigger.Statement,
-                referencing=pgtrigger.Referencing(old="old_awards", new="new_awards"),
-                func=_points_func(
-                    "SELECT 1 AS sign, * FROM new_awards UNION ALL SELECT -1, * FROM old_awards"
-                ),
-            ),
-            InsertTrigger(
-                name="points_rollup_delete", when=pgtrigger.After, operation=pgtrigger.Delete,
-                level=pgtrigger.Statement, referencing=pgtrigger.Referencing(old="old_awards"),
-                func=_points_func("SELECT -1 AS sign, * FROM old_awards"),
-            ),
-        ]  # fmt: skip
+        triggers = rollup_triggers(
+            "points_", "awards",
+            lambda source: points_upsert_sql(PointsDay, source, sign="sign"),
+            lambda source: points_upsert_sql(PointsMonth, source, sign="sign"),
+        )  # fmt: skip
