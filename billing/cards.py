@@ -12,7 +12,7 @@ from brokerage.core.dates import short_date
 from brokerage.core.markup import fmt, number, plural, words
 from brokerage.core.reversing import pk_url
 from policies.cards import policy_call_head_html
-from workqueue.cards import alerts_html, history_html, results_html
+from workqueue.cards import alerts_html, card_open_html, history_html, results_html
 
 DAYS_OVERDUE = ngettext_lazy("%(counter)s day overdue", "%(counter)s days overdue", "counter")
 IN_DAYS = ngettext_lazy("in %(counter)s day", "in %(counter)s days", "counter")
@@ -123,9 +123,8 @@ def payment_card_html(item, *, feedback="", error="", csrf_token=None, callback_
     else:
         body = fmt('<div class="fw-semibold">{}</div>', item.title)
     return fmt(
-        '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
-        'data-testid="call-item" data-kind="payment_due">\n{1}{2}\n</div>',
-        item.pk,
+        "{0}\n{1}{2}\n</div>",
+        card_open_html(item, "payment_due"),
         mark_safe(alerts_html(feedback, error)),  # noqa: S308 (escaped in alerts_html)
         body,
     )

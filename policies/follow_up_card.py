@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from brokerage.core.dates import short_date
 from brokerage.core.markup import esc, fmt, number, plural, words
 from clients.links import call_contact_html
-from workqueue.cards import alerts_html, history_html, results_html
+from workqueue.cards import alerts_html, card_open_html, history_html, results_html
 
 DT = '<dt class="col-6 fw-normal text-body-secondary">{}</dt>'
 ATTEMPTS = ngettext_lazy("%(counter)s attempt", "%(counter)s attempts", "counter")
@@ -46,8 +46,7 @@ def follow_up_card_html(item, *, feedback="", error="", csrf_token=None, callbac
     and every quote, the results logged before and the results."""
     ctx = item.ctx
     parts = [
-        fmt('<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
-            'data-testid="call-item">', item.pk),
+        card_open_html(item),
         alerts_html(feedback, error),
     ]  # fmt: skip
     quotation = ctx.get("quotation")

@@ -11,7 +11,7 @@ from brokerage.core.dates import short_date
 from brokerage.core.markup import fmt, number, plural, words
 from brokerage.core.reversing import pk_url
 from policies.cards import policy_call_head_html
-from workqueue.cards import alerts_html, history_html, results_html
+from workqueue.cards import alerts_html, card_open_html, history_html, results_html
 
 DT = '<dt class="col-6 fw-normal text-body-secondary">{}</dt>'
 ATTEMPTS = ngettext_lazy("%(counter)s attempt", "%(counter)s attempts", "counter")
@@ -83,9 +83,8 @@ def renewal_card_html(item, *, feedback="", error="", csrf_token=None, callback_
     else:
         body = fmt('<div class="fw-semibold">{}</div>', item.title)
     return fmt(
-        '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
-        'data-testid="call-item">\n{1}{2}\n</div>',
-        item.pk,
+        "{0}\n{1}{2}\n</div>",
+        card_open_html(item),
         mark_safe(alerts_html(feedback, error)),  # noqa: S308 (escaped in alerts_html)
         body,
     )

@@ -10,9 +10,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from brokerage.core.dates import short_date
-from brokerage.core.markup import esc, fmt, words
+from brokerage.core.markup import esc, words
 from clients.links import call_contact_html
-from workqueue.cards import alerts_html, history_html, results_html
+from workqueue.cards import alerts_html, card_open_html, history_html, results_html
 
 
 def _labels() -> dict:
@@ -66,12 +66,7 @@ def service_card_html(item, *, feedback="", error="", csrf_token=None, callback_
     ctx = item.ctx
     language = get_language()
     parts = [
-        fmt(
-            '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
-            'data-testid="call-item" data-kind="{1}">',
-            item.pk,
-            item.kind,
-        ),
+        card_open_html(item, item.kind),
         alerts_html(feedback, error),
         f'<div class="fw-semibold" data-testid="item-title">{item_title_html(item, language)}'
         "</div>",

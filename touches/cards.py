@@ -13,7 +13,7 @@ from brokerage.core.dates import short_date
 from brokerage.core.markup import esc, fmt, plural, words
 from brokerage.core.reversing import pk_url
 from clients.links import call_contact_html
-from workqueue.cards import alerts_html, history_html, results_html
+from workqueue.cards import alerts_html, card_open_html, history_html, results_html
 
 DT = '<dt class="col-6 fw-normal text-body-secondary">{}</dt>'
 IN_DAYS = ngettext_lazy("in %(counter)s day", "in %(counter)s days", "counter")
@@ -113,12 +113,7 @@ def touch_card_html(item, *, feedback="", error="", csrf_token=None, callback_fo
     results."""
     ctx = item.ctx
     parts = [
-        fmt(
-            '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
-            'data-testid="call-item" data-kind="{1}">',
-            item.pk,
-            item.kind,
-        ),
+        card_open_html(item, item.kind),
         alerts_html(feedback, error),
     ]
     if ctx.get("touch"):

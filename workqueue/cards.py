@@ -138,6 +138,17 @@ def history_html(item) -> SafeString:
     return mark_safe("\n".join(parts))  # noqa: S308 (each value escaped above)
 
 
+def card_open_html(item, kind: str = "") -> str:
+    """The opening tag of every call card written in Python (its ``kind`` in ``data-kind``
+    where the card carries one); the card closes it."""
+    return fmt(
+        '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
+        'data-testid="call-item"{1}>',
+        item.pk,
+        fmt(' data-kind="{}"', kind) if kind else "",
+    )
+
+
 def alerts_html(feedback="", error="") -> str:
     """What a result just did (or why it was refused), at the top of the card htmx swapped."""
     out = ""
