@@ -4,21 +4,27 @@ insurer or bank, refuses to pay, policy to cancel) beside the failed attempts an
 every kind shares. Registered in BillingConfig.ready; the queue knows none of these words."""
 
 from collections import defaultdict
+from decimal import Decimal
+from types import SimpleNamespace
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from brokerage.core.bulk import AnyOf
 from brokerage.core.dates import short_date_writer
 from brokerage.core.reversing import pk_url
-from clients.links import stored_call_links, stored_numbers
+from clients.links import call_client_fields, stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
-from policies.cards import policy_card_fields
+from policies.models import Policy
 from workqueue import kinds
 from workqueue.models import ItemResult
 from workqueue.results import GENERIC
+from workqueue.rows import ID_MARKS, CompiledRows
 
 from .models import Instalment, InstalmentStatus, PaymentPromise
 
@@ -112,42 +118,156 @@ HISTORY_LABELS = {
 }
 
 
+class _Row(SimpleNamespace):
+    """What a payment card, the maintainers' card and the export read of a model instance, read
+    as plain values (a model instance with its related instances cost some 0.1 ms a card)."""
+
+    def _label(self, field: str):
+        """``get_<field>_display()``: the choice's label in the active language, else the
+        value."""
+        choices = _CHOICES.get((self._model, field))
+        if choices is None:
+            model_field = self._model._meta.get_field(field)
+            choices = _CHOICES[(self._model, field)] = dict(model_field.flatchoices)
+        return force_str(choices.get(getattr(self, field), getattr(self, field)), strings_only=True)
+
+
+_CHOICES: dict[tuple, dict] = {}
+
+
+class InstalmentRow(_Row):
+    _model = Instalment
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(self.amount - self.paid_amount, Decimal("0.00"))
+
+    def __str__(self):
+        return f"{self.policy.number} {self.number}/{self.count}"
+
+
+class PolicyRow(_Row):
+    _model = Policy
+
+    def get_line_display(self):
+        return self._label("line")
+
+    def __str__(self):
+        return f"{self.insurer.code.upper()} {self.number}"
+
+
+class InsurerRow(_Row):
+    def __str__(self):
+        return self.name
+
+
+class ClientRow(_Row):
+    def __str__(self):
+        return self.display_name
+
+
+class PromiseRow(_Row):
+    _model = PaymentPromise
+
+    def get_status_display(self):
+        return self._label("status")
+
+
+INSTALMENT_FIELDS = ("id", "policy_id", "number", "count", "due_on", "amount", "currency",
+                     "status", "paid_amount", "paid_on")  # fmt: skip
+POLICY_FIELDS = ("policy__number", "policy__line", "policy__insurer__name",
+                 "policy__insurer__code", "policy__holder_id")  # fmt: skip
+HISTORY_FIELDS = ("policy_id", "number", "due_on", "status", "paid_on", "amount", "paid_amount")
+RESULT_FIELDS = ("item__subject_id", "result", "note", "callback_at", "at", "by__first_name",
+                 "by__last_name", "by__username")  # fmt: skip
+
+# The four queries of a page's payment cards, compiled once per process (workqueue.rows).
+_INSTALMENTS = CompiledRows(
+    lambda ids: (
+        Instalment.objects.filter(AnyOf(F("pk"), ids))
+        .annotate(**stored_numbers("policy__holder__"))
+        .order_by()
+        .values_list(
+            *INSTALMENT_FIELDS,
+            *POLICY_FIELDS,
+            *call_client_fields("policy__holder__"),
+            "call_phone",
+            "call_whatsapp",
+        )
+    ),
+    [ID_MARKS[0]],
+)
+_HISTORY = CompiledRows(
+    lambda ids: (
+        Instalment.objects.filter(AnyOf(F("policy_id"), ids))
+        .order_by("policy_id", "number")
+        .values_list(*HISTORY_FIELDS)
+    ),
+    [ID_MARKS[0]],
+)
+_RESULTS = CompiledRows(
+    lambda ids: (
+        ItemResult.objects.filter(item__kind=PAYMENT_KIND)
+        .filter(AnyOf(F("item__subject_id"), ids))
+        .order_by("at", "pk")
+        .values_list(*RESULT_FIELDS)
+    ),
+    [ID_MARKS[0]],
+)
+_PROMISES = CompiledRows(
+    lambda ids: (
+        PaymentPromise.objects.filter(AnyOf(F("instalment_id"), ids))
+        .order_by("-promised_on", "-pk")
+        .values_list("instalment_id", "promised_on", "status")
+    ),
+    [ID_MARKS[0]],
+)
+_CLIENT_FIELDS = tuple(call_client_fields())
+
+
 def payment_context(items) -> dict[int, dict]:
     """Four queries for any number of items: the instalments with policy, client and insurer;
     every instalment of their policies (the payment history); the results logged on any
-    payment item of these instalments; their promises."""
-    subject_ids = {item.subject_id for item in items}
-    instalments = (
-        Instalment.objects.select_related("policy__holder", "policy__insurer")
-        .only(*(f.name for f in Instalment._meta.concrete_fields), *policy_card_fields("policy__"))
-        .annotate(**stored_numbers("policy__holder__"))
-        .in_bulk(subject_ids)
-    )
-    policy_ids = {i.policy_id for i in instalments.values()}
+    payment item of these instalments; their promises. Each is compiled once per process and
+    read as rows, what the cards read of them as plain values (``InstalmentRow``…)."""
+    subject_ids = sorted({item.subject_id for item in items})
+    instalments = {}
+    n_own, n_policy = len(INSTALMENT_FIELDS), len(POLICY_FIELDS)
+    n_client = len(_CLIENT_FIELDS)
+    for row in _INSTALMENTS.rows(subject_ids):
+        own, of_policy = row[:n_own], row[n_own : n_own + n_policy]
+        of_client = row[n_own + n_policy : n_own + n_policy + n_client]
+        number, line, insurer_name, insurer_code, holder_id = of_policy
+        client = ClientRow(
+            pk=holder_id, id=holder_id, **dict(zip(_CLIENT_FIELDS, of_client, strict=True))
+        )
+        policy = PolicyRow(
+            pk=own[1], id=own[1], number=number, line=line, holder=client, holder_id=holder_id,
+            insurer=InsurerRow(name=insurer_name, code=insurer_code),
+        )  # fmt: skip
+        instalment = InstalmentRow(
+            pk=own[0], policy=policy, call_phone=row[-2], call_whatsapp=row[-1],
+            **dict(zip(INSTALMENT_FIELDS, own, strict=True)),
+        )  # fmt: skip
+        instalments[instalment.pk] = instalment
+    policy_ids = sorted({i.policy_id for i in instalments.values()})
     today = timezone.localdate()
     history = defaultdict(list)
-    for row in (
-        Instalment.objects.filter(policy_id__in=policy_ids)
-        .values("policy_id", "number", "due_on", "status", "paid_on", "amount", "paid_amount")
-        .order_by("policy_id", "number")
-    ):
+    for values in _HISTORY.rows(policy_ids):
+        row = dict(zip(HISTORY_FIELDS, values, strict=True))
         row["punctuality"] = punctuality(row, today)
         row["punctuality_label"] = HISTORY_LABELS[row["punctuality"]]
         history[row["policy_id"]].append(row)
     results = defaultdict(list)
-    for row in (
-        ItemResult.objects.filter(item__kind=PAYMENT_KIND, item__subject_id__in=subject_ids)
-        .values("item__subject_id", "result", "note", "callback_at", "at", "by__first_name",
-                "by__last_name", "by__username")
-        .order_by("at", "pk")
-    ):  # fmt: skip
+    for values in _RESULTS.rows(subject_ids):
+        row = dict(zip(RESULT_FIELDS, values, strict=True))
         label = kinds.result_label(row["result"], kind=PAYMENT_KIND)
         results[row["item__subject_id"]].append({**row, "label": label})
     promises = defaultdict(list)
-    for promise in PaymentPromise.objects.filter(instalment_id__in=subject_ids).order_by(
-        "-promised_on", "-pk"
-    ):
-        promises[promise.instalment_id].append(promise)
+    for instalment_id, promised_on, status in _PROMISES.rows(subject_ids):
+        promises[instalment_id].append(
+            PromiseRow(instalment_id=instalment_id, promised_on=promised_on, status=status)
+        )
     back = urlencode({"next": reverse("workqueue:queue")})
     pay_url, promise_url = pk_url("billing:payment_create"), pk_url("billing:item_promise")
     refuse_url = pk_url("billing:item_refuse")

@@ -118,3 +118,43 @@ def test_a_card_whose_instalment_is_gone_shows_its_title(agent):
     written = payment_card_html(item)
     assert '<div class="fw-semibold">&lt;b&gt;Policy&lt;/b&gt; 2/4</div>' in written
     assert 'data-testid="result-buttons"' not in written
+
+
+@pytest.mark.parametrize("language", ["en", "es", "zh-hans"])
+def test_the_cards_rows_read_as_the_models_do(agent, language):
+    """The context reads the instalment, its policy, insurer, client and promises as rows
+    (billing.kind.InstalmentRow…): each reads as the model instance would."""
+    client = ClientFactory(owner=agent, first_name="<script>", last_name="Nuñez²", is_key=True)
+    item = payment_item(agent, client=client, **CASES["overdue-part-paid"])
+    instalment = Instalment.objects.select_related("policy__holder", "policy__insurer").get(
+        pk=item.subject_id
+    )
+    promise = PaymentPromise.objects.create(
+        instalment=instalment, promised_on=timezone.localdate(), made_by=agent
+    )
+    with translation.override(language):
+        [item] = attach_context([item])
+        ctx = item.ctx
+        policy, holder = instalment.policy, instalment.policy.holder
+        fields = ("pk", "number", "count", "due_on", "amount", "paid_amount", "paid_on",
+                  "currency", "status", "outstanding", "policy_id")  # fmt: skip
+        assert [getattr(ctx["instalment"], f) for f in fields] == [
+            getattr(instalment, f) for f in fields
+        ]
+        assert str(ctx["instalment"]) == str(instalment)
+        assert ctx["instalment"].outstanding == Decimal("1234316.50")
+        assert (ctx["policy"].pk, ctx["policy"].number, ctx["policy"].get_line_display()) == (
+            policy.pk, policy.number, policy.get_line_display()
+        )  # fmt: skip
+        assert (str(ctx["policy"]), str(ctx["policy"].insurer)) == (
+            str(policy),
+            str(policy.insurer),
+        )
+        fields = ("pk", "display_name", "kind", "is_key", "contact_inaccurate", "email",
+                  "phone_as_written")  # fmt: skip
+        assert [getattr(ctx["client"], f) for f in fields] == [getattr(holder, f) for f in fields]
+        assert str(ctx["client"]) == str(holder) and ctx["client"] is ctx["policy"].holder
+        [row] = ctx["promises"]
+        assert (row.promised_on, row.get_status_display()) == (
+            promise.promised_on, promise.get_status_display()
+        )  # fmt: skip
