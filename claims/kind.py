@@ -162,6 +162,7 @@ EXPORT_COLUMNS = (
 
 
 def register_kinds() -> None:
+    from .cards import claim_card_html
     from .services import claim_handle_result, follow_up_handle_result
 
     kinds.register(
@@ -178,6 +179,8 @@ def register_kinds() -> None:
             visible_to=claim_visible_to,
             context=claim_context,
             card_template="claims/_call_item.html",
+            card_html=claim_card_html,
+            card_script=True,
             maintainer_template="claims/_maintainer_item.html",
             export_columns=EXPORT_COLUMNS,
         )

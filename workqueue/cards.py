@@ -138,14 +138,16 @@ def history_html(item) -> SafeString:
     return mark_safe("\n".join(parts))  # noqa: S308 (each value escaped above)
 
 
-def card_open_html(item, kind: str = "") -> str:
+def card_open_html(item, kind: str = "", classes: str = "") -> str:
     """The opening tag of every call card written in Python (its ``kind`` in ``data-kind``
-    where the card carries one); the card closes it."""
+    where the card carries one, and the card's own ``classes`` after the list's); the card
+    closes it."""
     return fmt(
-        '<div class="list-group-item call-item" id="item-{0}" data-item="{0}" '
+        '<div class="list-group-item call-item{2}" id="item-{0}" data-item="{0}" '
         'data-testid="call-item"{1}>',
         item.pk,
         fmt(' data-kind="{}"', kind) if kind else "",
+        f" {classes}" if classes else "",
     )
 
 
@@ -165,6 +167,11 @@ def alerts_html(feedback="", error="") -> str:
             error,
         )
     return out
+
+
+def csp_nonce(context) -> str:
+    """The page's CSP nonce, for a card that writes a script (``WorkKind.card_script``)."""
+    return context.get("csp_nonce") or getattr(context.get("request"), "csp_nonce", "")
 
 
 def card_parts(context) -> dict:

@@ -104,6 +104,9 @@ class WorkKind:
     # card_html(item, *, feedback, error, csrf_token, callback_form) -> the card's HTML: the
     # same as card_template's (which calls it), without a template include per card.
     card_html: Callable | None = field(default=None, compare=False)
+    # The card written by card_html carries a script of its own (the claim's countdown): it is
+    # also given the page's CSP nonce (``csp_nonce=``).
+    card_script: bool = False
     maintainer_template: str = "workqueue/_maintainer_item.html"
     export_columns: tuple[ExportColumn, ...] = ()
 

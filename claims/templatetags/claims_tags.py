@@ -35,6 +35,15 @@ def contact_countdown(context, claim):
     }  # fmt: skip
 
 
+@register.simple_tag(takes_context=True)
+def claim_card(context, item):
+    """A claim's first-contact card on the call list (claims.cards.claim_card_html)."""
+    from claims.cards import claim_card_html
+    from workqueue.cards import card_parts, csp_nonce
+
+    return claim_card_html(item, **card_parts(context), csp_nonce=csp_nonce(context))
+
+
 @register.filter
 def clock(value) -> str:
     """A duration as hours:minutes:seconds (``0:03:21``; ``26:00:05`` past a day)."""

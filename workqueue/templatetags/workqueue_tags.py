@@ -60,6 +60,10 @@ def call_card(context, item):
     context, as ``{% include item.kind_info.card_template %}`` renders it."""
     kind = item.kind_info
     if kind.card_html is not None:
+        if kind.card_script:
+            return kind.card_html(
+                item, **cards.card_parts(context), csp_nonce=cards.csp_nonce(context)
+            )
         return kind.card_html(item, **cards.card_parts(context))
     template = context.template.engine.get_template(kind.card_template)
     with context.push(item=item):
