@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.bulk import AnyOf
 from brokerage.core.dates import short_date_writer
+from brokerage.core.markup import words
 from brokerage.core.reversing import pk_url
 from clients.links import call_client_fields, stored_call_links, stored_numbers
 from clients.models import Client
@@ -124,15 +126,14 @@ class _Row(SimpleNamespace):
 
     def _label(self, field: str):
         """``get_<field>_display()``: the choice's label in the active language, else the
-        value."""
-        choices = _CHOICES.get((self._model, field))
-        if choices is None:
-            model_field = self._model._meta.get_field(field)
-            choices = _CHOICES[(self._model, field)] = dict(model_field.flatchoices)
-        return force_str(choices.get(getattr(self, field), getattr(self, field)), strings_only=True)
+        value (looked up once per language, field and value)."""
+        value = getattr(self, field)
+        key = (self._model, field, value)
+        return words(get_language(), key, lambda: self._choice(field, value))
 
-
-_CHOICES: dict[tuple, dict] = {}
+    def _choice(self, field: str, value):
+        choices = dict(self._model._meta.get_field(field).flatchoices)
+        return force_str(choices.get(value, value), strings_only=True)
 
 
 class InstalmentRow(_Row):
@@ -272,7 +273,12 @@ def payment_context(items) -> dict[int, dict]:
     pay_url, promise_url = pk_url("billing:payment_create"), pk_url("billing:item_promise")
     refuse_url = pk_url("billing:item_refuse")
     labels = {key: str(label) for key, label in HISTORY_LABELS.items()}
-    day = short_date_writer()
+    language, write = get_language(), short_date_writer()
+
+    def day(value) -> str:
+        # A payment history writes a dozen days a card, the same ones page after page.
+        return words(language, ("short-date", value), lambda: write(value))
+
     context = {}
     for item in items:
         instalment = instalments.get(item.subject_id)

@@ -8,11 +8,13 @@ with other ids. ``CompiledRows`` builds the query once, with placeholder values,
 writes it from the models (so it follows their fields), keeps its SQL and the place of each
 placeholder among its parameters, and then runs it with the page's values, returning the rows
 as tuples in the order of the query's ``values_list`` (with the fields' converters applied, as
-``values_list`` would)."""
+``values_list`` would), or, for a query of model instances, the instances (with their
+``select_related`` ones and annotations) as the queryset would build them."""
 
 from collections.abc import Callable
 
 from django.db import connections
+from django.db.models.query import ModelIterable, get_related_populators
 
 # Placeholder values no row holds, each found once among the compiled query's parameters.
 ID_MARKS = (-987_654_321_001, -987_654_321_002, -987_654_321_003, -987_654_321_004)
@@ -41,13 +43,24 @@ class CompiledRows:
             places.append(found[0])
         fields = [select[0] for select in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(fields)
-        return sql, list(params), places, compiler, converters
+        build = None
+        if queryset._iterable_class is ModelIterable:  # instances: what ModelIterable reads
+            klass_info = compiler.klass_info
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            init_list = [field[0].target.attname for field in compiler.select[start:end]]
+            populators = get_related_populators(klass_info, compiler.select, using)
+            build = (klass_info["model"], start, end, init_list, populators,
+                     dict(compiler.annotation_col_map or {}))  # fmt: skip
+        return sql, list(params), places, compiler, converters, build
 
-    def rows(self, *values, using: str = "default") -> list[tuple]:
+    def _compiled_for(self, using: str) -> tuple:
         compiled = self._compiled.get(using)
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using)
-        sql, params, places, compiler, converters = compiled
+        return compiled
+
+    def rows(self, *values, using: str = "default") -> list[tuple]:
+        sql, params, places, compiler, converters, _build = self._compiled_for(using)
         params = params.copy()
         for place, value in zip(places, values, strict=True):
             params[place] = value
@@ -57,3 +70,21 @@ class CompiledRows:
         if converters:
             rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return rows
+
+    def instances(self, *values, using: str = "default") -> list:
+        """The model instances of a query built as ``Model.objects…`` (not ``values_list``),
+        each with its ``select_related`` instances and annotations, as Django's
+        ``ModelIterable`` builds them."""
+        build = self._compiled_for(using)[5]
+        if build is None:
+            raise TypeError("instances() of a values_list query: use rows()")
+        model, start, end, init_list, populators, annotations = build
+        objects = []
+        for row in self.rows(*values, using=using):
+            obj = model.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DecimalField,
     F,
     OuterRef,
@@ -40,9 +41,7 @@ def queue_for_agent(*, user, day: date, now: datetime | None = None) -> QuerySet
     then the call-backs set for later that day, at their time."""
     now = now or timezone.now()
     return (
-        WorkItem.objects.filter(
-            agent=user, queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=day
-        )
+        _agent_items(user, day)
         .annotate(
             callback_later=Case(
                 When(callback_at__gt=now, then=Value(True)),
@@ -54,6 +53,54 @@ def queue_for_agent(*, user, day: date, now: datetime | None = None) -> QuerySet
             "-priority", "due_on", "callback_later", F("callback_at").asc(nulls_last=True), "pk"
         )
     )
+
+
+def _agent_items(user, day: date) -> QuerySet[WorkItem]:
+    """The agent's (a user or their id) open items due on or before ``day``, unordered."""
+    return WorkItem.objects.filter(
+        agent=user, queue=Queue.AGENT, status=ItemStatus.OPEN, due_on__lte=day
+    )
+
+
+_DAY = date(1901, 1, 3)  # a day and a moment no item has, the marks of the compiled queries
+_NOW = datetime(1901, 1, 3, tzinfo=UTC)
+_QUEUE_COUNT = CompiledRows(
+    lambda user, day: _agent_items(user, day).order_by().values("agent").annotate(n=Count("pk"))
+    .values_list("n"),
+    ID_MARKS[0],
+    _DAY,
+)  # fmt: skip
+_QUEUE_PAGES: dict[tuple, CompiledRows] = {}
+
+
+class AgentQueue:
+    """``queue_for_agent`` for a ``Paginator``: its count and its pages' items from queries
+    compiled once per process (workqueue.rows; each page's offset is written in its SQL, so
+    one compiled query per page size and offset). Building and compiling the two queries cost
+    about 1.5 ms of every call-list page."""
+
+    def __init__(self, *, user, day: date, now: datetime | None = None):
+        self.user_id, self.day, self.now = user.pk, day, now or timezone.now()
+
+    def count(self) -> int:
+        rows = _QUEUE_COUNT.rows(self.user_id, self.day)
+        return rows[0][0] if rows else 0
+
+    def __getitem__(self, page: slice) -> list[WorkItem]:
+        key = (page.start or 0, page.stop)
+        if page.stop is not None and page.stop <= key[0]:
+            return []  # an empty list's only page
+        query = _QUEUE_PAGES.get(key)
+        if query is None:
+            if len(_QUEUE_PAGES) > 200:
+                _QUEUE_PAGES.clear()
+            query = _QUEUE_PAGES[key] = CompiledRows(
+                lambda user, day, now: queue_for_agent(user=user, day=day, now=now)[page],
+                ID_MARKS[0],
+                _DAY,
+                _NOW,
+            )
+        return query.instances(self.user_id, self.day, self.now)
 
 
 def callbacks_for_agent(*, user) -> QuerySet[WorkItem]:

@@ -18,6 +18,7 @@ from .distribution import plan_distribution
 from .forms import CloseForm, DistributionForm, ResultForm
 from .models import ItemStatus, Queue, WorkItem
 from .selectors import (
+    AgentQueue,
     attach_context,
     callback_form,
     callback_sections,
@@ -45,7 +46,7 @@ def queue(request):
     """The agent's call list for today: grouped by kind, most urgent first, with one-click
     results."""
     today = timezone.localdate()
-    page = Paginator(queue_for_agent(user=request.user, day=today), PAGE_SIZE).get_page(
+    page = Paginator(AgentQueue(user=request.user, day=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     items = attach_context(page.object_list)

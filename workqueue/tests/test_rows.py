@@ -50,3 +50,52 @@ def test_a_mark_the_query_does_not_carry_once_is_refused(agent):
     unused = CompiledRows(lambda pk: WorkItem.objects.values_list("pk"), ID_MARKS[0])
     with pytest.raises(ValueError, match="0 times"):
         unused.rows(1)
+
+
+def test_instances_are_the_querysets_with_their_related_ones_and_annotations(agent, maintainer):
+    from django.db.models import Value
+
+    def build(ids):
+        return (
+            WorkItem.objects.filter(AnyOf(F("pk"), ids))
+            .select_related("agent")
+            .annotate(mark=Value("m"))
+            .order_by("-pk")
+        )
+
+    query = CompiledRows(build, [ID_MARKS[0]])
+    items = [*WorkItemFactory.create_batch(2, agent=agent), WorkItemFactory(agent=maintainer)]
+    ids = [item.pk for item in items]
+    built, expected = query.instances(ids), list(build(ids))
+    assert [(i.pk, i.title, i.due_on, i.mark) for i in built] == [
+        (i.pk, i.title, i.due_on, i.mark) for i in expected
+    ]
+    assert [i.agent.username for i in built] == [i.agent.username for i in expected]
+    assert all(WorkItem.agent.is_cached(i) for i in built)
+    with pytest.raises(TypeError):
+        CompiledRows(lambda pk: WorkItem.objects.filter(pk=pk).values_list("pk"), 1).instances(1)
+
+
+@pytest.mark.parametrize("count", [0, 1, 50, 51, 123])
+def test_the_agents_queue_pages_are_queue_for_agents(agent, maintainer, count):
+    from django.core.paginator import Paginator
+
+    from workqueue.selectors import AgentQueue, queue_for_agent
+
+    now = timezone.now()
+    today = timezone.localdate()
+    for n in range(count):
+        WorkItemFactory(
+            agent=agent,
+            priority=n % 3,
+            due_on=today - datetime.timedelta(days=n % 4),
+            callback_at=now + datetime.timedelta(minutes=(n % 5 - 2) * 30) if n % 2 else None,
+        )
+    WorkItemFactory(agent=maintainer)
+    WorkItemFactory(agent=agent, due_on=today + datetime.timedelta(days=1))
+    compiled = Paginator(AgentQueue(user=agent, day=today, now=now), 50)
+    plain = Paginator(queue_for_agent(user=agent, day=today, now=now), 50)
+    assert compiled.count == plain.count == count
+    for number in plain.page_range:
+        got, want = compiled.page(number).object_list, list(plain.page(number).object_list)
+        assert [(i.pk, i.callback_later) for i in got] == [(i.pk, i.callback_later) for i in want]
