@@ -37,6 +37,7 @@ class WorkItem(models.Model):
         null=True,
         blank=True,
         related_name="work_items",
+        db_index=False,  # workitem_agent_open (Meta) leads with it
     )
     queue = models.CharField(_("queue"), max_length=16, choices=Queue.choices, default=Queue.AGENT)
     due_on = models.DateField(_("due on"))
