@@ -88,8 +88,9 @@ class Instalment(models.Model):
         _("line of business"), max_length=16, default="", db_default="", editable=False
     )
     holder = copied_reference("clients.Client", _("client"))
-    # Planned in bulk (two rows a policy on an import): its user neither checked nor indexed.
-    history = BulkHistoricalRecords()
+    # Planned in bulk (two rows a policy on an import): its user neither checked nor indexed,
+    # and read by the instalment (its id) only, so no index on the copied references either.
+    history = BulkHistoricalRecords(no_db_index=["policy", *DIMENSIONS])
 
     class Meta:
         verbose_name = _("instalment")
