@@ -18,21 +18,15 @@ def policy_claims(policy):
     return claims_of_policy(policy=policy)
 
 
-@register.inclusion_tag("claims/_countdown.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def contact_countdown(context, claim):
-    """The time left to contact the client (or how late it is), rendered by the server and
-    kept ticking by a few lines of script on the page."""
-    from django.utils import timezone
+    """The time left to contact the client (or how late it is), written by the server and
+    kept ticking by a few lines of script on the page (claims.cards.countdown_html, which the
+    call list's claim card writes too)."""
+    from claims.cards import countdown_html
+    from workqueue.cards import csp_nonce
 
-    waiting = claim.first_contact_at is None and claim.is_open
-    left = int((claim.contact_due_at - timezone.now()).total_seconds())
-    late = left < 0
-    minutes, seconds = divmod(abs(left), 60)
-    return {
-        "claim": claim, "waiting": waiting, "late": late,
-        "clock": f"{minutes}:{seconds:02d}", "deadline": claim.contact_due_at.isoformat(),
-        "csp_nonce": context.get("csp_nonce") or getattr(context.get("request"), "csp_nonce", ""),
-    }  # fmt: skip
+    return countdown_html(claim, csp_nonce(context))
 
 
 @register.simple_tag(takes_context=True)
