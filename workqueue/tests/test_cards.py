@@ -3,6 +3,7 @@ same HTML the templates wrote (the templates below are the ones they replace), e
 escaped and every word in the agent's language."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -148,3 +149,16 @@ def test_the_call_back_form_carries_each_sessions_csrf_token_and_the_agents_lang
     assert tokens[agent.pk] != tokens[other.pk]
     assert "Set call-back" in pages[agent.pk] and "Set call-back" not in pages[other.pk]
     assert "stamp-csrf" not in pages[agent.pk] + pages[other.pk]
+
+
+def test_submission_tokens_are_random_version_4_uuids_each_used_once(monkeypatch):
+    """Cut from one read of the random source per 64: each a version-4 UUID as the form reads
+    it, none given twice, across refills and in a forked process (another pid)."""
+    seen = [cards.submission_token() for _ in range(300)]
+    for token in seen:
+        parsed = uuid.UUID(token)
+        assert str(parsed) == token
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+    monkeypatch.setattr(cards.os, "getpid", lambda: -1)  # as in a child forked after a refill
+    seen += [cards.submission_token() for _ in range(70)]
+    assert len(set(seen)) == len(seen) == 370
