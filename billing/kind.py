@@ -5,12 +5,10 @@ every kind shares. Registered in BillingConfig.ready; the queue knows none of th
 
 from collections import defaultdict
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_str
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +20,8 @@ from brokerage.core.reversing import pk_url
 from clients.links import call_client_fields, stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
-from policies.models import Policy
+from policies.rows import ClientRow, InsurerRow, PolicyRow
+from policies.rows import Row as _Row
 from workqueue import kinds
 from workqueue.models import ItemResult
 from workqueue.results import GENERIC
@@ -120,22 +119,6 @@ HISTORY_LABELS = {
 }
 
 
-class _Row(SimpleNamespace):
-    """What a payment card, the maintainers' card and the export read of a model instance, read
-    as plain values (a model instance with its related instances cost some 0.1 ms a card)."""
-
-    def _label(self, field: str):
-        """``get_<field>_display()``: the choice's label in the active language, else the
-        value (looked up once per language, field and value)."""
-        value = getattr(self, field)
-        key = (self._model, field, value)
-        return words(get_language(), key, lambda: self._choice(field, value))
-
-    def _choice(self, field: str, value):
-        choices = dict(self._model._meta.get_field(field).flatchoices)
-        return force_str(choices.get(value, value), strings_only=True)
-
-
 class InstalmentRow(_Row):
     _model = Instalment
 
@@ -145,26 +128,6 @@ class InstalmentRow(_Row):
 
     def __str__(self):
         return f"{self.policy.number} {self.number}/{self.count}"
-
-
-class PolicyRow(_Row):
-    _model = Policy
-
-    def get_line_display(self):
-        return self._label("line")
-
-    def __str__(self):
-        return f"{self.insurer.code.upper()} {self.number}"
-
-
-class InsurerRow(_Row):
-    def __str__(self):
-        return self.name
-
-
-class ClientRow(_Row):
-    def __str__(self):
-        return self.display_name
 
 
 class PromiseRow(_Row):

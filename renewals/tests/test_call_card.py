@@ -9,6 +9,7 @@ from django.template import engines
 from django.test import RequestFactory
 from django.utils import translation
 
+from clients.links import call_links
 from renewals.cards import renewal_card_html
 from renewals.kind import RENEWAL_KIND
 from renewals.models import RenewalCase
@@ -99,3 +100,42 @@ def test_a_card_whose_case_is_gone_shows_its_title(ladders, agent):
     written = renewal_card_html(item)
     assert '<div class="fw-semibold">&lt;b&gt;Renew&lt;/b&gt;</div>' in written
     assert 'data-testid="result-buttons"' not in written
+
+
+@pytest.mark.parametrize("language", ["en", "es", "zh-hans"])
+def test_the_cards_rows_read_as_the_models_do(ladders, agent, language):
+    """The context reads the case, its policy, insurer and client as rows (renewals.kind.CaseRow,
+    policies.rows.PolicyRow…): each reads as the model instance would, and the export and the
+    maintainers' card read the same values."""
+    policy = ending(15, owner=agent, premium=Decimal("12500.00"), whatsapp="+525512345678")
+    holder = policy.holder
+    holder.first_name, holder.is_key, holder.email = "<script>", True, "a&b@example.com"
+    holder.display_name = holder.compute_display_name()
+    holder.save()
+    morning()
+    item = WorkItem.objects.get(kind=RENEWAL_KIND)
+    RenewalCase.objects.filter(pk=item.subject_id).update(grade="B", last_premium=Decimal("99.5"))
+    case = RenewalCase.objects.select_related("policy__holder", "policy__insurer").get(
+        pk=item.subject_id
+    )
+    with translation.override(language):
+        [item] = attach_context([item])
+        ctx = item.ctx
+        assert [getattr(ctx["case"], f) for f in ("pk", "id", "last_premium", "grade")] == [
+            case.pk, case.pk, case.last_premium, case.grade
+        ]  # fmt: skip
+        policy = case.policy
+        fields = ("pk", "id", "number", "line", "currency", "end_date", "holder_id")
+        assert [getattr(ctx["policy"], f) for f in fields] == [getattr(policy, f) for f in fields]
+        assert ctx["policy"].get_line_display() == policy.get_line_display()
+        assert (str(ctx["policy"]), str(ctx["policy"].insurer)) == (
+            str(policy), str(policy.insurer)
+        )  # fmt: skip
+        fields = ("pk", "id", "display_name", "kind", "is_key", "contact_inaccurate", "email",
+                  "phone_as_written")  # fmt: skip
+        holder = policy.holder
+        assert [getattr(ctx["client"], f) for f in fields] == [getattr(holder, f) for f in fields]
+        assert str(ctx["client"]) == str(holder) and ctx["client"] is ctx["policy"].holder
+        assert ctx["days_left"] == 15 and ctx["case"].policy is ctx["policy"]
+        assert (ctx["phone"], ctx["whatsapp_url"]) == call_links(holder)
+        assert "525512345678" in ctx["whatsapp_url"]
