@@ -11,9 +11,10 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from billing.tests.test_call_card import _same
+from clients.links import call_links
 from clients.tests.factories import ClientFactory
 from servicing.cards import service_card_html
-from servicing.models import CaseClass, CaseSource, RequestKind, ServiceRequest
+from servicing.models import CaseClass, CaseSource, RequestKind, ServiceCase, ServiceRequest
 from servicing.services import service_cases_open, service_request_create
 from servicing.tests.factories import LifePolicyFactory
 from workqueue.models import WorkItem
@@ -92,3 +93,46 @@ def test_a_card_whose_request_is_gone_shows_its_title(agent, items, language):
     assert _same(written) == _same(expected)
     assert "&lt;b&gt;SR&lt;/b&gt; 2/4" in written
     assert 'data-testid="result-buttons"' not in written
+
+
+@pytest.mark.parametrize("language", ["en", "es", "zh-hans"])
+def test_the_cards_rows_read_as_the_models_do(agent, items, language):
+    """The contexts read the request with its policy, insurer and client, and the case with its
+    client, as rows (servicing.kind.RequestRow, CaseRow, policies.rows…): each reads as the
+    model instance would, in the cards, the maintainers' card and the export."""
+    request = ServiceRequest.objects.select_related("policy__holder", "policy__insurer").get(
+        pk=items["request"].subject_id
+    )
+    case = ServiceCase.objects.select_related("client").get(pk=items["case"].subject_id)
+    clients = ("pk", "id", "display_name", "kind", "is_key", "contact_inaccurate", "email",
+               "phone_as_written")  # fmt: skip
+    with translation.override(language):
+        [row] = attach_context([items["request"]])
+        ctx = row.ctx
+        fields = ("pk", "id", "reference", "kind", "status", "due_on")
+        assert [getattr(ctx["request"], f) for f in fields] == [getattr(request, f) for f in fields]
+        assert (str(ctx["request"]), ctx["request"].get_kind_display()) == (
+            str(request), request.get_kind_display()
+        )  # fmt: skip
+        assert ctx["request"].get_status_display() == request.get_status_display()
+        policy = request.policy
+        assert (ctx["policy"].pk, ctx["policy"].number, str(ctx["policy"])) == (
+            policy.pk, policy.number, str(policy)
+        )  # fmt: skip
+        assert [getattr(ctx["client"], f) for f in clients] == [
+            getattr(policy.holder, f) for f in clients
+        ]
+        assert ctx["client"] is ctx["policy"].holder and ctx["policy"] is ctx["request"].policy
+        [row] = attach_context([items["case"]])
+        ctx = row.ctx
+        assert [getattr(ctx["case"], f) for f in ("pk", "id", "reference", "case_class")] == [
+            getattr(case, f) for f in ("pk", "id", "reference", "case_class")
+        ]
+        assert (str(ctx["case"]), ctx["case"].get_case_class_display()) == (
+            str(case), case.get_case_class_display()
+        )  # fmt: skip
+        assert [getattr(ctx["client"], f) for f in clients] == [
+            getattr(case.client, f) for f in clients
+        ]
+        assert str(ctx["client"]) == str(case.client) and ctx["client"] is ctx["case"].client
+        assert (ctx["phone"], ctx["whatsapp_url"]) == call_links(case.client)
