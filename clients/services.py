@@ -16,6 +16,7 @@ from PIL import Image
 
 from brokerage.accounts.models import User
 from brokerage.core.bulk import bulk_set_with_history
+from brokerage.core.retry import retry_on_deadlock
 from brokerage.notifications.services import notification_send
 
 from .duplicates import can_merge_clients, merge_relations
@@ -473,6 +474,7 @@ def _check_may_reassign(*, client: Client | None = None, owner: User | None = No
         )  # fmt: skip
 
 
+@retry_on_deadlock
 @transaction.atomic
 def clients_take_owner(*, owners: dict[int, int], by: User | None = None) -> int:
     """Clients with no active owner take the agent their work was handed to (distribution of
@@ -494,6 +496,7 @@ def clients_take_owner(*, owners: dict[int, int], by: User | None = None) -> int
     return len(clients)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def clients_give_owner(*, owners: dict[int, int], by: User | None = None, reason: str) -> int:
     """Clients take the agent named for them ({client id: agent id}: an imported report's agent
@@ -518,6 +521,7 @@ def clients_give_owner(*, owners: dict[int, int], by: User | None = None, reason
     return len(clients)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) -> Client:
     """Give one client a new owner agent; the client is told who their new agent is."""
@@ -540,6 +544,7 @@ def client_reassign(*, client: Client, to: User, by: User, notify: bool = True) 
     return client
 
 
+@retry_on_deadlock
 @transaction.atomic
 def client_book_reassign(
     *,

@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.utils import translation
 
+from brokerage.core.retry import retry_on_deadlock
+
 from .models import ImportJob, JobStatus
 from .reader import ReportError
 from .services import commit, dry_run, dry_run_claim, import_claim, import_requeue_stale
@@ -37,6 +39,14 @@ def import_dry_run_task(self, job_id: int) -> dict:
     return {"job": job.pk, "created": job.created, "updated": job.updated, "errors": job.errors}
 
 
+@retry_on_deadlock
+def _commit_resuming(job_id: int) -> ImportJob:
+    """The commit, run again from the job as stored when PostgreSQL failed a chunk's
+    transaction to break a deadlock (brokerage.core.retry): the chunks written stay written,
+    the commit resumes after them."""
+    return commit(ImportJob.objects.get(pk=job_id))
+
+
 @shared_task(name="imports.tasks.import_commit_task", acks_late=True, bind=True)
 def import_commit_task(self, job_id: int) -> dict:
     """Commit an import. The task claims its job first, so a second delivery (or the sweep's
@@ -45,9 +55,8 @@ def import_commit_task(self, job_id: int) -> dict:
     if not import_claim(job_id=job_id, redelivered=_redelivered(self)):
         job = ImportJob.objects.get(pk=job_id)
         return {"job": job.pk, "status": job.status}
-    job = ImportJob.objects.get(pk=job_id)
     try:
-        job = commit(job)
+        job = _commit_resuming(job_id)
     except Exception as exc:
         ImportJob.objects.filter(pk=job_id).update(status=JobStatus.FAILED, message=str(exc)[:2000])
         raise

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from billing.services import instalments_plan_catch_up
 from brokerage.core.morning import morning_day_reopen
+from brokerage.core.retry import retry_on_deadlock
 from workqueue.tasks import distribution_task
 
 from .jobs import renewals_open_and_queue
@@ -42,6 +43,7 @@ def renewals_morning_task() -> dict:
 
 
 @shared_task(name="renewals.tasks.renewals_open_task")
+@retry_on_deadlock
 def renewals_open_task() -> dict:
     """After an import: open the cases of policies that entered their ladder (or had already
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand

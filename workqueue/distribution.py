@@ -31,6 +31,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from brokerage.core.bulk import AnyOf
+from brokerage.core.retry import retry_on_deadlock
 
 from . import kinds
 from .models import (
@@ -324,6 +325,7 @@ def plan_distribution(
     return plan
 
 
+@retry_on_deadlock
 @transaction.atomic
 def distribution_run(
     *,

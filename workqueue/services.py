@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from brokerage.core.retry import retry_on_deadlock
 from brokerage.core.sql import SqlNames
 
 from . import kinds
@@ -248,6 +249,7 @@ def items_supersede(*, kind: str, created_since, now=None) -> int:
 # -- results -------------------------------------------------------------------------------
 
 
+@retry_on_deadlock
 @transaction.atomic
 def item_record_result(
     *,

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import MorningRun
+from .retry import retry_on_deadlock
 from .sql import SqlNames
 
 T = TypeVar("T")
@@ -51,6 +52,7 @@ def _claim(part: str, day: date, *, force: bool, now) -> int | None:
     return row[0] if row else None
 
 
+@retry_on_deadlock
 def morning_part(
     *, part: str, day: date, work: Callable[[], T], summary: Callable[[T], dict] | None = None,
     force: bool = False,
