@@ -25,7 +25,7 @@ from policies.rows import Row as _Row
 from workqueue import kinds
 from workqueue.models import ItemResult
 from workqueue.results import GENERIC
-from workqueue.rows import ID_MARKS, CompiledRows
+from workqueue.rows import ID_MARKS, CompiledRows, rows_together
 
 from .models import Instalment, InstalmentStatus, PaymentPromise
 
@@ -163,7 +163,9 @@ _INSTALMENTS = CompiledRows(
 )
 _HISTORY = CompiledRows(
     lambda ids: (
-        Instalment.objects.filter(AnyOf(F("policy_id"), ids))
+        Instalment.objects.filter(
+            policy_id__in=Instalment.objects.filter(AnyOf(F("pk"), ids)).values("policy_id")
+        )
         .order_by("policy_id", "number")
         .values_list(*HISTORY_FIELDS)
     ),
@@ -190,15 +192,20 @@ _CLIENT_FIELDS = tuple(call_client_fields())
 
 
 def payment_context(items) -> dict[int, dict]:
-    """Four queries for any number of items: the instalments with policy, client and insurer;
-    every instalment of their policies (the payment history); the results logged on any
-    payment item of these instalments; their promises. Each is compiled once per process and
-    read as rows, what the cards read of them as plain values (``InstalmentRow``…)."""
+    """Four queries for any number of items, sent together in one round trip
+    (``workqueue.rows.rows_together``): the instalments with policy, client and insurer; every
+    instalment of their policies (the payment history); the results logged on any payment item
+    of these instalments; their promises. Each is compiled once per process and read as rows,
+    what the cards read of them as plain values (``InstalmentRow``…)."""
     subject_ids = sorted({item.subject_id for item in items})
+    found, history_rows, result_rows, promise_rows = rows_together(
+        (_INSTALMENTS, [subject_ids]), (_HISTORY, [subject_ids]), (_RESULTS, [subject_ids]),
+        (_PROMISES, [subject_ids]),
+    )  # fmt: skip
     instalments = {}
     n_own, n_policy = len(INSTALMENT_FIELDS), len(POLICY_FIELDS)
     n_client = len(_CLIENT_FIELDS)
-    for row in _INSTALMENTS.rows(subject_ids):
+    for row in found:
         own, of_policy = row[:n_own], row[n_own : n_own + n_policy]
         of_client = row[n_own + n_policy : n_own + n_policy + n_client]
         number, line, insurer_name, insurer_code, holder_id = of_policy
@@ -214,21 +221,20 @@ def payment_context(items) -> dict[int, dict]:
             **dict(zip(INSTALMENT_FIELDS, own, strict=True)),
         )  # fmt: skip
         instalments[instalment.pk] = instalment
-    policy_ids = sorted({i.policy_id for i in instalments.values()})
     today = timezone.localdate()
     history = defaultdict(list)
-    for values in _HISTORY.rows(policy_ids):
+    for values in history_rows:
         row = dict(zip(HISTORY_FIELDS, values, strict=True))
         row["punctuality"] = punctuality(row, today)
         row["punctuality_label"] = HISTORY_LABELS[row["punctuality"]]
         history[row["policy_id"]].append(row)
     results = defaultdict(list)
-    for values in _RESULTS.rows(subject_ids):
+    for values in result_rows:
         row = dict(zip(RESULT_FIELDS, values, strict=True))
         label = kinds.result_label(row["result"], kind=PAYMENT_KIND)
         results[row["item__subject_id"]].append({**row, "label": label})
     promises = defaultdict(list)
-    for instalment_id, promised_on, status in _PROMISES.rows(subject_ids):
+    for instalment_id, promised_on, status in promise_rows:
         promises[instalment_id].append(
             PromiseRow(instalment_id=instalment_id, promised_on=promised_on, status=status)
         )

@@ -21,7 +21,7 @@ from policies.rows import POLICY_ROW_WIDTH, Row, policy_from_row, policy_row_fie
 from workqueue import kinds
 from workqueue.models import ItemResult
 from workqueue.results import GENERIC
-from workqueue.rows import ID_MARKS, CompiledRows
+from workqueue.rows import ID_MARKS, CompiledRows, rows_together
 
 from .models import RenewalCase
 
@@ -118,14 +118,16 @@ _RESULTS = CompiledRows(
 
 
 def renewal_context(items) -> dict[int, dict]:
-    """Two queries for any number of items: the cases with policy, client and insurer, and
-    every result logged on any touch of those cases. Each is compiled once per process and
-    read as rows, what the cards read of them as plain values (``CaseRow``,
+    """Two queries for any number of items, sent together in one round trip
+    (``workqueue.rows.rows_together``): the cases with policy, client and insurer, and every
+    result logged on any touch of those cases. Each is compiled once per process and read as
+    rows, what the cards read of them as plain values (``CaseRow``,
     ``policies.rows.PolicyRow``…)."""
     subject_ids = sorted({item.subject_id for item in items})
+    found, logged = rows_together((_CASES, [subject_ids]), (_RESULTS, [subject_ids]))
     n_case, n_policy = len(CASE_FIELDS), POLICY_ROW_WIDTH
     cases = {}
-    for row in _CASES.rows(subject_ids):
+    for row in found:
         pk, last_premium, grade = row[:n_case]
         cases[pk] = CaseRow(
             pk=pk, id=pk, last_premium=last_premium, grade=grade,
@@ -133,7 +135,7 @@ def renewal_context(items) -> dict[int, dict]:
             call_phone=row[-2], call_whatsapp=row[-1],
         )  # fmt: skip
     results = defaultdict(list)
-    for values in _RESULTS.rows(subject_ids):
+    for values in logged:
         row = dict(zip(RESULT_FIELDS, values, strict=True))
         label = kinds.result_label(row["result"], kind=RENEWAL_KIND)
         results[row["item__subject_id"]].append({**row, "label": label})

@@ -59,28 +59,41 @@ class CompiledRows:
             compiled = self._compiled[using] = self._compile(using)
         return compiled
 
-    def rows(self, *values, using: str = "default") -> list[tuple]:
-        sql, params, places, compiler, converters, _build = self._compiled_for(using)
+    def _bound(self, values, using: str) -> tuple[str, list]:
+        """The query's SQL and its parameters with ``values`` in the marks' places."""
+        sql, params, places = self._compiled_for(using)[:3]
         params = params.copy()
         for place, value in zip(places, values, strict=True):
             params[place] = value
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        return sql, params
+
+    def _converted(self, rows: list, using: str) -> list[tuple]:
+        compiler, converters = self._compiled_for(using)[3:5]
         if converters:
             rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return rows
+
+    def rows(self, *values, using: str = "default") -> list[tuple]:
+        sql, params = self._bound(values, using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return self._converted(rows, using)
 
     def instances(self, *values, using: str = "default") -> list:
         """The model instances of a query built as ``Model.objects…`` (not ``values_list``),
         each with its ``select_related`` instances and annotations, as Django's
         ``ModelIterable`` builds them."""
+        return self.instances_of(self.rows(*values, using=using), using=using)
+
+    def instances_of(self, rows: list[tuple], using: str = "default") -> list:
+        """``instances()`` of rows this query read (``rows_together``)."""
         build = self._compiled_for(using)[5]
         if build is None:
             raise TypeError("instances() of a values_list query: use rows()")
         model, start, end, init_list, populators, annotations = build
         objects = []
-        for row in self.rows(*values, using=using):
+        for row in rows:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
@@ -88,3 +101,29 @@ class CompiledRows:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+def rows_together(*queries: tuple, using: str = "default") -> list[list[tuple]]:
+    """The rows of several compiled queries, each given as ``(CompiledRows, values)``, as
+    ``rows(*values)`` reads them, in one round trip: their statements sent as one list
+    (PostgreSQL's simple query protocol, the values bound by the client-side cursor Django uses
+    with psycopg by default) and their results read in turn. A round trip costs some 0.3-0.5 ms
+    of the client's CPU (Django's cursor, the driver, the socket), a call list's cards make a
+    handful. Where the server binds the values (``server_side_binding``), which takes one
+    statement at a time, each query is run on its own."""
+    connection = connections[using]
+    if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is True:
+        return [query.rows(*values, using=using) for query, values in queries]
+    statements, params = [], []
+    for query, values in queries:
+        sql, bound = query._bound(values, using)
+        statements.append(sql)
+        params += bound
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements), params)
+        for n, (query, _values) in enumerate(queries):
+            if n:
+                cursor.nextset()
+            results.append(query._converted(cursor.fetchall(), using))
+    return results

@@ -32,7 +32,7 @@ from brokerage.core.reversing import pk_url
 from . import kinds
 from .models import DistributionRun, ItemResult, ItemStatus, PointsAward, Queue, WorkItem
 from .results import CALL_BACK
-from .rows import ID_MARKS, CompiledRows
+from .rows import ID_MARKS, CompiledRows, rows_together
 
 
 def queue_for_agent(*, user, day: date, now: datetime | None = None) -> QuerySet[WorkItem]:
@@ -71,36 +71,69 @@ _QUEUE_COUNT = CompiledRows(
     _DAY,
 )  # fmt: skip
 _QUEUE_PAGES: dict[tuple, CompiledRows] = {}
+_PAGES_AHEAD = 100
+
+
+def _queue_page(key: tuple) -> CompiledRows:
+    """The compiled query of the items ``[start:stop]`` of an agent's queue."""
+    query = _QUEUE_PAGES.get(key)
+    if query is None:
+        if len(_QUEUE_PAGES) > 200:
+            _QUEUE_PAGES.clear()
+        query = _QUEUE_PAGES[key] = CompiledRows(
+            lambda user, day, now: queue_for_agent(user=user, day=day, now=now)[slice(*key)],
+            ID_MARKS[0],
+            _DAY,
+            _NOW,
+        )
+    return query
 
 
 class AgentQueue:
     """``queue_for_agent`` for a ``Paginator``: its count and its pages' items from queries
     compiled once per process (workqueue.rows; each page's offset is written in its SQL, so
     one compiled query per page size and offset). Building and compiling the two queries cost
-    about 1.5 ms of every call-list page."""
+    about 1.5 ms of every call-list page. Given the page the request asks for (``page``, as
+    ``Paginator.get_page`` takes it, of ``per_page`` items), the count reads that page's items
+    in the same round trip (``workqueue.rows.rows_together``), and the paginator's slice of
+    them is not read again; any other slice is read on its own."""
 
-    def __init__(self, *, user, day: date, now: datetime | None = None):
+    def __init__(self, *, user, day: date, now: datetime | None = None, page=None, per_page=0):
         self.user_id, self.day, self.now = user.pk, day, now or timezone.now()
+        self._ahead: tuple[int, int] | None = None
+        self._read: list | None = None
+        if per_page:
+            try:
+                number = max(int(page), 1)
+            except (TypeError, ValueError):
+                number = 1
+            if number <= _PAGES_AHEAD:  # no query compiled for any number a URL may carry
+                self._ahead = ((number - 1) * per_page, number * per_page)
+
+    def _values(self) -> tuple:
+        return (self.user_id, self.day, self.now)
 
     def count(self) -> int:
-        rows = _QUEUE_COUNT.rows(self.user_id, self.day)
+        if self._ahead is None:
+            rows = _QUEUE_COUNT.rows(self.user_id, self.day)
+        else:
+            rows, items = rows_together(
+                (_QUEUE_COUNT, (self.user_id, self.day)),
+                (_queue_page(self._ahead), self._values()),
+            )
+            self._read = items
         return rows[0][0] if rows else 0
 
     def __getitem__(self, page: slice) -> list[WorkItem]:
         key = (page.start or 0, page.stop)
         if page.stop is not None and page.stop <= key[0]:
             return []  # an empty list's only page
-        query = _QUEUE_PAGES.get(key)
-        if query is None:
-            if len(_QUEUE_PAGES) > 200:
-                _QUEUE_PAGES.clear()
-            query = _QUEUE_PAGES[key] = CompiledRows(
-                lambda user, day, now: queue_for_agent(user=user, day=day, now=now)[page],
-                ID_MARKS[0],
-                _DAY,
-                _NOW,
-            )
-        return query.instances(self.user_id, self.day, self.now)
+        if self._read is not None and key[0] == self._ahead[0]:
+            if page.stop is not None and page.stop <= self._ahead[1]:
+                # The page read with the count (the last page's slice stops at the count).
+                rows = self._read[: page.stop - key[0]]
+                return _queue_page(self._ahead).instances_of(rows)
+        return _queue_page(key).instances(*self._values())
 
 
 def callbacks_for_agent(*, user) -> QuerySet[WorkItem]:

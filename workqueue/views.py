@@ -46,9 +46,9 @@ def queue(request):
     """The agent's call list for today: grouped by kind, most urgent first, with one-click
     results."""
     today = timezone.localdate()
-    page = Paginator(AgentQueue(user=request.user, day=today), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    number = request.GET.get("page")
+    items = AgentQueue(user=request.user, day=today, page=number, per_page=PAGE_SIZE)
+    page = Paginator(items, PAGE_SIZE).get_page(number)
     items = attach_context(page.object_list)
     leaderboard = points_leaderboard(user=request.user)
     mine = next((row for row in leaderboard if row["me"]), None)

@@ -4,12 +4,13 @@ as the queryset they are built from, with the values of each call in the marks' 
 import datetime
 
 import pytest
+from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 
 from brokerage.core.bulk import AnyOf
 from workqueue.models import WorkItem
-from workqueue.rows import ID_MARKS, CompiledRows
+from workqueue.rows import ID_MARKS, CompiledRows, rows_together
 from workqueue.tests.factories import WorkItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,66 @@ def test_the_agents_queue_pages_are_queue_for_agents(agent, maintainer, count):
     for number in plain.page_range:
         got, want = compiled.page(number).object_list, list(plain.page(number).object_list)
         assert [(i.pk, i.callback_later) for i in got] == [(i.pk, i.callback_later) for i in want]
+
+
+def test_queries_read_together_are_each_ones_rows_in_one_round_trip(
+    agent, maintainer, django_assert_num_queries
+):
+    """rows_together sends the statements as one and reads each result in turn: the rows
+    rows() reads, converters applied (a text with "%" and ";" bound as a value), an empty result
+    in the middle included; one query each where the server binds the values."""
+    mark_time = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+    items = CompiledRows(_items, [ID_MARKS[0]], ID_MARKS[1], mark_time)
+    titles = CompiledRows(
+        lambda title: WorkItem.objects.filter(title=title).order_by("pk").values_list("pk"),
+        "mark-title-1f3a",
+    )
+    mine = WorkItemFactory.create_batch(2, agent=agent, title="50%; off")
+    theirs = WorkItemFactory(agent=maintainer)
+    ids = [item.pk for item in (*mine, theirs)]
+    since = timezone.now() - datetime.timedelta(hours=1)
+    calls = (
+        (items, ([ids], agent.pk, since)),
+        (titles, ("nothing",)),
+        (titles, ("50%; off",)),
+        (items, ([ids], maintainer.pk, since)),
+    )
+    expected = [query.rows(*values) for query, values in calls]
+    assert [len(rows) for rows in expected] == [2, 0, 2, 1]
+    with django_assert_num_queries(1):
+        assert rows_together(*calls) == expected
+    connection = connections["default"]
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    options["server_side_binding"] = True
+    try:
+        with django_assert_num_queries(4):
+            assert rows_together(*calls) == expected
+    finally:
+        del options["server_side_binding"]
+
+
+@pytest.mark.parametrize("count", [0, 1, 50, 51, 123])
+def test_the_page_asked_for_is_read_with_the_count(
+    agent, maintainer, count, django_assert_num_queries
+):
+    """Given the page the request asks for, the agent's queue reads its items with the count in
+    one round trip: each page (the last one's slice stops at the count) is queue_for_agent's;
+    a page number out of range, or none a paginator reads, falls back to a query of its own."""
+    from django.core.paginator import Paginator
+
+    from workqueue.selectors import AgentQueue, queue_for_agent
+
+    now = timezone.now()
+    today = timezone.localdate()
+    for n in range(count):
+        WorkItemFactory(agent=agent, priority=n % 3, due_on=today - datetime.timedelta(days=n % 4))
+    WorkItemFactory(agent=maintainer)
+    plain = Paginator(queue_for_agent(user=agent, day=today, now=now), 50)
+    for number in [*plain.page_range, None, "x", "2.0", 0, 99, 10**9]:
+        want = list(plain.get_page(number).object_list)
+        queue = AgentQueue(user=agent, day=today, now=now, page=number, per_page=50)
+        asked = {None: 1, "x": 1, "2.0": 1, 0: 1}.get(number, number)
+        read_ahead = count == 0 or asked == plain.get_page(number).number
+        with django_assert_num_queries(1 if read_ahead else 2):
+            got = Paginator(queue, 50).get_page(number).object_list
+        assert [i.pk for i in got] == [i.pk for i in want]
