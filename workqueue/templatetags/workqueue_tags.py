@@ -1,7 +1,9 @@
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from brokerage.core.dates import short_date
+from brokerage.core.markup import esc
 from brokerage.core.reversing import pk_url as _pk_url
 from workqueue import cards
 
@@ -56,13 +58,30 @@ def call_card(context, item):
     """An item's card on the call list: written by its kind's ``card_html`` when it has one
     (what its card template would call), else its ``card_template`` rendered with the page's
     context, as ``{% include item.kind_info.card_template %}`` renders it."""
+    return _card(context, item, cards.card_parts(context))
+
+
+def _card(context, item, parts: dict):
     kind = item.kind_info
     if kind.card_html is not None:
         if kind.card_script:
-            return kind.card_html(
-                item, **cards.card_parts(context), csp_nonce=cards.csp_nonce(context)
-            )
-        return kind.card_html(item, **cards.card_parts(context))
+            return kind.card_html(item, **parts, csp_nonce=cards.csp_nonce(context))
+        return kind.card_html(item, **parts)
     template = context.template.engine.get_template(kind.card_template)
     with context.push(item=item):
         return template.render(context)
+
+
+# The call list's loop laid each card on a line of its own, indented as in its template.
+CARD_LINE = "\n            {}\n          "
+
+
+@register.simple_tag(takes_context=True)
+def call_cards(context, items):
+    """The cards of a group of items, each as ``{% call_card item %}`` writes it and laid out
+    as the call list's ``{% for item in group.items %}`` loop laid them out (a loop and a tag
+    per card cost some 15 µs of a card), the page's card parts looked up once."""
+    parts = cards.card_parts(context)
+    return SafeString(
+        "".join(CARD_LINE.format(esc(_card(context, item, parts))) for item in items)
+    )  # (safe: each card escaped as the tag's output would be)

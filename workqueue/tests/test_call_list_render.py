@@ -1,6 +1,7 @@
 """The call list writes the call-back form once per page and stamps it on each card: every card
 must still carry its own item, its own submission token and today's proposed times."""
 
+import dataclasses
 import re
 
 import pytest
@@ -115,3 +116,48 @@ def test_a_stamp_puts_the_item_and_one_token_where_the_marks_were(fragment):
             assert len(tokens) == (1 if STAMP_TOKEN in fragment else 0)
             expected = fragment.replace(str(STAMP_PK), str(pk))
             assert stamped == expected.replace(STAMP_TOKEN, next(iter(tokens), ""))
+
+
+def _tokens_evened(html: str) -> str:
+    html = re.sub(r'value="[0-9a-f-]{36}"', 'value="TOKEN"', str(html))
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_groups_cards_are_the_loops_byte_for_byte(agent, language):
+    """{% call_cards group.items %} writes what the list's loop of {% call_card item %} wrote,
+    whitespace included, for cards written in Python and from a template; a card that is not
+    marked safe is escaped as the tag's output was."""
+    from billing.tests.test_collections_views import payment_item
+
+    request = RequestFactory().get("/queue/")
+    request.user = agent
+    loop = (
+        "{% load workqueue_tags %}"
+        '<div class="list-group">\n'
+        "          {% for item in items %}\n"
+        "            {% call_card item %}\n"
+        "          {% endfor %}\n"
+        "        </div>"
+    )
+    tag = (
+        "{% load workqueue_tags %}"
+        '<div class="list-group">\n'
+        "          {% call_cards items %}\n"
+        "        </div>"
+    )
+    with translation.override(language):
+        items = attach_context(
+            [payment_item(agent), WorkItemFactory(agent=agent), payment_item(agent)]
+        )
+        context = {"items": items, "callback_form": callback_form(request)}
+        render = [engines["django"].from_string(t).render(context, request) for t in (loop, tag)]
+        assert _tokens_evened(render[0]) == _tokens_evened(render[1])
+        assert render[1].count('data-testid="call-item"') == 2  # the template's card has none
+        plain = dataclasses.replace(items[0].kind_info, card_html=lambda item, **p: "<b>plain</b>")
+        items[0].kind_info = items[2].kind_info = plain
+        render = [engines["django"].from_string(t).render(context, request) for t in (loop, tag)]
+        assert _tokens_evened(render[0]) == _tokens_evened(render[1])
+        assert render[1].count("&lt;b&gt;plain&lt;/b&gt;") == 2
+    empty = engines["django"].from_string(tag).render({"items": []}, request)
+    assert empty == '<div class="list-group">\n          \n        </div>'
