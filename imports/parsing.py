@@ -26,7 +26,7 @@ _CJK = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.0+)?$")
 
 
-def _blank(value) -> bool:
+def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -92,7 +92,17 @@ def parse_amount(value) -> Decimal:
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+# The common shapes of an amount written as text, read at once: "12500", "12500.5",
+# "$12,500.50", "1,250,000": ASCII digits, thousands in groups of three after a comma, up to
+# two decimals after a dot. The general reading below gives the same amount for each.
+_PLAIN_AMOUNT = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)((?:\.[0-9]{1,2})?)")
+
+
 def _amount_from_text(text: str) -> Decimal:
+    plain = _PLAIN_AMOUNT.fullmatch(text)
+    if plain is not None:
+        whole, fraction = plain.groups()
+        return Decimal(whole.replace(",", "") + fraction)
     raw = text
     text = _CURRENCY.sub("", text).replace("\u00a0", " ").replace("'", "").strip()
     negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
@@ -225,6 +235,8 @@ def _national_e164(text: str, region: str) -> str | None:
 
 def parse_text(value) -> str:
     """Text as the cell shows it: numbers stored as floats lose their ``.0``."""
+    if value.__class__ is str:  # most cells: the general case's last line, at once
+        return " ".join(value.split())
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -232,10 +244,6 @@ def parse_text(value) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return " ".join(str(value).split())
-
-
-def is_blank(value) -> bool:
-    return _blank(value)
 
 
 def memoised(parser, size: int = 4096):
