@@ -84,7 +84,8 @@ def stamp(fragment, pk) -> SafeString:
     stamped with this card's item id and a submission token of its own."""
     from .selectors import STAMP_PK, STAMP_TOKEN
 
-    text = str(fragment)
+    # The page's own fragment is the key: its hash is kept on it, not recomputed on a copy.
+    text = fragment if isinstance(fragment, str) else str(fragment)
     pieces = _PIECES.get(text)
     if pieces is None:
         if len(_PIECES) > 100:
@@ -93,6 +94,22 @@ def stamp(fragment, pk) -> SafeString:
     token = submission_token()
     text = str(int(pk)).join(token.join(part) for part in pieces)
     return SafeString(text)  # (safe: written by us)
+
+
+# The last CSRF token and its input, the same on all of a page's cards: one tuple, read and
+# replaced whole, so that a thread never pairs one request's token with another's input.
+_last_csrf: tuple = (None, "")
+
+
+def _csrf_input(csrf_token) -> str:
+    global _last_csrf  # noqa: PLW0603 (one tuple replaced whole)
+    last = _last_csrf
+    if last[0] != csrf_token:
+        last = _last_csrf = (
+            csrf_token,
+            fmt('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token),
+        )
+    return last[1]
 
 
 def results_html(item, *, csrf_token=None, callback_form=None) -> SafeString:
@@ -110,7 +127,7 @@ def results_html(item, *, csrf_token=None, callback_form=None) -> SafeString:
         )
     ]
     if csrf_token and csrf_token != "NOTPROVIDED":  # noqa: S105 (Django's "no token" mark)
-        parts.append(fmt('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token))
+        parts.append(_csrf_input(csrf_token))
     parts.append(f'<input type="hidden" name="token" value="{submission_token()}">')
     language = get_language()
     for offer in item.offered:

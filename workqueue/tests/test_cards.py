@@ -162,3 +162,14 @@ def test_submission_tokens_are_random_version_4_uuids_each_used_once(monkeypatch
     monkeypatch.setattr(cards.os, "getpid", lambda: -1)  # as in a child forked after a refill
     seen += [cards.submission_token() for _ in range(70)]
     assert len(set(seen)) == len(seen) == 370
+
+
+def test_each_card_carries_the_csrf_token_it_is_given(agent):
+    """The CSRF input is kept for the next card of the page, never given for another token."""
+    item = WorkItemFactory(agent=agent)
+    [item] = attach_context([item])
+    for token in ("a" * 64, "b" * 64, "b" * 64, "a" * 64, '"<&>'):
+        html = cards.results_html(item, csrf_token=token)
+        found = re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', html)
+        assert found == [token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                         .replace('"', "&quot;")]  # fmt: skip
