@@ -184,6 +184,12 @@ def _open_cases(
             FROM {p.from_}
             WHERE {" AND ".join(conditions)}
               AND NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})
+            -- In policy order: with the cases' table vacuumed while empty, the plan without
+            -- an order scanned that table once per policy while this statement filled it
+            -- (100,000 policies: 130-157 CPU-seconds instead of 2); ordered, the planner
+            -- reads the cases once (sorted for a merge anti join) before the first is
+            -- written, as the instalment plan does. The policies' key checks come in order.
+            ORDER BY {p.id}
             ON CONFLICT ({c.policy}) DO NOTHING
             RETURNING {c.id}
         """  # noqa: S608 - names from the models' _meta, values are placeholders
