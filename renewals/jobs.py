@@ -410,13 +410,19 @@ def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningRepo
     ladder and queue their due touches, without the rest of the morning job. A policy that had
     already ended (a lapse list) gets its case and its last touch too, then lapses as the
     morning job lapses every policy not renewed by its end date: the touch stays on the
-    agent's call list and the case reaches the maintainers once lapsed 48 hours."""
+    agent's call list and the case reaches the maintainers once lapsed 48 hours.
+
+    Touches are queued for the cases this call opened only (``since`` today: the other open
+    cases' rungs due by today were queued by today's morning run, or will be when it runs),
+    not by joining every open case of the book with its policy and client and each fallen-due
+    rung to find them already queued (about 0.9 CPU-second of the database's per 100,000 open
+    cases, paid by every import, whatever its size)."""
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
     with _job_work_mem():
         opened = _open_cases(day, ended=True)
         report.cases_opened = len(opened)
-        report.items_created = _create_items(day, now, staged=opened)
+        report.items_created = _create_items(day, now, since=day, recheck=opened, staged=opened)
         report.policies_lapsed = _lapse(day, now)
     return report

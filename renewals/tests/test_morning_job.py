@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from policies.models import Line, PolicyStatus
 from policies.tests.factories import InsurerFactory
-from renewals.jobs import renewals_morning_job
+from renewals.jobs import renewals_morning_job, renewals_open_and_queue
 from renewals.kind import LAPSED_KIND, RENEWAL_KIND
 from renewals.ladders import validate_rungs
 from renewals.models import CaseStatus, LadderRule, RenewalCase
@@ -102,6 +102,24 @@ def test_a_case_opened_late_gets_one_first_touch_at_its_stage(ladders, agent):
     assert sorted(items(subject_id=case.pk).values_list("key", flat=True)) == [
         "rung-15", "rung-25",
     ]  # fmt: skip
+
+
+def test_an_imports_call_queues_the_touches_of_the_cases_it_opens_only(ladders, agent):
+    """After an import, the rungs of the cases already open stay the morning job's: the
+    import's call does not read the book's open cases for them."""
+    policy = policy_ending(30, owner=agent)
+    renewals_morning_job(day=TODAY)  # opens the case, 30-day touch
+    imported = policy_ending(25, owner=agent)
+    report = renewals_open_and_queue(day=days(5))  # the first case's 25-day rung is due too
+    case, new = (RenewalCase.objects.get(policy=p) for p in (policy, imported))
+    assert report.cases_opened == 1 and report.items_created == {25: 1}
+    assert list(items(subject_id=new.pk).values_list("key", "due_on")) == [("rung-25", TODAY)]
+    assert list(items(subject_id=case.pk).values_list("key", flat=True)) == ["rung-30"]
+    renewals_morning_job(day=days(5))
+    assert sorted(items(subject_id=case.pk).values_list("key", flat=True)) == [
+        "rung-25", "rung-30",
+    ]  # fmt: skip
+    assert items(subject_id=new.pk).count() == 1
 
 
 def test_rules_pick_the_most_specific_ladder(ladders, agent):
