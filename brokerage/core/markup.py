@@ -12,6 +12,8 @@ from django.utils.safestring import SafeString
 
 def esc(value) -> str:
     """``conditional_escape(value)`` as a plain string."""
+    if type(value) is int:  # an id, a count: nothing to escape (a call card writes dozens)
+        return str(value)
     if hasattr(value, "__html__"):
         return value.__html__()
     return _escape(str(value))
@@ -57,4 +59,3 @@ def number(language: str, value, arg="2g") -> str:
 
     key = ("floatformat", type(value).__name__, str(value), arg)
     return words(language, key, lambda: floatformat(value, arg))
-
