@@ -98,10 +98,16 @@ class AgentQueue:
     in the same round trip (``workqueue.rows.rows_together``), and the paginator's slice of
     them is not read again; any other slice is read on its own."""
 
-    def __init__(self, *, user, day: date, now: datetime | None = None, page=None, per_page=0):
+    def __init__(
+        self, *, user, day: date, now: datetime | None = None, page=None, per_page=0, along=()
+    ):
         self.user_id, self.day, self.now = user.pk, day, now or timezone.now()
         self._ahead: tuple[int, int] | None = None
         self._read: list | None = None
+        # Other compiled queries of the page, ``(CompiledRows, values)``, read with the count:
+        # their rows in ``along_rows`` once the paginator has counted.
+        self._along = tuple(along)
+        self.along_rows: list | None = None
         if per_page:
             try:
                 number = max(int(page), 1)
@@ -114,14 +120,14 @@ class AgentQueue:
         return (self.user_id, self.day, self.now)
 
     def count(self) -> int:
-        if self._ahead is None:
-            rows = _QUEUE_COUNT.rows(self.user_id, self.day)
-        else:
-            rows, items = rows_together(
-                (_QUEUE_COUNT, (self.user_id, self.day)),
-                (_queue_page(self._ahead), self._values()),
-            )
-            self._read = items
+        queries = [(_QUEUE_COUNT, (self.user_id, self.day))]
+        if self._ahead is not None:
+            queries.append((_queue_page(self._ahead), self._values()))
+        read = rows_together(*queries, *self._along)
+        rows = read[0]
+        if self._ahead is not None:
+            self._read = read[1]
+        self.along_rows = read[len(queries) :]
         return rows[0][0] if rows else 0
 
     def __getitem__(self, page: slice) -> list[WorkItem]:
@@ -346,16 +352,23 @@ _LEADERBOARD_ALONE = CompiledRows(
 _LEADERBOARD_TEAM = CompiledRows(_leaderboard_rows, ID_MARKS[0], ID_MARKS[1], *_TIMES)
 
 
-def points_leaderboard(*, user, now: datetime | None = None) -> list[dict]:
-    """Points today and this month for the agent's team (or the agent alone), best first, in
-    one query."""
+def leaderboard_query(*, user, now: datetime | None = None) -> tuple:
+    """The leaderboard's compiled query and its values (``(CompiledRows, values)``), for
+    ``workqueue.rows.rows_together``; ``points_leaderboard(rows=)`` reads its rows."""
     now = timezone.localtime(now or timezone.now())
     day_start = timezone.make_aware(datetime.combine(now.date(), time.min))
     month_start = timezone.make_aware(datetime.combine(now.date().replace(day=1), time.min))
     if user.team_id:
-        rows = _LEADERBOARD_TEAM.rows(user.pk, user.team_id, day_start, month_start)
-    else:
-        rows = _LEADERBOARD_ALONE.rows(user.pk, day_start, month_start)
+        return _LEADERBOARD_TEAM, (user.pk, user.team_id, day_start, month_start)
+    return _LEADERBOARD_ALONE, (user.pk, day_start, month_start)
+
+
+def points_leaderboard(*, user, now: datetime | None = None, rows=None) -> list[dict]:
+    """Points today and this month for the agent's team (or the agent alone), best first, in
+    one query (or from its ``rows``, read with others by ``leaderboard_query``)."""
+    if rows is None:
+        query, values = leaderboard_query(user=user, now=now)
+        rows = query.rows(*values)
     return [
         {
             "pk": pk,

@@ -25,6 +25,7 @@ from .selectors import (
     callbacks_for_agent,
     distribution_runs,
     group_by_kind,
+    leaderboard_query,
     points_leaderboard,
     queue_export_columns,
     queue_for_agent,
@@ -47,10 +48,14 @@ def queue(request):
     results."""
     today = timezone.localdate()
     number = request.GET.get("page")
-    items = AgentQueue(user=request.user, day=today, page=number, per_page=PAGE_SIZE)
-    page = Paginator(items, PAGE_SIZE).get_page(number)
+    queue = AgentQueue(
+        user=request.user, day=today, page=number, per_page=PAGE_SIZE,
+        along=[leaderboard_query(user=request.user)],
+    )  # fmt: skip
+    page = Paginator(queue, PAGE_SIZE).get_page(number)
     items = attach_context(page.object_list)
-    leaderboard = points_leaderboard(user=request.user)
+    board = queue.along_rows[0] if queue.along_rows else None  # read with the count
+    leaderboard = points_leaderboard(user=request.user, rows=board)
     mine = next((row for row in leaderboard if row["me"]), None)
     return render(
         request,

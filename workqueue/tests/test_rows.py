@@ -163,3 +163,25 @@ def test_the_page_asked_for_is_read_with_the_count(
         with django_assert_num_queries(1 if read_ahead else 2):
             got = Paginator(queue, 50).get_page(number).object_list
         assert [i.pk for i in got] == [i.pk for i in want]
+
+
+def test_the_leaderboard_is_read_with_the_count(agent, django_assert_num_queries):
+    """The page's other queries given as ``along`` are read in the count's round trip, their
+    rows the queries' own (the leaderboard: the same rows points_leaderboard reads)."""
+    from django.core.paginator import Paginator
+
+    from workqueue.selectors import AgentQueue, leaderboard_query, points_leaderboard
+
+    WorkItemFactory.create_batch(3, agent=agent)
+    board = leaderboard_query(user=agent)
+    for page, queries in (("1", 1), (None, 1), ("7", 2), (str(10**6), 2)):
+        queue = AgentQueue(
+            user=agent, day=timezone.localdate(), page=page, per_page=50, along=[board]
+        )
+        with django_assert_num_queries(queries):  # another page than asked: read on its own
+            items = Paginator(queue, 50).get_page(page).object_list
+        assert len(items) == 3
+        assert queue.along_rows == [board[0].rows(*board[1])]
+        assert points_leaderboard(user=agent, rows=queue.along_rows[0]) == points_leaderboard(
+            user=agent
+        )
