@@ -2,6 +2,7 @@ from celery import shared_task
 from django.db import transaction
 
 from billing.services import instalments_plan_catch_up
+from brokerage.core.beside import beside
 from brokerage.core.morning import morning_day_reopen
 from brokerage.core.retry import retry_on_deadlock
 from workqueue.tasks import distribution_task
@@ -48,9 +49,16 @@ def renewals_open_task() -> dict:
     """After an import: open the cases of policies that entered their ladder (or had already
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
     out the touches nobody owns (all idempotent). Today's morning run is reopened: run again
-    today, it does every part again for the policies the import brought."""
-    report = renewals_open_and_queue()
-    planned = instalments_plan_catch_up()  # the imported policies (written just now)
+    today, it does every part again for the policies the import brought.
+
+    The imported policies' instalments are planned at the same time, on a second connection
+    (brokerage.core.beside): the plan reads none of what the renewals write (a lapsed policy
+    is planned as any other), so each takes a core of its own."""
+    plan = beside(instalments_plan_catch_up, name="instalments-plan")
+    try:
+        report = renewals_open_and_queue()
+    finally:
+        planned = plan.join()  # the imported policies (written just now)
     # The imported policies may fall in today's windows of the other parts (a payment due, a
     # vehicle's inspection): the morning run's next run today does every part again.
     morning_day_reopen()
