@@ -55,3 +55,20 @@ def test_a_page_in_more_is_still_the_current_page(client):
     toggle = html.split('data-testid="nav-more"')[0].rsplit("<button", 1)[1]
     assert " active" in toggle
     assert 'class="dropdown-item active" href="/renewals/ladders/"' in " ".join(html.split())
+
+
+def test_the_entries_urls_are_reversed_under_the_script_prefix_of_the_request():
+    """The entries' URLs are reversed once per script prefix, URL conf and language: a site
+    mounted under a prefix gets them under it, and back."""
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    agent = UserFactory(roles=["agent"])
+    plain = _split(agent)
+    assert "/queue/" in plain[0] and reverse("workqueue:queue") == "/queue/"
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/cartera/")
+        assert _split(agent) == tuple([f"/cartera{url}" for url in urls] for urls in plain)
+    finally:
+        set_script_prefix(before)
+    assert _split(agent) == plain
