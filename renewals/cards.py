@@ -16,6 +16,8 @@ from workqueue.cards import alerts_html, card_open_html, history_html, results_h
 DT = '<dt class="col-6 fw-normal text-body-secondary">{}</dt>'
 ATTEMPTS = ngettext_lazy("%(counter)s attempt", "%(counter)s attempts", "counter")
 DAYS = ngettext_lazy("%(counter)s day", "%(counter)s days", "counter")
+# A policy past its end that the morning run has not lapsed yet (as the renewals list says it).
+ENDED = ngettext_lazy("ended %(counter)s day ago", "ended %(counter)s days ago", "counter")
 
 
 def _labels() -> dict:
@@ -46,7 +48,7 @@ def _details(item, ctx, language) -> str:
             '<span class="badge {}" data-testid="days-left">{}</span></dd>',
             short_date(policy.end_date),
             badge,
-            plural(language, DAYS, days),
+            plural(language, DAYS, days) if days >= 0 else plural(language, ENDED, -days),
         ),
         labels["last_premium"],
         fmt(

@@ -139,3 +139,29 @@ def test_the_cards_rows_read_as_the_models_do(ladders, agent, language):
         assert ctx["days_left"] == 15 and ctx["case"].policy is ctx["policy"]
         assert (ctx["phone"], ctx["whatsapp_url"]) == call_links(holder)
         assert "525512345678" in ctx["whatsapp_url"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "ended 2 days ago"), ("es", "venció hace 2 días"), ("zh-hans", "2 天前到期")],
+)
+def test_a_policy_past_its_end_says_how_long_ago_it_ended(ladders, agent, language, text):
+    """Between its end and the morning run that lapses it, the card says the policy ended,
+    not "-2 days"."""
+    import datetime
+
+    from django.utils import timezone
+
+    from policies.models import Policy
+
+    policy = ending(7, owner=agent)
+    morning()
+    item = WorkItem.objects.get(kind=RENEWAL_KIND)
+    Policy.objects.filter(pk=policy.pk).update(
+        end_date=timezone.localdate() - datetime.timedelta(days=2)
+    )
+    with translation.override(language):
+        [item] = attach_context([item])
+        written = str(renewal_card_html(item))
+    badge = re.search(r'data-testid="days-left">([^<]*)<', written).group(1)
+    assert badge == text
