@@ -20,7 +20,7 @@ from brokerage.core.reversing import pk_url
 from clients.links import call_client_fields, stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
-from policies.rows import ClientRow, InsurerRow, PolicyRow
+from policies.rows import InsurerRow, PolicyRow, client_from_row
 from policies.rows import Row as _Row
 from workqueue import kinds
 from workqueue.models import ItemResult
@@ -209,9 +209,7 @@ def payment_context(items) -> dict[int, dict]:
         own, of_policy = row[:n_own], row[n_own : n_own + n_policy]
         of_client = row[n_own + n_policy : n_own + n_policy + n_client]
         number, line, insurer_name, insurer_code, holder_id = of_policy
-        client = ClientRow(
-            pk=holder_id, id=holder_id, **dict(zip(_CLIENT_FIELDS, of_client, strict=True))
-        )
+        client = client_from_row(holder_id, of_client)
         policy = PolicyRow(
             pk=own[1], id=own[1], number=number, line=line, holder=client, holder_id=holder_id,
             insurer=InsurerRow(name=insurer_name, code=insurer_code),

@@ -6,20 +6,7 @@ from django.utils.safestring import SafeString
 
 from brokerage.core.markup import fmt
 from brokerage.core.reversing import pk_url
-from clients.links import call_client_fields, call_contact_html
-
-# What a call card reads of a policy (the head below, the cards' rows, the exports): a context
-# loads only these of the policy and its insurer (``.only(*policy_card_fields("policy__"))``).
-POLICY_CARD_FIELDS = (
-    "number", "line", "currency", "status", "start_date", "end_date", "agent",
-    "insurer__name", "insurer__code",
-)  # fmt: skip
-
-
-def policy_card_fields(prefix: str = "") -> list[str]:
-    """``only()``'s names of what a policy's call card reads of the policy reached through
-    ``prefix``, its insurer and its holder (``clients.links.call_client_fields``)."""
-    return [prefix + name for name in POLICY_CARD_FIELDS] + call_client_fields(prefix + "holder__")
+from clients.links import call_contact_html
 
 
 def policy_call_head_html(ctx: dict, policy, rows) -> str:

@@ -69,13 +69,16 @@ def policy_row_fields(prefix: str = "") -> list[str]:
 POLICY_ROW_WIDTH = len(POLICY_ROW_FIELDS) + len(CALL_CLIENT_FIELDS)
 
 
+def client_from_row(pk, values) -> ClientRow:
+    """The client ``pk`` from the values of ``clients.links.call_client_fields``, in order."""
+    return ClientRow(pk=pk, id=pk, **dict(zip(CALL_CLIENT_FIELDS, values, strict=True)))
+
+
 def policy_from_row(values) -> PolicyRow:
     """The policy (with its insurer and its holder, ``policy.holder``) from the values of
     ``policy_row_fields``."""
     pk, number, line, currency, end_date, insurer_name, insurer_code, holder_id = values[:8]
-    client = ClientRow(
-        pk=holder_id, id=holder_id, **dict(zip(CALL_CLIENT_FIELDS, values[8:], strict=True))
-    )
+    client = client_from_row(holder_id, values[8:])
     return PolicyRow(
         pk=pk, id=pk, number=number, line=line, currency=currency, end_date=end_date,
         insurer=InsurerRow(name=insurer_name, code=insurer_code), holder=client,

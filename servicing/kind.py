@@ -20,10 +20,16 @@ from django.utils.translation import gettext_lazy as _
 
 from brokerage.core.bulk import AnyOf
 from brokerage.core.reversing import pk_url
-from clients.links import CALL_CLIENT_FIELDS, call_client_fields, stored_call_links, stored_numbers
+from clients.links import call_client_fields, stored_call_links, stored_numbers
 from clients.models import Client
 from clients.services import clients_take_owner
-from policies.rows import POLICY_ROW_WIDTH, ClientRow, Row, policy_from_row, policy_row_fields
+from policies.rows import (
+    POLICY_ROW_WIDTH,
+    Row,
+    client_from_row,
+    policy_from_row,
+    policy_row_fields,
+)
 from workqueue import kinds
 from workqueue.results import GENERIC
 from workqueue.rows import ID_MARKS, CompiledRows
@@ -223,10 +229,7 @@ def case_context(items) -> dict[int, dict]:
     cases = {}
     for row in _CASES.rows(sorted({i.subject_id for i in items})):
         pk, case_class, client_id = row[:n_own]
-        client = ClientRow(
-            pk=client_id, id=client_id,
-            **dict(zip(CALL_CLIENT_FIELDS, row[n_own:-2], strict=True)),
-        )  # fmt: skip
+        client = client_from_row(client_id, row[n_own:-2])
         cases[pk] = CaseRow(
             pk=pk, id=pk, case_class=case_class, client=client, client_id=client_id,
             call_phone=row[-2], call_whatsapp=row[-1],
