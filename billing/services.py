@@ -22,6 +22,7 @@ from policies.models import (
     PolicyStatus,
     policy_date_problems,
 )
+from policies.services import policy_followers_lock
 
 from .models import Instalment, InstalmentStatus
 from .planning import replan
@@ -220,7 +221,7 @@ def instalments_plan_catch_up() -> int:
 
 def instalments_plan_missing(
     *, by=None, reason: str = "planned", policy_id_from: int | None = None,
-    created_since=None,
+    created_since=None, policy_ids: list[int] | None = None,
 ) -> int:  # fmt: skip
     """Plan, in one statement, every policy that has no instalment (imported ones, the demo's,
     any a failed hook missed): the same plan as ``instalments_plan``, with a history row each.
@@ -230,7 +231,11 @@ def instalments_plan_missing(
     Bounds, for callers that know where the unplanned policies are (each leaves the others
     unread): ``policy_id_from``, the lowest id of the policies just written (an import's);
     ``created_since``, a time before which every policy was planned (the morning catch-up
-    since its last run)."""
+    since its last run); ``policy_ids``, these policies only (an import's chunk).
+
+    It takes the followers' lock shared (policies.services.policy_followers_lock): an import
+    chunk that reassigns the policies it plans waits for the plan, then moves its instalments
+    too."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in Instalment._meta.concrete_fields)
     bounds = []
@@ -238,13 +243,17 @@ def instalments_plan_missing(
         bounds.append("AND p.id >= %(policy_id_from)s")
     if created_since is not None:
         bounds.append("AND p.created_at >= %(created_since)s")
+    if policy_ids is not None:
+        bounds.append("AND p.id = ANY(%(policy_ids)s::bigint[])")
     sql = _PLAN_MISSING.replace("{columns}", columns).replace("{bounds}", " ".join(bounds))
     params = {
         "first": POLICY_FIRST_DAY, "last": POLICY_LAST_DAY, "years": POLICY_MAX_TERM_YEARS,
         "now": timezone.now(), "reason": reason, "user": by.pk if by is not None else None,
         "policy_id_from": policy_id_from, "created_since": created_since,
+        "policy_ids": "{" + ",".join(str(int(pk)) for pk in policy_ids or ()) + "}",
     }  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
+        policy_followers_lock(shared=True)
         # The planner's guess of the due dates per policy (hundreds: it cannot see the
         # series' bounds) would buy a JIT compilation that costs more than the statement
         # (a second at 100,000 policies): off for this statement, then as it was.

@@ -45,7 +45,7 @@ from policies.models import (
     policy_date_problems,
     years_after,
 )
-from policies.services import policy_renewed
+from policies.services import policy_followers_lock, policy_renewed
 from policies.validators import normalize_vin, validate_vin
 
 from .errors import RowProblem, render
@@ -670,6 +670,20 @@ def _end_renewals(out: Outcome, *, by) -> None:
         policy_renewed(old=olds[old], new=news[row["id"]], by=by)
 
 
+def followed(out: Outcome) -> list[int]:
+    """The policies a written chunk brought or changed, for ``follow``."""
+    return [row["id"] for row in out.new_policies] + list(out.policy_updates)
+
+
+def follow(policy_ids: list[int]) -> None:
+    """What follows policies once written (their renewal cases and touches, their
+    instalments), for a committed chunk's policies while the next chunks are written; the
+    renewals task queued by the commit's end does it again for all of them, complete."""
+    from renewals.tasks import renewals_follow_imported
+
+    renewals_follow_imported(policy_ids)
+
+
 _HISTORY_FILLED = {"history_id", "history_date", "history_type", "history_change_reason",
                    "history_user_id"}  # fmt: skip
 
@@ -698,7 +712,14 @@ def _insert_with_history(model, rows: list[dict], *, now, by, reason: str) -> No
 
 def apply(out: Outcome, *, by) -> None:
     """Write a classified chunk: COPY inserts with their history rows, and the few updates
-    through the ORM with history."""
+    through the ORM with history.
+
+    The earlier chunks' policies are being followed up meanwhile (``follow``): a chunk that
+    renews or reassigns policies takes the followers' lock first, so that it waits for any
+    follow-up under way and then sees its cases, touches and instalments (see
+    policies.services.policy_followers_lock)."""
+    if out.renewals or out.owners:
+        policy_followers_lock(shared=False)
     now = timezone.now()
     for row in out.new_clients:
         row["created_by_id"] = by.pk if by else None

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brokerage.celery import enqueue_on_commit, requeue_stale
+from brokerage.core.beside import BesideQueue
 
 from . import collections, expiry
 from .errors import render
@@ -636,6 +637,21 @@ def _merge_pending_index_entries() -> None:
         )
 
 
+@contextmanager
+def _closing(ahead):
+    """Wait for the follow-ups of the chunks written (all of them once the chunks are done;
+    after an error, the one under way only)."""
+    if ahead is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        ahead.close(drop=True)
+        raise
+    ahead.close()
+
+
 def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     """Write the report, read again from the file, a chunk per transaction (with the job's
     progress in the same transaction). Resumes after the last chunk written; rows written
@@ -655,7 +671,12 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     already = job.rows_done  # records written by the chunks of an earlier, interrupted run
     written, errors = 0, 0
     RowError.objects.filter(job=job).delete()
-    with KeyStore() as seen:
+    # Each committed chunk's policies are followed up (kind.follow: renewal cases, touches,
+    # instalments) on a second connection while the next chunks are written.
+    ahead = None
+    if hasattr(kind, "follow"):
+        ahead = BesideQueue(kind.follow, name=f"import-{job.pk}-follow")
+    with KeyStore() as seen, _closing(ahead):
         for records, issues, _read in _chunks(job, seen, on_size=on_size):
             _save_issues(job, issues)
             errors += _error_count(issues)
@@ -685,6 +706,8 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
                 _set_counts(job, kind, counts)
                 job.diff = {"changed": all_changes, "changed_count": changed}
                 job.save(update_fields=["rows_done", "created", "updated", "unchanged", "diff"])
+            if ahead is not None:
+                ahead.put(kind.followed(outcome))
             if written == 10 * CHUNK and not hasattr(kind, "finish"):
                 _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
             if progress:

@@ -202,6 +202,27 @@ def policy_create(
     return policy
 
 
+# pg_advisory_xact_lock key between the work that follows policies once they are written (their
+# renewal cases and touches, their instalments: ``shared``) and the bulk writes that reach such
+# work on policies other than their own (an import chunk that renews or reassigns policies of
+# an earlier chunk: exclusive). See ``policy_followers_lock``.
+FOLLOWERS_LOCK = 7_203_115
+
+
+def policy_followers_lock(*, shared: bool) -> None:
+    """Held until the transaction ends. A job that opens cases or plans instalments for
+    policies takes it shared, before it reads them; an import chunk that renews or reassigns
+    policies an earlier chunk wrote takes it exclusive, before it writes anything. Without it
+    the two could each miss the other's uncommitted rows: a case opened on a policy that was
+    being renewed would stay open (nothing would win it), an instalment or touch being written
+    while its client changed owner would stay with the old one. With it, whichever comes second
+    reads what the first committed. The exclusive taker holds no row lock yet when it waits, so
+    the two never wait on each other."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [FOLLOWERS_LOCK])
+
+
 @transaction.atomic
 def policy_renewed(*, old: Policy, new: Policy, by: User | None) -> None:
     """``new`` continues ``old``: the one place every renewal ends (the renew button, a renewal

@@ -18,6 +18,7 @@ from brokerage.core.bulk import update_with_history
 from brokerage.core.sql import SqlNames
 from clients.models import Client
 from policies.models import Policy, PolicyStatus
+from policies.services import policy_followers_lock
 from workqueue.models import Queue, WorkItem
 from workqueue.services import items_create, items_create_by_key
 
@@ -137,7 +138,7 @@ def _stage_at(
 
 def _open_cases(
     day: date, *, ended: bool = False, since: date | None = None,
-    changed_since: datetime | None = None,
+    changed_since: datetime | None = None, policies: list[int] | None = None,
 ) -> list[int]:  # fmt: skip
     """Open a case for each active policy entering its ladder. With ``ended``, also for those
     that had already ended when they reached Cartera (an insurer's lapse list, 脱保清单): their
@@ -147,7 +148,7 @@ def _open_cases(
     With ``since`` (the last run's day) and ``changed_since`` (when it started), only the
     policies that entered their ladder after that day, or were written since (created, their
     end date or status edited), are read for a missing case: every other one in its ladder
-    had its case opened by that run."""
+    had its case opened by that run. With ``policies``, only those (an import's chunk)."""
     opened: list[int] = []
     c, p = SqlNames(RenewalCase), SqlNames(Policy, "p")
     for ladder, rule in _rules_by_precedence():
@@ -159,6 +160,9 @@ def _open_cases(
         if since is not None and changed_since is not None:
             conditions.append(f"({p.end_date} > %s OR {p.updated_at} >= %s)")
             params += [since + timedelta(days=ladder.max_days), changed_since]
+        if policies is not None:
+            conditions.append(f"{p.id} = ANY(%s::bigint[])")
+            params.append(_id_array(policies))
         if rule is not None and rule.insurer_id:
             conditions.append(f"{p.insurer} = %s")
             params.append(rule.insurer_id)
@@ -392,6 +396,7 @@ def renewals_morning_job(
     report = MorningReport(day=day)
     if since is not None and since >= day:
         since = None
+    policy_followers_lock(shared=True)  # before the job writes or reads a policy
     with _job_work_mem():
         moved = _follow_end_dates()
         report.policies_lapsed = _lapse(day, now)
@@ -427,9 +432,31 @@ def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningRepo
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
+    policy_followers_lock(shared=True)
     with _job_work_mem():
         opened = _open_cases(day, ended=True)
         report.cases_opened = len(opened)
         report.items_created = _create_items(day, now, since=day, recheck=opened, staged=opened)
         report.policies_lapsed = _lapse(day, now)
+    return report
+
+
+@transaction.atomic
+def renewals_open_for(policy_ids: list[int], *, day: date | None = None, now=None) -> MorningReport:
+    """The cases of these policies (an import's chunk, just committed) that have entered their
+    ladder or had already ended, and their due touches: ``renewals_open_and_queue`` for these
+    policies alone, without the lapse (the import's renewals task lapses the ended ones, once,
+    after its last chunk). It runs while the import writes its next chunks; the followers' lock
+    (``policy_followers_lock``) keeps it apart from a chunk that renews or reassigns them."""
+    day = day or timezone.localdate()
+    now = now or timezone.now()
+    report = MorningReport(day=day)
+    policy_followers_lock(shared=True)
+    with _job_work_mem():
+        opened = _open_cases(day, ended=True, policies=list(policy_ids))
+        report.cases_opened = len(opened)
+        if opened:
+            report.items_created = _create_items(
+                day, now, since=day, recheck=opened, staged=opened
+            )
     return report

@@ -1,13 +1,13 @@
 from celery import shared_task
 from django.db import transaction
 
-from billing.services import instalments_plan_catch_up
+from billing.services import instalments_plan_catch_up, instalments_plan_missing
 from brokerage.core.beside import beside
 from brokerage.core.morning import morning_day_reopen
 from brokerage.core.retry import retry_on_deadlock
 from workqueue.tasks import distribution_task
 
-from .jobs import renewals_open_and_queue
+from .jobs import renewals_open_and_queue, renewals_open_for
 from .morning import PAYMENTS, RENEWALS, TOUCHES, morning_run
 
 
@@ -68,4 +68,19 @@ def renewals_open_task() -> dict:
         "cases_opened": report.cases_opened,
         "items_created": report.total_items,
         "policies_lapsed": report.policies_lapsed,
+    }
+
+
+@retry_on_deadlock
+def renewals_follow_imported(policy_ids: list[int]) -> dict:
+    """An import chunk's policies, just committed, followed up while the import writes the
+    next chunks (imports.services.commit, beside it): their renewal cases and due touches,
+    and their instalments. A head start: ``renewals_open_task``, queued by the commit's end,
+    still does all of it for every imported policy, and finds these done."""
+    report = renewals_open_for(policy_ids)
+    planned = instalments_plan_missing(policy_ids=policy_ids)
+    return {
+        "instalments_planned": planned,
+        "cases_opened": report.cases_opened,
+        "items_created": report.total_items,
     }

@@ -11,9 +11,12 @@ Called inside a transaction, the caller's uncommitted rows would be invisible to
 connection (and the work would not be part of the caller's transaction): then ``work`` runs
 in the caller's thread and transaction, at ``join()``, as it would without ``beside``."""
 
+import logging
 import threading
 
 from django.db import connections, transaction
+
+logger = logging.getLogger(__name__)
 
 
 class Beside:
@@ -52,3 +55,77 @@ class Beside:
 
 def beside(work, *, name: str = "beside") -> Beside:
     return Beside(work, name=name)
+
+
+class BesideQueue:
+    """``work(items)`` run in a thread of its own, on its own connection, for the items put
+    in one after the other while the caller goes on (an import's chunks: each chunk's policies
+    followed up while the next chunk is written). The thread takes every item waiting at once,
+    so it falls behind by one batch at most, however slow the work.
+
+    It is a head start on work that the caller has done again, complete, after ``close()``
+    (the import's renewals task): an error in the thread is logged and ends it (``close()``
+    returns the error), never raised into the caller. Inside a transaction (see ``Beside``)
+    ``put`` runs the work at once, in the caller's thread and transaction, and an error is
+    raised there."""
+
+    def __init__(self, work, *, name: str = "beside-queue"):
+        self._work = work
+        self._waiting: list = []
+        self._closed = False
+        self._error: BaseException | None = None
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        if not transaction.get_connection().in_atomic_block:
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
+
+    @property
+    def threaded(self) -> bool:
+        return self._thread is not None
+
+    def put(self, items) -> None:
+        items = list(items)
+        if not items:
+            return
+        if self._thread is None:
+            self._work(items)
+            return
+        with self._ready:
+            if self._closed or self._error is not None:
+                return
+            self._waiting.extend(items)
+            self._ready.notify()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._ready:
+                    while not self._waiting and not self._closed:
+                        self._ready.wait()
+                    if not self._waiting:
+                        return
+                    batch, self._waiting = self._waiting, []
+                self._work(batch)
+        except BaseException as exc:  # noqa: BLE001 - returned by close(), logged here
+            self._error = exc
+            logger.warning("%s stopped: %r (the work is done again after)", self._name(), exc,
+                           exc_info=exc)  # fmt: skip
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def _name(self) -> str:
+        return self._thread.name if self._thread is not None else "beside-queue"
+
+    def close(self, *, drop: bool = False) -> BaseException | None:
+        """Wait for the items put so far to be done (``drop``: for the batch under way only,
+        the others are dropped), and end the thread. Returns the thread's error, if any."""
+        if self._thread is None:
+            return None
+        with self._ready:
+            self._closed = True
+            if drop:
+                self._waiting = []
+            self._ready.notify()
+        self._thread.join()
+        return self._error
