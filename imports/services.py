@@ -54,7 +54,7 @@ from .models import (
     RowLevel,
 )
 from .parsing import json_value
-from .reader import ReportError, open_table, read_table
+from .reader import ReportError, open_table, read_table, sheets_forget
 
 # What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
 # classify(records, insurer), apply(outcome, by=...), and Issue; optionally Totals
@@ -469,6 +469,7 @@ def _parsed_chunks(job: ImportJob, kind, context):
     )
     process.start()
     send.close()
+    sheets_forget()  # a sheet kept from the sample (reader.sheets_kept): the parser has it now
     try:
         while True:
             try:

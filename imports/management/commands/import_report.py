@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from imports import services
 from imports.fields import choose_columns
 from imports.models import ColumnMapping, ReportKind, RowError
-from imports.reader import ReportError
+from imports.reader import ReportError, sheets_kept
 from imports.services import job_create, mapping_save
 from policies.models import Insurer
 
@@ -32,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Who imports (user name); default the first admin.")
 
     def handle(self, path, insurer, user=None, **options):
+        # The sheet calamine loads for the header and sample is the one the import reads.
+        with sheets_kept():
+            self._import(path, insurer, user, **options)
+
+    def _import(self, path, insurer, user=None, **options):
         preview_only = options.get("dry_run", False)
         kind = options.get("kind") or ReportKind.EXPIRY
         file = Path(path)
