@@ -11,11 +11,13 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
+from billing.models import Instalment
 from imports import expiry, services
 from imports.models import RowError
 from imports.services import commit, dry_run, job_create
 from imports.tests.conftest import HEADER, row
 from policies.models import Policy
+from renewals.models import RenewalCase
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +111,9 @@ def test_a_large_report_parsed_in_a_second_process_reads_as_in_process(
     results = {}
     for in_child in (False, True):
         monkeypatch.setattr(services, "PARSE_IN_CHILD", in_child)
+        # The first import's policies, with what followed each chunk (cases, instalments).
+        RenewalCase.objects.all().delete()
+        Instalment.objects.all().delete()
         Policy.objects.all().delete()
         job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
         job = commit(dry_run(job), by=maintainer)
