@@ -7,9 +7,11 @@ the same size), then prints:
 - openpyxl's read-only parse of the file (just reading the cells) and python-calamine's,
 - the whole import as users run it: ``manage.py import_report`` in its own process (store,
   find the header, map, read, parse, classify, write clients, vehicles, policies and their
-  history, then the renewal cases and their touches: without a broker the renewals task runs
-  inside the command, so it is part of the timed whole), with the commit alone and the
-  renewals job timed inside it, and the import process's peak memory (its max RSS);
+  history; each committed chunk's renewal cases, touches and instalments beside the next
+  chunk; then the renewals task, which finds them done and lapses the ended policies: without
+  a broker it runs inside the command, so it is part of the timed whole), with the commit
+  alone, the follow-ups and the renewals job timed inside it, the CPU of each process and
+  database backend, and the import process's peak memory (its max RSS);
 - django-import-export importing the same rows into the same Policy model (on an empty table,
   with its default per-row instance loading and saving), timed on the first --iex-rows rows
   and scaled, because at full size it runs for many minutes;
@@ -271,6 +273,32 @@ def child(path: str) -> None:
 
     beside.Beside._run = measured_run
 
+    # The committed chunks' follow-ups (cases, touches, instalments), on a second connection
+    # while the next chunks are written: their time in that thread and that backend's CPU.
+    from imports import expiry
+
+    expiry.follow = clocked("follow", expiry.follow)
+    run_queue = beside.BesideQueue._run
+
+    def measured_queue_run(self):
+        work = self._work
+
+        def measured(items):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid = cursor.fetchone()[0]
+            before = _cpu_seconds(pid)
+            try:
+                return work(items)
+            finally:
+                if before is not None and (after := _cpu_seconds(pid)) is not None:
+                    spent["db_cpu_follow"] = spent.get("db_cpu_follow", 0.0) + after - before
+
+        self._work = measured
+        run_queue(self)
+
+    beside.BesideQueue._run = measured_queue_run
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
@@ -369,6 +397,9 @@ def main() -> None:
     t_renewals = figures.get("renewals", 0.0)
     print(f"  {'whole import (the command)':<50} {t_whole:8.2f} s")
     print(f"  {'  the commit (read, parse, classify, write)':<50} {t_commit:8.2f} s")
+    print(f"  {'    its chunks followed up beside it (cases,':<50} "
+          f"{figures.get('follow', 0.0):8.2f} s")  # fmt: skip
+    print("      touches, instalments: busy time in that thread)")
     print(f"  {'  the renewals job (cases, touches)':<50} {t_renewals:8.2f} s")
     print(f"  {'  the rest of the renewals task':<50} {t_after - t_renewals:8.2f} s")
     print(f"  {'    instalments of the imported policies':<50} "
@@ -387,8 +418,11 @@ def main() -> None:
     print(f"  {'  its parser process':<50} {figures['parser_cpu']:8.2f} s")
     cpu_all = figures["cpu"]
     if "db_cpu" in figures:
-        figures["db_cpu"] += figures.get("db_cpu_beside", 0.0)
+        figures["db_cpu"] += figures.get("db_cpu_beside", 0.0) + figures.get("db_cpu_follow", 0.0)
         print(f"  {'CPU: its database backends':<50} {figures['db_cpu']:8.2f} s")
+        if "db_cpu_follow" in figures:
+            print(f"  {'  the one beside the commit (the follow-ups)':<50} "
+                  f"{figures['db_cpu_follow']:8.2f} s")  # fmt: skip
         if "db_cpu_beside" in figures:
             print(f"  {'  the one beside (the instalments plan)':<50} "
                   f"{figures['db_cpu_beside']:8.2f} s")  # fmt: skip

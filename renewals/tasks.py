@@ -48,7 +48,9 @@ def renewals_morning_task() -> dict:
 def renewals_open_task() -> dict:
     """After an import: open the cases of policies that entered their ladder (or had already
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
-    out the touches nobody owns (all idempotent). Today's morning run is reopened: run again
+    out the touches nobody owns (all idempotent). The import has followed its chunks up as it
+    wrote them (``renewals_follow_imported``): this finds their cases, touches and instalments
+    done and does what that head start missed, then the lapses, once every chunk is in. Today's morning run is reopened: run again
     today, it does every part again for the policies the import brought.
 
     The imported policies' instalments are planned at the same time, on a second connection

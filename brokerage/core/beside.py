@@ -7,9 +7,14 @@ starts ``work`` in a thread of its own, which opens its own database connection 
 connections are per thread) and closes it when done, while the caller goes on with the other
 piece; ``join()`` waits for it and gives its result, or raises its error.
 
+``BesideQueue(work)`` does the same for a stream of batches: an import puts each committed
+chunk's policies, and ``work`` follows them up (their cases, touches and instalments) on the
+second connection while the importer writes the next chunk.
+
 Called inside a transaction, the caller's uncommitted rows would be invisible to a second
 connection (and the work would not be part of the caller's transaction): then ``work`` runs
-in the caller's thread and transaction, at ``join()``, as it would without ``beside``."""
+in the caller's thread and transaction, at ``join()`` (or at each ``put``), as it would
+without them."""
 
 import logging
 import threading
