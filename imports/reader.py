@@ -17,6 +17,7 @@ bytes, a path or an open binary file, and its rows come as they are consumed:
 
 import codecs
 import csv
+import ctypes
 import io
 import itertools
 import logging
@@ -256,9 +257,23 @@ def sheets_kept():
 
 
 def sheets_forget() -> None:
-    """Drop the sheets kept so far (``sheets_kept`` stays entered)."""
-    if _kept is not None:
-        _kept.clear()
+    """Drop the sheets kept so far (``sheets_kept`` stays entered), and give their memory back
+    to the system at once: the process forked with them holds them now, and pages freed here
+    but kept by the allocator would be copied again as soon as they were reused (the import's
+    memory with its parser, counted together, grew by the sheet's size, 26 MB at 100,000
+    rows, until it was)."""
+    if not _kept:
+        return
+    _kept.clear()
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    """glibc's ``malloc_trim(0)``: free pages back to the system (a no-op elsewhere)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
 
 
 def _kept_key(path: str | None, name: str) -> tuple | None:

@@ -72,34 +72,38 @@ class BesideQueue:
     (the import's renewals task): an error in the thread is logged and ends it (``close()``
     returns the error), never raised into the caller. Inside a transaction (see ``Beside``)
     ``put`` runs the work at once, in the caller's thread and transaction, and an error is
-    raised there."""
+    raised there.
+
+    The thread starts with the first batch, not before: the import forks its parser process
+    in between, and a process is best forked while it runs one thread."""
 
     def __init__(self, work, *, name: str = "beside-queue"):
-        self._work = work
+        self._work, self._name = work, name
         self._waiting: list = []
         self._closed = False
         self._error: BaseException | None = None
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
-        if not transaction.get_connection().in_atomic_block:
-            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-            self._thread.start()
+        self._inline = transaction.get_connection().in_atomic_block
 
     @property
     def threaded(self) -> bool:
-        return self._thread is not None
+        return not self._inline
 
     def put(self, items) -> None:
         items = list(items)
         if not items:
             return
-        if self._thread is None:
+        if self._inline:
             self._work(items)
             return
         with self._ready:
             if self._closed or self._error is not None:
                 return
             self._waiting.extend(items)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
             self._ready.notify()
 
     def _run(self) -> None:
@@ -114,23 +118,20 @@ class BesideQueue:
                 self._work(batch)
         except BaseException as exc:  # noqa: BLE001 - returned by close(), logged here
             self._error = exc
-            logger.warning("%s stopped: %r (the work is done again after)", self._name(), exc,
+            logger.warning("%s stopped: %r (the work is done again after)", self._name, exc,
                            exc_info=exc)  # fmt: skip
         finally:
             connections.close_all()  # this thread's own connections
 
-    def _name(self) -> str:
-        return self._thread.name if self._thread is not None else "beside-queue"
-
     def close(self, *, drop: bool = False) -> BaseException | None:
         """Wait for the items put so far to be done (``drop``: for the batch under way only,
         the others are dropped), and end the thread. Returns the thread's error, if any."""
-        if self._thread is None:
-            return None
         with self._ready:
             self._closed = True
             if drop:
                 self._waiting = []
             self._ready.notify()
-        self._thread.join()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
         return self._error
