@@ -50,8 +50,9 @@ def renewals_open_task() -> dict:
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
     out the touches nobody owns (all idempotent). The import has followed its chunks up as it
     wrote them (``renewals_follow_imported``): this finds their cases, touches and instalments
-    done and does what that head start missed, then the lapses, once every chunk is in. Today's morning run is reopened: run again
-    today, it does every part again for the policies the import brought.
+    done and does what that head start missed, then the lapses, once every chunk is in.
+    Today's morning run is reopened: run again today, it does every part again for the
+    policies the import brought.
 
     The imported policies' instalments are planned at the same time, on a second connection
     (brokerage.core.beside): the plan reads none of what the renewals write (a lapsed policy
