@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import DateField, Exists, IntegerField, OuterRef, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -329,22 +330,30 @@ def _create_items(
     return dict(sorted(created.items(), reverse=True))
 
 
-def _lapse(day: date, now) -> int:
+def _lapse(day: date, now, *, policies: list[int] | None = None) -> int:
     """Active policies past their end date that nobody renewed are lapsed, with history; their
     open cases are lapsed too. One statement writes the policies and their history rows
-    (``update_with_history``): a lapse list brings thousands at once, none loaded into memory."""
+    (``update_with_history``): a lapse list brings thousands at once, none loaded into memory.
+    With ``policies``, only those (an import's chunk)."""
     p = SqlNames(Policy)
+    where, params = f"{p.status} = %s AND {p.end_date} < %s", [PolicyStatus.ACTIVE, day]
+    if policies is not None:
+        where += f" AND {p.id} = ANY(%s::bigint[])"
+        params.append(_id_array(policies))
     lapsed = update_with_history(
-        Policy, values={"status": PolicyStatus.LAPSED},
-        where=f"{p.status} = %s AND {p.end_date} < %s", params=[PolicyStatus.ACTIVE, day],
+        Policy, values={"status": PolicyStatus.LAPSED}, where=where, params=params,
         reason="lapsed: not renewed by the end date",
     )  # fmt: skip
     # The open cases' end dates follow their policies' (``_follow_end_dates`` runs first):
     # read from the cases' own index, not from every open case's policy.
-    RenewalCase.objects.filter(
+    cases = RenewalCase.objects.filter(
         status=CaseStatus.OPEN, end_date__lt=day, policy__end_date__lt=day,
         policy__status=PolicyStatus.LAPSED,
-    ).update(status=CaseStatus.LAPSED, lapsed_at=now)  # fmt: skip
+    )  # fmt: skip
+    if policies is not None:
+        ids = RawSQL("SELECT unnest(%s::bigint[])", (_id_array(policies),))  # noqa: S611
+        cases = cases.filter(policy_id__in=ids)
+    cases.update(status=CaseStatus.LAPSED, lapsed_at=now)
     return lapsed
 
 
@@ -443,11 +452,11 @@ def renewals_open_and_queue(*, day: date | None = None, now=None) -> MorningRepo
 
 @transaction.atomic
 def renewals_open_for(policy_ids: list[int], *, day: date | None = None, now=None) -> MorningReport:
-    """The cases of these policies (an import's chunk, just committed) that have entered their
-    ladder or had already ended, and their due touches: ``renewals_open_and_queue`` for these
-    policies alone, without the lapse (the import's renewals task lapses the ended ones, once,
-    after its last chunk). It runs while the import writes its next chunks; the followers' lock
-    (``policy_followers_lock``) keeps it apart from a chunk that renews or reassigns them."""
+    """``renewals_open_and_queue`` for these policies alone (an import's chunk, just
+    committed): the cases of those that have entered their ladder or had already ended, their
+    due touches, and the lapse of those past their end. It runs while the import writes its
+    next chunks; the followers' lock (``policy_followers_lock``) keeps it apart from a chunk
+    that renews or reassigns them (a lapsed case is won all the same by a renewal)."""
     day = day or timezone.localdate()
     now = now or timezone.now()
     report = MorningReport(day=day)
@@ -459,4 +468,5 @@ def renewals_open_for(policy_ids: list[int], *, day: date | None = None, now=Non
             report.items_created = _create_items(
                 day, now, since=day, recheck=opened, staged=opened
             )
+        report.policies_lapsed = _lapse(day, now, policies=list(policy_ids))
     return report

@@ -50,7 +50,7 @@ def renewals_open_task() -> dict:
     ended: a lapse list) and queue their due touches, lapse those past their end, then hand
     out the touches nobody owns (all idempotent). The import has followed its chunks up as it
     wrote them (``renewals_follow_imported``): this finds their cases, touches and instalments
-    done and does what that head start missed, then the lapses, once every chunk is in.
+    done and does what that head start missed (the lapses too).
     Today's morning run is reopened: run again today, it does every part again for the
     policies the import brought.
 
@@ -78,12 +78,14 @@ def renewals_open_task() -> dict:
 def renewals_follow_imported(policy_ids: list[int]) -> dict:
     """An import chunk's policies, just committed, followed up while the import writes the
     next chunks (imports.services.commit, beside it): their renewal cases and due touches,
-    and their instalments. A head start: ``renewals_open_task``, queued by the commit's end,
-    still does all of it for every imported policy, and finds these done."""
+    the lapse of those past their end, and their instalments. A head start:
+    ``renewals_open_task``, queued by the commit's end, still does all of it for every
+    imported policy, and finds these done."""
     report = renewals_open_for(policy_ids)
     planned = instalments_plan_missing(policy_ids=policy_ids)
     return {
         "instalments_planned": planned,
         "cases_opened": report.cases_opened,
         "items_created": report.total_items,
+        "policies_lapsed": report.policies_lapsed,
     }

@@ -103,6 +103,21 @@ def test_renewals_open_for_opens_only_the_given_policies_cases_and_their_touches
 
 
 @pytest.mark.django_db
+def test_renewals_open_for_lapses_the_given_policies_past_their_end_and_their_cases(ladder):
+    ended = PolicyFactory(end_date=_today() - datetime.timedelta(days=3))
+    other = PolicyFactory(end_date=_today() - datetime.timedelta(days=3))
+    report = renewals_open_for([ended.pk])
+    assert report.policies_lapsed == 1 and report.cases_opened == 1
+    ended.refresh_from_db()
+    other.refresh_from_db()
+    assert ended.status == PolicyStatus.LAPSED and other.status == PolicyStatus.ACTIVE
+    case = RenewalCase.objects.get(policy=ended)
+    assert case.status == CaseStatus.LAPSED and case.lapsed_at is not None
+    assert ended.history.first().history_change_reason == "lapsed: not renewed by the end date"
+    assert not RenewalCase.objects.filter(policy=other).exists()
+
+
+@pytest.mark.django_db
 def test_instalments_planned_for_given_policies_leave_the_others_unplanned():
     start = _today()
     chosen = [PolicyFactory(start_date=start, end_date=start + datetime.timedelta(days=365),
