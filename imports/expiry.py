@@ -127,7 +127,8 @@ class Outcome:
     client_updates: dict[int, dict] = field(default_factory=dict)  # pk → {field: value}
     policy_updates: dict[int, dict] = field(default_factory=dict)
     vehicle_updates: dict[int, dict] = field(default_factory=dict)
-    renewals: list[tuple[dict, int]] = field(default_factory=list)  # (new policy's row, old pk)
+    # (new policy's row, the old policy's pk, or its row when the chunk brings both terms)
+    renewals: list[tuple[dict, int | dict]] = field(default_factory=list)
     owners: dict[int, int] = field(default_factory=dict)  # client pk → the report's agent
 
 
@@ -454,43 +455,85 @@ def _clients_by_id(field: str, keys: set[str]) -> dict[str, dict]:
 RENEWAL_GAP = timedelta(days=31)
 
 
+def _holder_key(row: dict) -> tuple:
+    """Who holds a new policy's row: the client's pk, or the new client's row (one per client
+    in a chunk, shared by its rows)."""
+    client = row["_client"]
+    return ("pk", client["pk"]) if "pk" in client else ("new", id(client))
+
+
 def _link_renewals(out: Outcome, records: dict[int, Record]) -> None:
-    """The report shows a new term (a new policy number) of a policy we hold: the new policy
-    renews it (``previous_policy``), and ``apply`` ends the renewal through
-    policies.services.policy_renewed like every other renewal. Two queries per chunk."""
-    rows = [p for p in out.new_policies if p["holder_id"] is not None]
+    """The report shows a new term (a new policy number) of a policy we hold, or of another
+    row of the same chunk (a report that lists both terms): the new policy renews it, and
+    ``apply`` ends the renewal through policies.services.policy_renewed like every other
+    renewal (which also sets ``previous_policy``). Two queries per chunk.
+
+    A policy renews a running policy of the same client and line whose term ends within
+    ``RENEWAL_GAP`` of its start (and covers the same vehicle, when both name one), the
+    closest such; each old policy is renewed once."""
+    rows = out.new_policies
     if not rows:
         return
     candidates: dict[tuple, list[dict]] = {}
-    for old in Policy.objects.filter(
-        holder_id__in={p["holder_id"] for p in rows},
-        status__in=(PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED),
-        renewals__isnull=True,
-    ).values("pk", "holder_id", "line", "end_date"):
-        candidates.setdefault((old["holder_id"], old["line"]), []).append(old)
+    held = {p["holder_id"] for p in rows if p["holder_id"] is not None}
+    if held:
+        for old in Policy.objects.filter(
+            holder_id__in=held,
+            status__in=(PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED),
+            renewals__isnull=True,
+        ).values("pk", "holder_id", "line", "end_date"):
+            candidates.setdefault((("pk", old["holder_id"]), old["line"]), []).append(old)
+    vehicles: dict[int, set] = {}
+    if candidates:
+        for v in Vehicle.objects.filter(
+            policy_id__in=[o["pk"] for olds in candidates.values() for o in olds]
+        ).values("policy_id", "vin", "plate"):
+            vehicles.setdefault(v["policy_id"], set()).update(
+                x for x in (v["vin"], v["plate"]) if x
+            )
+    # The chunk's own rows are candidates too, where a client has several of one line: an
+    # earlier term listed with the new one.
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((_holder_key(row), row["line"]), []).append(row)
+    for key, members in groups.items():
+        if len(members) > 1:
+            candidates.setdefault(key, []).extend(
+                {"pk": None, "row": row, "end_date": row["end_date"]} for row in members
+            )
     if not candidates:
         return
-    vehicles: dict[int, set] = {}
-    for v in Vehicle.objects.filter(
-        policy_id__in=[o["pk"] for olds in candidates.values() for o in olds]
-    ).values("policy_id", "vin", "plate"):
-        vehicles.setdefault(v["policy_id"], set()).update(x for x in (v["vin"], v["plate"]) if x)
-    taken: set[int] = set()
-    for row in rows:
-        record = records[row["_row"]]
+
+    def names_of(record: Record) -> set:
         vehicle = record.vehicle or {}
-        names = {x for x in (vehicle.get("vin"), vehicle.get("plate")) if x}
+        return {x for x in (vehicle.get("vin"), vehicle.get("plate")) if x}
+
+    def covers(old: dict, names: set) -> bool:
+        known = vehicles.get(old["pk"]) if old["pk"] else names_of(records[old["row"]["_row"]])
+        return not names or not known or bool(names & known)
+
+    def mark(old: dict) -> tuple:
+        return ("pk", old["pk"]) if old["pk"] else ("row", id(old["row"]))
+
+    taken: set[tuple] = set()
+    for row in rows:
+        olds = candidates.get((_holder_key(row), row["line"]))
+        if not olds:
+            continue
+        names = names_of(records[row["_row"]])
         olds = [
-            o for o in candidates.get((row["holder_id"], row["line"]), [])
-            if o["pk"] not in taken and abs(o["end_date"] - row["start_date"]) <= RENEWAL_GAP
-            and (not names or not vehicles.get(o["pk"]) or names & vehicles[o["pk"]])
+            o for o in olds
+            if mark(o) not in taken and o.get("row") is not row
+            and (o["pk"] or o["row"]["start_date"] < row["start_date"])
+            and abs(o["end_date"] - row["start_date"]) <= RENEWAL_GAP and covers(o, names)
         ]  # fmt: skip
         if not olds:
             continue
         old = min(olds, key=lambda o: abs(o["end_date"] - row["start_date"]))
-        taken.add(old["pk"])
-        row["previous_policy_id"] = old["pk"]
-        out.renewals.append((row, old["pk"]))
+        taken.add(mark(old))
+        if old["pk"]:
+            row["previous_policy_id"] = old["pk"]
+        out.renewals.append((row, old["pk"] or old["row"]))
 
 
 def classify(records: list[Record], insurer) -> Outcome:
@@ -661,13 +704,11 @@ def _end_renewals(out: Outcome, *, by) -> None:
     policy renewed, its case won, its touches closed, points and timeline)."""
     if not out.renewals:
         return
-    news = Policy.objects.select_related("insurer").in_bulk([row["id"] for row, _old in
-                                                              out.renewals])  # fmt: skip
-    olds = Policy.objects.select_related("insurer", "holder").in_bulk(
-        [old for _row, old in out.renewals]
-    )
-    for row, old in out.renewals:
-        policy_renewed(old=olds[old], new=news[row["id"]], by=by)
+    pairs = [(row["id"], old if isinstance(old, int) else old["id"]) for row, old in out.renewals]
+    news = Policy.objects.select_related("insurer").in_bulk([new for new, _old in pairs])
+    olds = Policy.objects.select_related("insurer", "holder").in_bulk([old for _new, old in pairs])
+    for new, old in pairs:
+        policy_renewed(old=olds[old], new=news[new], by=by)
 
 
 def followed(out: Outcome) -> list[int]:

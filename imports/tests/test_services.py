@@ -7,6 +7,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -53,6 +54,12 @@ def test_a_dry_run_counts_and_changes_nothing(hdi, maint):
     assert not Policy.objects.exists() and not Client.objects.exists()
 
 
+# Before the rows' end date (1 December 2026): a policy already ended would also be lapsed,
+# with a history row of its own, by the follow-up of its chunk.
+BEFORE_THE_END = datetime.datetime(2026, 11, 20, 9, tzinfo=datetime.UTC)
+
+
+@time_machine.travel(BEFORE_THE_END, tick=True)
 def test_a_commit_writes_policies_clients_and_vehicles_with_history(hdi, maint):
     job = commit(_job(hdi, maint, workbook([row(1, **{"Número de serie": make_vin(11)})])))
     assert (job.created, job.errors, job.status) == (1, 0, JobStatus.DONE)
@@ -68,6 +75,7 @@ def test_a_commit_writes_policies_clients_and_vehicles_with_history(hdi, maint):
     assert vehicle.vin == make_vin(11) and vehicle.plate == "ABC0001" and vehicle.year == 2022
 
 
+@time_machine.travel(BEFORE_THE_END, tick=True)
 def test_importing_the_same_file_again_changes_nothing(hdi, maint):
     data = workbook([row(n) for n in range(1, 4)])
     commit(_job(hdi, maint, data))
