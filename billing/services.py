@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from brokerage.core.sql import id_array
 from policies.models import (
     POLICY_FIRST_DAY,
     POLICY_LAST_DAY,
@@ -250,7 +251,7 @@ def instalments_plan_missing(
         "first": POLICY_FIRST_DAY, "last": POLICY_LAST_DAY, "years": POLICY_MAX_TERM_YEARS,
         "now": timezone.now(), "reason": reason, "user": by.pk if by is not None else None,
         "policy_id_from": policy_id_from, "created_since": created_since,
-        "policy_ids": "{" + ",".join(str(int(pk)) for pk in policy_ids or ()) + "}",
+        "policy_ids": id_array(policy_ids or ()),
     }  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
         policy_followers_lock(shared=True)

@@ -16,7 +16,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from brokerage.core.bulk import update_with_history
-from brokerage.core.sql import SqlNames
+from brokerage.core.sql import SqlNames, id_array
 from clients.models import Client
 from policies.models import Policy, PolicyStatus
 from policies.services import policy_followers_lock
@@ -163,7 +163,7 @@ def _open_cases(
             params += [since + timedelta(days=ladder.max_days), changed_since]
         if policies is not None:
             conditions.append(f"{p.id} = ANY(%s::bigint[])")
-            params.append(_id_array(policies))
+            params.append(id_array(policies))
         if rule is not None and rule.insurer_id:
             conditions.append(f"{p.insurer} = %s")
             params.append(rule.insurer_id)
@@ -204,13 +204,6 @@ def _open_cases(
     return opened
 
 
-def _id_array(ids) -> str:
-    """Ids as one array literal ('{1,2,3}', cast in the statement): Django's cursor binds on
-    the client, and psycopg quotes a list of 100,000 ids (an import's new cases) element by
-    element, 0.6 s; one string is quoted at once."""
-    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-
-
 def _fallen_due(
     since: date | None, day: date, rung_days: list[int], recheck: list[int]
 ) -> tuple[str, list]:
@@ -227,7 +220,7 @@ def _fallen_due(
         # is a parameter, searched element by element for each case when the planner, with
         # the just-opened cases not yet in its statistics, filters the ladder's cases by it
         # instead of reading them by id, 31 CPU-seconds; a constant is searched by hash).
-        return f"AND c.{SqlNames(RenewalCase).id} = ANY(%s::bigint[])", [_id_array(recheck)]
+        return f"AND c.{SqlNames(RenewalCase).id} = ANY(%s::bigint[])", [id_array(recheck)]
     r = SqlNames(RenewalCase, "r")
     ranges = " OR ".join(f"({r.end_date} > %s AND {r.end_date} <= %s)" for _ in rung_days)
     params: list = [CaseStatus.OPEN]
@@ -239,7 +232,7 @@ def _fallen_due(
         f"""AND c.{SqlNames(RenewalCase).id} = ANY(ARRAY(
             SELECT {r.id} FROM {r.from_} WHERE {r.status} = %s AND ({ranges})
             UNION ALL SELECT unnest(%s::bigint[])))""",
-        [*params, _id_array(recheck)],
+        [*params, id_array(recheck)],
     )
 
 
@@ -287,7 +280,7 @@ def _create_items(
         rung_window, rung_window_params = "", []
         if since is not None:
             rung_window = f"AND ({c.end_date} - r.days > %s OR {c.id} = ANY(%s::bigint[]))"
-            rung_window_params = [since, _id_array(recheck)]
+            rung_window_params = [since, id_array(recheck)]
         select = f"""
             SELECT {c.id}, 'rung-' || CAST(r.days AS text),
                    {cl.display_name} || ' · ' || {p.number},
@@ -315,7 +308,7 @@ def _create_items(
         u, p2 = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p")
         stage, stage_params = _stage_at(ladder, p2.end_date, day, before_first="NULL")
         fresh, fresh_params = (
-            (f"AND {u.id} <> ALL(%s::bigint[])", [_id_array(staged)]) if staged else ("", [])
+            (f"AND {u.id} <> ALL(%s::bigint[])", [id_array(staged)]) if staged else ("", [])
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -339,7 +332,7 @@ def _lapse(day: date, now, *, policies: list[int] | None = None) -> int:
     where, params = f"{p.status} = %s AND {p.end_date} < %s", [PolicyStatus.ACTIVE, day]
     if policies is not None:
         where += f" AND {p.id} = ANY(%s::bigint[])"
-        params.append(_id_array(policies))
+        params.append(id_array(policies))
     lapsed = update_with_history(
         Policy, values={"status": PolicyStatus.LAPSED}, where=where, params=params,
         reason="lapsed: not renewed by the end date",
@@ -351,7 +344,7 @@ def _lapse(day: date, now, *, policies: list[int] | None = None) -> int:
         policy__status=PolicyStatus.LAPSED,
     )  # fmt: skip
     if policies is not None:
-        ids = RawSQL("SELECT unnest(%s::bigint[])", (_id_array(policies),))  # noqa: S611
+        ids = RawSQL("SELECT unnest(%s::bigint[])", (id_array(policies),))  # noqa: S611
         cases = cases.filter(policy_id__in=ids)
     cases.update(status=CaseStatus.LAPSED, lapsed_at=now)
     return lapsed

@@ -28,3 +28,11 @@ class SqlNames:
             raise AttributeError(name)
         column = connection.ops.quote_name(self._model._meta.get_field(name).column)
         return f"{self._alias}.{column}" if self._alias else column
+
+
+def id_array(ids) -> str:
+    """Ids as one PostgreSQL array literal ('{1,2,3}', cast in the statement:
+    ``= ANY(%s::bigint[])``): Django's cursor binds on the client, and psycopg quotes a list of
+    100,000 ids (an import's new cases) element by element, 0.6 s; one string is quoted at
+    once."""
+    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
