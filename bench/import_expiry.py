@@ -250,54 +250,38 @@ def child(path: str) -> None:
 
     from brokerage.core import beside
 
-    # Work run beside on a second connection (the instalments' plan, beside the renewals job):
-    # its backend's CPU, read just before the work's thread closes it.
-    run_beside = beside.Beside._run
+    def backend_cpu_into(key: str, cls) -> None:
+        """``cls``'s work, run in its own thread on a second connection, adds its backend's
+        CPU to ``spent[key]``, read just before the thread closes that connection."""
+        run = cls._run
 
-    def measured_run(self):
-        work = self._work
+        def measured_run(self):
+            work = self._work
 
-        def measured():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                pid = cursor.fetchone()[0]
-            before = _cpu_seconds(pid)
-            try:
-                return work()
-            finally:
-                if before is not None and (after := _cpu_seconds(pid)) is not None:
-                    spent["db_cpu_beside"] = spent.get("db_cpu_beside", 0.0) + after - before
+            def measured(*args):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pid = cursor.fetchone()[0]
+                before = _cpu_seconds(pid)
+                try:
+                    return work(*args)
+                finally:
+                    if before is not None and (after := _cpu_seconds(pid)) is not None:
+                        spent[key] = spent.get(key, 0.0) + after - before
 
-        self._work = measured
-        run_beside(self)
+            self._work = measured
+            run(self)
 
-    beside.Beside._run = measured_run
+        cls._run = measured_run
 
-    # The committed chunks' follow-ups (cases, touches, instalments), on a second connection
-    # while the next chunks are written: their time in that thread and that backend's CPU.
+    # Work run beside on a second connection: the instalments' plan, beside the renewals job,
+    # and the committed chunks' follow-ups (cases, touches, instalments) while the next chunks
+    # are written (their time in that thread too).
     from imports import expiry
 
+    backend_cpu_into("db_cpu_beside", beside.Beside)
+    backend_cpu_into("db_cpu_follow", beside.BesideQueue)
     expiry.follow = clocked("follow", expiry.follow)
-    run_queue = beside.BesideQueue._run
-
-    def measured_queue_run(self):
-        work = self._work
-
-        def measured(items):
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                pid = cursor.fetchone()[0]
-            before = _cpu_seconds(pid)
-            try:
-                return work(items)
-            finally:
-                if before is not None and (after := _cpu_seconds(pid)) is not None:
-                    spent["db_cpu_follow"] = spent.get("db_cpu_follow", 0.0) + after - before
-
-        self._work = measured
-        run_queue(self)
-
-    beside.BesideQueue._run = measured_queue_run
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

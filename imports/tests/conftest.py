@@ -3,7 +3,10 @@ import io
 import pytest
 from openpyxl import Workbook
 
+from brokerage.accounts.tests.factories import UserFactory
 from policies.tests.factories import InsurerFactory
+from renewals.ladders import DEFAULT_RUNGS, validate_rungs
+from renewals.models import Ladder
 
 HEADER = ["No. de Póliza", "Asegurado", "RFC", "Teléfono", "Inicio de vigencia",
           "Fin de vigencia", "Prima Total", "Ramo", "Número de serie", "Placas", "Marca",
@@ -39,3 +42,18 @@ def workbook(rows, *, title_rows=("Reporte de vencimientos",), header=HEADER) ->
 @pytest.fixture
 def hdi(db):
     return InsurerFactory(name="HDI Seguros", code="hdi")
+
+
+@pytest.fixture
+def maint(db):
+    return UserFactory(roles=["maintainer"])
+
+
+@pytest.fixture
+def ladder(db):
+    """The default 30/25/15 ladder (flushed away in transactional tests, so made here): the
+    imported policies entering it get their renewal cases."""
+    Ladder.objects.update_or_create(
+        code="design-card",
+        defaults={"name": "30/25/15", "rungs": validate_rungs(DEFAULT_RUNGS), "is_default": True},
+    )

@@ -25,8 +25,7 @@ from policies.services import FOLLOWERS_LOCK
 from policies.tests.factories import PolicyFactory
 from renewals.jobs import renewals_open_for
 from renewals.kind import RENEWAL_KIND
-from renewals.ladders import DEFAULT_RUNGS, validate_rungs
-from renewals.models import CaseStatus, Ladder, RenewalCase
+from renewals.models import CaseStatus, RenewalCase
 from workqueue.models import ItemStatus, WorkItem
 
 
@@ -36,19 +35,6 @@ def _today():
 
 def _text(day: datetime.date) -> str:
     return day.strftime("%d/%m/%Y")
-
-
-@pytest.fixture
-def ladder(db):
-    Ladder.objects.update_or_create(
-        code="design-card",
-        defaults={"name": "30/25/15", "rungs": validate_rungs(DEFAULT_RUNGS), "is_default": True},
-    )
-
-
-@pytest.fixture
-def maint(db):
-    return UserFactory(roles=["maintainer"])
 
 
 def _in_thread(work):

@@ -18,28 +18,14 @@ from policies.models import Policy, PolicyStatus
 from policies.tests.factories import PolicyFactory
 from renewals.jobs import renewals_morning_job
 from renewals.kind import LAPSED_KIND, RENEWAL_KIND
-from renewals.ladders import DEFAULT_RUNGS, validate_rungs
-from renewals.models import CaseStatus, Ladder, RenewalCase
+from renewals.models import CaseStatus, RenewalCase
 from renewals.tests.factories import RenewalCaseFactory, TouchFactory
 from workqueue.models import DistributionLine, HandOutReason, ItemStatus, Queue, WorkItem
 from workqueue.selectors import queue_for_agent, queue_for_maintainers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ladder")]
 
 FILLED_IN = [*HEADER, "Agente", "Fecha de asignación"]
-
-
-@pytest.fixture(autouse=True)
-def ladder(db):
-    Ladder.objects.update_or_create(
-        code="design-card",
-        defaults={"name": "30/25/15", "rungs": validate_rungs(DEFAULT_RUNGS), "is_default": True},
-    )
-
-
-@pytest.fixture
-def maint(db):
-    return UserFactory(roles=["maintainer"])
 
 
 @pytest.fixture

@@ -12,23 +12,14 @@ from imports import services
 from imports.services import commit, job_create
 from imports.tests.conftest import row, workbook
 from policies.models import Policy, PolicyStatus
-from renewals.ladders import DEFAULT_RUNGS, validate_rungs
-from renewals.models import CaseStatus, Ladder, RenewalCase
+from renewals.models import CaseStatus, RenewalCase
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ladder")]
 
 NOW = datetime.datetime(2026, 11, 20, 9, tzinfo=datetime.UTC)
 OLD = {"Inicio de vigencia": "01/12/2025", "Fin de vigencia": "01/12/2026"}
 NEW = {"Inicio de vigencia": "01/12/2026", "Fin de vigencia": "01/12/2027"}
 SAME = {"RFC": "PEPC000002AB1", "Asegurado": "Cliente 2 Pérez", "Placas": "ABC0002"}
-
-
-@pytest.fixture(autouse=True)
-def ladder(db):
-    Ladder.objects.update_or_create(
-        code="design-card",
-        defaults={"name": "30/25/15", "rungs": validate_rungs(DEFAULT_RUNGS), "is_default": True},
-    )
 
 
 def _import(hdi, rows):
