@@ -62,8 +62,10 @@ from .reader import ReportError, open_table, read_table, sheets_forget
 # duplicate_issue(record, first row, columns) (a row repeating an earlier row's key),
 # preview_row(record) (a dry run's first rows), COUNTS (the kind's verdicts → the job's
 # created/updated/unchanged) and finish(job) (the job's summary once committed, instead of the
-# expiry list's difference of policies; its apply then takes job=). A classified outcome may
-# carry ``issues``: rows that contradict what Cartera holds, reported and not applied.
+# expiry list's difference of policies; its apply then takes job=), and follow(ids) with
+# followed(outcome) (the work that follows a committed chunk's rows, on a second connection
+# while the next chunk is written: see commit). A classified outcome may carry ``issues``:
+# rows that contradict what Cartera holds, reported and not applied.
 REPORT_KINDS = {ReportKind.EXPIRY: expiry, ReportKind.COLLECTIONS: collections}
 EXPIRY_COUNTS = {"new": "created", "updated": "updated", "unchanged": "unchanged"}
 
