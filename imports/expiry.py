@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection
 from django.db.models import CharField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -25,7 +24,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from brokerage.accounts.models import User
-from brokerage.core.bulk import copy_rows
+from brokerage.core.bulk import insert_with_history
 from brokerage.core.sql import id_array
 from clients.models import (
     Client,
@@ -726,32 +725,6 @@ def follow(policy_ids: list[int]) -> None:
     renewals_follow_imported(policy_ids)
 
 
-_HISTORY_FILLED = {"history_id", "history_date", "history_type", "history_change_reason",
-                   "history_user_id"}  # fmt: skip
-
-
-def _insert_with_history(model, rows: list[dict], *, now, by, reason: str) -> None:
-    """COPY new rows (ids drawn from the table's sequence) and write their history rows in
-    the database, ``INSERT … SELECT`` from the rows just copied: the same values as the rows,
-    who and when, without formatting each row a second time in Python for a second COPY."""
-    if not rows:
-        return
-    copy_rows(model, rows, now)
-    history = model.history.model
-    quote = connection.ops.quote_name
-    tracked = [f.column for f in history._meta.concrete_fields if f.attname not in _HISTORY_FILLED]
-    columns = ", ".join(quote(column) for column in tracked)
-    pk = quote(model._meta.pk.column)
-    ids = _pg_array([row["id"] for row in rows], "bigint")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, history_type,"
-            f" history_change_reason, history_user_id) SELECT {columns}, %s, '+', %s, %s"
-            f" FROM {quote(model._meta.db_table)} WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk}",
-            [now, reason or None, by.pk if by else None, ids],
-        )  # noqa: S608 - names from the models' _meta, values are placeholders
-
-
 def apply(out: Outcome, *, by) -> None:
     """Write a classified chunk: COPY inserts with their history rows, and the few updates
     through the ORM with history.
@@ -766,17 +739,17 @@ def apply(out: Outcome, *, by) -> None:
     for row in out.new_clients:
         row["created_by_id"] = by.pk if by else None
         row["created_at"] = now
-    _insert_with_history(Client, out.new_clients, now=now, by=by, reason="imported")
+    insert_with_history(Client, out.new_clients, now=now, by=by, reason="imported")
     for policy in out.new_policies:
         client = policy.pop("_client")
         policy["holder_id"] = client["pk"] if "pk" in client else client["id"]
         policy["agent_id"] = client.get("owner_id")
         policy["created_at"] = now
-    _insert_with_history(Policy, out.new_policies, now=now, by=by, reason="imported")
+    insert_with_history(Policy, out.new_policies, now=now, by=by, reason="imported")
     for vehicle in out.new_vehicles:
         if "_policy" in vehicle:
             vehicle["policy_id"] = vehicle.pop("_policy")["id"]
-    _insert_with_history(Vehicle, out.new_vehicles, now=now, by=by, reason="imported")
+    insert_with_history(Vehicle, out.new_vehicles, now=now, by=by, reason="imported")
     _end_renewals(out, by=by)
     for updates, model in (
         (out.client_updates, Client),

@@ -155,16 +155,87 @@ def insert_rows(model, rows: list[dict], *, by=None, reason: str = "") -> None:
         copy_values(history.model, [*tracked, *extra], (pick(row) + tail for row in rows))
 
 
+def insert_with_history(model, rows: list[dict], *, now=None, by=None, reason: str = "") -> None:
+    """Insert rows given as dicts of attnames, with one history row each, sending only the
+    columns the rows give: each row's primary key is drawn from the table's sequence (set in
+    the row), and a column no row gives takes its default once, not once per row.
+
+    Rows of an import name a dozen of a client's 39 columns; filling and formatting the other
+    27 for each row was half the importing process's CPU spent on its COPYs. The given columns
+    are COPYed into a temporary table (no index, no WAL), then one statement inserts them with
+    the defaults into the table and ``RETURNING`` the stored rows into the historical table
+    (no second read of the rows by id). Keys starting with "_" are the caller's notes; a row
+    without a column another row gives takes its default."""
+    if not rows:
+        return
+    now = now or timezone.now()
+    meta = model._meta
+    pk = meta.pk
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    given = set().union(*rows)
+    fields = [f for f in meta.concrete_fields if f is not pk]
+    sent = [f for f in fields if f.attname in given]
+    kept = [f for f in fields if f.attname not in given]
+    for row, value in zip(rows, _next_ids(model, len(rows)), strict=True):
+        row[pk.attname] = value
+    names = {f.attname for f in sent}
+    for row in rows:
+        if not names <= row.keys():
+            for name in names - row.keys():
+                row[name] = _default(meta.get_field(name), now)
+    history, tracked = _history_columns(model)
+    columns = {f.column: f for f in meta.concrete_fields}
+    defaults = {
+        f.column: (f.get_db_prep_save(_default(f, now), connection), f.cast_db_type(connection))
+        for f in kept
+    }
+    stage = quote(f"bulk_stage_{meta.db_table}")
+    copied = [pk, *sent]
+    copied_columns = ", ".join(quote(f.column) for f in copied)
+    unknown = set(tracked) - columns.keys()
+    if unknown:
+        raise ValueError(f"{history.__name__} tracks columns {model.__name__} lacks: {unknown}")
+    tracked_sql = ", ".join(quote(column) for column in tracked)
+    targets = ", ".join(quote(f.column) for f in (*copied, *kept))
+    values = ", ".join([
+        *(f"s.{quote(f.column)}" for f in copied),
+        *(f"%s::{defaults[f.column][1]}" for f in kept),
+    ])  # fmt: skip
+    with connection.cursor() as cursor:
+        # Made and dropped in the caller's transaction (gone with it if it fails).
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {stage} AS SELECT {copied_columns} FROM {table} WITH NO DATA"
+        )  # noqa: S608 - names from the models' _meta
+        pick = itemgetter(*(f.attname for f in copied))
+        copy_values_into(stage, [f.column for f in copied], map(pick, rows))
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO {table} ({targets}) SELECT {values} FROM {stage} s
+                RETURNING {tracked_sql}
+            )
+            INSERT INTO {quote(history._meta.db_table)}
+                ({tracked_sql}, history_date, history_type, history_change_reason,
+                 history_user_id)
+            SELECT {tracked_sql}, %s, '+', %s, %s FROM inserted
+            """,  # noqa: S608 - names from the models' _meta, values are placeholders
+            [*(defaults[f.column][0] for f in kept), now, reason or None,
+             by.pk if by is not None else None],
+        )  # fmt: skip
+        cursor.execute(f"DROP TABLE {stage}")
+
+
+def _default(field, now):
+    auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    return now if auto else field.get_default()
+
+
 def _complete(model, rows: list[dict], now) -> None:
     """Fields a row leaves out take their default (``auto_now`` ones: now), so that the
     history row copies the same values."""
     pk = model._meta.pk
-    defaults = {}
-    for field in model._meta.concrete_fields:
-        if field is pk:
-            continue
-        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        defaults[field.attname] = now if auto else field.get_default()
+    defaults = {f.attname: _default(f, now) for f in model._meta.concrete_fields if f is not pk}
     names = defaults.keys()
     for row in rows:
         for name in names - row.keys():
@@ -201,15 +272,22 @@ def _next_ids(model, count: int) -> list[int]:
         return cursor.fetchone()[0]
 
 
+def copy_values_into(table: str, columns: list[str], tuples) -> None:
+    """COPY ``tuples`` (values in the order of ``columns``) into ``table`` (a quoted name)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        names = ", ".join(quote(column) for column in columns)
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for values in tuples:
+                copy.write_row(values)
+
+
 def copy_values(model, attnames: list[str], tuples) -> None:
     """COPY ``tuples`` (values in the order of ``attnames``) into the model's table; a primary
     key left out of ``attnames`` is drawn by the table's own default (nobody needs the ids of
     history rows)."""
     meta = model._meta
-    quote = connection.ops.quote_name
     by_attname = {f.attname: f for f in meta.concrete_fields}
-    columns = ", ".join(quote(by_attname[name].column) for name in attnames)
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for values in tuples:
-                copy.write_row(values)
+    copy_values_into(
+        connection.ops.quote_name(meta.db_table), [by_attname[n].column for n in attnames], tuples
+    )
