@@ -28,5 +28,5 @@ def test_rows_are_stored_with_defaults_and_one_history_row_each():
         assert (entry.history_type, entry.history_change_reason) == ("+", "imported")
         assert entry.history_user_id == user.pk
         assert (entry.first_name, entry.email, entry.created_at) == (
-            client.display_name, client.email, client.created_at
+            client.first_name, client.email, client.created_at
         )
