@@ -155,7 +155,7 @@ WITH policy AS (
       AND p.end_date > p.start_date
       AND p.end_date <= p.start_date + make_interval(years => %(years)s)
       {{bounds}}
-      AND NOT EXISTS (SELECT 1 FROM billing_instalment i WHERE i.policy_id = p.id)
+      AND {{missing}}
     -- Sorted, so that every policy is checked before the first instalment is written: a
     -- nested loop re-reading the instalments' table for each policy (the planner's choice when
     -- its statistics say empty) would also read the pages this statement is filling, and
@@ -246,7 +246,22 @@ def instalments_plan_missing(
         bounds.append("AND p.created_at >= %(created_since)s")
     if policy_ids is not None:
         bounds.append("AND p.id = ANY(%(policy_ids)s::bigint[])")
-    sql = _PLAN_MISSING.replace("{columns}", columns).replace("{bounds}", " ".join(bounds))
+    # Whether the policy has instalments already: for the given policies (an import's chunk)
+    # one probe of the (policy, number) index each, the LIMIT keeping it a subquery the
+    # planner cannot turn into a join. As an anti join it hashed every instalment in the
+    # table for each chunk, those of the chunks before it too (its statistics not yet
+    # counting them): a scan per chunk that grew with the report.
+    missing = (
+        "NOT EXISTS (SELECT 1 FROM (SELECT 1 FROM billing_instalment i"
+        " WHERE i.policy_id = p.id LIMIT 1) AS x)"
+        if policy_ids is not None
+        else "NOT EXISTS (SELECT 1 FROM billing_instalment i WHERE i.policy_id = p.id)"
+    )
+    sql = (
+        _PLAN_MISSING.replace("{columns}", columns)
+        .replace("{bounds}", " ".join(bounds))
+        .replace("{missing}", missing)
+    )
     params = {
         "first": POLICY_FIRST_DAY, "last": POLICY_LAST_DAY, "years": POLICY_MAX_TERM_YEARS,
         "now": timezone.now(), "reason": reason, "user": by.pk if by is not None else None,

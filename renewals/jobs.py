@@ -170,6 +170,18 @@ def _open_cases(
         if rule is not None and rule.line:
             conditions.append(f"{p.line} = %s")
             params.append(rule.line)
+        # Whether the policy has a case already: for the given policies (an import's chunk)
+        # one probe of the cases' unique policy index each (the LIMIT keeps the probe a
+        # subquery the planner cannot turn into a join). As an anti join, the planner hashed
+        # every case in the table for each chunk, the cases of all the chunks before it too,
+        # its statistics not yet counting them: a scan per chunk that grew with the report.
+        # The policies are still sorted before the first case is written.
+        if policies is not None:
+            missing = f"""NOT EXISTS (
+                SELECT 1 FROM (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id} LIMIT 1) AS x
+            )"""
+        else:
+            missing = f"NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})"
         # The report dimensions (agent, insurer, line, currency, holder) are copied from the
         # policy here, so the case's insert trigger skips these rows (RenewalCase.Meta.triggers:
         # it fires only for rows with no holder); a new case renews nothing yet (no renewed
@@ -188,7 +200,7 @@ def _open_cases(
                    {dimensions}, ''
             FROM {p.from_}
             WHERE {" AND ".join(conditions)}
-              AND NOT EXISTS (SELECT 1 FROM {c.table} WHERE {c.policy} = {p.id})
+              AND {missing}
             -- In policy order: with the cases' table vacuumed while empty, the plan without
             -- an order scanned that table once per policy while this statement filled it
             -- (100,000 policies: 130-157 CPU-seconds instead of 2); ordered, the planner
@@ -281,30 +293,46 @@ def _create_items(
         if since is not None:
             rung_window = f"AND ({c.end_date} - r.days > %s OR {c.id} = ANY(%s::bigint[]))"
             rung_window_params = [since, id_array(recheck)]
+        cases, cases_params = c.from_, []
+        read_window, read_window_params = window, window_params
+        only_recheck = since is not None and since >= day
+        if only_recheck:
+            # The cases in ``recheck`` alone (an import's chunk, just opened): each read by its
+            # id (the LIMIT keeps the read a subquery the planner cannot turn into a join),
+            # not found among the ladder's open cases by the (ladder, status) index, which
+            # the planner chose with its statistics not yet counting the chunks before: a
+            # read of every open case per chunk that grew with the report.
+            cases = f"""unnest(%s::bigint[]) AS chosen(id) CROSS JOIN LATERAL (
+                SELECT * FROM {SqlNames(RenewalCase).table} WHERE id = chosen.id LIMIT 1
+            ) AS c"""
+            cases_params, read_window, read_window_params = [id_array(recheck)], "", []
         select = f"""
             SELECT {c.id}, 'rung-' || CAST(r.days AS text),
                    {cl.display_name} || ' · ' || {p.number},
                    CASE WHEN {callable_} THEN {cl.owner} END,
                    CASE WHEN {callable_} THEN %s ELSE %s END,
                    GREATEST({due}, {p.handout_on}), 100 - r.days
-            FROM {c.from_}
+            FROM {cases}
             JOIN {p.from_} ON {p.id} = {c.policy}
             JOIN {cl.from_} ON {cl.id} = {p.holder}
             JOIN unnest(%s::integer[], %s::integer[]) AS r(days, next_days)
               ON {due} <= %s
              AND ({due} >= {c.opened_on} OR r.next_days IS NULL
                   OR ({p.end_date} - r.next_days) > {c.opened_on})
-            WHERE {c.ladder} = %s AND {c.status} = %s {window} {rung_window}
+            WHERE {c.ladder} = %s AND {c.status} = %s {read_window} {rung_window}
         """  # noqa: S608 - names from the models' _meta, values are placeholders
         params = [
-            Queue.AGENT, Queue.MAINTAINERS, days, following, day, ladder.pk, CaseStatus.OPEN,
-            *window_params, *rung_window_params,
+            Queue.AGENT, Queue.MAINTAINERS, *cases_params, days, following, day, ladder.pk,
+            CaseStatus.OPEN, *read_window_params, *rung_window_params,
         ]  # fmt: skip
         counts = items_create_by_key(kind=RENEWAL_KIND, select=(select, params), now=now)
         for key, count in counts.items():
             created[int(key.removeprefix("rung-"))] = count
         # The case's stage is the stage of its latest rung that has fallen due (a case none of
-        # whose rungs has fallen due keeps its own).
+        # whose rungs has fallen due keeps its own). Cases opened by this run are at theirs
+        # already: with only those to read (an import's chunk), nothing to do.
+        if only_recheck and not set(recheck) - set(staged):
+            continue
         u, p2 = SqlNames(RenewalCase, "c"), SqlNames(Policy, "p")
         stage, stage_params = _stage_at(ladder, p2.end_date, day, before_first="NULL")
         fresh, fresh_params = (

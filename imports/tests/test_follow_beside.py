@@ -115,6 +115,10 @@ def test_instalments_planned_for_given_policies_leave_the_others_unplanned():
     assert planned == {p.pk for p in chosen} and left.pk not in planned
     assert written == Instalment.objects.count() > 0
     assert instalments_plan_missing(policy_ids=[]) == 0
+    # Given again with one more, only that one is planned; the others keep their plan.
+    again = instalments_plan_missing(policy_ids=[p.pk for p in chosen] + [left.pk])
+    assert again == Instalment.objects.filter(policy=left).count() > 0
+    assert Instalment.objects.count() == written + again
 
 
 # --- the import, chunk by chunk --------------------------------------------------------------
