@@ -20,6 +20,7 @@ import datetime
 import gc
 import hashlib
 import itertools
+import logging
 import multiprocessing
 import operator
 import pickle
@@ -33,12 +34,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brokerage.celery import enqueue_on_commit, requeue_stale
-from brokerage.core.beside import BesideQueue
+from brokerage.core.beside import BesideQueue, beside
 
 from . import collections, expiry
 from .errors import render
@@ -55,6 +56,8 @@ from .models import (
 )
 from .parsing import json_value
 from .reader import ReportError, open_table, read_table, sheets_forget
+
+logger = logging.getLogger(__name__)
 
 # What each report kind's rows mean: ReadContext, parse_row(row, raw, headers, context),
 # classify(records, insurer), apply(outcome, by=...), and Issue; optionally Totals
@@ -708,7 +711,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     ahead = None
     if hasattr(kind, "follow"):
         ahead = BesideQueue(kind.follow, name=f"import-{job.pk}-follow")
-    with _gc_by_chunk(), KeyStore() as seen, _closing(ahead):
+    with _gc_by_chunk(), KeyStore() as seen, _closing(ahead), _statistics() as refresh:
         for records, issues, _read in _chunks(job, seen, on_size=on_size):
             _save_issues(job, issues)
             errors += _error_count(issues)
@@ -741,7 +744,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
             if ahead is not None:
                 ahead.put(kind.followed(outcome))
             if written == 10 * CHUNK and not hasattr(kind, "finish"):
-                _refresh_statistics()  # the tables grew a lot: keep the lookups on their indexes
+                refresh()  # the tables grew a lot: keep the lookups on their indexes
             if progress:
                 progress(job)
             records = issues = outcome = None  # the chunk's objects go, by their counts
@@ -835,3 +838,27 @@ def _renewals_task():
 def _refresh_statistics() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE clients_client, policies_policy, policies_vehicle")
+
+
+@contextmanager
+def _statistics():
+    """``refresh()`` for the loop: the planner's statistics of the tables an import writes,
+    refreshed on a connection of its own while the next chunks are written (its sampling took
+    half a second of the importing backend, which every other chunk waited for), and waited
+    for at the end. A failed refresh costs the import nothing: autovacuum refreshes them
+    later."""
+    running = []
+
+    def refresh() -> None:
+        if not running:
+            running.append(beside(_refresh_statistics, name="import-statistics"))
+
+    try:
+        yield refresh
+    finally:
+        for work in running:
+            try:
+                work.join()
+            except DatabaseError:
+                logger.warning("refreshing the statistics after an import's chunks failed",
+                               exc_info=True)  # fmt: skip
