@@ -13,6 +13,8 @@ import uuid
 
 from django.db import DatabaseError, connection
 
+from brokerage.core.sql import id_array, text_array
+
 BATCH = 5000  # keys per statement
 
 
@@ -45,28 +47,32 @@ class KeyStore:
         except DatabaseError:
             pass  # the session is broken: its temporary tables go with it
 
-    def first_rows(self, keys) -> dict[str, int]:
-        """The row where each of ``keys`` was first seen, for those seen already."""
-        keys = list(keys)
-        found = {}
-        with connection.cursor() as cursor:
-            for start in range(0, len(keys), BATCH):
-                cursor.execute(
-                    f"SELECT key, row FROM {self.seen} WHERE key = ANY(%s::text[])",  # noqa: S608
-                    [keys[start : start + BATCH]],
-                )
-                found.update(cursor.fetchall())
-        return found
-
-    def add(self, pairs) -> None:
-        """Record (key, row) pairs (keys not seen before: ``first_rows`` said so)."""
+    def record(self, pairs) -> dict[str, int]:
+        """Record (key, row) pairs (one per key): a key seen before keeps its first row and
+        is returned with it, {key: that row}; the others are recorded. One statement a
+        batch (the keys as one array literal, not adapted one by one)."""
         pairs = list(pairs)
-        if not pairs:
-            return
+        earlier = {}
         with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {self.seen} (key, row) FROM STDIN") as copy:
-                for pair in pairs:
-                    copy.write_row(pair)
+            for start in range(0, len(pairs), BATCH):
+                batch = pairs[start : start + BATCH]
+                # The statement's own rows are not visible to its SELECT: it finds the keys
+                # recorded before it, which its INSERT skips.
+                cursor.execute(
+                    f"""
+                    WITH given AS (
+                        SELECT g.key COLLATE "C" AS key, g.row
+                        FROM unnest(%s::text[], %s::integer[]) AS g(key, row)
+                    ), recorded AS (
+                        INSERT INTO {self.seen} (key, row) SELECT key, row FROM given
+                        ON CONFLICT (key) DO NOTHING
+                    )
+                    SELECT s.key, s.row FROM {self.seen} s JOIN given USING (key)
+                    """,  # noqa: S608 - the table's name is the store's own
+                    [text_array(key for key, _row in batch), id_array(r for _k, r in batch)],
+                )
+                earlier.update(cursor.fetchall())
+        return earlier
 
     def count(self) -> int:
         with connection.cursor() as cursor:

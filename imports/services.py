@@ -549,10 +549,15 @@ def _chunks(job: ImportJob, seen: KeyStore, on_size=None):
                 on_size(message[1])
             continue
         _chunk, parsed, issues, read = message
-        earlier = seen.first_rows({r.key for r in parsed})
-        records, first = [], {}
+        first = {}
         for record in parsed:
-            row = earlier.get(record.key) or first.get(record.key)
+            first.setdefault(record.key, record.row)
+        earlier = seen.record(first.items())  # the keys of earlier chunks, with their rows
+        records = []
+        for record in parsed:
+            row = earlier.get(record.key)
+            if row is None and first[record.key] != record.row:
+                row = first[record.key]
             if row is not None and hasattr(kind, "duplicate_issue"):
                 issues.append(kind.duplicate_issue(record, row, job.columns))
             elif row is not None:
@@ -563,9 +568,7 @@ def _chunks(job: ImportJob, seen: KeyStore, on_size=None):
                                "duplicate_policy", {"row": row})
                 )  # fmt: skip
             else:
-                first[record.key] = record.row
                 records.append(record)
-        seen.add(first.items())
         yield records, issues, read
 
 

@@ -36,3 +36,16 @@ def id_array(ids) -> str:
     100,000 ids (an import's new cases) element by element, 0.6 s; one string is quoted at
     once."""
     return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+
+
+def text_array(values) -> str:
+    """Texts as one PostgreSQL array literal (``{"a","b"}``, cast in the statement:
+    ``%s::text[]``): psycopg adapts a list element by element in Python (a chunk's 5,000 keys,
+    phones and ids took a fifth of an import's classify CPU), a join at once."""
+    items = list(values)
+    if not items:
+        return "{}"
+    joined = '","'.join(items)
+    if '"' in joined or "\\" in joined:  # quoted as array elements are: \" and \\
+        joined = '","'.join([v.replace("\\", "\\\\").replace('"', '\\"') for v in items])
+    return '{"' + joined + '"}'
