@@ -208,7 +208,7 @@ def insert_with_history(model, rows: list[dict], *, now=None, by=None, reason: s
             f"CREATE TEMPORARY TABLE {stage} AS SELECT {copied_columns} FROM {table} WITH NO DATA"
         )  # noqa: S608 - names from the models' _meta
         pick = itemgetter(*(f.attname for f in copied))
-        copy_values_into(stage, [f.column for f in copied], map(pick, rows))
+        copy_values_into(stage, [f.column for f in copied], map(pick, rows), binary=True)
         cursor.execute(
             f"""
             WITH inserted AS (
@@ -272,12 +272,33 @@ def _next_ids(model, count: int) -> list[int]:
         return cursor.fetchone()[0]
 
 
-def copy_values_into(table: str, columns: list[str], tuples) -> None:
-    """COPY ``tuples`` (values in the order of ``columns``) into ``table`` (a quoted name)."""
+def copy_values_into(table: str, columns: list[str], tuples, *, binary: bool = False) -> None:
+    """COPY ``tuples`` (values in the order of ``columns``) into ``table`` (a quoted name).
+
+    ``binary``: in COPY's binary format, each value written by the dumper of its column's
+    type (read from the table), not guessed from its Python type and spelt out as text for the
+    server to parse again: for an import's rows a third of the client's CPU and less of the
+    server's. The values must then be of their column's Python type (a date for a date, a
+    Decimal for a numeric, an int for an integer; a str, or a str subclass such as a model's
+    choices, for text), which an import's parsed rows are."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         names = ", ".join(quote(column) for column in columns)
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        types = None
+        if binary:
+            cursor.execute(
+                "SELECT atttypid FROM pg_attribute a JOIN unnest(%s::text[]) WITH ORDINALITY"
+                " AS c(name, n) ON a.attname = c.name"
+                " WHERE a.attrelid = %s::regclass ORDER BY c.n",
+                [list(columns), table],
+            )
+            types = [oid for (oid,) in cursor.fetchall()]
+            if len(types) != len(columns):
+                raise ValueError(f"{table} lacks some of the columns {columns}")
+        options = " (FORMAT BINARY)" if binary else ""
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN{options}") as copy:
+            if types is not None:
+                copy.set_types(types)
             for values in tuples:
                 copy.write_row(values)
 

@@ -30,3 +30,39 @@ def test_rows_are_stored_with_defaults_and_one_history_row_each():
         assert (entry.first_name, entry.email, entry.created_at) == (
             client.first_name, client.email, client.created_at
         )
+
+
+def test_policies_go_in_binary_copy_with_their_values_exact_and_a_wrong_type_refused():
+    """The rows are COPYed in binary, each value by its column's type: dates, amounts,
+    timestamps and choices land exactly; a date given as text is refused, not guessed."""
+    import datetime
+    from decimal import Decimal
+
+    from django.db import DataError, transaction
+    from django.utils import timezone
+
+    from clients.tests.factories import ClientFactory
+    from policies.models import Line, Policy, PolicyStatus
+    from policies.tests.factories import InsurerFactory
+
+    insurer, holder = InsurerFactory(), ClientFactory()
+    created = timezone.now().replace(microsecond=123456)
+    row = {
+        "number": "HDI-1", "number_key": "HDI1", "insurer_id": insurer.pk,
+        "holder_id": holder.pk, "line": Line.AUTO, "premium": Decimal("12345.67"),
+        "currency": "MXN", "start_date": datetime.date(2025, 12, 1),
+        "end_date": datetime.date(9999, 12, 31), "status": PolicyStatus.ACTIVE,
+        "handout_on": None, "created_at": created,
+    }  # fmt: skip
+    insert_with_history(Policy, [row], reason="imported")
+    policy = Policy.objects.get(pk=row["id"])
+    assert (policy.premium, policy.start_date, policy.end_date, policy.line) == (
+        Decimal("12345.67"), datetime.date(2025, 12, 1), datetime.date(9999, 12, 31), "auto"
+    )
+    assert policy.created_at == created and policy.handout_on is None
+    assert policy.history.get().premium == Decimal("12345.67")
+    wrong = {**row, "number": "HDI-2", "number_key": "HDI2", "end_date": "2026-12-31"}
+    wrong.pop("id")
+    with pytest.raises((DataError, TypeError, ValueError)), transaction.atomic():
+        insert_with_history(Policy, [wrong], reason="imported")
+    assert Policy.objects.count() == 1
