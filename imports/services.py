@@ -24,7 +24,9 @@ import logging
 import multiprocessing
 import operator
 import pickle
+import queue
 import tempfile
+import threading
 import traceback
 from collections import Counter
 from contextlib import contextmanager
@@ -486,12 +488,56 @@ def _forking():
         return None
 
 
-def _parsed_chunks(job: ImportJob, kind, context):
+class _Receiver:
+    """The parser's next message received (unpickled) by a thread of its own while the
+    importing thread waits for the database to write the chunk before: a chunk's 5,000
+    records took a second of that thread's CPU at 100,000 rows, every chunk waiting for it.
+    It holds one message ahead at most (with the one in the pipe and the one in use, memory
+    stays bounded). Started after the fork: a process is best forked while it runs one
+    thread. ``next()`` gives the messages in order; a parser that ended without its last
+    message gives ("died",)."""
+
+    def __init__(self, receive):
+        self._receive = receive
+        self._ready: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="import-receive", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                message = self._receive.recv()
+            except (EOFError, OSError):
+                message = ("died",)
+            except BaseException as exc:  # noqa: BLE001 - raised in the importing thread
+                message = ("error", exc)
+            while not self._stop.is_set():
+                try:
+                    self._ready.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if message[0] in ("end", "error", "died"):
+                return
+
+    def next(self):
+        return self._ready.get()
+
+    def stop(self) -> None:
+        """Once the parser has ended (its end of the pipe closed): the thread returns."""
+        self._stop.set()
+        self._thread.join()
+
+
+def _parsed_chunks(job: ImportJob, kind, context, *, ahead: bool = False):
     """The messages of ``_parsed``, produced in a second process while this one classifies
     and writes the chunks before (parsing is half the work of an import). The pipe holds one
     message at a time (the parser waits for this process to take it), so memory stays
     bounded; an error in the parser is raised here. Reports of a couple of chunks or less
-    are parsed in this process."""
+    are parsed in this process. ``ahead``: the next message is received by a thread while
+    this one writes (``_Receiver``; for a caller that keeps the garbage collector off while
+    it runs, as the commit does, so that unpickling a chunk does not start collections)."""
     forking = _forking()
     small = len(job.sample.get("rows") or []) < SAMPLE_ROWS  # all of it fits the sample
     if forking is None or small or (job.total_rows and job.total_rows <= PARSE_IN_CHILD_FROM):
@@ -504,27 +550,34 @@ def _parsed_chunks(job: ImportJob, kind, context):
     process.start()
     send.close()
     sheets_forget()  # a sheet kept from the sample (reader.sheets_kept): the parser has it now
+    receiver = _Receiver(receive) if ahead else None
     try:
         while True:
-            try:
-                message = receive.recv()
-            except EOFError as exc:
-                raise ParserDied(
-                    f"The parser process ended (exit code {process.exitcode})."
-                ) from exc
+            if receiver is not None:
+                message = receiver.next()
+            else:
+                try:
+                    message = receive.recv()
+                except EOFError:
+                    message = ("died",)
+            if message[0] == "died":
+                process.join(timeout=5)
+                raise ParserDied(f"The parser process ended (exit code {process.exitcode}).")
             if message[0] == "error":
                 raise message[1]
             if message[0] == "end":
                 return
             yield message
     finally:
-        receive.close()
         if process.is_alive():
             process.terminate()
         process.join()
+        if receiver is not None:
+            receiver.stop()  # the parser gone, its end of the pipe is closed: recv returns
+        receive.close()
 
 
-def _chunks(job: ImportJob, seen: KeyStore, on_size=None):
+def _chunks(job: ImportJob, seen: KeyStore, on_size=None, *, ahead: bool = False):
     """The report's rows read from the file and parsed a chunk at a time: yields (records,
     issues, rows read so far). A row repeating the policy of an earlier row is an error; the
     keys seen are kept in ``seen`` (a temporary table), so memory does not grow with the file.
@@ -538,7 +591,7 @@ def _chunks(job: ImportJob, seen: KeyStore, on_size=None):
     context = kind.ReadContext.of(job.insurer)
     if hasattr(kind, "prepare_read"):
         kind.prepare_read(context, job.columns)  # what parsing reads from the database
-    messages = _parsed_chunks(job, kind, context)
+    messages = _parsed_chunks(job, kind, context, ahead=ahead)
     while True:
         with _gc_paused():  # a chunk's records unpickled from the parser process
             message = next(messages, None)
@@ -715,7 +768,7 @@ def commit(job: ImportJob, *, by=None, progress=None) -> ImportJob:
     if hasattr(kind, "follow"):
         ahead = BesideQueue(kind.follow, name=f"import-{job.pk}-follow")
     with _gc_by_chunk(), KeyStore() as seen, _closing(ahead), _statistics() as refresh:
-        for records, issues, _read in _chunks(job, seen, on_size=on_size):
+        for records, issues, _read in _chunks(job, seen, on_size=on_size, ahead=True):
             _save_issues(job, issues)
             errors += _error_count(issues)
             if written + len(records) <= already:

@@ -140,3 +140,49 @@ def test_an_error_in_the_parser_process_is_raised_by_the_import(hdi, maintainer,
         commit(job, by=maintainer)
     assert str(os.getpid()) not in str(raised.value)  # parsed in the second process
     assert Policy.objects.count() == 24  # the four chunks before the failing one are written
+
+
+def _receivers() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "import-receive" and t.is_alive()]
+
+
+def test_a_parser_process_that_dies_is_a_clear_error_and_leaves_no_thread(
+    hdi, maintainer, monkeypatch
+):
+    """The commit receives the parser's next chunk in a thread of its own while it writes:
+    a parser killed mid-way (out of memory, say) ends the import with a clear error, the chunks
+    before it written, and that thread gone."""
+    monkeypatch.setattr(services, "CHUNK", 7)
+    original = expiry.parse_row
+
+    def parse_row(number, raw, headers, context):
+        if number == 30:
+            os._exit(9)  # the parser process dies without a word
+        return original(number, raw, headers, context)
+
+    monkeypatch.setattr(expiry, "parse_row", parse_row)
+    job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
+    with pytest.raises(services.ParserDied, match=r"exit code 9"):
+        commit(job, by=maintainer)
+    assert Policy.objects.count() == 24  # the four chunks before the one it died in
+    assert _receivers() == []
+
+
+def test_an_import_that_fails_while_the_parser_is_ahead_stops_both(hdi, maintainer, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 7)
+    original, applied = expiry.apply, []
+
+    def apply(out, *, by):
+        if len(applied) == 2:
+            raise RuntimeError("the disk is full")
+        applied.append(len(out.new_policies))
+        return original(out, by=by)
+
+    monkeypatch.setattr(expiry, "apply", apply)
+    job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        commit(job, by=maintainer)
+    assert Policy.objects.count() == sum(applied) == 12  # two chunks (a row in 7 is wrong)
+    assert _receivers() == []
