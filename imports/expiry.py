@@ -106,13 +106,16 @@ class Record:
     client: dict
     vehicle: dict | None
     warnings: list[Issue] = field(default_factory=list)  # the row is imported all the same
+    # The holder's name as a new client would take it (``names_of``): worked out where the
+    # row is parsed (the parser process), not by the importing process for each new client.
+    names: tuple | None = None
 
     def __reduce__(self):
         """Pickled as its fields in order (the parser process sends 5,000 a chunk): a
         dataclass's default pickle restores each through its ``__dict__``, which made loading
         a chunk take 80 ms in the importing process instead of 12."""
         return Record, (self.row, self.key, self.policy, self.client, self.vehicle,
-                        self.warnings)  # fmt: skip
+                        self.warnings, self.names)  # fmt: skip
 
 
 @dataclass
@@ -261,7 +264,8 @@ def parse_row(
             column = headers.get("agent", "agent")
             reason = render(problem, params)
             warnings.append(Issue(row, column, agent[:255], reason, problem, params, "warning"))
-    return Record(row, compact(number), policy, client, vehicle, warnings), []
+    names = names_of(client["name"])
+    return Record(row, compact(number), policy, client, vehicle, warnings, names), []
 
 
 # The words a totals row at the bottom of a report starts with (its policy number or holder
@@ -399,6 +403,14 @@ def _split_name(name: str) -> tuple[str, str, str, str]:
 
 def _display_upper(name: str) -> str:
     return " ".join(name.split()).upper()
+
+
+def names_of(name: str) -> tuple[str, str, str, str, str, str]:
+    """A holder's name as a new client takes it: (the name as matched, upper case and spaces
+    squeezed; kind; first name; last name; legal name; display name)."""
+    kind, first, last, legal = _split_name(" ".join(name.split()))
+    return (_display_upper(name), kind, first, last, legal,
+            display_name_of(kind, first, last, legal))  # fmt: skip
 
 
 CLIENT_VALUES = (
@@ -566,7 +578,10 @@ def classify(records: list[Record], insurer) -> Outcome:
         if existing is not None:
             holder = holders[existing["holder_id"]]
         else:
-            holder = _find_client(record.client, by_id, by_tax, by_phone, pending, out)
+            holder = _find_client(
+                record.client, record.names or names_of(record.client["name"]),
+                by_id, by_tax, by_phone, pending, out,
+            )  # fmt: skip
         if "pk" in holder:
             fills = _fill_blanks(holder, record.client)
             if fills:
@@ -640,8 +655,8 @@ def _match_vehicle(out: Outcome, policy: dict, existing: list[dict], record: Rec
     return bool(changed)
 
 
-def _find_client(data: dict, by_id, by_tax, by_phone, pending, out: Outcome) -> dict:
-    name_key = _display_upper(data["name"])
+def _find_client(data: dict, names: tuple, by_id, by_tax, by_phone, pending, out: Outcome) -> dict:
+    name_key, kind, first, last, legal, display = names
     for key, table in (
         (data["national_id"], by_id),
         (data["tax_id"], by_tax),
@@ -657,10 +672,9 @@ def _find_client(data: dict, by_id, by_tax, by_phone, pending, out: Outcome) -> 
     )  # fmt: skip
     if pending_key in pending:
         return pending[pending_key]
-    kind, first, last, legal = _split_name(" ".join(data["name"].split()))
     row = {
         "kind": kind, "first_name": first, "last_name": last, "legal_name": legal,
-        "display_name": display_name_of(kind, first, last, legal),
+        "display_name": display,
         "national_id": data["national_id"],
         "tax_id": data["tax_id"], "phone": data["phone"], "email": data["email"],
         "status": ClientStatus.ACTIVE, "owner_id": None,
