@@ -462,10 +462,18 @@ def _parser_process(job: ImportJob, kind, context, out) -> None:
     another process). An error is sent to the parent, which raises it."""
     for alias in connections:
         connections[alias].connection = None
-    gc.enable()  # forked from an import that collects by chunk (_gc_by_chunk)
+    # The garbage collector runs once per chunk sent, as in the importing process
+    # (_gc_by_chunk): what the fork brought is frozen (never walked here, and its pages not
+    # copied by the collector's bookkeeping), and a chunk's records, gone by their reference
+    # counts once sent, are not walked while they are made. By allocation counts, it walked
+    # them at each chunk's end (half a second of the parser's CPU at 100,000 rows).
+    gc.freeze()
+    gc.disable()
     try:
-        for message in _parsed(job, kind, context):
+        for sent, message in enumerate(_parsed(job, kind, context), start=1):
             out.send(message)
+            message = None
+            _gc_chunk_done(sent)
         out.send(("end",))
     except BaseException as exc:  # noqa: BLE001 - every error goes to the parent
         try:

@@ -186,3 +186,27 @@ def test_an_import_that_fails_while_the_parser_is_ahead_stops_both(hdi, maintain
         commit(job, by=maintainer)
     assert Policy.objects.count() == sum(applied) == 12  # two chunks (a row in 7 is wrong)
     assert _receivers() == []
+
+
+def test_the_parser_process_collects_by_chunk_with_what_the_fork_brought_frozen(
+    hdi, maintainer, monkeypatch
+):
+    """The garbage collector in the parser process, as the importing process's: off between
+    chunks (run once per chunk sent), and the objects the fork brought out of its reach."""
+    import gc
+
+    monkeypatch.setattr(services, "CHUNK", 7)
+    original = expiry.parse_row
+
+    def parse_row(number, raw, headers, context):
+        if number == 30:
+            state = f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 1000}"
+            raise LookupError(f"{state} in process {os.getpid()}")
+        return original(number, raw, headers, context)
+
+    monkeypatch.setattr(expiry, "parse_row", parse_row)
+    job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
+    with pytest.raises(LookupError, match="enabled=False frozen=True in process") as raised:
+        commit(job, by=maintainer)
+    assert str(os.getpid()) not in str(raised.value)  # parsed in the second process
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # this process's, as they were
