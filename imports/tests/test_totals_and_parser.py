@@ -125,16 +125,25 @@ def test_a_large_report_parsed_in_a_second_process_reads_as_in_process(
     assert "duplicate_policy" in {code for _row, code, _level in rows}
 
 
-def test_an_error_in_the_parser_process_is_raised_by_the_import(hdi, maintainer, monkeypatch):
+def _parser_fails_at(monkeypatch, row: int, fail) -> None:
+    """Chunks of 7 rows, and the row ``row`` of the report handed to ``fail(row)`` (in the
+    process that parses it) instead of being parsed."""
     monkeypatch.setattr(services, "CHUNK", 7)
     original = expiry.parse_row
 
     def parse_row(number, raw, headers, context):
-        if number == 30:
-            raise LookupError(f"row {number} in process {os.getpid()}")
+        if number == row:
+            fail(number)
         return original(number, raw, headers, context)
 
     monkeypatch.setattr(expiry, "parse_row", parse_row)
+
+
+def test_an_error_in_the_parser_process_is_raised_by_the_import(hdi, maintainer, monkeypatch):
+    def fail(number):
+        raise LookupError(f"row {number} in process {os.getpid()}")
+
+    _parser_fails_at(monkeypatch, 30, fail)
     job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
     with pytest.raises(LookupError, match="row 30 in process") as raised:
         commit(job, by=maintainer)
@@ -154,15 +163,7 @@ def test_a_parser_process_that_dies_is_a_clear_error_and_leaves_no_thread(
     """The commit receives the parser's next chunk in a thread of its own while it writes:
     a parser killed mid-way (out of memory, say) ends the import with a clear error, the chunks
     before it written, and that thread gone."""
-    monkeypatch.setattr(services, "CHUNK", 7)
-    original = expiry.parse_row
-
-    def parse_row(number, raw, headers, context):
-        if number == 30:
-            os._exit(9)  # the parser process dies without a word
-        return original(number, raw, headers, context)
-
-    monkeypatch.setattr(expiry, "parse_row", parse_row)
+    _parser_fails_at(monkeypatch, 30, lambda _number: os._exit(9))  # dies without a word
     job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
     with pytest.raises(services.ParserDied, match=r"exit code 9"):
         commit(job, by=maintainer)
@@ -195,16 +196,11 @@ def test_the_parser_process_collects_by_chunk_with_what_the_fork_brought_frozen(
     chunks (run once per chunk sent), and the objects the fork brought out of its reach."""
     import gc
 
-    monkeypatch.setattr(services, "CHUNK", 7)
-    original = expiry.parse_row
+    def fail(_number):
+        state = f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 1000}"
+        raise LookupError(f"{state} in process {os.getpid()}")
 
-    def parse_row(number, raw, headers, context):
-        if number == 30:
-            state = f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 1000}"
-            raise LookupError(f"{state} in process {os.getpid()}")
-        return original(number, raw, headers, context)
-
-    monkeypatch.setattr(expiry, "parse_row", parse_row)
+    _parser_fails_at(monkeypatch, 30, fail)
     job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(40))
     with pytest.raises(LookupError, match="enabled=False frozen=True in process") as raised:
         commit(job, by=maintainer)
