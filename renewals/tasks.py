@@ -1,5 +1,5 @@
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 
 from billing.services import instalments_plan_catch_up, instalments_plan_missing
 from brokerage.core.beside import beside
@@ -80,9 +80,20 @@ def renewals_follow_imported(policy_ids: list[int]) -> dict:
     next chunks (imports.services.commit, beside it): their renewal cases and due touches,
     the lapse of those past their end, and their instalments. A head start:
     ``renewals_open_task``, queued by the commit's end, still does all of it for every
-    imported policy, and finds these done."""
-    report = renewals_open_for(policy_ids)
-    planned = instalments_plan_missing(policy_ids=policy_ids)
+    imported policy, and finds these done.
+
+    One transaction: the followers' lock (taken shared by each part) is held until all of it
+    is in, so that a chunk renewing or reassigning these policies waits for the whole of it,
+    as ``policy_followers_lock`` says; each statement committed on its own let such a chunk
+    in between the cases and their touches (and ran without the job's ``work_mem``, which is
+    set for a transaction). Its commit does not wait for the WAL to reach the disk, as an
+    import chunk's does not (``imports.services._lock``): lost in a crash, it is done again
+    by the renewals task that ends the resumed import."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        report = renewals_open_for(policy_ids)
+        planned = instalments_plan_missing(policy_ids=policy_ids)
     return {
         "instalments_planned": planned,
         "cases_opened": report.cases_opened,

@@ -88,6 +88,55 @@ def test_renewals_open_for_opens_only_the_given_policies_cases_and_their_touches
     assert WorkItem.objects.filter(kind=RENEWAL_KIND).count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_chunks_follow_up_is_one_transaction_holding_the_followers_lock_throughout(
+    ladder, monkeypatch
+):
+    """Between the cases (and touches) and the instalments, another backend sees neither the
+    cases nor a free followers' lock: a chunk renewing or reassigning these policies waits for
+    all of it. An error in the instalments takes the cases back with them."""
+    import renewals.tasks as tasks
+
+    soon = [PolicyFactory(end_date=_today() + datetime.timedelta(days=n)) for n in (10, 20)]
+    ids = [p.pk for p in soon]
+    Instalment.objects.filter(policy_id__in=ids).delete()
+    seen = {}
+
+    def plan_seen_from_another_backend(**kwargs):
+        def look():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM renewals_renewalcase")
+                cases = cursor.fetchone()[0]
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [FOLLOWERS_LOCK])
+                free = cursor.fetchone()[0]
+                if free:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLLOWERS_LOCK])
+            return cases, free
+
+        thread, outcome = _in_thread(look)
+        thread.join(10)
+        seen["cases"], seen["lock free"] = outcome["result"]
+        if seen.get("fail"):
+            raise RuntimeError("the plan failed")
+        return instalments_plan_missing(**kwargs)
+
+    monkeypatch.setattr(tasks, "instalments_plan_missing", plan_seen_from_another_backend)
+    result = tasks.renewals_follow_imported(ids)
+    assert seen == {"cases": 0, "lock free": False}
+    assert result["cases_opened"] == 2 and result["items_created"] == 2
+    assert RenewalCase.objects.filter(policy_id__in=ids).count() == 2
+    assert Instalment.objects.filter(policy_id__in=ids).exists()
+
+    later = PolicyFactory(end_date=_today() + datetime.timedelta(days=15))
+    seen["fail"] = True
+    with pytest.raises(RuntimeError):
+        tasks.renewals_follow_imported([later.pk])
+    assert not RenewalCase.objects.filter(policy=later).exists()
+    assert not WorkItem.objects.filter(kind=RENEWAL_KIND, status=ItemStatus.OPEN).exclude(
+        subject_id__in=RenewalCase.objects.values("pk")
+    ).exists()
+
+
 @pytest.mark.django_db
 def test_renewals_open_for_lapses_the_given_policies_past_their_end_and_their_cases(ladder):
     ended = PolicyFactory(end_date=_today() - datetime.timedelta(days=3))
@@ -101,6 +150,35 @@ def test_renewals_open_for_lapses_the_given_policies_past_their_end_and_their_ca
     assert case.status == CaseStatus.LAPSED and case.lapsed_at is not None
     assert ended.history.first().history_change_reason == "lapsed: not renewed by the end date"
     assert not RenewalCase.objects.filter(policy=other).exists()
+
+
+def _case_writes() -> tuple[int, int]:
+    """Rows of the cases' table inserted and updated by this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'renewals_renewalcase'"
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db
+def test_a_lapse_lists_case_opens_lapsed_with_its_last_touch_and_is_not_written_twice(ladder):
+    """Alone in its ladder (no open case anywhere), a policy that had already ended gets its
+    case lapsed from the start, at its last rung, and its last touch; the case is inserted
+    once and never updated."""
+    ended = PolicyFactory(end_date=_today() - datetime.timedelta(days=3))
+    inserted, updated = _case_writes()
+    now = timezone.now()
+    report = renewals_open_for([ended.pk], now=now)
+    assert _case_writes() == (inserted + 1, updated)
+    case = RenewalCase.objects.get(policy=ended)
+    assert (case.status, case.lapsed_at) == (CaseStatus.LAPSED, now)
+    last = min(case.ladder.rungs, key=lambda r: r["days"])
+    assert case.stage == last["stage"]
+    [touch] = WorkItem.objects.filter(kind=RENEWAL_KIND, subject_id=case.pk)
+    assert (touch.status, touch.key) == (ItemStatus.OPEN, f"rung-{last['days']}")
+    assert report.cases_opened == 1 and report.total_items == 1 and report.policies_lapsed == 1
 
 
 @pytest.mark.django_db
