@@ -54,3 +54,28 @@ def test_a_refresh_that_fails_is_logged_and_the_import_goes_on(hdi, maint, monke
     assert (job.created, job.errors) == (22, 0)
     assert Policy.objects.count() == 22
     assert "refreshing the statistics" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_midway_refresh_samples_at_a_tenth_of_the_target_and_leaves_the_setting_alone(hdi):
+    """The planner learns the rows written (``reltuples``) from a small sample: the policies'
+    numbers get a histogram of at most MIDWAY_STATISTICS_TARGET + 1 bounds, not one per
+    policy, and the connection's own target is what it was."""
+    from policies.tests.factories import PolicyFactory
+
+    PolicyFactory.create_batch(60, insurer=hdi)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW default_statistics_target")
+        before = cursor.fetchone()[0]
+    services._refresh_statistics()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW default_statistics_target")
+        assert cursor.fetchone()[0] == before
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'policies_policy'")
+        assert cursor.fetchone()[0] == 60
+        cursor.execute(
+            "SELECT array_length(histogram_bounds, 1) FROM pg_stats"
+            " WHERE tablename = 'policies_policy' AND attname = 'number'"
+        )
+        bounds = cursor.fetchone()[0]
+    assert bounds <= services.MIDWAY_STATISTICS_TARGET + 1
