@@ -66,3 +66,44 @@ def test_policies_go_in_binary_copy_with_their_values_exact_and_a_wrong_type_ref
     with pytest.raises((DataError, TypeError, ValueError)), transaction.atomic():
         insert_with_history(Policy, [wrong], reason="imported")
     assert Policy.objects.count() == 1
+
+
+def _stored_and_history(model, pk):
+    """(the stored row, its one history row) as {column: value} over the history's columns."""
+    from brokerage.core.bulk import _history_columns
+
+    history, tracked = _history_columns(model)
+    names = sorted(f.attname for f in model._meta.concrete_fields if f.column in tracked)
+    assert names == sorted(f.attname for f in history._meta.concrete_fields if f.column in tracked)
+    return model.objects.values(*names).get(pk=pk), history.objects.values(*names).get(id=pk)
+
+
+def test_the_history_row_holds_every_value_stored_given_or_default():
+    """Without a trigger changing rows on insert, the history is written from the same values
+    as the table (not read back from it): every column agrees, given ones and defaults."""
+    name = "Transportes Ñandú"
+    rows = [{"kind": "company", "legal_name": name, "display_name": name,
+             "tax_id": "TÑA010101AB1", "phone": "+525512345678", "language": "es"}]  # fmt: skip
+    insert_with_history(Client, rows, reason="imported")
+    stored, written = _stored_and_history(Client, rows[0]["id"])
+    assert written == stored
+    assert stored["language"] == "es" and stored["notes"] == "" and stored["created_at"]
+
+
+def test_a_table_whose_insert_trigger_fills_the_row_gets_the_filled_row_in_its_history():
+    """The instalments' insert trigger copies the policy's dimensions (holder, insurer, line,
+    agent) into a row that names none: the history row holds what the trigger stored."""
+    import datetime
+    from decimal import Decimal
+
+    from billing.models import Instalment
+    from policies.tests.factories import PolicyFactory
+
+    policy = PolicyFactory()
+    Instalment.objects.filter(policy=policy).delete()
+    row = {"policy_id": policy.pk, "number": 1, "count": 1, "due_on": datetime.date(2026, 12, 1),
+           "amount": Decimal("100.00"), "currency": "MXN", "status": "pending"}  # fmt: skip
+    insert_with_history(Instalment, [row], reason="planned")
+    stored, written = _stored_and_history(Instalment, row["id"])
+    assert (stored["holder_id"], stored["insurer_id"]) == (policy.holder_id, policy.insurer_id)
+    assert written == stored
