@@ -206,3 +206,26 @@ def test_the_parser_process_collects_by_chunk_with_what_the_fork_brought_frozen(
         commit(job, by=maintainer)
     assert str(os.getpid()) not in str(raised.value)  # parsed in the second process
     assert gc.isenabled() and gc.get_freeze_count() == 0  # this process's, as they were
+
+
+def test_between_chunks_nothing_holds_the_chunk_consumed(hdi, maintainer, monkeypatch):
+    """The parser process collects its garbage between chunks (``_parsed``'s ``between``):
+    by then the chunk it sent is gone, so the collector does not walk its records again."""
+    import weakref
+
+    monkeypatch.setattr(services, "CHUNK", 7)
+    monkeypatch.setattr(services, "FIRST_CHUNK", 7)
+    job, _table = job_create(insurer=hdi, by=maintainer, name="hdi.csv", data=_report(30))
+    kind = services.REPORT_KINDS[job.kind]
+    context = kind.ReadContext.of(job.insurer)
+    last, alive = [], []
+
+    def between():
+        alive.append([ref() is not None for ref in last])
+
+    for message in services._parsed(job, kind, context, between=between):
+        if message[0] == "chunk":
+            last[:] = [weakref.ref(record) for record in message[1]]
+        message = None
+    assert len(alive) == 5 and all(len(seen) == 0 or not any(seen) for seen in alive)
+    assert any(alive)  # records were watched
