@@ -724,8 +724,10 @@ def _preview_row(kind, record) -> dict:
 
 def _lock() -> None:
     """One chunk writes at a time, whichever import it belongs to. The chunk's new names go
-    to the trigram index's pending list (a larger one than the default): merged once, at the
-    end of the import, rather than a few hundred rows at a time. A chunk's commit does not
+    to the trigram index's pending list (a larger one than the default): merged a chunk at a
+    time by the chunk's follow-ups, on their own connection (``expiry.follow``), and what is
+    left at the end of the import, rather than a few hundred rows at a time by the writing
+    connection. A chunk's commit does not
     wait for its WAL to reach the disk: should the server crash in that instant, the chunk
     is lost together with the job's progress written in the same transaction, and the resumed
     job writes it again; the job's end is saved with a normal commit, which flushes every

@@ -346,3 +346,18 @@ def test_a_chunk_reassigning_a_client_waits_and_its_touches_and_instalments_foll
         ana.pk
     }
     assert waited
+
+
+@pytest.mark.django_db
+def test_a_chunks_follow_up_merges_the_names_it_left_in_the_trigram_pending_list(ladder):
+    """The import's chunks leave their new names in the trigram index's pending list (a large
+    one); each chunk's follow-up merges them, so that searches never read a long list."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('client_name_upper_trgm'::regclass)")
+        cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+    policies = [PolicyFactory(end_date=_today() + datetime.timedelta(days=12)) for _ in range(3)]
+    expiry.follow([p.pk for p in policies])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('client_name_upper_trgm'::regclass)")
+        assert cursor.fetchone()[0] == 0  # nothing left to merge
+    assert RenewalCase.objects.filter(policy__in=policies).count() == 3
