@@ -727,11 +727,10 @@ def _lock() -> None:
     to the trigram index's pending list (a larger one than the default): merged a chunk at a
     time by the chunk's follow-ups, on their own connection (``expiry.follow``), and what is
     left at the end of the import, rather than a few hundred rows at a time by the writing
-    connection. A chunk's commit does not
-    wait for its WAL to reach the disk: should the server crash in that instant, the chunk
-    is lost together with the job's progress written in the same transaction, and the resumed
-    job writes it again; the job's end is saved with a normal commit, which flushes every
-    chunk's WAL before it."""
+    connection. A chunk's commit does not wait for its WAL to reach the disk: should the
+    server crash in that instant, the chunk is lost together with the job's progress written
+    in the same transaction, and the resumed job writes it again; the job's end is saved with
+    a normal commit, which flushes every chunk's WAL before it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
