@@ -23,7 +23,10 @@ import itertools
 import logging
 import os
 import posixpath
+import threading
 import zipfile
+import zlib
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
@@ -33,6 +36,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
+from . import sheet_stream
 from .fields import header_score
 
 logger = logging.getLogger(__name__)
@@ -41,6 +45,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SEARCH_ROWS = 30
+# The rows a workbook's stream gives while calamine loads the sheet beside, at most: about
+# the import's first chunks, which its other lanes work on meanwhile. The stream reads a row
+# for several times calamine's CPU: past these, on a machine with two cores, it would take
+# more from the other lanes than the wait it saves them.
+STREAM_AHEAD = 11_000
 SNIFF_BYTES = 64 * 1024
 # A member smaller than this is not checked for its own ratio (small XML compresses very well).
 RATIO_CHECK_FROM = 2**20
@@ -61,6 +70,8 @@ class Table:
     rows: list[tuple[int, list]]  # (row number in the sheet, cells)
     sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets, in order
     size_hint: int | None = None  # rows below the header, when known without reading them
+    # Else, for a sheet whose size is learnt as its rows are read: that hint once known.
+    size_later: Callable[[], int | None] | None = None
 
 
 # --- Sources: bytes, a path, or an open binary file ------------------------------------------
@@ -284,28 +295,188 @@ def _kept_key(path: str | None, name: str) -> tuple | None:
 
 
 class _Sheet:
-    """A visible sheet, loaded when its rows are asked for (after its size is checked)."""
+    """A visible sheet. Its rows are numbered from ``first_row`` (its first row with a value)
+    and their cells start at column A. A workbook's (.xlsx) first rows come from its XML as
+    they are read (``sheet_stream``), and then, for a reader that wants them all
+    (``whole``), from calamine, which loads the sheet beside the stream once the header has
+    been looked for: the rows come at once, not after the whole sheet. Anything the stream
+    does not read as calamine does, and the rest of the rows, come from calamine."""
 
-    def __init__(self, workbook, name: str, sizes: dict[str, int], path: str | None = None):
-        self.workbook, self.name, self.sizes, self.path = workbook, name, sizes, path
+    def __init__(self, workbook, name: str, sizes: dict[str, int], source=None):
+        self.workbook, self.name, self.sizes, self.source = workbook, name, sizes, source
+        self.path = _path_of(source)
         self.first_row, self.height = 1, None
 
-    def rows(self):
+    def rows(self, whole: bool = True):
         _check_sheet_size(self.name, self.sizes)
+        key = _kept_key(self.path, self.name)
+        kept = _kept.get(key) if key is not None else None
+        if kept is None and self.sizes:  # an .xlsx (its sheets' sizes are known)
+            streamed = self._streamed()
+            # calamine loads beside the stream from a file or bytes of its own, not from an
+            # open file the stream reads too (a report in S3).
+            own = self.path is not None or isinstance(self.source, bytes | bytearray | memoryview)
+            if streamed is not None:
+                return self._beside(streamed) if whole and own else self._after(streamed)
+        return self._calamine(kept, key)
+
+    def _load(self, key=None):
         try:
-            key = _kept_key(self.path, self.name)
-            sheet = _kept.get(key) if key is not None else None
-            if sheet is None:
-                sheet = self.workbook.get_sheet_by_name(self.name)
-                if key is not None:
-                    _kept[key] = sheet
-            start = sheet.start
+            sheet = self.workbook.get_sheet_by_name(self.name)
+        except CalamineError as exc:
+            raise _damaged(self.name, exc) from exc
+        if key is not None:
+            _kept[key] = sheet
+        return sheet
+
+    def _calamine(self, sheet=None, key=None, skip: int = 0, first_row: int | None = None):
+        """calamine's rows (of ``sheet``, loaded now if not given), past the first ``skip``;
+        with ``first_row``, the row the stream started at (checked: the same)."""
+        sheet = sheet if sheet is not None else self._load(key)
+        start = sheet.start
+        if first_row is None:
             self.first_row = (start[0] + 1) if start else 1
-            self.height = sheet.height
+        elif start is not None and start[0] + 1 != first_row:
+            # Never seen: the stream reads only what calamine reads the same way.
+            logger.error("Sheet %r: streamed from row %d, calamine from row %d",
+                         self.name, first_row, start[0] + 1)  # fmt: skip
+        self.height = sheet.height
+        try:
             rows = sheet.iter_rows()
         except CalamineError as exc:
             raise _damaged(self.name, exc) from exc
-        return _checked_rows(self.name, rows)
+        rows = itertools.islice(_checked_rows(self.name, rows), skip, None)
+        if start and start[1]:
+            pad = [""] * start[1]  # cells from column A, as the stream gives them
+            rows = (pad + row for row in rows)
+        return rows
+
+    def _streamed(self):
+        """The stream's rows (its first row read already), or None when it cannot start."""
+        try:
+            archive = zipfile.ZipFile(self.path if self.path is not None else _seekable(self.source))
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            return None
+        try:
+            book = sheet_stream.Workbook(archive, _small_xml)
+            rows = book.rows(self.name)
+            first = next(rows, None)
+        except _STREAM_ERRORS:
+            archive.close()
+            return None
+        if first is None:  # no row with a value (or none the stream read)
+            archive.close()
+            return None
+        self.first_row, self.height = first[0], book.last_row(self.name, first[0])
+        return _Stream(self, archive, rows, first[1])
+
+    def _after(self, stream):
+        """The stream's rows, then (should it stop before the sheet's end) calamine's."""
+        count = 0
+        try:
+            for cells in stream:
+                yield cells
+                count += 1
+        finally:
+            stream.close()
+        if not stream.exhausted:
+            key = _kept_key(self.path, self.name)
+            yield from self._calamine(key=key, skip=count, first_row=stream.first_row)
+
+    def _beside(self, stream):
+        """The stream's rows, then calamine's: loaded beside once the header has been looked
+        for (so that a sheet without one is never loaded), the stream read while it loads
+        (up to STREAM_AHEAD rows)."""
+        loading = None
+        count = 0
+        try:
+            for cells in stream:
+                yield cells
+                count += 1
+                if loading is None and count >= HEADER_SEARCH_ROWS:
+                    loading = _Loading(self)
+                elif loading is not None and (count >= STREAM_AHEAD or loading.done.is_set()):
+                    break
+        finally:
+            stream.close()
+        if stream.exhausted:
+            if loading is not None:
+                loading.result()  # kept (sheets_kept) once loaded: not loaded again
+            return  # the whole sheet streamed
+        sheet = (loading or _Loading(self)).result()
+        yield from self._calamine(sheet, skip=count, first_row=stream.first_row)
+
+
+_STREAM_ERRORS = (
+    sheet_stream.Unsure, ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError,
+    EOFError, KeyError, ValueError, IndexError,
+)  # fmt: skip
+
+
+def _seekable(source):
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(source)
+    source.seek(0)
+    return source
+
+
+class _Stream:
+    """The stream's rows; at its end, or at a cell it does not read as calamine does (or a
+    damaged part), it stops, and the rows that follow are calamine's. ``exhausted``: it read
+    the sheet to its end."""
+
+    def __init__(self, sheet: _Sheet, archive, rows, first):
+        self.archive, self._rows, self._first = archive, rows, first
+        self.first_row, self.exhausted, self._closed = sheet.first_row, False, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._closed:
+            raise StopIteration
+        if self._first is not None:
+            cells, self._first = self._first, None
+            return cells
+        try:
+            return next(self._rows)[1]
+        except StopIteration:
+            self.exhausted = True
+            self.close()
+            raise
+        except _STREAM_ERRORS:
+            self.close()
+            raise StopIteration from None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._rows.close()
+            self.archive.close()
+
+
+class _Loading:
+    """The sheet loaded by calamine in a thread (it lets the GIL go while it loads), kept
+    (``sheets_kept``) once loaded."""
+
+    def __init__(self, sheet: _Sheet):
+        self.done, self._sheet, self._loaded, self._error = threading.Event(), sheet, None, None
+        self._thread = threading.Thread(target=self._run, name="sheet-load", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._loaded = self._sheet._load(_kept_key(self._sheet.path, self._sheet.name))
+        except BaseException as exc:  # noqa: BLE001 - raised in the reading thread
+            self._error = exc
+        finally:
+            self.done.set()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._loaded
 
 
 def _workbook_sheets(source, kind: str):
@@ -315,9 +486,8 @@ def _workbook_sheets(source, kind: str):
         metas = workbook.sheets_metadata
     except CalamineError as exc:  # pragma: no cover - calamine reads these on opening
         raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
-    path = _path_of(source)
     return [
-        _Sheet(workbook, m.name, sizes, path)
+        _Sheet(workbook, m.name, sizes, source)
         for m in metas
         if m.visible == SheetVisibleEnum.Visible
     ]
@@ -450,7 +620,9 @@ def _no_header(sheet: str | None = None) -> ReportError:
     )
 
 
-def open_table(source, name: str, kind: str = "expiry", sheet: str | None = None):
+def open_table(
+    source, name: str, kind: str = "expiry", sheet: str | None = None, *, whole: bool = True
+):
     """The report's header (a Table without rows) and an iterator of its non-empty data rows
     as (row number in the sheet, cells). ``source`` is the file's bytes, its path or an open
     binary file (kept open by the caller while the rows are read). In a workbook the rows come
@@ -468,15 +640,19 @@ def open_table(source, name: str, kind: str = "expiry", sheet: str | None = None
     names = [s.name for s in sheets]
     chosen = [s for s in sheets if s.name == sheet] if sheet in names else sheets
     for candidate in chosen:
-        rows = candidate.rows()
+        rows = candidate.rows(whole=whole)
         found = _table_of(candidate.name, rows, kind, candidate.first_row)
         if found is not None:
             table, data_rows = found
             table.sheets = names
-            if candidate.height is not None:
-                table.size_hint = max(
-                    candidate.height - (table.header_row - candidate.first_row) - 1, 0
-                )
+            def below_header(sheet=candidate, header_row=table.header_row):
+                if sheet.height is None:
+                    return None
+                return max(sheet.height - (header_row - sheet.first_row) - 1, 0)
+
+            table.size_hint = below_header()
+            if table.size_hint is None and whole:
+                table.size_later = below_header  # calamine's height, once it has loaded
             return table, data_rows
     raise _no_header(sheet if sheet in names and len(names) > 1 else None)
 
@@ -485,6 +661,6 @@ def read_table(
     source, name: str, kind: str = "expiry", limit: int | None = None, sheet: str | None = None
 ) -> Table:
     """The header and the data rows (the first ``limit`` of them, or all)."""
-    table, rows = open_table(source, name, kind, sheet=sheet)
+    table, rows = open_table(source, name, kind, sheet=sheet, whole=limit is None)
     table.rows = list(itertools.islice(rows, limit) if limit is not None else rows)
     return table

@@ -414,14 +414,17 @@ def _gc_chunk_done(chunks: int) -> None:
 
 def _parsed(job: ImportJob, kind, context, between=None):
     """Read the report and parse it a chunk at a time: yields ("table", size hint) once, then
-    ("chunk", records, issues, rows read so far) per chunk. Touches no database (it may run
+    ("chunk", records, issues, rows read so far) per chunk, and ("size", size hint) once
+    after a chunk when the hint was not known at first (a workbook whose sheet declares no
+    size: calamine, loading it beside the first chunks, tells). Touches no database (it may run
     in the parser process, see ``_parsed_chunks``). ``between()`` is called once a chunk's
     consumer asks for the next, before it is read, with nothing here holding the chunk (the
     parser process collects its garbage then: at the consumer's side of the ``yield`` the
     chunk's 29,000 objects, still held here, were walked at every collection)."""
     with _opened(job) as source:
         table, rows = open_table(source, job.original_name, job.kind, sheet=job.sheet or None)
-        yield "table", table.size_hint
+        yield "table", table.size_hint, table.size_later is not None
+        size_later = table.size_later if table.size_hint is None else None
         index = {h: i for i, h in enumerate(table.headers) if h}
         positions = [(f, index[h]) for f, h in job.columns.items() if h in index]
         # A row that has every mapped cell takes them at once; a shorter row one by one.
@@ -458,6 +461,9 @@ def _parsed(job: ImportJob, kind, context, between=None):
                 del batch
             yield "chunk", parsed, issues, read
             parsed = issues = record = raw = row_issues = cells = None
+            if size_later is not None and (hint := size_later()) is not None:
+                yield "size", hint
+                size_later = None
             if between is not None:
                 between()
 
@@ -618,6 +624,10 @@ def _chunks(job: ImportJob, seen: KeyStore, on_size=None, *, ahead: bool = False
         if message is None:
             break
         if message[0] == "table":
+            if on_size is not None and not (message[1] is None and message[2]):
+                on_size(message[1])
+            continue
+        if message[0] == "size":
             if on_size is not None:
                 on_size(message[1])
             continue

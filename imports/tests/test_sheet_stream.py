@@ -1,0 +1,367 @@
+"""Issue 14: a sheet's rows streamed from its XML are the rows calamine gives, cell for cell
+(imports.sheet_stream), so that what an import reads does not depend on which read it. The
+workbooks are written here by hand, XML and all, with every kind of cell a report has (and
+the ones writers rarely use), in both date systems; each is read by both and compared."""
+
+import datetime
+import io
+import zipfile
+from xml.sax.saxutils import escape, quoteattr
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from imports import reader, sheet_stream
+from imports.reader import open_table, read_table
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+# Cell styles (the s attribute): their number formats, built-in (by id) or custom.
+FORMATS = [
+    ("0", None), ("14", None), ("22", None), ("20", None), ("21", None), ("46", None),
+    ("45", None), ("2", None), ("4", None), ("49", None),
+    ("164", "dd/mm/yyyy"), ("165", "0.00"), ("166", "[h]:mm:ss"), ("167", '"Día "0'),
+    ("168", "yyyy-mm-dd hh:mm"), ("169", "#,##0.00 [$MXN]"), ("170", "h:mm AM/PM"),
+    ("171", "mm:ss.0"), ("172", '[$-409]d-mmm-yy;@'), ("173", "0%"), ("174", "@"),
+    ("175", "[Red]0.00"), ("176", '_("$"* #,##0.00_)'),
+]  # fmt: skip
+
+
+def xlsx(rows_xml: str, *, strings=(), date1904=False, extra_sheet=False, dimension=None) -> bytes:
+    """A workbook whose first sheet's <sheetData> is ``rows_xml``, with these shared string
+    items (raw <si> contents) and the styles above."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            "</Types>"
+        ))  # fmt: skip
+        z.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ))  # fmt: skip
+        sheets = '<sheet name="Datos" sheetId="1" r:id="rId1"/>'
+        if extra_sheet:
+            sheets += '<sheet name="Notas" sheetId="2" r:id="rId4"/>'
+        z.writestr("xl/workbook.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{NS}" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            + ('<workbookPr date1904="1"/>' if date1904 else "<workbookPr/>")
+            + f"<sheets>{sheets}</sheets></workbook>"
+        ))  # fmt: skip
+        z.writestr("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            '<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/>'
+            "</Relationships>"
+        ))  # fmt: skip
+        custom = "".join(
+            f"<numFmt numFmtId={quoteattr(i)} formatCode={quoteattr(code)}/>"
+            for i, code in FORMATS if code
+        )  # fmt: skip
+        xfs = "".join(f'<xf numFmtId="{i}" fontId="0" fillId="0" borderId="0"/>' for i, _ in FORMATS)
+        z.writestr("xl/styles.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{NS}"><numFmts>{custom}</numFmts>'
+            '<cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs>'
+            f"<cellXfs>{xfs}</cellXfs></styleSheet>"
+        ))  # fmt: skip
+        items = "".join(f"<si>{item}</si>" for item in strings)
+        z.writestr("xl/sharedStrings.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}">{items}</sst>'
+        ))  # fmt: skip
+        dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+        z.writestr("xl/worksheets/sheet1.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}">{dim}'
+            f"<sheetData>{rows_xml}</sheetData></worksheet>"
+        ))  # fmt: skip
+        z.writestr("xl/worksheets/sheet2.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetData>'
+            '<row r="1"><c r="A1" t="inlineStr"><is><t>nota</t></is></c></row></sheetData></worksheet>'
+        ))  # fmt: skip
+    return out.getvalue()
+
+
+def _trimmed(cells: list) -> list:
+    cells = list(cells)
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def calamine_rows(data: bytes, sheet: str = "Datos") -> list:
+    """(row number, cells from column A) as calamine reads them."""
+    loaded = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(sheet)
+    if loaded.start is None:
+        return []
+    row0, col0 = loaded.start
+    return [
+        (row0 + 1 + i, _trimmed([""] * col0 + cells)) for i, cells in enumerate(loaded.iter_rows())
+    ]
+
+
+def streamed_rows(data: bytes, sheet: str = "Datos") -> tuple[list, bool]:
+    """(the rows the stream gave, whether it read the sheet to its end)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    rows = []
+    try:
+        for number, cells in sheet_stream.Workbook(archive, reader._small_xml).rows(sheet):
+            rows.append((number, _trimmed(cells)))
+    except sheet_stream.Unsure:
+        return rows, False
+    return rows, True
+
+
+def same(a: list, b: list) -> bool:
+    """Equal, and of the same types (True is not 1.0, a date is not a datetime)."""
+    return a == b and all(
+        [type(x) for x in ca] == [type(y) for y in cb]
+        for (_na, ca), (_nb, cb) in zip(a, b, strict=True)
+    )
+
+
+def check(data: bytes, *, must_finish: bool = True) -> list:
+    expected = calamine_rows(data)
+    got, finished = streamed_rows(data)
+    if must_finish:
+        assert finished
+    assert same(got, expected[: len(got)]), (got, expected)
+    if finished:
+        # Past calamine's last row the stream gives only empty rows.
+        assert all(cells == [] for _n, cells in got[len(expected) :])
+        assert same(got[: len(expected)], expected)
+    return got
+
+
+# --- Cells a report has --------------------------------------------------------------------
+
+text = st.text(
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\t\n"
+    ),
+    max_size=12,
+) | st.sampled_from([
+    "  Póliza  ", "保险费（人民币）", "_x000D_", "a_x000a_b", "_x00e9_", "_x00zz_", "\u00a0x\u00a0",
+    "Núm.\n", "\tTab", "&<>\"'", "", " ", "²", "9999-12-31",
+])  # fmt: skip
+numbers = st.one_of(
+    st.integers(-10**6, 3 * 10**6).map(str),
+    st.floats(-1e7, 3e6, allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["0", "1", "0.5", "59", "60", "61", "60.5", "1e3", "2.5E-3", "45291",
+                     "45291.75", "-1", "0.999999999", "2958465", "2958466", "1e20", ".5",
+                     "7.", "-0"]),
+)  # fmt: skip
+
+
+@st.composite
+def cell(draw, strings: list, ref: str):
+    kind = draw(st.sampled_from(["s", "inline", "rich", "n", "str", "b", "e", "f", "empty"]))
+    style = draw(st.none() | st.integers(0, len(FORMATS) + 2))
+    s = f' s="{style}"' if style is not None else ""
+    if kind == "s":
+        strings.append(_t(draw(text), draw(st.booleans())))
+        return f'<c r="{ref}" t="s"{s}><v>{len(strings) - 1}</v></c>'
+    if kind == "inline":
+        return f'<c r="{ref}" t="inlineStr"{s}><is>{_t(draw(text), draw(st.booleans()))}</is></c>'
+    if kind == "rich":
+        runs = "".join(f"<r><rPr><b/></rPr>{_t(draw(text), draw(st.booleans()))}</r>"
+                       for _ in range(draw(st.integers(1, 3))))  # fmt: skip
+        phonetic = "<rPh sb=\"0\" eb=\"1\"><t>ふりがな</t></rPh>" if draw(st.booleans()) else ""
+        strings.append(runs + phonetic)
+        return f'<c r="{ref}" t="s"{s}><v>{len(strings) - 1}</v></c>'
+    if kind == "n":
+        t = draw(st.sampled_from(["", ' t="n"']))
+        return f'<c r="{ref}"{t}{s}><v>{draw(numbers)}</v></c>'
+    if kind == "str":
+        return f'<c r="{ref}" t="str"{s}><f>A1&amp;"x"</f><v>{escape(draw(text))}</v></c>'
+    if kind == "b":
+        return f'<c r="{ref}" t="b"{s}><v>{draw(st.sampled_from(["0", "1"]))}</v></c>'
+    if kind == "e":
+        error = draw(st.sampled_from(["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?"]))
+        return f'<c r="{ref}" t="e"{s}><f>1/0</f><v>{error}</v></c>'
+    if kind == "f":
+        return f'<c r="{ref}"{s}><f>SUM(A1:A2)</f><v>{draw(numbers)}</v></c>'
+    return f'<c r="{ref}"{s}/>' if draw(st.booleans()) else f'<c r="{ref}"{s}><v></v></c>'
+
+
+def _t(value: str, preserve: bool) -> str:
+    space = ' xml:space="preserve"' if preserve else ""
+    return f"<t{space}>{escape(value)}</t>"
+
+
+def _letters(column: int) -> str:
+    out = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+@st.composite
+def sheets(draw):
+    strings: list = []
+    rows_xml, row = [], draw(st.integers(1, 4))
+    for _ in range(draw(st.integers(1, 8))):
+        cells, column = [], draw(st.integers(0, 3))
+        for _ in range(draw(st.integers(0, 6))):
+            cells.append(draw(cell(strings, f"{_letters(column)}{row}")))
+            column += draw(st.integers(1, 3))
+        rows_xml.append(f'<row r="{row}">{"".join(cells)}</row>')
+        row += draw(st.integers(1, 3))
+    return "".join(rows_xml), strings, draw(st.booleans())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sheets())
+def test_every_kind_of_cell_reads_as_calamine_reads_it(sheet):
+    rows_xml, strings, date1904 = sheet
+    check(xlsx(rows_xml, strings=strings, date1904=date1904))
+
+
+@pytest.mark.parametrize("date1904", [False, True], ids=["1900", "1904"])
+def test_dates_times_and_durations_in_every_format(date1904):
+    values = ["0", "0.25", "1", "59", "60", "61", "45291", "45291.5", "45291.999999",
+              "2958465", "2958465.9999999", "2958466", "-0.5", "-1", "36.25", "1e6"]  # fmt: skip
+    rows = []
+    for r, value in enumerate(values, start=1):
+        cells = "".join(f'<c r="{_letters(i)}{r}" s="{i}"><v>{value}</v></c>' for i in range(len(FORMATS)))
+        rows.append(f'<row r="{r}">{cells}</row>')
+    got = check(xlsx("".join(rows), date1904=date1904))
+    kinds = {type(cell) for _n, cells in got for cell in cells}
+    assert {datetime.date, datetime.datetime, datetime.time, datetime.timedelta, float} <= kinds
+
+
+def test_a_report_as_excel_writes_it_shared_strings_and_a_title_above_the_header():
+    strings = ["Reporte de vencimientos", "No. de Póliza", "Asegurado", "Fin de vigencia",
+               "Prima", "HDI-1", "Cliente <1> &amp; Cía", "HDI-2", "  Pérez  "]  # fmt: skip
+    rows = (
+        '<row r="2"><c r="B2" t="s"><v>0</v></c></row>'
+        '<row r="4"><c r="B4" t="s"><v>1</v></c><c r="C4" t="s"><v>2</v></c>'
+        '<c r="D4" t="s"><v>3</v></c><c r="E4" t="s"><v>4</v></c></row>'
+        '<row r="5"><c r="B5" t="s"><v>5</v></c><c r="C5" t="s"><v>6</v></c>'
+        '<c r="D5" s="10"><v>46357</v></c><c r="E5" s="11"><v>12500.5</v></c></row>'
+        '<row r="6"><c r="B6" t="s"><v>7</v></c><c r="C6" t="s"><v>8</v></c>'
+        '<c r="D6" s="1"><v>46358</v></c><c r="E6"><f>E5*2</f><v>25001</v></c></row>'
+    )
+    got = check(xlsx(rows, strings=[f"<t>{s}</t>" for s in strings], dimension="B2:E6"))
+    assert got[0] == (2, ["", "Reporte de vencimientos"])
+    assert got[-1] == (6, ["", "HDI-2", "Pérez", datetime.date(2026, 12, 1), 25001.0])
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A2" t="d"><v>2026-12-31</v></c>',  # an ISO date cell
+        '<c r="A2"><v>1_000</v></c>',  # Python reads it, calamine does not
+        '<c r="A2" t="s"><v>99</v></c>',  # past the shared strings
+        '<c r="A2" t="e"><v>#SPILL!</v></c>',
+        '<c r="A2" t="z"><v>1</v></c>',
+        '<c r="A2"><v>1</v><extLst/></c>',
+        '<c r="B3"><v>1</v></c>',  # a cell placed in another row
+    ],
+    ids=["iso date", "underscore", "string index", "spill", "type", "extension", "misplaced"],
+)
+def test_what_it_does_not_read_as_calamine_does_it_leaves_to_calamine(cell):
+    data = xlsx(f'<row r="1"><c r="A1"><v>1</v></c></row><row r="2">{cell}</row>')
+    got, finished = streamed_rows(data)
+    assert not finished and got == [(1, [1.0])]
+
+
+# --- Through the reader: the stream, then calamine ------------------------------------------
+
+
+def _report(rows: int) -> bytes:
+    strings = ["Póliza", "Asegurado", "Fin de vigencia", "Prima"]
+    body = ['<row r="1"><c r="C1" t="inlineStr"><is><t>Reporte</t></is></c></row>',
+            '<row r="3">' + "".join(f'<c r="{_letters(2 + i)}3" t="s"><v>{i}</v></c>'
+                                    for i in range(4)) + "</row>"]  # fmt: skip
+    for n in range(rows):
+        r = 4 + n
+        strings += [f"HDI-{n:05d}", f"Cliente {n}"]
+        body.append(
+            f'<row r="{r}"><c r="C{r}" t="s"><v>{len(strings) - 2}</v></c>'
+            f'<c r="D{r}" t="s"><v>{len(strings) - 1}</v></c>'
+            f'<c r="E{r}" s="10"><v>{46000 + n % 300}</v></c><c r="F{r}"><v>{1000 + n}.5</v></c></row>'
+        )
+    return xlsx("".join(body), strings=[f"<t>{s}</t>" for s in strings])
+
+
+class _LoadedAt:
+    """calamine's load, done (for the reader) once this many rows have been streamed."""
+
+    def __init__(self, after: int, monkeypatch):
+        self.after, self.loads, real = after, [], reader._Loading
+        test = self
+
+        class Loading(real):
+            def __init__(self, sheet):
+                super().__init__(sheet)
+                self.result()  # loaded now; the reader is told after ``after`` rows more
+                test.loads.append(sheet.name)
+                self.done = _Countdown(test.after)
+
+        monkeypatch.setattr(reader, "_Loading", Loading)
+
+
+class _Countdown:
+    def __init__(self, left: int):
+        self.left = left
+
+    def is_set(self) -> bool:
+        self.left -= 1
+        return self.left < 0
+
+
+@pytest.mark.parametrize("after", [0, 1, 57, 10_000])
+def test_the_rows_go_on_from_calamine_where_the_stream_stopped(monkeypatch, after):
+    data = _report(400)
+    monkeypatch.setattr(reader.sheet_stream, "Workbook", _no_stream)
+    table, rows = open_table(data, "r.xlsx")
+    only_calamine = [(n, _trimmed(cells)) for n, cells in rows]
+    monkeypatch.undo()
+    loaded = _LoadedAt(after, monkeypatch)
+    table_2, rows = open_table(data, "r.xlsx")
+    both = [(n, _trimmed(cells)) for n, cells in rows]
+    assert (table_2.header_row, table_2.headers) == (table.header_row, table.headers) == (
+        3, ["", "", "Póliza", "Asegurado", "Fin de vigencia", "Prima"]
+    )
+    assert same(both, only_calamine) and len(both) == 400
+    assert both[-1] == (403, ["", "", "HDI-00399", "Cliente 399", datetime.date(2025, 12, 30), 1399.5])
+    assert loaded.loads == ["Datos"]
+
+
+def _no_stream(*args, **kwargs):
+    raise sheet_stream.Unsure("off")
+
+
+def test_the_head_is_read_without_loading_the_sheet(monkeypatch):
+    data = _report(5000)
+    loads = []
+    real = reader._Sheet._load
+    monkeypatch.setattr(reader._Sheet, "_load", lambda self, key=None: loads.append(1) or real(self, key))
+    table = read_table(data, "r.xlsx", limit=5)
+    assert [cells[2] for _n, cells in table.rows] == [f"HDI-{n:05d}" for n in range(5)]
+    assert loads == []  # the sample came from the stream alone
+    table, rows = open_table(data, "r.xlsx")
+    assert sum(1 for _ in rows) == 5000 and loads == [1]  # the import's rows: loaded once
+
+
+def test_a_head_the_stream_cannot_finish_goes_on_from_calamine(monkeypatch):
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Póliza {r}</t></is></c></row>'
+                   for r in range(1, 4))  # fmt: skip
+    data = xlsx(rows + '<row r="4"><c r="A4" t="d"><v>2026-12-31</v></c></row>'
+                '<row r="5"><c r="A5" t="inlineStr"><is><t>Póliza 5</t></is></c></row>')
+    got = [cells for cells in reader._workbook_sheets(data, "xlsx")[0].rows(whole=False)]
+    assert got == [["Póliza 1"], ["Póliza 2"], ["Póliza 3"],
+                   [datetime.date(2026, 12, 31)], ["Póliza 5"]]  # fmt: skip
