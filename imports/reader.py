@@ -295,8 +295,9 @@ def _kept_key(path: str | None, name: str) -> tuple | None:
 
 
 class _Sheet:
-    """A visible sheet. Its rows are numbered from ``first_row`` (its first row with a value)
-    and their cells start at column A. A workbook's (.xlsx) first rows come from its XML as
+    """A visible sheet. Its rows come from row 1 (python-calamine gives the empty rows above
+    its first used row too), their cells from column A (calamine's from the sheet's first
+    used column: shifted here). A workbook's (.xlsx) first rows come from its XML as
     they are read (``sheet_stream``), and then, for a reader that wants them all
     (``whole``), from calamine, which loads the sheet beside the stream once the header has
     been looked for: the rows come at once, not after the whole sheet. Anything the stream
@@ -305,7 +306,7 @@ class _Sheet:
     def __init__(self, workbook, name: str, sizes: dict[str, int], source=None):
         self.workbook, self.name, self.sizes, self.source = workbook, name, sizes, source
         self.path = _path_of(source)
-        self.first_row, self.height = 1, None
+        self.last_row = None  # the sheet's last row, once known
 
     def rows(self, whole: bool = True):
         _check_sheet_size(self.name, self.sizes)
@@ -329,18 +330,11 @@ class _Sheet:
             _kept[key] = sheet
         return sheet
 
-    def _calamine(self, sheet=None, key=None, skip: int = 0, first_row: int | None = None):
-        """calamine's rows (of ``sheet``, loaded now if not given), past the first ``skip``;
-        with ``first_row``, the row the stream started at (checked: the same)."""
+    def _calamine(self, sheet=None, key=None, skip: int = 0):
+        """calamine's rows (of ``sheet``, loaded now if not given), past the first ``skip``."""
         sheet = sheet if sheet is not None else self._load(key)
-        start = sheet.start
-        if first_row is None:
-            self.first_row = (start[0] + 1) if start else 1
-        elif start is not None and start[0] + 1 != first_row:
-            # Never seen: the stream reads only what calamine reads the same way.
-            logger.error("Sheet %r: streamed from row %d, calamine from row %d",
-                         self.name, first_row, start[0] + 1)  # fmt: skip
-        self.height = sheet.height
+        start, end = sheet.start, sheet.end
+        self.last_row = end[0] + 1 if end else 0
         try:
             rows = sheet.iter_rows()
         except CalamineError as exc:
@@ -367,8 +361,8 @@ class _Sheet:
         if first is None:  # no row with a value (or none the stream read)
             archive.close()
             return None
-        self.first_row, self.height = first[0], book.last_row(self.name, first[0])
-        return _Stream(self, archive, rows, first[1])
+        self.last_row = book.last_rows.get(self.name)  # as the sheet's XML declares it
+        return _Stream(archive, rows, first[1])
 
     def _after(self, stream):
         """The stream's rows, then (should it stop before the sheet's end) calamine's."""
@@ -381,7 +375,7 @@ class _Sheet:
             stream.close()
         if not stream.exhausted:
             key = _kept_key(self.path, self.name)
-            yield from self._calamine(key=key, skip=count, first_row=stream.first_row)
+            yield from self._calamine(key=key, skip=count)
 
     def _beside(self, stream):
         """The stream's rows, then calamine's: loaded beside once the header has been looked
@@ -404,7 +398,7 @@ class _Sheet:
                 loading.result()  # kept (sheets_kept) once loaded: not loaded again
             return  # the whole sheet streamed
         sheet = (loading or _Loading(self)).result()
-        yield from self._calamine(sheet, skip=count, first_row=stream.first_row)
+        yield from self._calamine(sheet, skip=count)
 
 
 _STREAM_ERRORS = (
@@ -425,9 +419,9 @@ class _Stream:
     damaged part), it stops, and the rows that follow are calamine's. ``exhausted``: it read
     the sheet to its end."""
 
-    def __init__(self, sheet: _Sheet, archive, rows, first):
+    def __init__(self, archive, rows, first):
         self.archive, self._rows, self._first = archive, rows, first
-        self.first_row, self.exhausted, self._closed = sheet.first_row, False, False
+        self.exhausted, self._closed = False, False
 
     def __iter__(self):
         return self
@@ -641,14 +635,12 @@ def open_table(
     chosen = [s for s in sheets if s.name == sheet] if sheet in names else sheets
     for candidate in chosen:
         rows = candidate.rows(whole=whole)
-        found = _table_of(candidate.name, rows, kind, candidate.first_row)
+        found = _table_of(candidate.name, rows, kind)
         if found is not None:
             table, data_rows = found
             table.sheets = names
             def below_header(sheet=candidate, header_row=table.header_row):
-                if sheet.height is None:
-                    return None
-                return max(sheet.height - (header_row - sheet.first_row) - 1, 0)
+                return None if sheet.last_row is None else max(sheet.last_row - header_row, 0)
 
             table.size_hint = below_header()
             if table.size_hint is None and whole:

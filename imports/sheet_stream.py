@@ -23,9 +23,10 @@ shared strings, a cell placed out of its row) it raises ``Unsure``, and the call
 rest from calamine. ``imports/tests/test_sheet_stream.py`` compares the two on generated
 workbooks of every kind of cell.
 
-Rows are numbered from 1 and their cells start at column A (calamine's start at the sheet's
-first used row and column: ``imports.reader`` shifts them the same way). A row's cells end at
-its last cell (calamine pads every row to the sheet's width with empty strings).
+Rows are numbered from 1 and their cells start at column A (python-calamine's rows start at
+row 1 too, but at the sheet's first used column: ``imports.reader`` shifts them the same
+way). A row's cells end at its last value (calamine pads every row to the sheet's width with
+empty strings), an empty row is [].
 """
 
 import datetime
@@ -48,7 +49,8 @@ _READ = 1 << 16
 # "inf", "nan": such a cell is left to calamine).
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
-_ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
+# calamine's _x00HH_ escapes (Rust's hex parse also takes a sign: "_x00+D_" is "\r").
+_ESCAPE = re.compile(r"_x00(\+[0-9A-Fa-f]|[0-9A-Fa-f]{2})_")
 # Error values: python-calamine gives an empty cell for each.
 _ERRORS = frozenset(
     ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA")
@@ -93,7 +95,7 @@ def custom_format(code: str) -> int:
             return _DATETIME
         elif s in "dmhysDMHYS" and not ap and brackets == 0:
             return _DATETIME
-        elif not (hms and s.lower() == prev.lower()):
+        elif not (hms and (s == prev or s.isascii() and prev.isascii() and s.lower() == prev.lower())):
             hms = prev == "[" and s in "mhsMHS"
         prev = s
     return _OTHER
@@ -108,18 +110,16 @@ def excel_value(value: float, kind: int, is_1904: bool):
     """A number cell with a date or duration format, as python-calamine gives it: a duration
     as ``timedelta``; a serial day below 1 as ``time``, a whole one as ``date``, else as
     ``datetime`` (days since 1899-12-30, Excel's phantom 1900-02-29 kept); out of range, the
-    number itself."""
-    if kind == _TIMEDELTA:
-        try:
-            return datetime.timedelta(milliseconds=_round(value * _MS_PER_DAY))
-        except OverflowError:
-            return value
-    days = value + _1900_1904 if is_1904 else value
-    days = days if days >= 60.0 else days + 1.0
+    number itself. Beyond Python's years 1 to 9999 (where python-calamine gives a time of day
+    or the number), ``Unsure``."""
     try:
+        if kind == _TIMEDELTA:
+            return datetime.timedelta(milliseconds=_round(value * _MS_PER_DAY))
+        days = value + _1900_1904 if is_1904 else value
+        days = days if days >= 60.0 else days + 1.0
         moment = _EPOCH + datetime.timedelta(milliseconds=_round(days * _MS_PER_DAY))
-    except (OverflowError, ValueError):
-        return value
+    except (OverflowError, ValueError) as exc:
+        raise Unsure("date out of range") from exc
     if value < 1.0:
         return moment.time()
     if value == float(int(value)):
@@ -139,6 +139,8 @@ def _text(element) -> str:
     runs = list(element.iter(_T))
     if not runs:
         return ""
+    if any(len(t) for t in runs):
+        raise Unsure("markup inside a text run")
     phonetic = {id(t) for ph in element.iter(_RPH) for t in ph.iter(_T)}
     parts = []
     for t in runs:
@@ -240,11 +242,6 @@ class Workbook:
         self.formats = _formats(styles)
         self.last_rows: dict[str, int] = {}  # a sheet's last row, as its XML declares it
 
-    def last_row(self, sheet: str, first_row: int) -> int | None:
-        """The sheet's height from ``first_row`` as its XML declares it (``<dimension>``,
-        read with its first row), or None."""
-        last = self.last_rows.get(sheet)
-        return last - first_row + 1 if last is not None and last >= first_row else None
 
     def rows(self, sheet: str):
         """The sheet's rows as (row number, cells), from its first row that has a value."""
@@ -304,7 +301,7 @@ def _value(book: Workbook, c, kind: str | None, text: str | None):
     """A ``<v>``'s value (calamine's ``read_v``, then python-calamine's conversion)."""
     text = text or ""
     if kind == "str":
-        return text
+        return _unescape(text)
     if not text:
         return _EMPTY
     if kind == "s":
@@ -335,10 +332,10 @@ def _value(book: Workbook, c, kind: str | None, text: str | None):
 
 
 def _rows(book: Workbook, sheet: str, handle):
-    """(row number, cells) from the sheet's first row with a value, every row after it (an
-    empty one as []), cells from column A."""
+    """(row number, cells) of every row from the first (an empty one as []), cells from
+    column A."""
     parser = XMLPullParser(events=("end",))
-    next_row, started = 1, False
+    next_row = 1
     with handle:
         while True:
             data = handle.read(_READ)
@@ -381,12 +378,8 @@ def _rows(book: Workbook, sheet: str, handle):
                         cells.append(value)
                     column += 1
                 element.clear()
-                if not started and not cells:
-                    next_row = number + 1
-                    continue
-                if started:
-                    for empty in range(next_row, number):
-                        yield empty, []
-                started, next_row = True, number + 1
+                for empty in range(next_row, number):
+                    yield empty, []
+                next_row = number + 1
                 yield number, cells
         parser.close()

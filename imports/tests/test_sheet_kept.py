@@ -1,6 +1,9 @@
-"""Issue 14: the shell command loads a workbook's sheet once. Calamine loads a whole sheet
-before its first row; the header and sample, then the rows imported, are read from the one
-sheet kept in memory (reader.sheets_kept), and only from the same file as it was."""
+"""Issue 14: the shell command loads a workbook's sheet once at most. Calamine loads a whole
+sheet before its first row: the header and sample come from the sheet's XML as it is read
+(imports.sheet_stream), with no load at all, and the rows imported from the stream, then from
+calamine, loaded beside (a sheet the stream reads to its end is never loaded). A sheet loaded
+(the stream left off, or the header read from calamine) is kept in memory
+(reader.sheets_kept), and read again only from the same file as it was."""
 
 import io
 import os
@@ -47,6 +50,16 @@ class _Loads:
 
 
 @pytest.fixture
+def calamine_only(monkeypatch):
+    """A workbook the stream does not read (a cell it leaves to calamine from the first)."""
+
+    def unsure(*args, **kwargs):
+        raise reader.sheet_stream.Unsure("off")
+
+    monkeypatch.setattr(reader.sheet_stream, "Workbook", unsure)
+
+
+@pytest.fixture
 def loads(monkeypatch, tmp_path):
     opened = reader._workbook
     _Counted.log = tmp_path / "loads.txt"
@@ -68,7 +81,9 @@ def _numbers(path) -> list[str]:
     return [cells[0] for _n, cells in rows]
 
 
-def test_inside_the_sheet_is_loaded_once_for_the_sample_and_the_rows(tmp_path, loads):
+def test_inside_the_sheet_is_loaded_once_for_the_sample_and_the_rows(
+    tmp_path, loads, calamine_only
+):
     path = tmp_path / "r.xlsx"
     path.write_bytes(workbook([row(n) for n in range(1, 31)]))
     with sheets_kept():
@@ -82,7 +97,29 @@ def test_inside_the_sheet_is_loaded_once_for_the_sample_and_the_rows(tmp_path, l
     assert loads == ["Sheet"] * 3
 
 
-def test_forgotten_or_rewritten_the_file_is_loaded_again(tmp_path, loads):
+def test_streamed_the_sample_loads_nothing_and_the_rows_load_the_sheet_once(tmp_path, loads):
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(workbook([row(n) for n in range(1, 301)]))
+    with sheets_kept():
+        sample = read_table(str(path), "r.xlsx", limit=5)
+        assert [cells[0] for _n, cells in sample.rows] == [f"HDI-{n:05d}" for n in range(1, 6)]
+        assert loads == []  # the header and sample: streamed
+        assert _numbers(path) == [f"HDI-{n:05d}" for n in range(1, 301)]
+        assert loads == ["Sheet"]  # beside the stream, once the header was found
+        assert _numbers(path) == [f"HDI-{n:05d}" for n in range(1, 301)]
+    assert loads == ["Sheet"]  # kept
+
+
+def test_a_sheet_streamed_to_its_end_before_its_header_is_searched_is_never_loaded(
+    tmp_path, loads
+):
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(workbook([row(n) for n in range(1, 20)]))
+    assert _numbers(path) == [f"HDI-{n:05d}" for n in range(1, 20)]
+    assert loads == []
+
+
+def test_forgotten_or_rewritten_the_file_is_loaded_again(tmp_path, loads, calamine_only):
     path = tmp_path / "r.xlsx"
     path.write_bytes(workbook([row(n) for n in range(1, 4)]))
     with sheets_kept():
@@ -97,21 +134,28 @@ def test_forgotten_or_rewritten_the_file_is_loaded_again(tmp_path, loads):
     assert loads == ["Sheet"] * 3
 
 
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "calamine only"])
 @pytest.mark.parametrize("in_child", [True, False], ids=["parser process", "one process"])
 def test_the_command_reads_the_sheet_once_and_imports_every_row(
-    hdi, tmp_path, loads, monkeypatch, in_child
+    hdi, tmp_path, loads, monkeypatch, in_child, streamed
 ):
+    if not streamed:
+        monkeypatch.setattr(reader.sheet_stream, "Workbook", _unsure)
     maint = UserFactory(roles=["maintainer"])
     monkeypatch.setattr(services, "PARSE_IN_CHILD", in_child)
     forks = tmp_path / "forks.txt"
     monkeypatch.setattr(services, "_parser_process", _watched(services._parser_process, forks))
     path = tmp_path / "hdi.xlsx"
-    path.write_bytes(workbook([row(n) for n in range(1, 13)]))
+    path.write_bytes(workbook([row(n) for n in range(1, 61)]))
     out = io.StringIO()
     call_command("import_report", str(path), "--insurer", "hdi", "--user", maint.username,
                  stdout=out)  # fmt: skip
-    assert out.getvalue().strip().splitlines()[-1] == "created=12 updated=0 unchanged=0 errors=0"
-    assert Policy.objects.count() == 12
-    assert loads == ["Sheet"]
+    assert out.getvalue().strip().splitlines()[-1] == "created=60 updated=0 unchanged=0 errors=0"
+    assert Policy.objects.count() == 60
+    assert loads == ["Sheet"]  # once: beside the stream past the header, or for the sample
     assert forks.exists() == in_child
     assert reader._kept is None  # nothing kept once the command is done
+
+
+def _unsure(*args, **kwargs):
+    raise reader.sheet_stream.Unsure("off")
