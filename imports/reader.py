@@ -348,7 +348,7 @@ class _Sheet:
     def _streamed(self):
         """The stream's rows (its first row read already), or None when it cannot start."""
         try:
-            archive = zipfile.ZipFile(self.path if self.path is not None else _seekable(self.source))
+            archive = zipfile.ZipFile(self.path or _seekable(self.source))
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             return None
         try:

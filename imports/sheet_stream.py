@@ -57,7 +57,7 @@ _ERRORS = frozenset(
 )
 _OTHER, _DATETIME, _TIMEDELTA = 0, 1, 2
 _BUILTIN_DATETIME = frozenset(("14", "15", "16", "17", "18", "19", "20", "21", "22", "45", "47"))
-_EPOCH = datetime.datetime(1899, 12, 30)
+_EPOCH = datetime.datetime(1899, 12, 30)  # noqa: DTZ001 - a cell's date and time have no zone
 _MS_PER_DAY = 86_400_000.0
 _1900_1904 = 1462.0
 
@@ -95,10 +95,15 @@ def custom_format(code: str) -> int:
             return _DATETIME
         elif s in "dmhysDMHYS" and not ap and brackets == 0:
             return _DATETIME
-        elif not (hms and (s == prev or s.isascii() and prev.isascii() and s.lower() == prev.lower())):
+        elif not (hms and _same_letter(s, prev)):
             hms = prev == "[" and s in "mhsMHS"
         prev = s
     return _OTHER
+
+
+def _same_letter(a: str, b: str) -> bool:
+    """Rust's ``eq_ignore_ascii_case`` of two characters."""
+    return a == b or (a.isascii() and b.isascii() and a.lower() == b.lower())
 
 
 def _round(value: float) -> int:
@@ -241,7 +246,6 @@ class Workbook:
         self.strings = _Strings(archive, strings if strings in names else None)
         self.formats = _formats(styles)
         self.last_rows: dict[str, int] = {}  # a sheet's last row, as its XML declares it
-
 
     def rows(self, sheet: str):
         """The sheet's rows as (row number, cells), from its first row that has a value."""

@@ -17,6 +17,11 @@ from imports import reader, sheet_stream
 from imports.reader import open_table, read_table
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+XML = '<?xml version="1.0" encoding="UTF-8"?>'
+PKG = "http://schemas.openxmlformats.org/package/2006"
+PKG_CT = "application/vnd.openxmlformats-package"
+CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Cell styles (the s attribute): their number formats, built-in (by id) or custom.
 FORMATS = [
     ("0", None), ("14", None), ("22", None), ("20", None), ("21", None), ("46", None),
@@ -33,61 +38,61 @@ def xlsx(rows_xml: str, *, strings=(), date1904=False, extra_sheet=False, dimens
     items (raw <si> contents) and the styles above."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        parts = [("workbook.xml", "sheet.main"), ("worksheets/sheet1.xml", "worksheet"),
+                 ("worksheets/sheet2.xml", "worksheet"), ("styles.xml", "styles"),
+                 ("sharedStrings.xml", "sharedStrings")]  # fmt: skip
         z.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'{XML}<Types xmlns="{PKG}/content-types">'
+            f'<Default Extension="rels" ContentType="{PKG_CT}.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-            "</Types>"
+            + "".join(f'<Override PartName="/xl/{name}" ContentType="{CT}.{what}+xml"/>'
+                      for name, what in parts)
+            + "</Types>"
         ))  # fmt: skip
         z.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            f'{XML}<Relationships xmlns="{PKG}/relationships">'
+            f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/>'
             "</Relationships>"
         ))  # fmt: skip
         sheets = '<sheet name="Datos" sheetId="1" r:id="rId1"/>'
         if extra_sheet:
             sheets += '<sheet name="Notas" sheetId="2" r:id="rId4"/>'
         z.writestr("xl/workbook.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{NS}" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'{XML}<workbook xmlns="{NS}" xmlns:r="{REL}">'
             + ('<workbookPr date1904="1"/>' if date1904 else "<workbookPr/>")
             + f"<sheets>{sheets}</sheets></workbook>"
         ))  # fmt: skip
+        rels = [("rId1", "worksheet", "worksheets/sheet1.xml"), ("rId2", "styles", "styles.xml"),
+                ("rId3", "sharedStrings", "sharedStrings.xml"),
+                ("rId4", "worksheet", "worksheets/sheet2.xml")]  # fmt: skip
         z.writestr("xl/_rels/workbook.xml.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-            '<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/>'
-            "</Relationships>"
+            f'{XML}<Relationships xmlns="{PKG}/relationships">'
+            + "".join(f'<Relationship Id="{i}" Type="{REL}/{kind}" Target="{target}"/>'
+                      for i, kind, target in rels)
+            + "</Relationships>"
         ))  # fmt: skip
         custom = "".join(
             f"<numFmt numFmtId={quoteattr(i)} formatCode={quoteattr(code)}/>"
             for i, code in FORMATS if code
         )  # fmt: skip
-        xfs = "".join(f'<xf numFmtId="{i}" fontId="0" fillId="0" borderId="0"/>' for i, _ in FORMATS)
+        xfs = "".join(f'<xf numFmtId="{i}" fontId="0" fillId="0"/>' for i, _ in FORMATS)
         z.writestr("xl/styles.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{NS}"><numFmts>{custom}</numFmts>'
+            f'{XML}<styleSheet xmlns="{NS}"><numFmts>{custom}</numFmts>'
             '<cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs>'
             f"<cellXfs>{xfs}</cellXfs></styleSheet>"
         ))  # fmt: skip
         items = "".join(f"<si>{item}</si>" for item in strings)
         z.writestr("xl/sharedStrings.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}">{items}</sst>'
+            f'{XML}<sst xmlns="{NS}">{items}</sst>'
         ))  # fmt: skip
         dim = f'<dimension ref="{dimension}"/>' if dimension else ""
         z.writestr("xl/worksheets/sheet1.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}">{dim}'
+            f'{XML}<worksheet xmlns="{NS}">{dim}'
             f"<sheetData>{rows_xml}</sheetData></worksheet>"
         ))  # fmt: skip
         z.writestr("xl/worksheets/sheet2.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetData>'
-            '<row r="1"><c r="A1" t="inlineStr"><is><t>nota</t></is></c></row></sheetData></worksheet>'
+            f'{XML}<worksheet xmlns="{NS}"><sheetData><row r="1">'
+            '<c r="A1" t="inlineStr"><is><t>nota</t></is></c></row></sheetData></worksheet>'
         ))  # fmt: skip
     return out.getvalue()
 
@@ -178,7 +183,7 @@ def cell(draw, strings: list, ref: str):
     if kind == "rich":
         runs = "".join(f"<r><rPr><b/></rPr>{_t(draw(text), draw(st.booleans()))}</r>"
                        for _ in range(draw(st.integers(1, 3))))  # fmt: skip
-        phonetic = "<rPh sb=\"0\" eb=\"1\"><t>ふりがな</t></rPh>" if draw(st.booleans()) else ""
+        phonetic = '<rPh sb="0" eb="1"><t>ふりがな</t></rPh>' if draw(st.booleans()) else ""
         strings.append(runs + phonetic)
         return f'<c r="{ref}" t="s"{s}><v>{len(strings) - 1}</v></c>'
     if kind == "n":
@@ -237,7 +242,9 @@ def test_dates_times_and_durations_in_every_format(date1904):
               "2957003", "2957003.9999999", "-0.5", "-1", "36.25", "1e6", "1e-9"]  # fmt: skip
     rows = []
     for r, value in enumerate(values, start=1):
-        cells = "".join(f'<c r="{_letters(i)}{r}" s="{i}"><v>{value}</v></c>' for i in range(len(FORMATS)))
+        cells = "".join(
+            f'<c r="{_letters(i)}{r}" s="{i}"><v>{value}</v></c>' for i in range(len(FORMATS))
+        )
         rows.append(f'<row r="{r}">{cells}</row>')
     got = check(xlsx("".join(rows), date1904=date1904))
     kinds = {type(cell) for _n, cells in got for cell in cells}
@@ -276,7 +283,11 @@ def test_rows_are_numbered_as_in_the_sheet_below_empty_ones(monkeypatch):
         '<row r="4"><c r="C4" t="inlineStr"><is><t>HDI-1</t></is></c></row>'
     )
     table, rows = open_table(data, "r.xlsx")
-    assert (table.header_row, table.headers, table.size_hint) == (3, ["", "", "Póliza", "Asegurado"], 1)
+    assert (table.header_row, table.headers, table.size_hint) == (
+        3,
+        ["", "", "Póliza", "Asegurado"],
+        1,
+    )
     assert list(rows) == [(4, ["", "", "HDI-1", ""])]
 
 
@@ -293,8 +304,17 @@ def test_rows_are_numbered_as_in_the_sheet_below_empty_ones(monkeypatch):
         '<c r="A2" s="1"><v>2958466</v></c>',  # a date past 9999-12-31
         '<c r="A2" s="1"><v>-1e7</v></c>',  # a time of a day before year 1
     ],
-    ids=["iso date", "underscore", "string index", "spill", "type", "extension", "misplaced",
-         "year 10000", "year -25000"],  # fmt: skip
+    ids=[
+        "iso date",
+        "underscore",
+        "string index",
+        "spill",
+        "type",
+        "extension",
+        "misplaced",
+        "year 10000",
+        "year -25000",
+    ],  # fmt: skip
 )
 def test_what_it_does_not_read_as_calamine_does_it_leaves_to_calamine(cell):
     data = xlsx(f'<row r="1"><c r="A1"><v>1</v></c></row><row r="2">{cell}</row>')
@@ -316,7 +336,8 @@ def _report(rows: int) -> bytes:
         body.append(
             f'<row r="{r}"><c r="C{r}" t="s"><v>{len(strings) - 2}</v></c>'
             f'<c r="D{r}" t="s"><v>{len(strings) - 1}</v></c>'
-            f'<c r="E{r}" s="10"><v>{46000 + n % 300}</v></c><c r="F{r}"><v>{1000 + n}.5</v></c></row>'
+            f'<c r="E{r}" s="10"><v>{46000 + n % 300}</v></c>'
+            f'<c r="F{r}"><v>{1000 + n}.5</v></c></row>'
         )
     return xlsx("".join(body), strings=[f"<t>{s}</t>" for s in strings])
 
@@ -357,11 +378,16 @@ def test_the_rows_go_on_from_calamine_where_the_stream_stopped(monkeypatch, afte
     loaded = _LoadedAt(after, monkeypatch)
     table_2, rows = open_table(data, "r.xlsx")
     both = [(n, _trimmed(cells)) for n, cells in rows]
-    assert (table_2.header_row, table_2.headers) == (table.header_row, table.headers) == (
-        3, ["", "", "Póliza", "Asegurado", "Fin de vigencia", "Prima"]
+    assert (
+        (table_2.header_row, table_2.headers)
+        == (table.header_row, table.headers)
+        == (3, ["", "", "Póliza", "Asegurado", "Fin de vigencia", "Prima"])
     )
     assert same(both, only_calamine) and len(both) == 400
-    assert both[-1] == (403, ["", "", "HDI-00399", "Cliente 399", datetime.date(2026, 3, 18), 1399.5])
+    assert both[-1] == (
+        403,
+        ["", "", "HDI-00399", "Cliente 399", datetime.date(2026, 3, 18), 1399.5],
+    )
     assert loaded.loads == ["Datos"]
 
 
@@ -373,7 +399,9 @@ def test_the_head_is_read_without_loading_the_sheet(monkeypatch):
     data = _report(5000)
     loads = []
     real = reader._Sheet._load
-    monkeypatch.setattr(reader._Sheet, "_load", lambda self, key=None: loads.append(1) or real(self, key))
+    monkeypatch.setattr(
+        reader._Sheet, "_load", lambda self, key=None: loads.append(1) or real(self, key)
+    )
     table = read_table(data, "r.xlsx", limit=5)
     assert [cells[2] for _n, cells in table.rows] == [f"HDI-{n:05d}" for n in range(5)]
     assert loads == []  # the sample came from the stream alone
@@ -384,8 +412,10 @@ def test_the_head_is_read_without_loading_the_sheet(monkeypatch):
 def test_a_head_the_stream_cannot_finish_goes_on_from_calamine(monkeypatch):
     rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Póliza {r}</t></is></c></row>'
                    for r in range(1, 4))  # fmt: skip
-    data = xlsx(rows + '<row r="4"><c r="A4" t="d"><v>2026-12-31</v></c></row>'
-                '<row r="5"><c r="A5" t="inlineStr"><is><t>Póliza 5</t></is></c></row>')
+    data = xlsx(
+        rows + '<row r="4"><c r="A4" t="d"><v>2026-12-31</v></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>Póliza 5</t></is></c></row>'
+    )
     got = [cells for cells in reader._workbook_sheets(data, "xlsx")[0].rows(whole=False)]
     assert got == [["Póliza 1"], ["Póliza 2"], ["Póliza 3"],
                    [datetime.date(2026, 12, 31)], ["Póliza 5"]]  # fmt: skip
