@@ -413,10 +413,11 @@ def _gc_chunk_done(chunks: int) -> None:
 
 
 def _parsed(job: ImportJob, kind, context, between=None):
-    """Read the report and parse it a chunk at a time: yields ("table", size hint) once, then
-    ("chunk", records, issues, rows read so far) per chunk, and ("size", size hint) once
-    after a chunk when the hint was not known at first (a workbook whose sheet declares no
-    size: calamine, loading it beside the first chunks, tells). Touches no database (it may run
+    """Read the report and parse it a chunk at a time: yields ("table", size hint, whether a
+    hint comes later) once, then ("chunk", records, issues, rows read so far) per chunk, and
+    ("size", size hint) once after a chunk when the hint was not known at first but comes
+    later (a workbook whose sheet declares no size: calamine, loading it beside the first
+    chunks, tells). Touches no database (it may run
     in the parser process, see ``_parsed_chunks``). ``between()`` is called once a chunk's
     consumer asks for the next, before it is read, with nothing here holding the chunk (the
     parser process collects its garbage then: at the consumer's side of the ``yield`` the

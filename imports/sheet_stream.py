@@ -198,14 +198,25 @@ class _Strings:
         return True
 
 
+def _chunks(handle):
+    """The XML's bytes, a block at a time. No part of a workbook declares a DTD: one that does
+    is left to calamine, which expands no entity."""
+    first = True
+    while True:
+        data = handle.read(_READ)
+        if not data:
+            return
+        if first and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
+            raise Unsure("a DTD")
+        first = False
+        yield data
+
+
 def _elements(handle, tag: str):
     """The ``tag`` elements of an XML stream, each complete when given (then cleared)."""
     parser = XMLPullParser(events=("end",))
     with handle:
-        while True:
-            data = handle.read(_READ)
-            if not data:
-                break
+        for data in _chunks(handle):
             parser.feed(data)
             for _event, element in parser.read_events():
                 if element.tag == tag:
@@ -248,7 +259,7 @@ class Workbook:
         self.last_rows: dict[str, int] = {}  # a sheet's last row, as its XML declares it
 
     def rows(self, sheet: str):
-        """The sheet's rows as (row number, cells), from its first row that has a value."""
+        """The sheet's rows as (row number, cells), from row 1."""
         member = self.sheets.get(sheet)
         if member is None or member not in self.archive.namelist():
             raise Unsure("no such sheet")
@@ -341,10 +352,7 @@ def _rows(book: Workbook, sheet: str, handle):
     parser = XMLPullParser(events=("end",))
     next_row = 1
     with handle:
-        while True:
-            data = handle.read(_READ)
-            if not data:
-                break
+        for data in _chunks(handle):
             parser.feed(data)
             for _event, element in parser.read_events():
                 tag = element.tag

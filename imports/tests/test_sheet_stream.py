@@ -419,3 +419,87 @@ def test_a_head_the_stream_cannot_finish_goes_on_from_calamine(monkeypatch):
     got = [cells for cells in reader._workbook_sheets(data, "xlsx")[0].rows(whole=False)]
     assert got == [["Póliza 1"], ["Póliza 2"], ["Póliza 3"],
                    [datetime.date(2026, 12, 31)], ["Póliza 5"]]  # fmt: skip
+
+
+# --- The import's progress: its size, told once it is known ---------------------------------
+
+
+def _without_dimension(rows: int) -> bytes:
+    """A report as openpyxl's write-only mode saves it: no <dimension> declared."""
+    from openpyxl import Workbook
+
+    from imports.tests.conftest import HEADER, row
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Vencimientos")
+    sheet.append(["Reporte de vencimientos"])
+    sheet.append(HEADER)
+    for n in range(1, rows + 1):
+        sheet.append(row(n))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dimension", [True, False], ids=["declared", "not declared"])
+def test_the_import_learns_the_size_of_a_sheet_from_its_xml_or_once_calamine_has_it(
+    hdi, maint, monkeypatch, dimension
+):
+    from imports import services
+    from imports.keys import KeyStore
+    from imports.services import job_create
+    from imports.tests.conftest import row, workbook
+
+    rows = 260
+    data = workbook([row(n) for n in range(1, rows + 1)]) if dimension else _without_dimension(rows)
+    job, table = job_create(insurer=hdi, by=maint, name="r.xlsx", data=data)
+    assert table.size_hint == (rows if dimension else None)  # the sample: from the stream
+    monkeypatch.setattr(reader, "STREAM_AHEAD", 100)  # calamine takes over within the chunk
+    monkeypatch.setattr(services, "CHUNK", 50)
+    monkeypatch.setattr(services, "FIRST_CHUNK", 50)
+    counted = []
+    monkeypatch.setattr(services, "_count_rows", lambda job: counted.append(job) or 0)
+    sizes, read = [], 0
+    with KeyStore() as seen:
+        for records, issues, _read in services._chunks(job, seen, on_size=sizes.append):
+            read += len(records) + len(issues)
+    assert read == rows
+    # Told once: declared, before the rows; else once calamine has loaded the sheet (never
+    # counted by reading the file again).
+    assert sizes == [rows] and counted == []
+
+
+def test_from_an_open_file_calamine_reads_the_rows_after_the_header_s(monkeypatch, tmp_path):
+    """A report in S3 is read from one open file: the stream gives the rows the header is
+    looked for in, then calamine loads the sheet (not beside: the stream would read the
+    same file) and gives the rest."""
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(_report(200))
+    table, rows = open_table(str(path), "r.xlsx")
+    from_path = [(n, _trimmed(cells)) for n, cells in rows]
+    loads, threads = [], []
+    real = reader._Sheet._load
+    monkeypatch.setattr(reader._Sheet, "_load", lambda s, key=None: loads.append(1) or real(s, key))
+    monkeypatch.setattr(reader, "_Loading", lambda sheet: threads.append(sheet))
+    with path.open("rb") as handle:
+        table_2, rows = open_table(handle, "r.xlsx")
+        from_file = [(n, _trimmed(cells)) for n, cells in rows]
+    assert table_2.header_row == table.header_row == 3
+    assert same(from_file, from_path) and len(from_file) == 200
+    assert loads == [1] and threads == []
+
+
+def test_a_part_that_declares_a_dtd_is_left_to_calamine():
+    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>Póliza</t></is></c></row>'
+    data = xlsx(rows)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY x "Poliza">]>'
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"?>", b"?>" + doctype, 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
+    assert streamed_rows(out.getvalue()) == ([], False)
