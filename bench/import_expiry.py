@@ -6,8 +6,9 @@ the same size), then prints:
 
 - openpyxl's read-only parse of the file (just reading the cells) and python-calamine's,
 - the whole import as users run it: ``manage.py import_report`` in its own process (store,
-  find the header, map, read, parse, classify, write clients, vehicles, policies and their
-  history; each committed chunk's renewal cases, touches and instalments beside the next
+  find the header in the first rows streamed from the sheet's XML, map, read (the stream's
+  rows while calamine loads the sheet beside, then calamine's), parse, classify, write
+  clients, vehicles, policies and their history; each committed chunk's renewal cases, touches and instalments beside the next
   chunk; then the renewals task, which finds them done and lapses the ended policies: without
   a broker it runs inside the command, so it is part of the timed whole), with the commit
   alone, the follow-ups and the renewals job timed inside it, the CPU of each process and
