@@ -11,8 +11,11 @@ bytes, a path or an open binary file, and its rows come as they are consumed:
   sheets are skipped, a merged header cell keeps its text in its first cell). Calamine loads a
   whole sheet before its first row, so a sheet is refused, before it is loaded, when its XML
   (with the workbook's shared strings) unpacks past IMPORT_MAX_SHEET_BYTES: that bounds the
-  memory of a workbook's import. Any error calamine meets (on opening, loading the sheet or
-  reading its rows) means the file is damaged: a message for the user, never a 500.
+  memory of a workbook's import. An .xlsx sheet's first rows come at once, read from its XML
+  as it comes (``sheet_stream``, which reads a cell only where it reads it as calamine does):
+  the header and sample without loading the sheet, the import's first rows while calamine
+  loads it beside. Any error calamine meets (on opening, loading the sheet or reading its
+  rows) means the file is damaged: a message for the user, never a 500.
 """
 
 import codecs
@@ -253,10 +256,11 @@ def sheets_kept():
     """Inside, a sheet loaded from a file on disk is kept, and its rows read again from memory
     when the same file's same sheet is opened again: the shell command reads a report's first
     rows (its header and sample), then all of them (the import), and calamine loads the whole
-    sheet before its first row each time (1.3 s for 100,000 rows). The parser process the
-    import forks gets the kept sheet with the rest of its memory; the importing process then
-    drops it (``sheets_forget``). A web upload reads its sample in the request and imports in
-    a task: nothing is kept there."""
+    sheet before its first row each time (1.3 s for 100,000 rows). A sheet whose first rows
+    are streamed (``sheet_stream``) is not loaded for them; one the stream leaves to calamine
+    is, and the parser process the import forks gets it with the rest of its memory; the
+    importing process then drops it (``sheets_forget``). A web upload reads its sample in the
+    request and imports in a task: nothing is kept there."""
     global _kept
     outer = _kept
     if outer is None:
@@ -329,8 +333,9 @@ class _Sheet:
             sheet = self.workbook.get_sheet_by_name(self.name)
         except CalamineError as exc:
             raise _damaged(self.name, exc) from exc
-        if key is not None:
-            _kept[key] = sheet
+        kept = _kept
+        if key is not None and kept is not None:  # (loaded beside: maybe after sheets_kept)
+            kept[key] = sheet
         return sheet
 
     def _calamine(self, sheet=None, key=None, skip: int = 0):
@@ -582,7 +587,7 @@ def _header_text(cell) -> str:
     return str(cell).strip()
 
 
-def _table_of(sheet_name: str, rows, kind: str, first_row: int = 1):
+def _table_of(sheet_name: str, rows, kind: str):
     """(Table, numbered rows) of a sheet whose header is among its first rows, else None."""
     head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
     header_index = _find_header(head, kind)
@@ -592,7 +597,7 @@ def _table_of(sheet_name: str, rows, kind: str, first_row: int = 1):
     while headers and not headers[-1]:
         headers.pop()  # trailing empty columns
     table = Table(
-        sheet=sheet_name, header_row=first_row + header_index, headers=headers, rows=[]
+        sheet=sheet_name, header_row=1 + header_index, headers=headers, rows=[]
     )  # fmt: skip
     rest = itertools.chain(head[header_index + 1 :], rows)
     numbered = (
@@ -644,6 +649,7 @@ def open_table(
         if found is not None:
             table, data_rows = found
             table.sheets = names
+
             def below_header(sheet=candidate, header_row=table.header_row):
                 return None if sheet.last_row is None else max(sheet.last_row - header_row, 0)
 
