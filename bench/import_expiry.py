@@ -8,11 +8,12 @@ the same size), then prints:
 - the whole import as users run it: ``manage.py import_report`` in its own process (store,
   find the header in the first rows streamed from the sheet's XML, map, read (the stream's
   rows while calamine loads the sheet beside, then calamine's), parse, classify, write
-  clients, vehicles, policies and their history; each committed chunk's renewal cases, touches and instalments beside the next
-  chunk; then the renewals task, which finds them done and lapses the ended policies: without
-  a broker it runs inside the command, so it is part of the timed whole), with the commit
-  alone, the follow-ups and the renewals job timed inside it, the CPU of each process and
-  database backend, and the import process's peak memory (its max RSS);
+  clients, vehicles, policies and their history; each committed chunk's renewal cases,
+  touches and instalments beside the next chunk; then the renewals task, which finds them
+  done and lapses the ended policies: without a broker it runs inside the command, so it is
+  part of the timed whole), with the commit alone, the follow-ups and the renewals job timed
+  inside it, the CPU of each process and database backend, and the import process's peak
+  memory (its max RSS);
 - django-import-export importing the same rows into the same Policy model (on an empty table,
   with its default per-row instance loading and saving), timed on the first --iex-rows rows
   and scaled, because at full size it runs for many minutes;
