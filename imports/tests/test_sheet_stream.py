@@ -229,7 +229,12 @@ def sheets(draw):
     return "".join(rows_xml), strings, draw(st.booleans())
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same 400 examples on every run (CI does not depend on chance); 6,000 random ones were
+# run once by hand, all equal.
+@settings(
+    max_examples=400, derandomize=True, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # fmt: skip
 @given(sheets())
 def test_every_kind_of_cell_reads_as_calamine_reads_it(sheet):
     rows_xml, strings, date1904 = sheet
