@@ -359,6 +359,8 @@ def _rows(book: Workbook, sheet: str, handle):
                 if tag != _ROW:
                     if tag == _SHEET_DATA:
                         return
+                    if not tag.startswith(_NS):  # another schema (Strict OOXML): not read here
+                        raise Unsure("namespace")
                     if tag == _DIMENSION:
                         last = _CELL_REF.fullmatch(element.get("ref", "").rpartition(":")[2])
                         if last is not None:

@@ -495,16 +495,38 @@ def test_from_an_open_file_calamine_reads_the_rows_after_the_header_s(monkeypatc
     assert loads == [1] and threads == []
 
 
-def test_a_part_that_declares_a_dtd_is_left_to_calamine():
-    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>Póliza</t></is></c></row>'
-    data = xlsx(rows)
+def _rewritten(data: bytes, change) -> bytes:
+    """The workbook with each member's bytes passed through ``change(name, content)``."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        parts = {name: z.read(name) for name in z.namelist()}
-    doctype = b'<!DOCTYPE worksheet [<!ENTITY x "Poliza">]>'
-    sheet = parts["xl/worksheets/sheet1.xml"]
-    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"?>", b"?>" + doctype, 1)
+        parts = {name: change(name, z.read(name)) for name in z.namelist()}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for name, content in parts.items():
             z.writestr(name, content)
-    assert streamed_rows(out.getvalue()) == ([], False)
+    return out.getvalue()
+
+
+def test_a_part_that_declares_a_dtd_is_left_to_calamine():
+    data = xlsx('<row r="1"><c r="A1" t="inlineStr"><is><t>Póliza</t></is></c></row>')
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY x "Poliza">]>'
+    data = _rewritten(
+        data,
+        lambda name, content: content.replace(b"?>", b"?>" + doctype, 1)
+        if name == "xl/worksheets/sheet1.xml"
+        else content,
+    )
+    assert streamed_rows(data) == ([], False)
+
+
+def test_a_sheet_in_another_schema_is_left_to_calamine_at_once():
+    """Strict OOXML names its elements in another namespace: the stream does not read the
+    whole sheet looking for rows it cannot see."""
+    strict = _rewritten(
+        xlsx('<row r="1"><c r="A1"><v>1</v></c></row>'),
+        lambda name, content: content.replace(
+            NS.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+        )
+        if name == "xl/worksheets/sheet1.xml"
+        else content,
+    )
+    assert streamed_rows(strict) == ([], False)
