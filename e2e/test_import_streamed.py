@@ -26,7 +26,6 @@ from .conftest import ARTIFACTS
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROWS = 120
-SIGN_IN = {"en": "Sign in", "es": "Iniciar sesión", "zh-hans": "登录"}
 FIRST_ROWS = {"en": "The file's first rows", "es": "Las primeras filas del archivo",
               "zh-hans": "文件的前几行"}  # fmt: skip
 

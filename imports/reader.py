@@ -25,7 +25,6 @@ import io
 import itertools
 import logging
 import os
-import posixpath
 import threading
 import zipfile
 import zlib
@@ -57,9 +56,6 @@ STREAM_AHEAD = 6_100
 SNIFF_BYTES = 64 * 1024
 # A member smaller than this is not checked for its own ratio (small XML compresses very well).
 RATIO_CHECK_FROM = 2**20
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 class ReportError(ValueError):
@@ -166,18 +162,6 @@ def _check_archive(source) -> None:
         raise ReportError(_("This zip archive is not an Excel workbook."))
 
 
-def _small_xml(archive, member: str):
-    """A small XML member of the workbook (its list of sheets), parsed. No workbook declares a
-    DTD: one that does, or is larger than a workbook's list of sheets ever is, is refused, so
-    the parser never expands entities."""
-    if archive.getinfo(member).file_size > 2**22:
-        raise ValueError(member)
-    data = archive.read(member)
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ValueError(member)
-    return ElementTree.fromstring(data)  # noqa: S314 - small, and without a DTD (see above)
-
-
 def _sheet_sizes(source) -> dict[str, int]:
     """{sheet name: bytes calamine holds to load it}: the sheet's XML unpacked plus the shared
     strings (every sheet's strings live there). Sheets whose member cannot be found are left
@@ -185,22 +169,11 @@ def _sheet_sizes(source) -> dict[str, int]:
     try:
         with _zip(source) as archive:
             sizes = {info.filename: info.file_size for info in archive.infolist()}
-            book = _small_xml(archive, "xl/workbook.xml")
-            rels = _small_xml(archive, "xl/_rels/workbook.xml.rels")
+            _book, sheets, strings = sheet_stream.workbook_parts(archive)
     except (KeyError, ValueError, ElementTree.ParseError, zipfile.BadZipFile, OSError) as exc:
         raise ReportError(_("The workbook is damaged: it cannot be opened.")) from exc
-    targets = {
-        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship")
-    }
-    shared = sizes.get("xl/sharedStrings.xml", 0)
-    out = {}
-    for sheet in book.iter(f"{{{_MAIN_NS}}}sheet"):
-        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
-        member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        member = posixpath.normpath(member)
-        if member in sizes:
-            out[sheet.get("name")] = sizes[member] + shared
-    return out
+    shared = sizes.get(strings, 0) if strings else 0
+    return {name: sizes[member] + shared for name, member in sheets.items() if member in sizes}
 
 
 def _check_sheet_size(sheet: str, sizes: dict[str, int]) -> None:
@@ -360,7 +333,7 @@ class _Sheet:
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             return None
         try:
-            book = sheet_stream.Workbook(archive, _small_xml)
+            book = sheet_stream.Workbook(archive)
             rows = book.rows(self.name)
             first = next(rows, None)
         except _STREAM_ERRORS:

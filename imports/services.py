@@ -417,11 +417,11 @@ def _parsed(job: ImportJob, kind, context, between=None):
     hint comes later) once, then ("chunk", records, issues, rows read so far) per chunk, and
     ("size", size hint) once after a chunk when the hint was not known at first but comes
     later (a workbook whose sheet declares no size: calamine, loading it beside the first
-    chunks, tells). Touches no database (it may run
-    in the parser process, see ``_parsed_chunks``). ``between()`` is called once a chunk's
-    consumer asks for the next, before it is read, with nothing here holding the chunk (the
-    parser process collects its garbage then: at the consumer's side of the ``yield`` the
-    chunk's 29,000 objects, still held here, were walked at every collection)."""
+    chunks, tells). Touches no database (it may run in the parser process, see
+    ``_parsed_chunks``). ``between()`` is called once a chunk's consumer asks for the next,
+    before it is read, with nothing here holding the chunk (the parser process collects its
+    garbage then: at the consumer's side of the ``yield`` the chunk's 29,000 objects, still
+    held here, were walked at every collection)."""
     with _opened(job) as source:
         table, rows = open_table(source, job.original_name, job.kind, sheet=job.sheet or None)
         yield "table", table.size_hint, table.size_later is not None
@@ -625,8 +625,9 @@ def _chunks(job: ImportJob, seen: KeyStore, on_size=None, *, ahead: bool = False
         if message is None:
             break
         if message[0] == "table":
-            if on_size is not None and not (message[1] is None and message[2]):
-                on_size(message[1])
+            _table, hint, later = message
+            if on_size is not None and (hint is not None or not later):
+                on_size(hint)  # else the size comes in a "size" message
             continue
         if message[0] == "size":
             if on_size is not None:

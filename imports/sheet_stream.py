@@ -34,6 +34,7 @@ import math
 import posixpath
 import re
 import zipfile
+from xml.etree import ElementTree
 from xml.etree.ElementTree import XMLPullParser
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -225,36 +226,57 @@ def _elements(handle, tag: str):
         parser.close()
 
 
+def small_xml(archive, member: str):
+    """A small XML member of the workbook (its list of sheets, their relationships, its
+    styles), parsed. No workbook declares a DTD: one that does, or is larger than such a part
+    ever is, is refused (ValueError), so the parser never expands entities."""
+    if archive.getinfo(member).file_size > 2**22:
+        raise ValueError(member)
+    data = archive.read(member)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise ValueError(member)
+    return ElementTree.fromstring(data)  # noqa: S314 - small, and without a DTD (see above)
+
+
+def workbook_parts(archive):
+    """(the parsed workbook part, {sheet name: its member in the archive, or None}, the shared
+    strings' member or None), from the workbook's relationships. Raises KeyError (a part
+    missing), ValueError (one refused by ``small_xml``) or ElementTree.ParseError."""
+    book = small_xml(archive, "xl/workbook.xml")
+    rels = small_xml(archive, "xl/_rels/workbook.xml.rels")
+    targets, strings = {}, None
+    for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
+        target = rel.get("Target", "")
+        member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        targets[rel.get("Id")] = posixpath.normpath(member)
+        if rel.get("Type", "").endswith("/sharedStrings"):
+            strings = targets[rel.get("Id")]
+    names = set(archive.namelist())
+    if strings is None and "xl/sharedStrings.xml" in names:
+        strings = "xl/sharedStrings.xml"
+    sheets = {
+        sheet.get("name"): targets.get(sheet.get(f"{_REL_NS}id"))
+        for sheet in book.iter(f"{_NS}sheet")
+    }
+    return book, sheets, strings if strings in names else None
+
+
 class Workbook:
     """What the stream needs of a workbook: where each sheet's XML is, its shared strings,
     its cell formats and its date system. Raises ``Unsure`` when any of it is not where a
     workbook keeps it (calamine then reads the sheet, and says what is wrong)."""
 
-    def __init__(self, archive: zipfile.ZipFile, small_xml):
+    def __init__(self, archive: zipfile.ZipFile):
         try:
-            book = small_xml(archive, "xl/workbook.xml")
-            rels = small_xml(archive, "xl/_rels/workbook.xml.rels")
-            names = set(archive.namelist())
-            styles = small_xml(archive, "xl/styles.xml") if "xl/styles.xml" in names else None
+            book, self.sheets, strings = workbook_parts(archive)
+            has_styles = "xl/styles.xml" in archive.namelist()
+            styles = small_xml(archive, "xl/styles.xml") if has_styles else None
         except (KeyError, ValueError, SyntaxError) as exc:
             raise Unsure("workbook parts") from exc
         self.archive = archive
-        targets, strings = {}, None
-        for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
-            target = rel.get("Target", "")
-            member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-            targets[rel.get("Id")] = posixpath.normpath(member)
-            if rel.get("Type", "").endswith("/sharedStrings"):
-                strings = targets[rel.get("Id")]
-        if strings is None and "xl/sharedStrings.xml" in names:
-            strings = "xl/sharedStrings.xml"
-        self.sheets = {
-            sheet.get("name"): targets.get(sheet.get(f"{_REL_NS}id"))
-            for sheet in book.iter(f"{_NS}sheet")
-        }
         properties = book.find(f"{_NS}workbookPr")
         self.is_1904 = properties is not None and properties.get("date1904") in ("1", "true")
-        self.strings = _Strings(archive, strings if strings in names else None)
+        self.strings = _Strings(archive, strings)
         self.formats = _formats(styles)
         self.last_rows: dict[str, int] = {}  # a sheet's last row, as its XML declares it
 

@@ -120,7 +120,7 @@ def streamed_rows(data: bytes, sheet: str = "Datos") -> tuple[list, bool]:
     archive = zipfile.ZipFile(io.BytesIO(data))
     rows = []
     try:
-        for number, cells in sheet_stream.Workbook(archive, reader._small_xml).rows(sheet):
+        for number, cells in sheet_stream.Workbook(archive).rows(sheet):
             rows.append((number, _trimmed(cells)))
     except sheet_stream.Unsure:
         return rows, False
