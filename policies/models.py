@@ -378,6 +378,7 @@ class Policy(models.Model):
         null=True,
         blank=True,
         related_name="renewals",
+        db_index=False,  # indexed where set (policy_renews): a report's policies renew none
     )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -429,7 +430,19 @@ class Policy(models.Model):
             models.Index(fields=["end_date", "id"], name="policy_end_id"),
             models.Index(fields=["status", "end_date"], name="policy_status_end"),
             models.Index(fields=["holder", "end_date"], name="policy_holder_end"),
-            models.Index(fields=["agent", "end_date"], name="policy_agent_end"),
+            # Where set only: an imported policy has no agent until its client is handed out,
+            # and nothing looks policies up by a missing agent or renewed policy through these
+            # (100,000 imported rows wrote 200,000 entries of NULLs into them).
+            models.Index(
+                fields=["agent", "end_date"],
+                name="policy_agent_end",
+                condition=Q(agent__isnull=False),
+            ),
+            models.Index(
+                fields=["previous_policy"],
+                name="policy_renews",
+                condition=Q(previous_policy__isnull=False),
+            ),
             models.Index(
                 fields=["written_on", "agent"],
                 name="policy_written",
