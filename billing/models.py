@@ -116,7 +116,13 @@ class Instalment(models.Model):
                 name="instalment_report",
                 include=["status", "agent", "insurer", "line", "holder", "amount", "paid_amount"],
             ),  # fmt: skip
-            models.Index(fields=["agent", "due_on"], name="instalment_agent_due"),
+            # An agent's instalments; where there is one (an imported policy's instalments have
+            # none until its client is handed out: 196,000 entries of NULLs at 100,000 rows).
+            models.Index(
+                fields=["agent", "due_on"],
+                name="instalment_agent_due",
+                condition=Q(agent__isnull=False),
+            ),
         ]
         triggers = [
             InsertTrigger(
