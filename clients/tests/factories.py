@@ -13,8 +13,13 @@ class ClientFactory(DjangoModelFactory):
         model = Client
         skip_postgeneration_save = True
 
+    class Params:
+        faker_first_name = factory.Faker("first_name", locale="es_MX")
+
     kind = ClientKind.INDIVIDUAL
-    first_name = factory.Faker("first_name", locale="es_MX")
+    # Spaces collapsed, as a form or a report leaves a name: Faker's Mexican first names include
+    # "Alta  Gracia" (two spaces), which an e-mail subject shows with one.
+    first_name = factory.LazyAttribute(lambda o: " ".join(o.faker_first_name.split()))
     last_name = factory.Faker("last_name", locale="es_MX")
     # "+52 55 XXXX XXXX": a valid Mexico City number in E.164 (phonenumbers rejects the old
     # mobile prefix "+52 1", so "+52155…" would fail full_clean in every service).
