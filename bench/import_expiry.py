@@ -425,10 +425,11 @@ def main() -> None:
             print(f"  {'  the one beside (the instalments plan)':<50} "
                   f"{figures['db_cpu_beside']:8.2f} s")  # fmt: skip
         cpu_all += figures["db_cpu"]
-    print(f"  {'load average (1, 5, 15 min) at the end':<50} {_load()}")
     load = _load()
+    print(f"  {'load average (1, 5, 15 min) at the end':<50} {load}")
 
     # Memory: the same import again on a fresh database, its PSS sampled (not timed).
+    print("\nthe same import again, untimed, for its peak memory with its parser…", flush=True)
     prepare_db()
     sampled = run_import(path, sample_pss=True)
     figures["peak_mb"] = max(figures["peak_mb"], sampled["peak_mb"])
